@@ -1,0 +1,261 @@
+using System.Buffers;
+using System.Numerics;
+
+namespace BitFusion.Core.Bits;
+
+/// <summary>
+/// A list of bits packed LSB-first into pooled <c>ulong</c> words: bit k is bit (k &amp; 63) of word (k &gt;&gt; 6).
+/// Every word and bit past <see cref="Count"/> is zero, across the whole rented array, so lists of different
+/// lengths XOR without special cases. Each mutation returns the <see cref="Delta"/> that describes it; the
+/// delta's words live in a scratch buffer owned by the list and stay valid until the next mutation.
+/// Not thread-safe.
+/// </summary>
+public sealed class PackedBitList : IDisposable
+{
+    private ulong[] _words;
+    private ulong[] _scratch;
+
+    public PackedBitList(int capacityBits = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityBits);
+        _words = Rent(Math.Max(1, Delta.WordsFor(capacityBits)));
+        _scratch = Rent(2);
+    }
+
+    public int Count { get; private set; }
+
+    public int WordCount => Delta.WordsFor(Count);
+
+    /// <summary>The packed words in use; bits past Count in the last word are zero.</summary>
+    public ReadOnlySpan<ulong> Words => _words.AsSpan(0, WordCount);
+
+    public bool this[int index]
+    {
+        get => Get(index);
+        set => Set(index, value);
+    }
+
+    public bool Get(int index)
+    {
+        CheckIndex(index, Count);
+        return ((_words[index >> 6] >> (index & 63)) & 1) != 0;
+    }
+
+    public Delta Set(int index, bool bit)
+    {
+        CheckIndex(index, Count);
+        int w = index >> 6;
+        ulong mask = 1UL << (index & 63);
+        ulong old = _words[w];
+        ulong updated = bit ? old | mask : old & ~mask;
+        _words[w] = updated;
+        return SingleWord(w, old ^ updated);
+    }
+
+    public Delta Append(bool bit)
+    {
+        EnsureCapacity(Count + 1);
+        int w = Count >> 6;
+        ulong x = bit ? 1UL << (Count & 63) : 0;
+        _words[w] |= x;
+        Count++;
+        return SingleWord(w, x);
+    }
+
+    /// <summary>Appends <paramref name="bitCount"/> bits taken LSB-first from <paramref name="packed"/>.</summary>
+    public Delta AppendRange(scoped ReadOnlySpan<ulong> packed, int bitCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bitCount);
+        if (Delta.WordsFor(bitCount) > packed.Length)
+            throw new ArgumentException($"{bitCount} bits need {Delta.WordsFor(bitCount)} words; {packed.Length} given.", nameof(packed));
+        if (bitCount == 0) return new Delta(Count, Count >> 6, default);
+        int start = Count, end = checked(Count + bitCount);
+        EnsureCapacity(end);
+        int first = start >> 6, last = (end - 1) >> 6;
+        Snapshot(first, last);
+        int shift = start & 63;
+        int sourceWords = Delta.WordsFor(bitCount);
+        for (int j = 0; j < sourceWords; j++)
+        {
+            ulong s = packed[j];
+            if (j == sourceWords - 1 && (bitCount & 63) != 0) s &= (1UL << (bitCount & 63)) - 1;
+            _words[first + j] |= s << shift;
+            if (shift != 0 && first + j + 1 <= last) _words[first + j + 1] |= s >> (64 - shift);
+        }
+        Count = end;
+        return Finish(first, last);
+    }
+
+    public Delta AppendRange(scoped ReadOnlySpan<bool> bits)
+    {
+        if (bits.IsEmpty) return new Delta(Count, Count >> 6, default);
+        int start = Count, end = checked(Count + bits.Length);
+        EnsureCapacity(end);
+        int first = start >> 6, last = (end - 1) >> 6;
+        Snapshot(first, last);
+        for (int i = 0; i < bits.Length; i++)
+            if (bits[i]) _words[(start + i) >> 6] |= 1UL << ((start + i) & 63);
+        Count = end;
+        return Finish(first, last);
+    }
+
+    /// <summary>Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits from there up by one.</summary>
+    public Delta Insert(int index, bool bit)
+    {
+        if ((uint)index > (uint)Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Insert index must be in 0..{Count} (Count = {Count}).");
+        EnsureCapacity(Count + 1);
+        int first = index >> 6, last = Count >> 6;
+        Snapshot(first, last);
+        for (int w = last; w > first; w--)
+            _words[w] = (_words[w] << 1) | (_words[w - 1] >> 63);
+        ulong low = (1UL << (index & 63)) - 1;
+        ulong old = _words[first];
+        _words[first] = (old & low) | ((old & ~low) << 1) | (bit ? 1UL << (index & 63) : 0);
+        Count++;
+        return Finish(first, last);
+    }
+
+    /// <summary>Removes the bit at <paramref name="index"/>, shifting the bits above it down by one.</summary>
+    public Delta RemoveAt(int index)
+    {
+        CheckIndex(index, Count);
+        int first = index >> 6, last = (Count - 1) >> 6;
+        Snapshot(first, last);
+        ulong low = (1UL << (index & 63)) - 1;
+        ulong old = _words[first];
+        ulong carry = first < last ? (_words[first + 1] & 1) << 63 : 0;
+        _words[first] = (old & low) | ((old >> 1) & ~low) | carry;
+        for (int w = first + 1; w <= last; w++)
+            _words[w] = (_words[w] >> 1) | (w < last ? (_words[w + 1] & 1) << 63 : 0);
+        Count--;
+        return Finish(first, last);
+    }
+
+    /// <summary>Removes the bit at <paramref name="index"/> by moving the last bit into its place (order not kept).</summary>
+    public Delta SwapRemoveAt(int index)
+    {
+        CheckIndex(index, Count);
+        int lastIndex = Count - 1;
+        int kw = index >> 6, lw = lastIndex >> 6;
+        ulong oldK = _words[kw], oldL = _words[lw];
+        bool lastBit = ((oldL >> (lastIndex & 63)) & 1) != 0;
+        _words[lw] &= ~(1UL << (lastIndex & 63));
+        if (index != lastIndex)
+        {
+            ulong mask = 1UL << (index & 63);
+            _words[kw] = lastBit ? _words[kw] | mask : _words[kw] & ~mask;
+        }
+        Count--;
+        if (kw == lw) return SingleWord(kw, oldK ^ _words[kw]);
+        _scratch[0] = oldK ^ _words[kw];
+        return new Delta(Count, kw, _scratch.AsSpan(0, 1), lw, oldL ^ _words[lw]);
+    }
+
+    public Delta Clear()
+    {
+        int words = WordCount;
+        Snapshot(0, words - 1);
+        _words.AsSpan(0, words).Clear();
+        Count = 0;
+        return new Delta(0, 0, _scratch.AsSpan(0, words));
+    }
+
+    /// <summary>Applies a delta produced by another list (a replica or a recovery), checking it stays in bounds.</summary>
+    public void Apply(in Delta delta)
+    {
+        int needWords = Math.Max(delta.EndWord, Delta.WordsFor(delta.NewLength));
+        EnsureCapacity(checked(needWords * 64));
+        Span<ulong> target = _words.AsSpan(delta.FirstWord, delta.Words.Length);
+        for (int i = 0; i < target.Length; i++) target[i] ^= delta.Words[i];
+        if (delta.HasExtra) _words[delta.ExtraWord] ^= delta.ExtraXor;
+        Count = delta.NewLength;
+    }
+
+    /// <summary>Replaces the whole content, e.g. with a list rebuilt by recovery. Bits past count are cleared.</summary>
+    public void Load(ReadOnlySpan<ulong> words, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        int need = Delta.WordsFor(count);
+        if (words.Length < need)
+            throw new ArgumentException($"{count} bits need {need} words; {words.Length} given.", nameof(words));
+        _words.AsSpan().Clear();
+        EnsureCapacity(count);
+        words[..need].CopyTo(_words);
+        if ((count & 63) != 0) _words[need - 1] &= (1UL << (count & 63)) - 1;
+        Count = count;
+    }
+
+    /// <summary>True when every bit past Count, across the whole backing array, is zero.</summary>
+    public bool TailIsZero()
+    {
+        int words = WordCount;
+        if ((Count & 63) != 0 && (_words[words - 1] >> (Count & 63)) != 0) return false;
+        return !_words.AsSpan(words).ContainsAnyExcept(0UL);
+    }
+
+    public int PopCount()
+    {
+        int n = 0;
+        foreach (ulong w in Words) n += BitOperations.PopCount(w);
+        return n;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<ulong>.Shared.Return(_words);
+        ArrayPool<ulong>.Shared.Return(_scratch);
+        _words = [];
+        _scratch = [];
+        Count = 0;
+    }
+
+    private Delta SingleWord(int word, ulong xor)
+    {
+        _scratch[0] = xor;
+        return new Delta(Count, word, _scratch.AsSpan(0, 1));
+    }
+
+    private void Snapshot(int first, int last)
+    {
+        int n = last - first + 1;
+        if (_scratch.Length < n)
+        {
+            ArrayPool<ulong>.Shared.Return(_scratch);
+            _scratch = Rent(n);
+        }
+        _words.AsSpan(first, n).CopyTo(_scratch);
+    }
+
+    private Delta Finish(int first, int last)
+    {
+        int n = last - first + 1;
+        Span<ulong> d = _scratch.AsSpan(0, n);
+        ReadOnlySpan<ulong> now = _words.AsSpan(first, n);
+        for (int i = 0; i < n; i++) d[i] ^= now[i];
+        return new Delta(Count, first, d);
+    }
+
+    private void EnsureCapacity(int bits)
+    {
+        int need = Delta.WordsFor(bits);
+        if (need <= _words.Length) return;
+        ulong[] bigger = Rent(Math.Max(need, _words.Length * 2));
+        _words.AsSpan().CopyTo(bigger);
+        ArrayPool<ulong>.Shared.Return(_words);
+        _words = bigger;
+    }
+
+    private static ulong[] Rent(int words)
+    {
+        ulong[] a = ArrayPool<ulong>.Shared.Rent(words);
+        a.AsSpan().Clear();
+        return a;
+    }
+
+    private static void CheckIndex(int index, int count)
+    {
+        if ((uint)index >= (uint)count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is out of range for a list of Count {count}.");
+    }
+}

@@ -1,0 +1,158 @@
+using BitFusion.Core.Galois;
+using BitFusion.Core.Kernels;
+
+namespace BitFusion.Core.Fusion;
+
+/// <summary>
+/// The f × n code over GF(2^8) that fuses n primaries into f backups. It is a Cauchy matrix
+/// 1 / (x_j + y_i) with x_j = j and y_i = f + i, each column scaled so row 0 is all ones: backup 0 is the plain
+/// XOR of the primaries, and every square submatrix stays invertible, so any t ≤ f lost primaries can be
+/// solved from any t surviving backups.
+/// </summary>
+public sealed class FusionCode
+{
+    public const int MaxProcesses = 256;
+
+    private readonly GfKernel _kernel;
+
+    public FusionCode(int primaries, int faults, GfKernel? kernel = null)
+    {
+        if (primaries < 1) throw new ArgumentOutOfRangeException(nameof(primaries), primaries, "A fusion code needs at least one primary.");
+        if (faults < 1) throw new ArgumentOutOfRangeException(nameof(faults), faults, "A fusion code needs at least one backup (f ≥ 1).");
+        if (primaries + faults > MaxProcesses)
+            throw new ArgumentOutOfRangeException(nameof(primaries), primaries,
+                $"n + f = {primaries + faults} exceeds {MaxProcesses}: GF(2^8) has only 256 distinct points for the Cauchy matrix.");
+        Primaries = primaries;
+        Faults = faults;
+        _kernel = kernel ?? GfKernel.Best;
+        Matrix = new GfMatrix(faults, primaries);
+        for (int i = 0; i < primaries; i++)
+        {
+            byte scale = (byte)(faults + i); // 1 / (x_0 + y_i) inverted, so row 0 becomes 1
+            for (int j = 0; j < faults; j++)
+                Matrix[j, i] = Gf256.Mul(Gf256.Inv((byte)(j ^ (faults + i))), scale);
+        }
+    }
+
+    public int Primaries { get; }
+    public int Faults { get; }
+    public GfMatrix Matrix { get; }
+    public GfKernel Kernel => _kernel;
+
+    public byte Coefficient(int backup, int primary) => Matrix[backup, primary];
+
+    /// <summary>Builds backup <paramref name="backup"/> afresh from every primary's words (also how a lost backup is re-encoded).</summary>
+    public FusedBackup EncodeBackup(int backup, IReadOnlyList<PrimaryState> primaries)
+    {
+        CheckBackup(backup);
+        if (primaries.Count != Primaries)
+            throw new ArgumentException($"Expected the state of all {Primaries} primaries; got {primaries.Count}.", nameof(primaries));
+        var fused = new FusedBackup(this, backup);
+        var lengths = new int[Primaries];
+        var seqs = new long[Primaries];
+        var sources = new ReadOnlyMemory<ulong>[Primaries];
+        int maxWords = 0;
+        for (int i = 0; i < Primaries; i++)
+        {
+            lengths[i] = primaries[i].Length;
+            seqs[i] = primaries[i].Seq;
+            int words = Bits.Delta.WordsFor(lengths[i]);
+            if (primaries[i].Words.Length < words)
+                throw new ArgumentException($"Primary {i} claims {lengths[i]} bits but gives {primaries[i].Words.Length} words.", nameof(primaries));
+            sources[i] = primaries[i].Words[..words];
+            maxWords = Math.Max(maxWords, words);
+        }
+        Memory<ulong> output = fused.Prepare(lengths, seqs, maxWords);
+        LinearCombiner.Combine(_kernel, Matrix.Row(backup), sources, [output], maxWords);
+        return fused;
+    }
+
+    /// <summary>
+    /// Rebuilds the lost primaries from as many surviving backups as there are losses, plus every surviving
+    /// primary. The backups must agree on every primary's sequence number, and the surviving primaries'
+    /// words must be the states those sequence numbers name.
+    /// </summary>
+    public RecoveredList[] Decode(
+        ReadOnlySpan<int> lost,
+        IReadOnlyList<FusedBackup> backups,
+        IReadOnlyList<ReadOnlyMemory<ulong>?> survivors)
+    {
+        int t = lost.Length;
+        if (t == 0) return [];
+        if (t > Faults) throw new ArgumentException($"{t} lost primaries exceed f = {Faults}.", nameof(lost));
+        if (backups.Count < t) throw new ArgumentException($"{t} lost primaries need {t} surviving backups; {backups.Count} given.", nameof(backups));
+        if (survivors.Count != Primaries) throw new ArgumentException($"Expected a slot for each of {Primaries} primaries.", nameof(survivors));
+        var isLost = new bool[Primaries];
+        foreach (int p in lost)
+        {
+            if ((uint)p >= (uint)Primaries) throw new ArgumentOutOfRangeException(nameof(lost), p, $"Primary index must be below {Primaries}.");
+            if (isLost[p]) throw new ArgumentException($"Primary {p} is listed twice.", nameof(lost));
+            isLost[p] = true;
+        }
+        for (int i = 0; i < Primaries; i++)
+            if (!isLost[i] && survivors[i] is null)
+                throw new ArgumentException($"Primary {i} is neither lost nor given.", nameof(survivors));
+        var used = new FusedBackup[t];
+        for (int b = 0; b < t; b++)
+        {
+            used[b] = backups[b];
+            if (used[b].Code != this) throw new ArgumentException("A backup belongs to a different code.", nameof(backups));
+            for (int i = 0; i < Primaries; i++)
+                if (used[b].Seq(i) != used[0].Seq(i))
+                    throw new InvalidOperationException(
+                        $"Backups {used[0].BackupIndex} and {used[b].BackupIndex} disagree on primary {i} (seq {used[0].Seq(i)} vs {used[b].Seq(i)}); reconcile before decoding.");
+        }
+
+        // p_L = M⁻¹ · (fused_B ⊕ C_{B,S} · p_S) with M = C_{B,L}: one combination over backups and survivors.
+        var m = new GfMatrix(t, t);
+        for (int r = 0; r < t; r++)
+            for (int c = 0; c < t; c++)
+                m[r, c] = Coefficient(used[r].BackupIndex, lost[c]);
+        GfMatrix inv = m.Invert();
+
+        var sources = new List<ReadOnlyMemory<ulong>>(t + Primaries);
+        var survivorIdx = new List<int>(Primaries);
+        for (int b = 0; b < t; b++) sources.Add(used[b].WordsMemory);
+        for (int i = 0; i < Primaries; i++)
+            if (!isLost[i])
+            {
+                sources.Add(survivors[i]!.Value);
+                survivorIdx.Add(i);
+            }
+        int k = sources.Count;
+        var combo = new byte[t * k];
+        for (int l = 0; l < t; l++)
+        {
+            for (int b = 0; b < t; b++) combo[l * k + b] = inv[l, b];
+            for (int s = 0; s < survivorIdx.Count; s++)
+            {
+                byte sum = 0;
+                for (int b = 0; b < t; b++) sum ^= Gf256.Mul(inv[l, b], Coefficient(used[b].BackupIndex, survivorIdx[s]));
+                combo[l * k + t + s] = sum;
+            }
+        }
+
+        var results = new RecoveredList[t];
+        var outputs = new Memory<ulong>[t];
+        int maxWords = 0;
+        for (int l = 0; l < t; l++)
+        {
+            int length = used[0].Length(lost[l]);
+            maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(length));
+            results[l] = new RecoveredList(lost[l], length, used[0].Seq(lost[l]), Bits.Delta.WordsFor(length));
+        }
+        for (int l = 0; l < t; l++)
+            outputs[l] = results[l].WordCount == maxWords ? results[l].WordsBuffer : new ulong[maxWords];
+        LinearCombiner.Combine(_kernel, combo, sources, outputs, maxWords);
+        for (int l = 0; l < t; l++)
+            if (!outputs[l].Equals((Memory<ulong>)results[l].WordsBuffer))
+                outputs[l].Span[..results[l].WordCount].CopyTo(results[l].WordsBuffer);
+        return results;
+    }
+
+    private void CheckBackup(int backup)
+    {
+        if ((uint)backup >= (uint)Faults)
+            throw new ArgumentOutOfRangeException(nameof(backup), backup, $"Backup index must be below f = {Faults}.");
+    }
+}

@@ -1,0 +1,20 @@
+namespace BitFusion.Core.Fusion;
+
+/// <summary>A primary's list rebuilt by decoding: its words, bit length and the sequence number it reflects.</summary>
+public sealed class RecoveredList
+{
+    internal RecoveredList(int primary, int length, long seq, int wordCount)
+    {
+        Primary = primary;
+        Length = length;
+        Seq = seq;
+        WordsBuffer = new ulong[wordCount];
+    }
+
+    public int Primary { get; }
+    public int Length { get; }
+    public long Seq { get; }
+    public int WordCount => WordsBuffer.Length;
+    internal ulong[] WordsBuffer { get; }
+    public ReadOnlySpan<ulong> Words => WordsBuffer;
+}

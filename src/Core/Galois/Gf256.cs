@@ -1,0 +1,68 @@
+namespace BitFusion.Core.Galois;
+
+/// <summary>
+/// Scalar arithmetic in GF(2^8) with the polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11D), the field Intel ISA-L
+/// and most Reed–Solomon libraries use, so coded output can be checked against them.
+/// </summary>
+public static class Gf256
+{
+    public const int Polynomial = 0x11D;
+
+    // Exp is doubled so Mul can index Log[a] + Log[b] without a modulo.
+    private static readonly byte[] ExpTable = new byte[512];
+    private static readonly byte[] LogTable = new byte[256];
+    private static readonly byte[] FullTable = new byte[256 * 256];
+
+    static Gf256()
+    {
+        int x = 1;
+        for (int i = 0; i < 255; i++)
+        {
+            ExpTable[i] = (byte)x;
+            LogTable[x] = (byte)i;
+            x <<= 1;
+            if ((x & 0x100) != 0) x ^= Polynomial;
+        }
+        for (int i = 255; i < 512; i++) ExpTable[i] = ExpTable[i - 255];
+        for (int a = 0; a < 256; a++)
+            for (int b = 0; b < 256; b++)
+                FullTable[(a << 8) | b] = MulSlow((byte)a, (byte)b);
+    }
+
+    private static byte MulSlow(byte a, byte b) =>
+        a == 0 || b == 0 ? (byte)0 : ExpTable[LogTable[a] + LogTable[b]];
+
+    public static byte Add(byte a, byte b) => (byte)(a ^ b);
+
+    public static byte Mul(byte a, byte b) => FullTable[(a << 8) | b];
+
+    /// <summary>The 256 products c·x for x = 0..255: the scalar kernels' lookup row for constant c.</summary>
+    public static ReadOnlySpan<byte> MulRow(byte c) => FullTable.AsSpan(c << 8, 256);
+
+    public static byte Exp(int power) => ExpTable[((power % 255) + 255) % 255];
+
+    public static byte Inv(byte a)
+    {
+        if (a == 0) throw new DivideByZeroException("0 has no inverse in GF(2^8).");
+        return ExpTable[255 - LogTable[a]];
+    }
+
+    public static byte Div(byte a, byte b) => Mul(a, Inv(b));
+
+    /// <summary>
+    /// The 8×8 bit matrix of multiplication by c, packed the way GF2P8AFFINEQB reads its matrix operand:
+    /// byte (7 - i) of the result holds row i, and bit j of row i is bit i of c·2^j.
+    /// </summary>
+    public static ulong AffineMatrix(byte c)
+    {
+        ulong m = 0;
+        for (int j = 0; j < 8; j++)
+        {
+            byte column = Mul(c, (byte)(1 << j));
+            for (int i = 0; i < 8; i++)
+                if (((column >> i) & 1) != 0)
+                    m |= 1UL << ((7 - i) * 8 + j);
+        }
+        return m;
+    }
+}

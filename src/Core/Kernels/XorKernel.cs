@@ -1,0 +1,40 @@
+namespace BitFusion.Core.Kernels;
+
+/// <summary>
+/// XOR of byte ranges. One instance per tier; <see cref="Best"/> is the widest tier this CPU runs, and
+/// <see cref="For"/> gives any supported tier so tests and benchmarks can pin one.
+/// </summary>
+public abstract unsafe class XorKernel
+{
+    public abstract XorTier Tier { get; }
+
+    /// <summary>dst ^= src over <paramref name="length"/> bytes.</summary>
+    public abstract void Xor(byte* dst, byte* src, nuint length);
+
+    /// <summary>dst ^= src_0 ^ … ^ src_(k-1), reading and writing dst once.</summary>
+    public abstract void XorMany(byte* dst, ReadOnlySpan<nint> sources, nuint length);
+
+    public void Xor(Span<byte> dst, ReadOnlySpan<byte> src)
+    {
+        if (src.Length > dst.Length)
+            throw new ArgumentException($"Source ({src.Length} bytes) is longer than destination ({dst.Length} bytes).", nameof(src));
+        fixed (byte* d = dst)
+        fixed (byte* s = src)
+            Xor(d, s, (nuint)src.Length);
+    }
+
+    public void Xor(Span<ulong> dst, ReadOnlySpan<ulong> src) =>
+        Xor(System.Runtime.InteropServices.MemoryMarshal.AsBytes(dst), System.Runtime.InteropServices.MemoryMarshal.AsBytes(src));
+
+    public static XorKernel Best { get; } = For(KernelSupport.BestXorTier);
+
+    public static bool IsSupported(XorTier tier) => KernelSupport.IsSupported(tier);
+
+    public static IEnumerable<XorTier> SupportedTiers => Enum.GetValues<XorTier>().Where(IsSupported);
+
+    public static XorKernel For(XorTier tier)
+    {
+        if (!IsSupported(tier)) throw new PlatformNotSupportedException($"XOR tier {tier} is not supported on this CPU.");
+        return KernelSupport.Create(tier);
+    }
+}

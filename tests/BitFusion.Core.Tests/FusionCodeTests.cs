@@ -1,0 +1,148 @@
+using BitFusion.Core.Bits;
+using BitFusion.Core.Fusion;
+using BitFusion.Core.Galois;
+using CsCheck;
+
+namespace BitFusion.Core.Tests;
+
+public class FusionCodeTests
+{
+    [Fact]
+    public void Row_zero_is_all_ones_so_backup_zero_is_plain_xor()
+    {
+        var code = new FusionCode(10, 4);
+        for (int i = 0; i < 10; i++) Assert.Equal(1, code.Coefficient(0, i));
+    }
+
+    [Theory]
+    [InlineData(12, 4)]
+    [InlineData(200, 3)]
+    public void Every_square_submatrix_is_invertible(int n, int f)
+    {
+        var code = new FusionCode(n, f);
+        var rng = new Random(n * 31 + f);
+        int checkedCount = 0;
+        foreach (int[] rows in Subsets(f))
+        {
+            int t = rows.Length;
+            if (t == 0) continue;
+            IEnumerable<int[]> columnSets = n <= 12 ? Subsets(n).Where(c => c.Length == t)
+                : Enumerable.Range(0, 300).Select(_ => Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(t).ToArray());
+            foreach (int[] cols in columnSets)
+            {
+                var m = new GfMatrix(t, t);
+                for (int r = 0; r < t; r++)
+                    for (int c = 0; c < t; c++)
+                        m[r, c] = code.Coefficient(rows[r], cols[c]);
+                GfMatrix product = m.Multiply(m.Invert());
+                for (int r = 0; r < t; r++)
+                    for (int c = 0; c < t; c++)
+                        Assert.Equal(r == c ? 1 : 0, product[r, c]);
+                checkedCount++;
+            }
+        }
+        Assert.True(checkedCount > 0);
+    }
+
+    [Fact]
+    public void Too_many_processes_is_a_clear_error()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new FusionCode(250, 7));
+        Assert.Contains("exceeds 256", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FusionCode(0, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FusionCode(3, 0));
+        _ = new FusionCode(252, 4);
+    }
+
+    [Fact]
+    public void Every_erasure_pattern_of_at_most_f_processes_recovers_for_n_up_to_12_and_f_up_to_4()
+    {
+        var rng = new Random(20161124);
+        int patterns = 0;
+        for (int f = 1; f <= 4; f++)
+            for (int n = 1; n <= 12; n++)
+            {
+                var code = new FusionCode(n, f);
+                var lists = Enumerable.Range(0, n).Select(_ => RandomList(rng, rng.Next(0, 300))).ToArray();
+                var states = lists.Select((l, i) => new PrimaryState(l.Words.ToArray(), l.Count, 7 + i)).ToArray();
+                var backups = Enumerable.Range(0, f).Select(j => code.EncodeBackup(j, states)).ToArray();
+                foreach (int[] erased in Subsets(n + f).Where(s => s.Length <= f))
+                {
+                    FusionScenario.RecoverAndCheck(code, lists, backups, erased, rng);
+                    patterns++;
+                }
+                foreach (var l in lists) l.Dispose();
+            }
+        Assert.True(patterns > 10_000, $"only {patterns} patterns ran");
+    }
+
+    [Fact]
+    public void Random_operations_on_primaries_with_deltas_applied_to_backups_recover_after_any_f_erasures()
+    {
+        var gen = Gen.Select(Gen.Int[1, 8], Gen.Int[1, 4], Gen.Int[0, 300], Gen.Int);
+        gen.Sample((n, f, steps, seed) =>
+        {
+            var rng = new Random(seed);
+            var code = new FusionCode(n, f);
+            var lists = Enumerable.Range(0, n).Select(_ => new PackedBitList()).ToArray();
+            var models = Enumerable.Range(0, n).Select(_ => new List<bool>()).ToArray();
+            var seqs = new long[n];
+            var backups = Enumerable.Range(0, f).Select(j => new FusedBackup(code, j)).ToArray();
+            for (int s = 0; s < steps; s++)
+            {
+                int p = rng.Next(n);
+                Delta d = BitListModel.Step(lists[p], models[p], rng.Next(1000), rng.Next(100_000), rng.Next(2) == 1, (ulong)rng.NextInt64());
+                seqs[p]++;
+                foreach (var b in backups)
+                {
+                    Assert.Equal(ApplyOutcome.Applied, b.Apply(p, seqs[p], d));
+                    Assert.Equal(ApplyOutcome.Duplicate, b.Apply(p, seqs[p], d));
+                    Assert.True(b.TailIsZero(), $"Backup {b.BackupIndex}: fused tail past the longest primary must be zero.");
+                }
+            }
+            for (int p = 0; p < n; p++) BitListModel.AssertEqual(models[p], lists[p]);
+
+            var states = lists.Select((l, i) => new PrimaryState(l.Words.ToArray(), l.Count, seqs[i])).ToArray();
+            for (int j = 0; j < f; j++)
+            {
+                using var fresh = code.EncodeBackup(j, states);
+                Assert.True(fresh.Words.SequenceEqual(backups[j].Words), $"Backup {j} built from deltas differs from a fresh encode.");
+                Assert.Equal(lists.Max(l => l.Count), backups[j].FusedLength);
+            }
+            int t = rng.Next(f + 1);
+            int[] erased = Enumerable.Range(0, n + f).OrderBy(_ => rng.Next()).Take(t).ToArray();
+            FusionScenario.RecoverAndCheck(code, lists, backups, erased, rng);
+            foreach (var l in lists) l.Dispose();
+            foreach (var b in backups) b.Dispose();
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Out_of_order_deltas_are_refused_and_change_nothing()
+    {
+        var code = new FusionCode(2, 1);
+        using var backup = new FusedBackup(code, 0);
+        using var list = new PackedBitList();
+        Assert.Equal(ApplyOutcome.Gap, backup.Apply(0, 2, list.Append(true)));
+        Assert.Equal(0, backup.FusedLength);
+        Assert.Equal(0, backup.Seq(0));
+        Assert.Throws<ArgumentException>(() => backup.Apply(1, 1, new Delta(1, 5, [1UL])));
+        Assert.Equal(0, backup.Seq(1));
+    }
+
+    internal static PackedBitList RandomList(Random rng, int bits)
+    {
+        var l = new PackedBitList();
+        for (int i = 0; i < bits; i++) l.Append(rng.Next(2) == 1);
+        return l;
+    }
+
+    internal static IEnumerable<int[]> Subsets(int n)
+    {
+        for (int mask = 0; mask < 1 << n; mask++)
+        {
+            if (System.Numerics.BitOperations.PopCount((uint)mask) > 4) continue;
+            yield return Enumerable.Range(0, n).Where(i => (mask >> i & 1) != 0).ToArray();
+        }
+    }
+}
