@@ -130,6 +130,32 @@ public class FusionCodeTests
         Assert.Equal(0, backup.Seq(1));
     }
 
+    [Fact]
+    public void Residuals_computed_backup_side_solve_to_the_lost_lists()
+    {
+        var rng = new Random(7);
+        foreach (var (n, f) in new[] { (1, 1), (3, 1), (5, 2), (6, 3), (10, 4) })
+        {
+            var code = new FusionCode(n, f);
+            var lists = Enumerable.Range(0, n).Select(_ => RandomList(rng, rng.Next(0, 500))).ToArray();
+            int[] lost = Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(Math.Min(f, n)).Order().ToArray();
+            int[] backups = Enumerable.Range(0, f).OrderBy(_ => rng.Next()).Take(lost.Length).ToArray();
+            var residuals = new List<ReadOnlyMemory<ulong>>();
+            foreach (int b in backups)
+            {
+                int words = lists.Max(l => l.WordCount);
+                var r = new byte[words * 8];
+                for (int p = 0; p < n; p++)
+                    if (lost.Contains(p))
+                        code.Kernel.MulXor(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(lists[p].Words), code.Coefficient(b, p));
+                residuals.Add(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(r).ToArray());
+            }
+            ulong[][] solved = code.SolveResiduals(lost, backups, residuals, lost.Select(l => lists[l].Count).ToArray());
+            for (int i = 0; i < lost.Length; i++)
+                Assert.True(lists[lost[i]].Words.SequenceEqual(solved[i]), $"n={n} f={f}: primary {lost[i]} differs");
+        }
+    }
+
     internal static PackedBitList RandomList(Random rng, int bits)
     {
         var l = new PackedBitList();

@@ -84,6 +84,32 @@ public sealed class FusedBackup : IDisposable
         return ApplyOutcome.Applied;
     }
 
+    /// <summary>
+    /// Adds a primary's whole list to a backup that does not hold it yet (a restarted backup being re-encoded
+    /// from the primaries, one snapshot at a time): fused ^= c · words. The primary's contribution must be empty.
+    /// </summary>
+    public void Absorb(int primary, long seq, ReadOnlySpan<ulong> words, int length)
+    {
+        if ((uint)primary >= (uint)_lengths.Length)
+            throw new ArgumentOutOfRangeException(nameof(primary), primary, $"Primary index must be below {_lengths.Length}.");
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(seq);
+        int count = Delta.WordsFor(length);
+        if (words.Length < count) throw new ArgumentException($"{length} bits need {count} words; {words.Length} given.", nameof(words));
+        if ((length & 63) != 0 && (words[count - 1] >> (length & 63)) != 0)
+            throw new ArgumentException($"Bits past the length {length} are set; a list's tail must be zero.", nameof(words));
+        if (_seqs[primary] != 0 || _lengths[primary] != 0)
+            throw new InvalidOperationException($"Primary {primary} is already part of this backup (seq {_seqs[primary]}, length {_lengths[primary]}).");
+        EnsureWords(count);
+        Code.Kernel.MulXor(MemoryMarshal.AsBytes(_words.AsSpan()), MemoryMarshal.AsBytes(words[..count]), _coefficients[primary]);
+        _lengths[primary] = length;
+        _seqs[primary] = seq;
+        _maxLength = Math.Max(_maxLength, length);
+    }
+
+    /// <summary>The coefficient c(j, i) this backup multiplies primary i's words by.</summary>
+    public byte Coefficient(int primary) => _coefficients[primary];
+
     /// <summary>Replaces the whole state, e.g. with a snapshot streamed from a peer backup.</summary>
     public void Restore(ReadOnlySpan<ulong> words, ReadOnlySpan<int> lengths, ReadOnlySpan<long> seqs)
     {

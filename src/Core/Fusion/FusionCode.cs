@@ -150,6 +150,38 @@ public sealed class FusionCode
         return results;
     }
 
+    /// <summary>
+    /// The last step of a distributed recovery: each backup b has already cancelled the survivors out of its
+    /// fused words, leaving residual_b = Σ_{l ∈ lost} c(b, l) · list_l; this inverts that t × t system.
+    /// Returns the lost lists' words, each <paramref name="lengths"/>[l] bits long.
+    /// </summary>
+    public ulong[][] SolveResiduals(
+        ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<int> lengths)
+    {
+        int t = lost.Length;
+        if (backups.Length != t || residuals.Count != t || lengths.Length != t)
+            throw new ArgumentException($"{t} lost primaries need {t} backups, residuals and lengths.");
+        var m = new GfMatrix(t, t);
+        for (int r = 0; r < t; r++)
+        {
+            CheckBackup(backups[r]);
+            for (int c = 0; c < t; c++)
+            {
+                if ((uint)lost[c] >= (uint)Primaries) throw new ArgumentOutOfRangeException(nameof(lost), lost[c], $"Primary index must be below {Primaries}.");
+                m[r, c] = Coefficient(backups[r], lost[c]);
+            }
+        }
+        GfMatrix inverse = m.Invert();
+        int maxWords = 0;
+        foreach (int l in lengths) maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(l));
+        var outputs = new Memory<ulong>[t];
+        for (int l = 0; l < t; l++) outputs[l] = new ulong[maxWords];
+        LinearCombiner.Combine(_kernel, inverse.Cells, residuals, outputs, maxWords);
+        var result = new ulong[t][];
+        for (int l = 0; l < t; l++) result[l] = outputs[l].Span[..Bits.Delta.WordsFor(lengths[l])].ToArray();
+        return result;
+    }
+
     private void CheckBackup(int backup)
     {
         if ((uint)backup >= (uint)Faults)

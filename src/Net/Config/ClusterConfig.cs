@@ -1,0 +1,21 @@
+namespace BitFusion.Net.Config;
+
+/// <summary>
+/// The cluster as one JSON file: every node's id, role, host and port, and f. The same file starts every process;
+/// primaries are numbered by ascending id (primary index 0..n-1), and so are backups (backup index 0..f-1).
+/// </summary>
+public sealed class ClusterConfig
+{
+    /// <summary>f: the crash faults tolerated. Fusion runs f backups; replication runs f + 1 data nodes per group.</summary>
+    public int Faults { get; set; } = 1;
+
+    /// <summary>Hex or text; overridden by the BITFUSION_CLUSTER_KEY environment variable.</summary>
+    public string? ClusterKey { get; set; }
+
+    public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
+
+    /// <summary>How many operations a primary keeps in flight before new ones wait.</summary>
+    public int Window { get; set; } = 4096;
+
+    public List<NodeConfig> Nodes { get; set; } = [];
+}

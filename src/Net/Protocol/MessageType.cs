@@ -1,0 +1,60 @@
+namespace BitFusion.Net.Protocol;
+
+/// <summary>The u8 type of every frame. docs/protocol.md describes each payload field by field.</summary>
+public enum MessageType : byte
+{
+    // Handshake (unauthenticated until Welcome).
+    Challenge = 1,
+    Hello = 2,
+    Welcome = 3,
+    Reject = 4,
+
+    // Generic replies, each echoing the request id.
+    Ok = 10,
+    Error = 11,
+    Bits = 12,
+
+    // List operations from a client to a primary (fusion) or a manager (replication).
+    Append = 20,
+    Set = 21,
+    Insert = 22,
+    RemoveAt = 23,
+    SwapRemoveAt = 24,
+    Get = 25,
+    Count = 26,
+    ReadAll = 27,
+    AppendMany = 28,
+
+    // Primary ⇄ backup.
+    Attach = 40,
+    Attached = 41,
+    Delta = 42,
+    Ack = 43,
+    Snapshot = 44,
+    SnapshotRequest = 45,
+    Serving = 46,
+
+    // Recovery coordinator (a restarting primary) ⇄ backup.
+    Status = 50,
+    StatusReply = 51,
+    RetainedRequest = 52,
+    Retained = 53,
+    Forward = 54,
+    ResidualRequest = 55,
+    Residual = 56,
+
+    // Manager ⇄ data node (Skeen ABCAST), and rejoin.
+    AbcastData = 70,
+    AbcastPropose = 71,
+    AbcastFinal = 72,
+    JoinRequest = 73,
+    StateRequest = 74,
+    State = 75,
+    ViewChange = 76,
+    Resolve = 77,
+    ResolveReply = 78,
+
+    // Operations and diagnostics.
+    Stats = 90,
+    StatsReply = 91,
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Net.Sockets;
+using BitFusion.Net.Protocol;
+
+namespace BitFusion.Net.Transport;
+
+/// <summary>Opens an authenticated connection to a server of a given role.</summary>
+public static class Dialer
+{
+    public static async Task<Connection> ConnectAsync(
+        EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole serverRole, int maxFrameBytes, CancellationToken cancellation)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var connection = new Connection(socket, $"{serverRole.ToString().ToLowerInvariant()} @ {endpoint}", maxFrameBytes);
+        try
+        {
+            PeerIdentity peer = await Handshake.ConnectAsync(connection, key, self, serverRole, cancellation).ConfigureAwait(false);
+            connection.Name = $"{peer} @ {endpoint}";
+            return connection;
+        }
+        catch
+        {
+            connection.Close("handshake failed");
+            throw;
+        }
+    }
+
+    /// <summary>Retries until the server answers (it may still be starting) or the token fires; authentication errors are not retried.</summary>
+    public static async Task<Connection> ConnectWithRetryAsync(
+        EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole serverRole, int maxFrameBytes, CancellationToken cancellation)
+    {
+        int delayMs = 5;
+        while (true)
+        {
+            try
+            {
+                return await ConnectAsync(endpoint, key, self, serverRole, maxFrameBytes, cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ProtocolException && !cancellation.IsCancellationRequested)
+            {
+                await Task.Delay(delayMs, cancellation).ConfigureAwait(false);
+                delayMs = Math.Min(delayMs * 2, 200);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using BitFusion.Net.Protocol;
+
+namespace BitFusion.Net.Transport;
+
+/// <summary>Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.</summary>
+public static class FrameLoop
+{
+    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation)
+    {
+        connection.Closed += handler.OnClose;
+        if (connection.IsClosed)
+        {
+            handler.OnClose(connection);
+            return;
+        }
+        try
+        {
+            handler.OnOpen(connection);
+            while (!cancellation.IsCancellationRequested)
+            {
+                Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
+                if (frame.IsEnd)
+                {
+                    connection.Close("peer closed");
+                    return;
+                }
+                handler.OnFrame(connection, frame);
+            }
+        }
+        catch (ProtocolException e)
+        {
+            counters.CountProtocolError();
+            Log.Warn($"closing {connection.Name}: protocol error: {e.Message}");
+            connection.Close($"protocol error: {e.Message}");
+        }
+        catch (OperationCanceledException)
+        {
+            connection.Close("shutting down");
+        }
+        catch (Exception e)
+        {
+            Log.Warn($"closing {connection.Name}: internal error: {e}");
+            connection.Close($"internal error: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using BitFusion.Net.Protocol;
+
+namespace BitFusion.Net.Transport;
+
+/// <summary>Accepts TCP connections, runs the handshake on each, then serves its frames with a handler.</summary>
+public sealed class FrameServer : IDisposable
+{
+    private readonly Socket _listener;
+    private readonly ClusterKey _key;
+    private readonly PeerIdentity _self;
+    private readonly Func<NodeRole, bool> _accepts;
+    private readonly IFrameHandler _handler;
+    private readonly int _maxFrameBytes;
+    private readonly CancellationTokenSource _stop = new();
+
+    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, IFrameHandler handler, int maxFrameBytes)
+    {
+        _key = key;
+        _self = self;
+        _accepts = accepts;
+        _handler = handler;
+        _maxFrameBytes = maxFrameBytes;
+        _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(endpoint);
+        _listener.Listen(512);
+        LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public NetCounters Counters { get; } = new();
+
+    public void Start() => _ = AcceptLoopAsync();
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                Log.Warn($"accept failed: {e.SocketErrorCode}");
+                continue;
+            }
+            _ = ServeAsync(socket);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        var connection = new Connection(socket, $"peer @ {socket.RemoteEndPoint}", _maxFrameBytes);
+        try
+        {
+            PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _accepts, _stop.Token).ConfigureAwait(false);
+            connection.Name = $"{peer} @ {socket.RemoteEndPoint}";
+            Counters.CountAccepted();
+        }
+        catch (HandshakeRejectedException e)
+        {
+            Counters.CountRejected();
+            Log.Warn($"rejected {connection.Name}: {e.Message}");
+            connection.Close($"rejected: {e.Message}");
+            return;
+        }
+        catch (ProtocolException e)
+        {
+            Counters.CountProtocolError();
+            Log.Warn($"closing {connection.Name} during handshake: {e.Message}");
+            connection.Close($"handshake: {e.Message}");
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            connection.Close("shutting down");
+            return;
+        }
+        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+    }
+}

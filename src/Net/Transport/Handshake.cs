@@ -1,0 +1,168 @@
+using System.Security.Cryptography;
+using System.Text;
+using BitFusion.Net.Protocol;
+
+namespace BitFusion.Net.Transport;
+
+/// <summary>
+/// Mutual challenge–response over the cluster key. The server speaks first with a nonce; the client answers with
+/// its identity and HMAC(key, "BFSN/hello" | both nonces | both identities); the server answers Welcome with
+/// HMAC(key, "BFSN/welcome" | …) so the client knows the server holds the key too, or Reject with a reason and
+/// closes. Nothing but these frames is accepted before Welcome.
+/// </summary>
+public static class Handshake
+{
+    public const uint Magic = 0x4E534642; // "BFSN" little-endian
+    public const ushort Version = 1;
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+
+    private const int NonceBytes = 32;
+    private const int MacBytes = 32;
+
+    public static async Task<PeerIdentity> AcceptAsync(
+        Connection connection, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, CancellationToken cancellation)
+    {
+        byte[] serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);
+        Span<byte> challenge = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes];
+        var w = new PayloadWriter(challenge);
+        w.U32(Magic);
+        w.U16(Version);
+        w.U8((byte)self.Role);
+        w.U16(self.NodeId);
+        w.Bytes(serverNonce);
+        connection.Send(MessageType.Challenge, challenge);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(DefaultTimeout);
+        Frame hello;
+        try
+        {
+            hello = await connection.ReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new ProtocolException($"No Hello within {DefaultTimeout.TotalSeconds:0} s.");
+        }
+        if (hello.IsEnd) throw new ProtocolException("Peer closed before the handshake.");
+        if (hello.Type != MessageType.Hello) throw new ProtocolException($"Expected Hello, got frame type {(byte)hello.Type} before the handshake.");
+
+        PeerIdentity peer;
+        byte[] clientNonce;
+        byte[] mac;
+        string? refusal = null;
+        RejectCode code = RejectCode.None;
+        {
+            var r = hello.Reader();
+            uint magic = r.U32();
+            ushort version = r.U16();
+            var role = (NodeRole)r.U8();
+            ushort nodeId = r.U16();
+            clientNonce = r.Bytes(NonceBytes).ToArray();
+            mac = r.Bytes(MacBytes).ToArray();
+            r.End();
+            peer = new PeerIdentity(role, nodeId);
+            if (magic != Magic) (code, refusal) = (RejectCode.BadMagic, $"bad magic 0x{magic:X8}");
+            else if (version != Version) (code, refusal) = (RejectCode.BadVersion, $"protocol version {version} is not supported (this server speaks {Version})");
+        }
+        if (refusal is null)
+        {
+            Span<byte> expected = stackalloc byte[MacBytes];
+            ComputeMac(key, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
+            if (!CryptographicOperations.FixedTimeEquals(expected, mac)) (code, refusal) = (RejectCode.BadKey, "authentication failed: wrong cluster key");
+            else if (!Enum.IsDefined(peer.Role) || !accepts(peer.Role)) (code, refusal) = (RejectCode.BadRole, $"a {self.Role} does not accept connections from role {(byte)peer.Role}");
+        }
+        if (refusal is not null)
+        {
+            SendReject(connection, code, refusal);
+            throw new HandshakeRejectedException(code, refusal);
+        }
+
+        Span<byte> welcome = stackalloc byte[MacBytes];
+        ComputeMac(key, "BFSN/welcome", clientNonce, serverNonce, peer, self, welcome);
+        connection.Send(MessageType.Welcome, welcome);
+        connection.Peer = peer;
+        return peer;
+    }
+
+    public static async Task<PeerIdentity> ConnectAsync(
+        Connection connection, ClusterKey key, PeerIdentity self, NodeRole expectedServer, CancellationToken cancellation)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(DefaultTimeout);
+        Frame challenge = await connection.ReadAsync(timeout.Token).ConfigureAwait(false);
+        if (challenge.IsEnd) throw new ProtocolException("Server closed before the handshake.");
+        if (challenge.Type != MessageType.Challenge) throw new ProtocolException($"Expected Challenge, got frame type {(byte)challenge.Type}.");
+        PeerIdentity server;
+        byte[] serverNonce;
+        {
+            var r = challenge.Reader();
+            uint magic = r.U32();
+            ushort version = r.U16();
+            server = new PeerIdentity((NodeRole)r.U8(), r.U16());
+            serverNonce = r.Bytes(NonceBytes).ToArray();
+            r.End();
+            if (magic != Magic) throw new ProtocolException($"Not a BitFusion server (magic 0x{magic:X8}).");
+            if (version != Version) throw new ProtocolException($"Server speaks protocol version {version}; this client speaks {Version}.");
+            if (server.Role != expectedServer) throw new ProtocolException($"Expected a {expectedServer} but reached a {server}.");
+        }
+        byte[] clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
+        Span<byte> hello = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes + MacBytes];
+        var w = new PayloadWriter(hello);
+        w.U32(Magic);
+        w.U16(Version);
+        w.U8((byte)self.Role);
+        w.U16(self.NodeId);
+        w.Bytes(clientNonce);
+        ComputeMac(key, "BFSN/hello", serverNonce, clientNonce, self, server, w.Free[..MacBytes]);
+        w.Advance(MacBytes);
+        connection.Send(MessageType.Hello, hello);
+
+        Frame answer = await connection.ReadAsync(timeout.Token).ConfigureAwait(false);
+        if (answer.IsEnd) throw new ProtocolException("Server closed during the handshake.");
+        if (answer.Type == MessageType.Reject)
+        {
+            var r = answer.Reader();
+            var code = (RejectCode)r.U8();
+            int length = r.U16();
+            string reason = Encoding.UTF8.GetString(r.Bytes(length));
+            throw new HandshakeRejectedException(code, reason);
+        }
+        if (answer.Type != MessageType.Welcome) throw new ProtocolException($"Expected Welcome, got frame type {(byte)answer.Type}.");
+        Span<byte> expected = stackalloc byte[MacBytes];
+        ComputeMac(key, "BFSN/welcome", clientNonce, serverNonce, self, server, expected);
+        var wr = answer.Reader();
+        if (!CryptographicOperations.FixedTimeEquals(expected, wr.Bytes(MacBytes)))
+            throw new HandshakeRejectedException(RejectCode.BadKey, "the server does not hold this cluster key");
+        wr.End();
+        connection.Peer = server;
+        return server;
+    }
+
+    private static void SendReject(Connection connection, RejectCode code, string reason)
+    {
+        byte[] text = Encoding.UTF8.GetBytes(reason);
+        Span<byte> head = stackalloc byte[3];
+        head[0] = (byte)code;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(head[1..], (ushort)Math.Min(text.Length, ushort.MaxValue));
+        connection.Send(MessageType.Reject, head, text.AsSpan(0, Math.Min(text.Length, ushort.MaxValue)));
+    }
+
+    private static void ComputeMac(
+        ClusterKey key, string label, ReadOnlySpan<byte> firstNonce, ReadOnlySpan<byte> secondNonce,
+        PeerIdentity client, PeerIdentity server, Span<byte> mac)
+    {
+        Span<byte> message = stackalloc byte[16 + 2 * NonceBytes + 6];
+        int n = Encoding.ASCII.GetBytes(label, message);
+        firstNonce.CopyTo(message[n..]);
+        n += NonceBytes;
+        secondNonce.CopyTo(message[n..]);
+        n += NonceBytes;
+        message[n++] = (byte)client.Role;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(message[n..], client.NodeId);
+        n += 2;
+        message[n++] = (byte)server.Role;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(message[n..], server.NodeId);
+        n += 2;
+        key.Mac(message[..n], mac);
+    }
+}

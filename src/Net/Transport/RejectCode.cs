@@ -1,0 +1,11 @@
+namespace BitFusion.Net.Transport;
+
+/// <summary>Why a server refused a handshake; sent as the first byte of a Reject frame.</summary>
+public enum RejectCode : byte
+{
+    None = 0,
+    BadMagic = 1,
+    BadVersion = 2,
+    BadKey = 3,
+    BadRole = 4,
+}

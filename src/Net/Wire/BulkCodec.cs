@@ -1,0 +1,52 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+using K4os.Compression.LZ4;
+
+namespace BitFusion.Net.Wire;
+
+/// <summary>
+/// Whole lists on the wire (snapshots, rebuilt lists, state transfer): <c>rawBytes i32 | lz4Bytes i32 | LZ4 block</c>.
+/// Random bits do not compress, but real lists (long runs, sparse sets) do, and LZ4 costs little either way.
+/// </summary>
+public static class BulkCodec
+{
+    public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
+    {
+        ReadOnlySpan<byte> raw = MemoryMarshal.AsBytes(words);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(8 + LZ4Codec.MaximumOutputSize(raw.Length));
+        try
+        {
+            int packed = raw.IsEmpty ? 0 : LZ4Codec.Encode(raw, buffer.AsSpan(8), LZ4Level.L00_FAST);
+            if (packed < 0) throw new InvalidOperationException("LZ4 could not encode the list.");
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer, raw.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(4), packed);
+            Span<byte> all = stackalloc byte[head.Length];
+            head.CopyTo(all);
+            connection.Enqueue(type, all, buffer.AsSpan(0, 8 + packed));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Decodes into a pooled array of exactly <paramref name="wordCount"/> meaningful words; return it to ArrayPool&lt;ulong&gt;.Shared.</summary>
+    public static ulong[] Read(ref PayloadReader r, int wordCount, int maxBytes)
+    {
+        int rawBytes = r.Count("rawBytes", maxBytes);
+        int packedBytes = r.Count("lz4Bytes", maxBytes);
+        ReadOnlySpan<byte> packed = r.Bytes(packedBytes);
+        if (rawBytes != wordCount * 8) throw new ProtocolException($"Bulk data holds {rawBytes} bytes; {wordCount} words expected.");
+        ulong[] words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, wordCount));
+        if (rawBytes == 0) return words;
+        int decoded = LZ4Codec.Decode(packed, MemoryMarshal.AsBytes(words.AsSpan(0, wordCount)));
+        if (decoded != rawBytes)
+        {
+            ArrayPool<ulong>.Shared.Return(words);
+            throw new ProtocolException($"Corrupt LZ4 block: decoded {decoded} of {rawBytes} bytes.");
+        }
+        return words;
+    }
+}

@@ -1,0 +1,47 @@
+using BitFusion.Core.Bits;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Wire;
+
+/// <summary>
+/// A delta on the wire: <c>seq i64 | watermark i64 | newLength i32 | firstWord i32 | wordCount i32 |
+/// extraWord i32 | extraXor u64 | words u64[wordCount]</c>. The watermark is the highest seq every backup has
+/// acknowledged, so backups can drop the deltas they keep for reconciliation.
+/// </summary>
+public static class DeltaWire
+{
+    public const int HeadBytes = 40;
+
+    public static void Enqueue(Connection connection, MessageType type, long seq, long watermark, in Delta delta, scoped ReadOnlySpan<byte> prefix = default)
+    {
+        Span<byte> head = stackalloc byte[HeadBytes + 16];
+        var w = new PayloadWriter(head);
+        w.Bytes(prefix);
+        w.I64(seq);
+        w.I64(watermark);
+        w.I32(delta.NewLength);
+        w.I32(delta.FirstWord);
+        w.I32(delta.Words.Length);
+        w.I32(delta.ExtraWord);
+        w.U64(delta.ExtraXor);
+        connection.Enqueue(type, head[..w.Written], System.Runtime.InteropServices.MemoryMarshal.AsBytes(delta.Words));
+    }
+
+    /// <summary>Reads and validates a delta; the words alias the frame and live as long as it does.</summary>
+    public static Delta Read(ref PayloadReader r, out long seq, out long watermark)
+    {
+        seq = r.I64();
+        watermark = r.I64();
+        int newLength = r.Count("newLength", int.MaxValue - 64);
+        int firstWord = r.Count("firstWord", int.MaxValue / 64);
+        int wordCount = r.Count("wordCount", int.MaxValue / 64);
+        int extraWord = r.I32();
+        ulong extraXor = r.U64();
+        if (seq < 1) throw new ProtocolException($"Delta seq {seq} must be ≥ 1.");
+        if (extraWord < -1 || extraWord > int.MaxValue / 64) throw new ProtocolException($"Delta extraWord {extraWord} is out of range.");
+        if ((long)firstWord + wordCount > int.MaxValue / 64) throw new ProtocolException("Delta run reaches past the largest list.");
+        ReadOnlySpan<ulong> words = r.Words(wordCount);
+        return new Delta(newLength, firstWord, words, extraWord, extraXor);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Wire;
+
+/// <summary>The generic replies: Ok <c>reqId u64 | value i64</c> and Error <c>reqId u64 | code u8 | len u16 | utf8</c>.</summary>
+public static class Replies
+{
+    public static void Ok(Connection connection, ulong requestId, long value, bool flush = true)
+    {
+        Span<byte> p = stackalloc byte[16];
+        var w = new PayloadWriter(p);
+        w.U64(requestId);
+        w.I64(value);
+        connection.Enqueue(MessageType.Ok, p);
+        if (flush) connection.Flush();
+    }
+
+    public static void Error(Connection connection, ulong requestId, ErrorCode code, string message)
+    {
+        byte[] text = Encoding.UTF8.GetBytes(message.Length > 1000 ? message[..1000] : message);
+        Span<byte> p = stackalloc byte[11];
+        var w = new PayloadWriter(p);
+        w.U64(requestId);
+        w.U8((byte)code);
+        w.U16((ushort)text.Length);
+        connection.Send(MessageType.Error, p, text);
+    }
+
+    public static (ulong RequestId, ErrorCode Code, string Message) ReadError(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        ulong id = r.U64();
+        var code = (ErrorCode)r.U8();
+        int length = r.U16();
+        string message = Encoding.UTF8.GetString(r.Bytes(length));
+        return (id, code, message);
+    }
+}
