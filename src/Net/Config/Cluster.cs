@@ -39,6 +39,10 @@ public sealed class Cluster
     public static EndPoint EndPointOf(NodeConfig node) =>
         IPAddress.TryParse(node.Host, out IPAddress? ip) ? new IPEndPoint(ip, node.Port) : new DnsEndPoint(node.Host, node.Port);
 
+    /// <summary>Where a node listens: its configured address when that is an IP literal, else every interface.</summary>
+    public static IPEndPoint BindEndPointOf(NodeConfig node) =>
+        new(IPAddress.TryParse(node.Host, out IPAddress? ip) ? ip : IPAddress.Any, node.Port);
+
     public static Cluster Load(string path)
     {
         string text;

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using BitFusion.Net.Client;
+using BitFusion.Net.Config;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Host.Commands;
+
+/// <summary>`bitfusion client`: one operation against a primary (fusion) or a manager's group (replication).</summary>
+internal static class ClientCommand
+{
+    private static readonly string[] Operations = ["append", "set", "insert", "remove", "swap-remove", "get", "count", "read"];
+
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var node = new Option<int>("--node", "-n") { Description = "The primary or manager to talk to (its id).", Required = true };
+        var group = new Option<int?>("--group", "-g") { Description = "With a manager: the replica group." };
+        var op = new Argument<string>("operation") { Description = $"One of: {string.Join(", ", Operations)}." };
+        op.AcceptOnlyFromAmong(Operations);
+        var values = new Argument<int[]>("values")
+        {
+            Description = "append BIT | set INDEX BIT | insert INDEX BIT | remove INDEX | swap-remove INDEX | get INDEX | count | read",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("client", "Send one operation to a list and print the answer (writes print the new count).")
+        { config, node, group, op, values };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
+            if (cluster is null) return 2;
+            int id = result.GetValue(node);
+            NodeConfig? target = cluster.Config.Nodes.FirstOrDefault(n => n.Id == id);
+            if (target is null || target.Role is not ("primary" or "manager"))
+            {
+                Console.Error.WriteLine($"error: node {id} is not a primary or manager in the configuration.");
+                return 2;
+            }
+            string operation = result.GetRequiredValue(op);
+            int[] v = result.GetValue(values) ?? [];
+            int need = operation switch { "append" => 1, "set" or "insert" => 2, "remove" or "swap-remove" or "get" => 1, _ => 0 };
+            if (v.Length != need)
+            {
+                Console.Error.WriteLine($"error: {operation} takes {need} value(s); got {v.Length}.");
+                return 2;
+            }
+            if (operation is "append" or "set" or "insert" && v[^1] is not (0 or 1))
+            {
+                Console.Error.WriteLine($"error: a bit is 0 or 1; got {v[^1]}.");
+                return 2;
+            }
+            bool manager = target.Role == "manager";
+            int? g = result.GetValue(group);
+            if (manager && g is null)
+            {
+                Console.Error.WriteLine("error: a manager serves several groups: give --group.");
+                return 2;
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                using BitListClient client = await BitListClient.ConnectAsync(Cluster.EndPointOf(target), cluster.Key,
+                    manager ? NodeRole.Manager : NodeRole.Primary, 0, g, cluster.Config.MaxFrameBytes, timeout.Token);
+                string answer = operation switch
+                {
+                    "append" => (await client.AppendAsync(v[0] == 1)).ToString(),
+                    "set" => (await client.SetAsync(v[0], v[1] == 1)).ToString(),
+                    "insert" => (await client.InsertAsync(v[0], v[1] == 1)).ToString(),
+                    "remove" => (await client.RemoveAtAsync(v[0])).ToString(),
+                    "swap-remove" => (await client.SwapRemoveAtAsync(v[0])).ToString(),
+                    "get" => await client.GetAsync(v[0]) ? "1" : "0",
+                    "count" => (await client.CountAsync()).ToString(),
+                    _ => Render(await client.ReadAllAsync()),
+                };
+                Console.WriteLine(answer);
+                return 0;
+            }
+            catch (RemoteException e)
+            {
+                Console.Error.WriteLine($"error: {e.Code}: {e.Message}");
+                return 1;
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine($"error: no answer from node {id} at {target.Host}:{target.Port} within 10 s.");
+                return 1;
+            }
+            catch (HandshakeRejectedException e)
+            {
+                Console.Error.WriteLine($"error: node {id} refused the connection: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static string Render(BitsResult bits)
+    {
+        var text = new System.Text.StringBuilder(bits.Length + 40);
+        text.Append($"length={bits.Length} seq={bits.Seq} bits=");
+        for (int i = 0; i < bits.Length; i++) text.Append(((bits.Words[i >> 6] >> (i & 63)) & 1) != 0 ? '1' : '0');
+        return text.ToString();
+    }
+}

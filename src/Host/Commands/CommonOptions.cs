@@ -1,0 +1,69 @@
+using System.CommandLine;
+using BitFusion.Net.Config;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Host.Commands;
+
+/// <summary>Options every node role shares, and the one place that turns a bad configuration into exit code 2.</summary>
+internal static class CommonOptions
+{
+    public static Option<FileInfo> Config() => new("--config", "-c")
+    {
+        Description = "The cluster configuration file (JSON). The same file starts every process.",
+        Required = true,
+    };
+
+    public static Option<int> Id() => new("--id")
+    {
+        Description = "This node's id in the configuration file.",
+        Required = true,
+    };
+
+    public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Log debugging detail to standard error." };
+
+    /// <summary>Loads the configuration, or prints why it cannot be used and returns null.</summary>
+    public static Cluster? LoadCluster(FileInfo file)
+    {
+        try
+        {
+            return Cluster.Load(file.FullName);
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Checks the id names a node of the given role, or prints why not.</summary>
+    public static bool CheckRole(Cluster cluster, int id, string role)
+    {
+        NodeConfig? node = cluster.Config.Nodes.FirstOrDefault(n => n.Id == id);
+        if (node is null)
+        {
+            Console.Error.WriteLine($"error: node {id} is not in the configuration (ids: {string.Join(", ", cluster.Config.Nodes.Select(n => n.Id))}).");
+            return false;
+        }
+        if (node.Role != role)
+        {
+            Console.Error.WriteLine($"error: node {id} is a {node.Role} in the configuration, not a {role}.");
+            return false;
+        }
+        Log.Name = $"{role}#{id}";
+        return true;
+    }
+
+    /// <summary>Waits for Ctrl-C or SIGTERM: the polite stop. A crash is SIGKILL, which nothing here sees.</summary>
+    public static async Task WaitForShutdown(CancellationToken cancellation)
+    {
+        var stop = new TaskCompletionSource();
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                stop.TrySetResult();
+            });
+        using CancellationTokenRegistration _ = cancellation.Register(() => stop.TrySetResult());
+        await stop.Task.ConfigureAwait(false);
+    }
+}

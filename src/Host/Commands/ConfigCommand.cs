@@ -1,0 +1,40 @@
+using System.CommandLine;
+using BitFusion.Net.Config;
+
+namespace BitFusion.Host.Commands;
+
+/// <summary>`bitfusion config`: writes a ready-to-use cluster file with a fresh key.</summary>
+internal static class ConfigCommand
+{
+    public static Command Create()
+    {
+        var primaries = new Option<int>("--primaries", "-n") { Description = "Fusion primaries.", DefaultValueFactory = _ => 3 };
+        var faults = new Option<int>("--faults", "-f") { Description = "f: crash faults tolerated.", DefaultValueFactory = _ => 1 };
+        var groups = new Option<int>("--groups", "-g") { Description = "Replication groups (f + 1 data nodes each).", DefaultValueFactory = _ => 0 };
+        var managers = new Option<int>("--managers", "-m") { Description = "Replication managers (when groups > 0).", DefaultValueFactory = _ => 1 };
+        var host = new Option<string>("--host") { Description = "Address every node binds and is reached at.", DefaultValueFactory = _ => "127.0.0.1" };
+        var basePort = new Option<int>("--base-port") { Description = "First port; 0 picks free ports.", DefaultValueFactory = _ => 0 };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the file.", Required = true };
+        var command = new Command("config", "Write a cluster configuration file for a fusion and/or replication cluster, with a fresh cluster key.")
+        { primaries, faults, groups, managers, host, basePort, output };
+        command.SetAction(result =>
+        {
+            try
+            {
+                ClusterConfig config = ClusterLayout.Build(result.GetValue(primaries), result.GetValue(faults), result.GetValue(groups),
+                    result.GetValue(managers), result.GetRequiredValue(host), result.GetValue(basePort));
+                Cluster.FromConfig(config);
+                FileInfo file = result.GetRequiredValue(output);
+                File.WriteAllText(file.FullName, ClusterLayout.ToJson(config));
+                Console.WriteLine($"wrote {file.FullName}: {config.Nodes.Count} nodes, f = {config.Faults}");
+                return 0;
+            }
+            catch (Exception e) when (e is ConfigException or ArgumentException or IOException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}

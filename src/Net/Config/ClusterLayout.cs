@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Config;
+
+/// <summary>Builds cluster files: ids 1.. in role order (primaries, backups, managers, data nodes), one port each.</summary>
+public static class ClusterLayout
+{
+    public static ClusterConfig Build(int primaries, int faults, int groups, int managers, string host, int basePort, string? key = null)
+    {
+        if (primaries < 0 || groups < 0 || managers < 0) throw new ArgumentException("Counts cannot be negative.");
+        if (primaries == 0 && groups == 0) throw new ArgumentException("A cluster needs primaries or groups.");
+        var config = new ClusterConfig { Faults = faults, ClusterKey = key ?? ClusterKey.Generate().ToHex() };
+        int id = 1;
+        int port = basePort;
+        int NextPort() => basePort == 0 ? FreePort(host) : port++;
+        for (int i = 0; i < primaries; i++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "primary", Host = host, Port = NextPort() });
+        if (primaries > 0)
+            for (int j = 0; j < faults; j++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "backup", Host = host, Port = NextPort() });
+        if (groups > 0)
+        {
+            for (int m = 0; m < Math.Max(1, managers); m++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "manager", Host = host, Port = NextPort() });
+            for (int g = 0; g < groups; g++)
+                for (int r = 0; r <= faults; r++)
+                    config.Nodes.Add(new NodeConfig { Id = id++, Role = "datanode", Host = host, Port = NextPort(), Group = g });
+        }
+        return config;
+    }
+
+    public static string ToJson(ClusterConfig config) => JsonSerializer.Serialize(config, ClusterConfigJson.Default.ClusterConfig);
+
+    /// <summary>A port the OS considers free right now (bind to 0, read it, release it).</summary>
+    public static int FreePort(string host)
+    {
+        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.TryParse(host, out IPAddress? ip) ? ip : IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}

@@ -1,0 +1,393 @@
+using System.Buffers.Binary;
+using BitFusion.Core.Bits;
+using BitFusion.Core.Fusion;
+using BitFusion.Net.Config;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
+using Microsoft.Extensions.ObjectPool;
+
+namespace BitFusion.Net.Fusion;
+
+/// <summary>
+/// The primary side of fusion: a bit list that backs itself up to f fused backups. Every mutation becomes a delta
+/// streamed to each backup, and completes once every streaming backup has acknowledged it; up to
+/// <see cref="ClusterConfig.Window"/> operations are in flight. Opening one rebuilds the list from the backups
+/// and the other primaries if the cluster already knew it (a restart after a crash).
+/// Use it in-process as a library, or behind a <see cref="PrimaryNode"/> that serves it to clients.
+/// </summary>
+public sealed class FusedBitList : IDisposable
+{
+    // A monitor, not a Lock: writers wait on it for window space and readers for durability.
+    internal readonly object Gate = new();
+    private readonly PackedBitList _list = new();
+    private readonly PendingRing _pending;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ObjectPool<OpCompletion> _completions;
+    private readonly List<Connection> _toFlush = [];
+    private long _seq;
+    private bool _serving;
+    private long _nextRequestId;
+
+    private FusedBitList(Cluster cluster, int nodeId)
+    {
+        Cluster = cluster;
+        NodeId = (ushort)nodeId;
+        PrimaryIndex = cluster.PrimaryIndex(nodeId);
+        Code = new FusionCode(cluster.Primaries.Count, cluster.Faults);
+        _pending = new PendingRing(cluster.Config.Window);
+        Links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
+        _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), cluster.Config.Window);
+    }
+
+    internal Cluster Cluster { get; }
+    internal ushort NodeId { get; }
+    internal FusionCode Code { get; }
+    internal BackupLink[] Links { get; }
+    internal NetCounters Counters { get; } = new();
+
+    public int PrimaryIndex { get; }
+
+    /// <summary>How the list came up: fresh, or rebuilt, and how long that took.</summary>
+    public RecoveryReport? Recovery { get; private set; }
+
+    public int Count
+    {
+        get
+        {
+            lock (Gate) return _list.Count;
+        }
+    }
+
+    public long Seq
+    {
+        get
+        {
+            lock (Gate) return _seq;
+        }
+    }
+
+    internal long SeqLocked => _seq;
+    internal int CountLocked => _list.Count;
+    internal bool ServingLocked => _serving;
+
+    /// <summary>Connects to every backup and recovers this primary's list; returns when it is serving.</summary>
+    public static async Task<FusedBitList> OpenAsync(Cluster cluster, int nodeId, CancellationToken cancellation = default)
+    {
+        var list = new FusedBitList(cluster, nodeId);
+        foreach (BackupLink link in list.Links) _ = link.RunAsync(list._stop.Token);
+        try
+        {
+            list.Recovery = await new FusedRecovery(list).RunAsync(cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            list.Dispose();
+            throw;
+        }
+        return list;
+    }
+
+    internal ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
+
+    public ValueTask<long> AppendAsync(bool bit) => SubmitAsync(ListOp.Append, 0, bit);
+    public ValueTask<long> SetAsync(int index, bool bit) => SubmitAsync(ListOp.Set, index, bit);
+    public ValueTask<long> InsertAsync(int index, bool bit) => SubmitAsync(ListOp.Insert, index, bit);
+    public ValueTask<long> RemoveAtAsync(int index) => SubmitAsync(ListOp.RemoveAt, index, false);
+    public ValueTask<long> SwapRemoveAtAsync(int index) => SubmitAsync(ListOp.SwapRemoveAt, index, false);
+
+    /// <summary>Reads a bit of the local list, which may include writes not yet acknowledged by every backup.</summary>
+    public bool Get(int index)
+    {
+        lock (Gate) return _list.Get(index);
+    }
+
+    /// <summary>A copy of the list's words and its length.</summary>
+    public (ulong[] Words, int Length) Snapshot()
+    {
+        lock (Gate) return (_list.Words.ToArray(), _list.Count);
+    }
+
+    private ValueTask<long> SubmitAsync(ListOp op, int index, bool bit)
+    {
+        OpCompletion waiter = _completions.Get();
+        waiter.Pool = _completions;
+        if (!TrySubmit(op, index, bit, default, 0, null, 0, waiter, out ErrorCode code, out string? error))
+        {
+            _completions.Return(waiter);
+            return ValueTask.FromException<long>(code == ErrorCode.OutOfRange
+                ? new ArgumentOutOfRangeException(nameof(index), index, error)
+                : new InvalidOperationException(error));
+        }
+        return waiter.Task;
+    }
+
+    /// <summary>
+    /// Applies one operation, streams its delta and registers who to tell when every backup has it: a client
+    /// connection and request id, or an in-process waiter. Returns false (and changes nothing) on a bad index.
+    /// </summary>
+    internal bool TrySubmit(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed, int packedBits,
+        Connection? client, ulong requestId, OpCompletion? waiter, out ErrorCode code, out string? error)
+    {
+        lock (Gate)
+        {
+            while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
+            if (!_serving)
+            {
+                (code, error) = (ErrorCode.NotReady, "the primary is not serving");
+                return false;
+            }
+            Delta delta;
+            try
+            {
+                delta = op switch
+                {
+                    ListOp.Append when packedBits > 0 => _list.AppendRange(packed, packedBits),
+                    ListOp.Append => _list.Append(bit),
+                    ListOp.Set => _list.Set(index, bit),
+                    ListOp.Insert => _list.Insert(index, bit),
+                    ListOp.RemoveAt => _list.RemoveAt(index),
+                    _ => _list.SwapRemoveAt(index),
+                };
+            }
+            catch (ArgumentException e)
+            {
+                (code, error) = (ErrorCode.OutOfRange, e.Message);
+                return false;
+            }
+            _seq++;
+            long watermark = WatermarkLocked();
+            foreach (BackupLink link in Links)
+                if (link.Streaming && link.Connection is { } c)
+                    DeltaWire.Enqueue(c, MessageType.Delta, _seq, watermark, delta);
+            _pending.Add(new PendingOp { Seq = _seq, Value = _list.Count, Client = client, RequestId = requestId, Waiter = waiter });
+        }
+        foreach (BackupLink link in Links) link.Connection?.Flush();
+        (code, error) = (default, null);
+        return true;
+    }
+
+    /// <summary>
+    /// Answers a read with the state as of now, but only once every earlier write is acknowledged by the backups,
+    /// so a client never sees a write that a crash could still undo. Returns false on a bad index.
+    /// </summary>
+    internal bool TryRead(MessageType kind, int index, Connection client, ulong requestId, out string? error)
+    {
+        lock (Gate)
+        {
+            while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
+            if (!_serving)
+            {
+                error = "the primary is not serving";
+                return false;
+            }
+            var op = new PendingOp { Seq = _seq, Client = client, RequestId = requestId };
+            switch (kind)
+            {
+                case MessageType.Get when (uint)index >= (uint)_list.Count:
+                    error = $"Index {index} is out of range for a list of Count {_list.Count}.";
+                    return false;
+                case MessageType.Get:
+                    op.Value = _list.Get(index) ? 1 : 0;
+                    break;
+                case MessageType.Count:
+                    op.Value = _list.Count;
+                    break;
+                default:
+                    op.Words = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(1, _list.WordCount));
+                    _list.Words.CopyTo(op.Words);
+                    op.Length = _list.Count;
+                    op.Value = _seq;
+                    break;
+            }
+            if (_pending.Count == 0) Answer(op);
+            else _pending.Add(op);
+        }
+        FlushClients();
+        error = null;
+        return true;
+    }
+
+    internal ReadOnlySpan<ulong> WordsLocked => _list.Words;
+
+    internal void OnAttached(BackupLink link, long backupSeq, int backupLength, bool loaded)
+    {
+        lock (Gate)
+        {
+            link.Attached = true;
+            link.BackupSeq = backupSeq;
+            link.BackupLoaded = loaded;
+            if (_serving) StartStreamingLocked(link);
+            Monitor.PulseAll(Gate);
+        }
+        link.Connection?.Flush();
+    }
+
+    /// <summary>Brings a backup into the delta stream: a full snapshot if it does not hold this list, else a check that it is current.</summary>
+    internal void StartStreamingLocked(BackupLink link)
+    {
+        if (link.Connection is not { } connection || !link.Attached) return;
+        if (!link.BackupLoaded)
+        {
+            SendSnapshotLocked(connection, 0);
+            link.Acked = 0;
+            link.Streaming = true;
+            link.BackupLoaded = true;
+        }
+        else if (link.BackupSeq == _seq)
+        {
+            link.Acked = _seq;
+            link.Streaming = true;
+        }
+        else
+        {
+            Log.Warn($"backup {link.Index} holds seq {link.BackupSeq} of this primary but the primary is at {_seq}; " +
+                     "a dropped connection lost deltas this primary no longer keeps. Restart that backup to re-encode it.");
+        }
+    }
+
+    internal void SendSnapshotLocked(Connection connection, ulong token)
+    {
+        Span<byte> head = stackalloc byte[20];
+        var w = new PayloadWriter(head);
+        w.U64(token);
+        w.I64(_seq);
+        w.I32(_list.Count);
+        BulkCodec.Enqueue(connection, MessageType.Snapshot, head, _list.Words);
+    }
+
+    internal void OnSnapshotRequest(BackupLink link, ulong token)
+    {
+        lock (Gate)
+        {
+            if (!_serving || link.Connection is not { } c) return;
+            SendSnapshotLocked(c, token);
+        }
+        link.Connection?.Flush();
+    }
+
+    internal void OnAck(BackupLink link, long seq)
+    {
+        lock (Gate)
+        {
+            if (seq > link.Acked) link.Acked = seq;
+            CompleteAckedLocked();
+        }
+        FlushClients();
+    }
+
+    internal void OnLinkClosed(BackupLink link, Connection connection)
+    {
+        lock (Gate)
+        {
+            if (link.Connection != connection) return;
+            link.Connection = null;
+            link.Attached = false;
+            link.Streaming = false;
+            CompleteAckedLocked();
+            Monitor.PulseAll(Gate);
+        }
+        FlushClients();
+    }
+
+    /// <summary>Installs the recovered list and starts streaming to every attached backup.</summary>
+    internal void BecomeServing(ReadOnlySpan<ulong> words, int length, long seq)
+    {
+        lock (Gate)
+        {
+            _list.Load(words, length);
+            _seq = seq;
+            _serving = true;
+            Span<byte> serving = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(serving, seq);
+            foreach (BackupLink link in Links)
+            {
+                if (link.Connection is not { } c || !link.Attached) continue;
+                if (link.BackupLoaded && link.BackupSeq == seq) c.Enqueue(MessageType.Serving, serving);
+                StartStreamingLocked(link);
+            }
+            Monitor.PulseAll(Gate);
+        }
+        foreach (BackupLink link in Links) link.Connection?.Flush();
+    }
+
+    private long WatermarkLocked()
+    {
+        long min = long.MaxValue;
+        foreach (BackupLink link in Links)
+            if (link.Streaming) min = Math.Min(min, link.Acked);
+        return min == long.MaxValue ? 0 : min;
+    }
+
+    private void CompleteAckedLocked()
+    {
+        bool any = false;
+        long min = long.MaxValue;
+        foreach (BackupLink link in Links)
+            if (link.Streaming)
+            {
+                any = true;
+                min = Math.Min(min, link.Acked);
+            }
+        if (!any) return;
+        bool completed = false;
+        while (_pending.Count > 0 && _pending.Head.Seq <= min)
+        {
+            Answer(_pending.Take());
+            completed = true;
+        }
+        if (completed) Monitor.PulseAll(Gate);
+    }
+
+    private void Answer(in PendingOp op)
+    {
+        if (op.Waiter is { } waiter)
+        {
+            waiter.Complete(op.Value);
+            return;
+        }
+        if (op.Client is not { } client) return;
+        if (op.Words is { } words)
+        {
+            Span<byte> head = stackalloc byte[20];
+            var w = new PayloadWriter(head);
+            w.U64(op.RequestId);
+            w.I32(op.Length);
+            w.I64(op.Value);
+            BulkCodec.Enqueue(client, MessageType.Bits, head, words.AsSpan(0, Delta.WordsFor(op.Length)));
+            System.Buffers.ArrayPool<ulong>.Shared.Return(words);
+        }
+        else
+        {
+            Replies.Ok(client, op.RequestId, op.Value, flush: false);
+        }
+        if (!_toFlush.Contains(client)) _toFlush.Add(client);
+    }
+
+    private void FlushClients()
+    {
+        Connection[]? batch = null;
+        int count;
+        lock (Gate)
+        {
+            count = _toFlush.Count;
+            if (count == 0) return;
+            batch = System.Buffers.ArrayPool<Connection>.Shared.Rent(count);
+            _toFlush.CopyTo(batch);
+            _toFlush.Clear();
+        }
+        for (int i = 0; i < count; i++) batch[i].Flush();
+        System.Buffers.ArrayPool<Connection>.Shared.Return(batch, clearArray: true);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        lock (Gate)
+        {
+            foreach (BackupLink link in Links) link.Connection?.Close("primary shutting down");
+            Monitor.PulseAll(Gate);
+        }
+        _list.Dispose();
+    }
+}

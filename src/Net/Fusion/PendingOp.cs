@@ -1,0 +1,17 @@
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Fusion;
+
+/// <summary>An operation applied at the primary and waiting for every streaming backup to acknowledge its seq.</summary>
+internal struct PendingOp
+{
+    public long Seq;
+    public long Value;
+    public Connection? Client;
+    public ulong RequestId;
+    public OpCompletion? Waiter;
+
+    /// <summary>For a ReadAll: the list as it was when the read arrived (a pooled array), sent once earlier writes are durable.</summary>
+    public ulong[]? Words;
+    public int Length;
+}
