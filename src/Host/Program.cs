@@ -10,5 +10,6 @@ var root = new RootCommand(
     NodeCommands.Primary(),
     ClientCommand.Create(),
     ConfigCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

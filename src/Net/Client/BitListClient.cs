@@ -101,6 +101,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     {
         OpCompletion waiter = _pool.Get();
         waiter.Pool = _pool;
+        waiter.Inline = true;
         lock (_gate)
         {
             ulong id = ++_nextId;

@@ -162,7 +162,6 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         Span<byte> ack = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(ack, acked);
         connection.Enqueue(MessageType.Ack, ack);
-        connection.Flush();
     }
 
     private ApplyOutcome ApplyLocked(int p, long seq, in Delta delta, ReadOnlySpan<byte> payload)

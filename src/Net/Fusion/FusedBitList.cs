@@ -28,6 +28,7 @@ public sealed class FusedBitList : IDisposable
     private long _seq;
     private bool _serving;
     private long _nextRequestId;
+    private long _closedLinkBytes;
 
     private FusedBitList(Cluster cluster, int nodeId)
     {
@@ -64,6 +65,18 @@ public sealed class FusedBitList : IDisposable
         get
         {
             lock (Gate) return _seq;
+        }
+    }
+
+    /// <summary>Bytes this primary has sent to and received from its backups (headers included).</summary>
+    public long BackupWireBytes
+    {
+        get
+        {
+            long total = _closedLinkBytes;
+            foreach (BackupLink link in Links)
+                if (link.Connection is { } c) total += c.BytesSent + c.BytesReceived;
+            return total;
         }
     }
 
@@ -162,7 +175,8 @@ public sealed class FusedBitList : IDisposable
                     DeltaWire.Enqueue(c, MessageType.Delta, _seq, watermark, delta);
             _pending.Add(new PendingOp { Seq = _seq, Value = _list.Count, Client = client, RequestId = requestId, Waiter = waiter });
         }
-        foreach (BackupLink link in Links) link.Connection?.Flush();
+        foreach (BackupLink link in Links)
+            if (link.Connection is { } c) DeferredFlush.Request(c);
         (code, error) = (default, null);
         return true;
     }
@@ -281,6 +295,7 @@ public sealed class FusedBitList : IDisposable
         lock (Gate)
         {
             if (link.Connection != connection) return;
+            _closedLinkBytes += connection.BytesSent + connection.BytesReceived;
             link.Connection = null;
             link.Attached = false;
             link.Streaming = false;
@@ -376,7 +391,7 @@ public sealed class FusedBitList : IDisposable
             _toFlush.CopyTo(batch);
             _toFlush.Clear();
         }
-        for (int i = 0; i < count; i++) batch[i].Flush();
+        for (int i = 0; i < count; i++) DeferredFlush.Request(batch[i]);
         System.Buffers.ArrayPool<Connection>.Shared.Return(batch, clearArray: true);
     }
 

@@ -13,6 +13,15 @@ internal sealed class OpCompletion : IValueTaskSource<long>, IResettable
 
     public ObjectPool<OpCompletion>? Pool { get; set; }
 
+    /// <summary>
+    /// Run the awaiter's continuation on the completing thread. Only for completions signalled outside any lock
+    /// (a client's read loop); the primary completes under its lock and must not run user code there.
+    /// </summary>
+    public bool Inline
+    {
+        set => _core.RunContinuationsAsynchronously = !value;
+    }
+
     public ValueTask<long> Task => new(this, _core.Version);
 
     public void Complete(long value) => _core.SetResult(value);

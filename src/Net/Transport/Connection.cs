@@ -54,6 +54,16 @@ public sealed class Connection : IDisposable
     /// <summary>Raised once, when the connection closes for any reason.</summary>
     public event Action<Connection>? Closed;
 
+    /// <summary>True when a whole frame is already buffered, so the next read will not wait for the socket.</summary>
+    public bool HasBufferedFrame
+    {
+        get
+        {
+            int available = _rxEnd - _rxStart;
+            return available >= 4 && available >= 4 + (long)BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart));
+        }
+    }
+
     /// <summary>Reads the next frame; <see cref="Frame.IsEnd"/> when the peer closed cleanly between frames.</summary>
     public async ValueTask<Frame> ReadAsync(CancellationToken cancellation = default)
     {

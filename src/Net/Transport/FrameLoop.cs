@@ -24,21 +24,36 @@ public static class FrameLoop
                     connection.Close("peer closed");
                     return;
                 }
-                handler.OnFrame(connection, frame);
+                DeferredFlush.Begin();
+                try
+                {
+                    handler.OnFrame(connection, frame);
+                }
+                finally
+                {
+                    if (!connection.HasBufferedFrame)
+                    {
+                        DeferredFlush.End();
+                        connection.Flush();
+                    }
+                }
             }
         }
         catch (ProtocolException e)
         {
+            DeferredFlush.End();
             counters.CountProtocolError();
             Log.Warn($"closing {connection.Name}: protocol error: {e.Message}");
             connection.Close($"protocol error: {e.Message}");
         }
         catch (OperationCanceledException)
         {
+            DeferredFlush.End();
             connection.Close("shutting down");
         }
         catch (Exception e)
         {
+            DeferredFlush.End();
             Log.Warn($"closing {connection.Name}: internal error: {e}");
             connection.Close($"internal error: {e.Message}");
         }

@@ -9,7 +9,13 @@ public static class Log
 
     public static bool Verbose { get; set; }
 
-    public static void Info(string message) => Write("info", message);
+    /// <summary>Only warnings: for benchmarks and the experiment, whose output is a report.</summary>
+    public static bool Quiet { get; set; }
+
+    public static void Info(string message)
+    {
+        if (!Quiet) Write("info", message);
+    }
 
     public static void Warn(string message) => Write("warn", message);
 

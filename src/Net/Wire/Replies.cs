@@ -14,7 +14,7 @@ public static class Replies
         w.U64(requestId);
         w.I64(value);
         connection.Enqueue(MessageType.Ok, p);
-        if (flush) connection.Flush();
+        if (flush) DeferredFlush.Request(connection);
     }
 
     public static void Error(Connection connection, ulong requestId, ErrorCode code, string message)

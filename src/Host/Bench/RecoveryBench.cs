@@ -1,0 +1,48 @@
+using BitFusion.Net.Client;
+using BitFusion.Net.Fusion;
+
+namespace BitFusion.Host.Bench;
+
+/// <summary>Recovery time of one primary against its list length and the number of primaries, for f backups.</summary>
+internal static class RecoveryBench
+{
+    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, double CutMicros, long WireBytes, int Repeats);
+
+    public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation)
+    {
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation);
+        var random = new Random(bits + primaries);
+        const int chunkBits = 1 << 22;
+        var chunk = new ulong[chunkBits / 64];
+        for (int i = 0; i < primaries; i++)
+        {
+            using BitListClient client = await fusion.ClientAsync(i, cancellation);
+            var pending = new List<ValueTask<long>>();
+            for (int done = 0; done < bits; done += chunkBits)
+            {
+                int n = Math.Min(chunkBits, bits - done);
+                for (int w = 0; w < chunk.Length; w++) chunk[w] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
+                pending.Add(client.AppendManyAsync(chunk, n));
+            }
+            foreach (ValueTask<long> p in pending) await p;
+        }
+        var totals = new List<double>();
+        var cuts = new List<double>();
+        long bytes = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            (ulong[] Words, int Length) before = fusion.Primary(0).List.Snapshot();
+            fusion.CrashPrimary(0);
+            RecoveryReport report = await fusion.StartPrimaryAsync(0, cancellation);
+            (ulong[] Words, int Length) after = fusion.Primary(0).List.Snapshot();
+            if (after.Length != before.Length || !after.Words.AsSpan().SequenceEqual(before.Words))
+                throw new InvalidOperationException($"recovered list differs (length {after.Length} vs {before.Length})");
+            totals.Add(report.Total.TotalMicroseconds);
+            cuts.Add(report.Cut.TotalMicroseconds);
+            bytes = report.BytesReceived;
+        }
+        totals.Sort();
+        cuts.Sort();
+        return new Result(primaries, faults, bits, totals[totals.Count / 2], cuts[cuts.Count / 2], bytes, repeats);
+    }
+}

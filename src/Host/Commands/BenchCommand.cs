@@ -1,0 +1,86 @@
+using System.CommandLine;
+using BitFusion.Host.Bench;
+using BitFusion.Host.Measure;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Host.Commands;
+
+/// <summary>`bitfusion bench`: end-to-end fusion latency, throughput, recovery time and wire bytes, on loopback in this process.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "End-to-end benchmarks of fusion on loopback: update latency and throughput, and recovery time.");
+        command.Subcommands.Add(Latency());
+        command.Subcommands.Add(Recovery());
+        return command;
+    }
+
+    private static Command Latency()
+    {
+        var ops = new Option<int>("--ops") { Description = "Appends per primary per configuration.", DefaultValueFactory = _ => 20_000 };
+        var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f.", DefaultValueFactory = _ => [1, 2, 3], AllowMultipleArgumentsPerToken = true };
+        var primaries = new Option<int[]>("--primaries", "-n") { Description = "Numbers of primaries.", DefaultValueFactory = _ => [1, 5], AllowMultipleArgumentsPerToken = true };
+        var windows = new Option<int[]>("--window", "-w") { Description = "Operations in flight per client (1 = one at a time).", DefaultValueFactory = _ => [1, 64], AllowMultipleArgumentsPerToken = true };
+        var command = new Command("latency", "Update latency p50/p99/p99.9 and throughput, beside the loopback TCP round trip measured in the same run.")
+        { ops, faults, primaries, windows };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Log.Name = "bench";
+            Log.Quiet = true;
+            int n = result.GetValue(ops);
+            if (n < 100)
+            {
+                Console.Error.WriteLine("error: --ops must be at least 100.");
+                return 2;
+            }
+            LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
+            Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
+            Console.WriteLine();
+            Console.WriteLine("| primaries | f | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | ops/s | wire B/update |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+            foreach (int p in result.GetValue(primaries)!)
+                foreach (int f in result.GetValue(faults)!)
+                    foreach (int w in result.GetValue(windows)!)
+                    {
+                        LatencyBench.Result r = await LatencyBench.RunAsync(p, f, w, n, cancellation);
+                        Console.WriteLine($"| {p} | {f} | {w} | {r.Latency.Median:0.0} | {r.Latency.P99:0.0} | {r.Latency.P999:0.0} | {r.Latency.Max:0} | " +
+                                          $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} |");
+                    }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Recovery()
+    {
+        var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits.", DefaultValueFactory = _ => [10_000, 100_000, 1_000_000, 10_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
+        var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
+        var primaries = new Option<int[]>("--primaries", "-n") { Description = "Numbers of primaries.", DefaultValueFactory = _ => [1, 2, 3, 4, 5], AllowMultipleArgumentsPerToken = true };
+        var repeats = new Option<int>("--repeats", "-r") { Description = "Crashes per configuration (the median is reported).", DefaultValueFactory = _ => 5 };
+        var command = new Command("recovery", "Time to rebuild a crashed primary, against list length and number of primaries (other primaries keep serving).")
+        { sizes, faults, primaries, repeats };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Log.Name = "bench";
+            Log.Quiet = true;
+            int r = result.GetValue(repeats);
+            if (r < 1 || result.GetValue(sizes)!.Any(s => s < 1))
+            {
+                Console.Error.WriteLine("error: --repeats and every size must be at least 1.");
+                return 2;
+            }
+            Console.WriteLine("| primaries | f | bits | recovery ms (median) | cut ms | bytes received |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (int f in result.GetValue(faults)!)
+                foreach (int bits in result.GetValue(sizes)!)
+                    foreach (int p in result.GetValue(primaries)!)
+                    {
+                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation);
+                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.CutMicros / 1000:0.000} | {x.WireBytes:N0} |");
+                    }
+            return 0;
+        });
+        return command;
+    }
+}
