@@ -37,15 +37,15 @@ internal static class BenchCommand
             LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
             Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
             Console.WriteLine();
-            Console.WriteLine("| primaries | f | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | ops/s | wire B/update |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| primaries | f | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | ops/s | wire B/update | alloc B/update |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int p in result.GetValue(primaries)!)
                 foreach (int f in result.GetValue(faults)!)
                     foreach (int w in result.GetValue(windows)!)
                     {
                         LatencyBench.Result r = await LatencyBench.RunAsync(p, f, w, n, cancellation);
                         Console.WriteLine($"| {p} | {f} | {w} | {r.Latency.Median:0.0} | {r.Latency.P99:0.0} | {r.Latency.P999:0.0} | {r.Latency.Max:0} | " +
-                                          $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} |");
+                                          $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} | {r.AllocatedBytesPerUpdate:0.0} |");
                     }
             return 0;
         });

@@ -92,7 +92,9 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             n += 4;
         }
         if (bit is { } b) payload[n++] = b ? (byte)1 : (byte)0;
-        _connection.Send(type, payload[..n]);
+        // Deferred: a caller continuing inline from a reply (a pipelined driver) batches its next requests into one send.
+        _connection.Enqueue(type, payload[..n]);
+        DeferredFlush.Request(_connection);
         if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
         return waiter.Task;
     }

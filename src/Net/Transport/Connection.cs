@@ -25,6 +25,7 @@ public sealed class Connection : IDisposable
     private int _txLength;
     private bool _sending;
     private int _closed;
+    private static long s_totalBytesSent;
 
     public Connection(Socket socket, string name, int maxFrameBytes = Frame.DefaultMaxFrameBytes)
     {
@@ -51,6 +52,9 @@ public sealed class Connection : IDisposable
 
     public long BytesReceived { get; private set; }
 
+    /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
+    public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
+
     /// <summary>Raised once, when the connection closes for any reason.</summary>
     public event Action<Connection>? Closed;
 
@@ -65,6 +69,8 @@ public sealed class Connection : IDisposable
     }
 
     /// <summary>Reads the next frame; <see cref="Frame.IsEnd"/> when the peer closed cleanly between frames.</summary>
+    // Pooled state machines: a read that waits for the socket would otherwise allocate one per frame.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame> ReadAsync(CancellationToken cancellation = default)
     {
         while (true)
@@ -169,6 +175,7 @@ public sealed class Connection : IDisposable
                 int sent = 0;
                 while (sent < length) sent += _socket.Send(batch, sent, length - sent, SocketFlags.None);
                 BytesSent += length;
+                Interlocked.Add(ref s_totalBytesSent, length);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
