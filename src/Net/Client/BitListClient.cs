@@ -21,6 +21,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, OpCompletion> _pending = [];
     private readonly Dictionary<ulong, TaskCompletionSource<BitsResult>> _reads = [];
+    private readonly Dictionary<ulong, TaskCompletionSource<float[]>> _samples = [];
     private readonly ObjectPool<OpCompletion> _pool = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), 4096);
     private readonly NetCounters _counters = new();
     private ulong _nextId;
@@ -77,6 +78,22 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         }
         Span<byte> head = stackalloc byte[12];
         _connection.Send(MessageType.ReadAll, head[..Head(head, id)]);
+        if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
+        return result.Task;
+    }
+
+    /// <summary>The server-side update times (µs) recorded since the last call: at a primary or a manager.</summary>
+    public Task<float[]> SamplesAsync()
+    {
+        var result = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ulong id;
+        lock (_gate)
+        {
+            id = ++_nextId;
+            _samples[id] = result;
+        }
+        Span<byte> head = stackalloc byte[12];
+        _connection.Send(MessageType.Samples, head[..Head(head, id)]);
         if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
         return result.Task;
     }
@@ -148,6 +165,11 @@ public sealed class BitListClient : IFrameHandler, IDisposable
                         read.TrySetException(error);
                         return;
                     }
+                    if (_samples.Remove(id, out TaskCompletionSource<float[]>? sample))
+                    {
+                        sample.TrySetException(error);
+                        return;
+                    }
                 }
                 Take(id).Fail(error);
                 break;
@@ -168,6 +190,16 @@ public sealed class BitListClient : IFrameHandler, IDisposable
                 read.TrySetResult(new BitsResult(copy, length, seq));
                 break;
             }
+            case MessageType.SamplesReply:
+            {
+                ulong id = r.U64();
+                float[] micros = SampleReply.Read(frame.Payload.Span);
+                TaskCompletionSource<float[]>? samples;
+                lock (_gate)
+                    if (!_samples.Remove(id, out samples)) throw new ProtocolException($"Samples for unknown request {id}.");
+                samples.TrySetResult(micros);
+                break;
+            }
             default:
                 throw new ProtocolException($"Unexpected frame type {(byte)frame.Type} from the server.");
         }
@@ -186,15 +218,19 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     {
         OpCompletion[] waiters;
         TaskCompletionSource<BitsResult>[] reads;
+        TaskCompletionSource<float[]>[] samples;
         lock (_gate)
         {
             waiters = [.. _pending.Values];
             reads = [.. _reads.Values];
+            samples = [.. _samples.Values];
             _pending.Clear();
             _reads.Clear();
+            _samples.Clear();
         }
         foreach (OpCompletion w in waiters) w.Fail(error);
         foreach (var r in reads) r.TrySetException(error);
+        foreach (var s in samples) s.TrySetException(error);
     }
 
     public void Dispose() => _connection.Close("client closed");

@@ -42,6 +42,15 @@ public sealed class FusedBitList : IDisposable
     }
 
     internal Cluster Cluster { get; }
+
+    /// <summary>Each write's time from arrival to completion at this primary; guarded by <see cref="Gate"/>.</summary>
+    internal Diagnostics.LatencyLog UpdateTimes { get; } = new();
+
+    /// <summary>The update times recorded since the last call, in microseconds.</summary>
+    public float[] DrainUpdateTimes()
+    {
+        lock (Gate) return UpdateTimes.Drain();
+    }
     internal ushort NodeId { get; }
     internal FusionCode Code { get; }
     internal BackupLink[] Links { get; }
@@ -142,6 +151,7 @@ public sealed class FusedBitList : IDisposable
     internal bool TrySubmit(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed, int packedBits,
         Connection? client, ulong requestId, OpCompletion? waiter, out ErrorCode code, out string? error)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         lock (Gate)
         {
             while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
@@ -173,7 +183,7 @@ public sealed class FusedBitList : IDisposable
             foreach (BackupLink link in Links)
                 if (link.Streaming && link.Connection is { } c)
                     DeltaWire.Enqueue(c, MessageType.Delta, _seq, watermark, delta);
-            _pending.Add(new PendingOp { Seq = _seq, Value = _list.Count, Client = client, RequestId = requestId, Waiter = waiter });
+            _pending.Add(new PendingOp { Seq = _seq, Value = _list.Count, Client = client, RequestId = requestId, Waiter = waiter, Started = started });
         }
         foreach (BackupLink link in Links)
             if (link.Connection is { } c) DeferredFlush.Request(c);
@@ -356,6 +366,7 @@ public sealed class FusedBitList : IDisposable
 
     private void Answer(in PendingOp op)
     {
+        if (op.Started != 0) UpdateTimes.Record(op.Started);
         if (op.Waiter is { } waiter)
         {
             waiter.Complete(op.Value);

@@ -6,6 +6,9 @@ namespace BitFusion.Net.Fusion;
 internal struct PendingOp
 {
     public long Seq;
+
+    /// <summary>When the request arrived (Stopwatch timestamp), for the service time recorded at completion.</summary>
+    public long Started;
     public long Value;
     public Connection? Client;
     public ulong RequestId;

@@ -89,6 +89,10 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
                 Submit(connection, id, ListOp.Append, 0, false, packed, bits);
                 return;
             }
+            case MessageType.Samples:
+                r.End();
+                SampleReply.Send(connection, id, _list.DrainUpdateTimes());
+                return;
             case MessageType.Get or MessageType.Count or MessageType.ReadAll:
             {
                 if (frame.Type == MessageType.Get) index = r.I32();

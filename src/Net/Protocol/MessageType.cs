@@ -57,4 +57,6 @@ public enum MessageType : byte
     // Operations and diagnostics.
     Stats = 90,
     StatsReply = 91,
+    Samples = 92,
+    SamplesReply = 93,
 }

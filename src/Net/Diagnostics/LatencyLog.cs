@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace BitFusion.Net.Diagnostics;
+
+/// <summary>
+/// Per-operation service times recorded where the study measured them (at the fusion primary, at the replication
+/// manager), drained by the experiment with a Samples request. A fixed ring: when nobody drains it, the oldest
+/// samples are overwritten rather than memory growing. Callers serialise access (it lives under the owner's lock).
+/// </summary>
+public sealed class LatencyLog(int capacity = 1 << 20)
+{
+    private readonly float[] _micros = new float[capacity];
+    private long _written, _drained;
+
+    public void Record(long startTimestamp)
+    {
+        _micros[_written % _micros.Length] = (float)((Stopwatch.GetTimestamp() - startTimestamp) * 1_000_000.0 / Stopwatch.Frequency);
+        _written++;
+    }
+
+    /// <summary>Copies out the samples recorded since the last drain (at most the ring's capacity) and forgets them.</summary>
+    public float[] Drain()
+    {
+        long from = Math.Max(_drained, _written - _micros.Length);
+        var result = new float[_written - from];
+        for (long i = from; i < _written; i++) result[i - from] = _micros[i % _micros.Length];
+        _drained = _written;
+        return result;
+    }
+}
