@@ -6,6 +6,8 @@ using BitFusion.Core.Fusion;
 // Usage: BitFusion.HeapTarget SPEC...
 //   list:BITS              a PackedBitList holding BITS random bits
 //   backup:N:F:BITS        a FusionCode(N, F), N primary lists of BITS bits each, and the F backups encoded from them
+//   objects:COUNT          COUNT small objects, to make a large heap
+//   exit-on-gc             end the process abruptly (no runtime shutdown) as soon as a GC runs after "ready"
 // For every list and backup it prints "object TYPE FIELD=ELEMENT[LENGTH] ...", one entry per array field, then
 // "ready PID", and holds everything until standard input closes or gives a line.
 namespace BitFusion.HeapTarget;
@@ -15,6 +17,7 @@ public static class Program
     // Static so the objects stay reachable while the process waits; the codes sit here as well as in the backups,
     // the way a backup service keeps its code, so they are shared and must not count in a backup's bytes.
     private static readonly List<object> Held = [];
+    private static bool _exitOnGc;
 
     public static int Main(string[] args)
     {
@@ -30,6 +33,7 @@ public static class Program
         }
         foreach (object o in Held)
             if (o is PackedBitList or FusedBackup) Console.WriteLine(Describe(o));
+        if (_exitOnGc) ExitOnNextGc();
         Console.WriteLine($"ready {Environment.ProcessId}");
         Console.Out.Flush();
         Console.In.ReadLine();
@@ -45,6 +49,14 @@ public static class Program
             case "list" when parts.Length == 2:
                 Held.Add(RandomList(Parse(parts[1]), random));
                 break;
+            case "objects" when parts.Length == 2:
+                var many = new object[Parse(parts[1])];
+                for (int i = 0; i < many.Length; i++) many[i] = new object();
+                Held.Add(many);
+                break;
+            case "exit-on-gc" when parts.Length == 1:
+                _exitOnGc = true;
+                break;
             case "backup" when parts.Length == 4:
                 var code = new FusionCode(Parse(parts[1]), Parse(parts[2]));
                 var primaries = new List<PrimaryState>();
@@ -58,8 +70,21 @@ public static class Program
                 for (int j = 0; j < code.Faults; j++) Held.Add(code.EncodeBackup(j, primaries));
                 break;
             default:
-                throw new FormatException($"Bad spec '{spec}': expected list:BITS or backup:N:F:BITS.");
+                throw new FormatException($"Bad spec '{spec}': expected list:BITS, backup:N:F:BITS, objects:COUNT or exit-on-gc.");
         }
+    }
+
+    // An unreachable finalizable object: the first GC after "ready" (the profiler's induced one) queues its
+    // finalizer, which kills the process mid-session, before the runtime flushes the session's buffers.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ExitOnNextGc() => _ = new ExitOnFinalize();
+
+    private sealed class ExitOnFinalize
+    {
+        ~ExitOnFinalize() => Exit(0);
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+        private static extern void Exit(int status);
     }
 
     private static PackedBitList RandomList(int bits, Random random)

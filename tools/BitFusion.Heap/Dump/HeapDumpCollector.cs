@@ -76,9 +76,11 @@ internal static class HeapDumpCollector
                 "DOTNET_EnableDiagnostics=0, or it is a native-AOT binary built without <EventSourceSupport>true</EventSourceSupport>, " +
                 "or it has a different TMPDIR than this tool.", e);
         }
-        catch (Exception e) when (e is DiagnosticsClientException or IOException or SocketException)
+        catch (Exception e) when (e is DiagnosticsClientException or IOException or SocketException or EndOfStreamException)
         {
-            if (!IsRunning(processId)) throw new HeapProfilerException(HeapProfilerError.ProcessExited, $"Process {processId} exited before the heap dump began.", e);
+            // The runtime enables the session and induces the GC before it answers, so a process that dies in
+            // that GC fails the start itself.
+            if (!IsRunning(processId)) throw new HeapProfilerException(HeapProfilerError.ProcessExited, $"Process {processId} exited during the heap dump.", e);
             throw new HeapProfilerException(HeapProfilerError.Unsupported, $"Process {processId} refused the EventPipe session: {e.Message}", e);
         }
     }
@@ -109,8 +111,22 @@ internal static class HeapDumpCollector
         if (!IsRunning(processId)) throw new HeapProfilerException(HeapProfilerError.ProcessNotFound, $"No process with id {processId} is running.");
     }
 
+    /// <summary>True while the process runs; a zombie (exited, not yet reaped by its parent) counts as gone.</summary>
     internal static bool IsRunning(int processId)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                string stat = File.ReadAllText($"/proc/{processId}/stat");
+                int close = stat.LastIndexOf(')');
+                return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
         try
         {
             using Process p = Process.GetProcessById(processId);
