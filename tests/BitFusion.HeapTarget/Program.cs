@@ -6,6 +6,8 @@ using BitFusion.Core.Fusion;
 // Usage: BitFusion.HeapTarget SPEC...
 //   list:BITS              a PackedBitList holding BITS random bits
 //   backup:N:F:BITS        a FusionCode(N, F), N primary lists of BITS bits each, and the F backups encoded from them
+//   lonebackup:N:BITS      a FusionCode(N, 1) referenced only by its one backup, as in a backup server that keeps
+//                          nothing else: the code must still count as shared, not as the backup's
 //   objects:COUNT          COUNT small objects, to make a large heap
 //   exit-on-gc             end the process abruptly (no runtime shutdown) as soon as a GC runs after "ready"
 // For every list and backup it prints "object TYPE FIELD=ELEMENT[LENGTH] ...", one entry per array field, then
@@ -57,20 +59,18 @@ public static class Program
             case "exit-on-gc" when parts.Length == 1:
                 _exitOnGc = true;
                 break;
+            case "lonebackup" when parts.Length == 3:
+                FusionCode lone = new(Parse(parts[1]), 1);
+                Held.Add(lone.EncodeBackup(0, RandomPrimaries(lone, Parse(parts[2]), random)));
+                break;
             case "backup" when parts.Length == 4:
                 var code = new FusionCode(Parse(parts[1]), Parse(parts[2]));
-                var primaries = new List<PrimaryState>();
-                for (int i = 0; i < code.Primaries; i++)
-                {
-                    PackedBitList list = RandomList(Parse(parts[3]), random);
-                    primaries.Add(new PrimaryState(list.Words.ToArray(), list.Count, 1));
-                    list.Dispose();
-                }
+                List<PrimaryState> primaries = RandomPrimaries(code, Parse(parts[3]), random);
                 Held.Add(code);
                 for (int j = 0; j < code.Faults; j++) Held.Add(code.EncodeBackup(j, primaries));
                 break;
             default:
-                throw new FormatException($"Bad spec '{spec}': expected list:BITS, backup:N:F:BITS, objects:COUNT or exit-on-gc.");
+                throw new FormatException($"Bad spec '{spec}': expected list:BITS, backup:N:F:BITS, lonebackup:N:BITS, objects:COUNT or exit-on-gc.");
         }
     }
 
@@ -85,6 +85,18 @@ public static class Program
 
         [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
         private static extern void Exit(int status);
+    }
+
+    private static List<PrimaryState> RandomPrimaries(FusionCode code, int bits, Random random)
+    {
+        var primaries = new List<PrimaryState>();
+        for (int i = 0; i < code.Primaries; i++)
+        {
+            PackedBitList list = RandomList(bits, random);
+            primaries.Add(new PrimaryState(list.Words.ToArray(), list.Count, 1));
+            list.Dispose();
+        }
+        return primaries;
     }
 
     private static PackedBitList RandomList(int bits, Random random)

@@ -14,7 +14,7 @@ public class BackupSizeTests
     internal static readonly string[] Specs =
     [
         "list:0", "list:1", "list:64", "list:65", "list:10000", "list:1000000",
-        "backup:1:1:0", "backup:3:2:10000", "backup:5:1:65",
+        "backup:1:1:0", "backup:3:2:10000", "backup:5:1:65", "lonebackup:2:10000",
     ];
 
     private static readonly Dictionary<string, Type> Types = new()
@@ -48,7 +48,7 @@ public class BackupSizeTests
     public void Jit_target_backups_retain_exactly_their_layout_size()
     {
         using TargetProcess target = TargetProcess.StartJit(Specs);
-        Assert.Equal(6 + 1 + 2 + 1, target.Objects.Count);
+        Assert.Equal(6 + 1 + 2 + 1 + 1, target.Objects.Count);
         HeapReport report = HeapProfiler.Profile(target.Id, new HeapProfileOptions());
         Assert.Equal("CoreCLR", report.Runtime);
         AssertExact(target, report);
@@ -64,6 +64,18 @@ public class BackupSizeTests
         BackupEntry code = Assert.Single(report.Backups);
         Assert.Equal("BitFusion.Core.Fusion.FusionCode", code.Type);
         Assert.Contains(report.Notes, n => n.Contains("No.Such.Type"));
+    }
+
+    [Fact]
+    public void A_code_only_its_backup_refers_to_still_counts_as_shared_unless_told_otherwise()
+    {
+        using TargetProcess target = TargetProcess.StartJit("lonebackup:3:10000");
+        long layout = Expected(Assert.Single(target.Objects));
+        BackupEntry byDefault = Assert.Single(HeapProfiler.Profile(target.Id, new HeapProfileOptions()).Backups);
+        Assert.Equal(layout, byDefault.RetainedBytes);
+        BackupEntry unshared = Assert.Single(HeapProfiler.Profile(target.Id, new HeapProfileOptions { SharedTypes = [] }).Backups);
+        Assert.Contains(unshared.Parts, p => p.Type == "BitFusion.Core.Fusion.FusionCode");
+        Assert.True(unshared.RetainedBytes > layout, $"{unshared.RetainedBytes} should exceed {layout}");
     }
 
     [Fact]

@@ -35,6 +35,27 @@ public class HeapGraphTests
     }
 
     [Fact]
+    public void Objects_walked_out_of_address_order_are_still_found()
+    {
+        // Regions are walked in no particular address order.
+        HeapWalk walk = Walk([(0x900, 24, [0x100]), (0x100, 40, [0x500]), (0x500, 48, [])], roots: [Strong(0x900)]);
+        Assert.Equal(112, RetainedAt(walk, 0x900));
+        Assert.Equal(88, RetainedAt(walk, 0x100));
+    }
+
+    [Fact]
+    public void Declared_shared_objects_count_toward_no_one()
+    {
+        // 0x100 (backup) → 0x200 (code, only referrer the backup) → 0x300 (the code's matrix).
+        HeapWalk walk = Walk([(0x100, 40, [0x200]), (0x200, 24, [0x300]), (0x300, 32, [])], roots: [Strong(0x100)]);
+        HeapGraph g = HeapGraphBuilder.Build(walk, out _, out _);
+        Assert.Equal(96, RetainedSizes.Compute(g, g.Sizes).Retained[1]);
+        HeapGraph shared = g.WithShared([2]);
+        Assert.Equal(40, RetainedSizes.Compute(shared, shared.Sizes).Retained[1]);
+        Assert.Equal((1, 1), (shared.ReportedRootCount, shared.SharedCount));
+    }
+
+    [Fact]
     public void Sizes_are_rounded_up_to_the_pointer_size()
     {
         HeapGraph g = HeapGraphBuilder.Build(Walk([(0x100, 27, []), (0x200, 24, []), (0x300, 1, [])]), out _, out _);

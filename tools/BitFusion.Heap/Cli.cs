@@ -18,20 +18,27 @@ public static class Cli
                           string.Join(", ", HeapProfileOptions.DefaultBackupTypes) + ".",
             AllowMultipleArgumentsPerToken = false,
         };
+        var shared = new Option<string[]>("--shared")
+        {
+            Description = "Full name of a type that belongs to the whole process, so its instances count toward no backup (repeatable; " +
+                          "'none' for no such type). Default: " + string.Join(", ", HeapProfileOptions.DefaultSharedTypes) + ".",
+        };
         var top = new Option<int>("--top") { Description = "How many of the largest types to list.", DefaultValueFactory = _ => 10 };
         var buffer = new Option<int>("--buffer-mb") { Description = "EventPipe buffer size in the target, in MB.", DefaultValueFactory = _ => 256 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the heap walk.", DefaultValueFactory = _ => 60 };
         var symbols = new Option<string?>("--symbols") { Description = "ELF symbol file of a native-AOT target (default: the .dbg beside its binary)." };
         var root = new RootCommand("Reports the exact bytes each BitFusion backup object retains in a running process, from a GC heap dump taken over EventPipe.")
         {
-            pid, json, types, top, buffer, timeout, symbols,
+            pid, json, types, shared, top, buffer, timeout, symbols,
         };
         root.SetAction(parse =>
         {
             string[] wanted = parse.GetValue(types) ?? [];
+            string[] sharedTypes = parse.GetValue(shared) ?? [];
             var options = new HeapProfileOptions
             {
                 BackupTypes = wanted.Length > 0 ? wanted : HeapProfileOptions.DefaultBackupTypes,
+                SharedTypes = sharedTypes.Length == 0 ? HeapProfileOptions.DefaultSharedTypes : [.. sharedTypes.Where(x => x != "none")],
                 TopTypes = parse.GetValue(top),
                 BufferMegabytes = parse.GetValue(buffer),
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),

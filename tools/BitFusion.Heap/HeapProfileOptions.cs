@@ -7,8 +7,15 @@ public sealed record HeapProfileOptions
     public static readonly IReadOnlyList<string> DefaultBackupTypes =
         ["BitFusion.Core.Fusion.FusedBackup", "BitFusion.Core.Bits.PackedBitList"];
 
+    /// <summary>Types that belong to the process rather than to one backup: the code's matrix and kernel are shared by
+    /// every backup the process holds, so it never counts toward one, even when a backup is its only referrer.</summary>
+    public static readonly IReadOnlyList<string> DefaultSharedTypes = ["BitFusion.Core.Fusion.FusionCode"];
+
     /// <summary>Full names of the types whose instances are reported one by one.</summary>
     public IReadOnlyList<string> BackupTypes { get; init; } = DefaultBackupTypes;
+
+    /// <summary>Full names of types whose instances (and what only they reach) count toward no backup.</summary>
+    public IReadOnlyList<string> SharedTypes { get; init; } = DefaultSharedTypes;
 
     /// <summary>How many of the largest types (by total bytes) to list.</summary>
     public int TopTypes { get; init; } = 10;

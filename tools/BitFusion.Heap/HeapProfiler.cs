@@ -42,6 +42,7 @@ public static class HeapProfiler
         if (unresolvedEdges > 0)
             notes.Add($"{unresolvedEdges} references point outside the walked heap (e.g. frozen objects) and were left out.");
 
+        graph = MarkShared(graph, names, options.SharedTypes, notes);
         RetainedSizes retained = RetainedSizes.Compute(graph, graph.Sizes);
         HeapReport report = BuildReport(processId, runtimeNamesTypes ? "CoreCLR" : "native AOT", walk, graph, names, retained, options, notes,
             collectSeconds, clock.Elapsed.TotalSeconds);
@@ -78,9 +79,21 @@ public static class HeapProfiler
             .Take(options.TopTypes)
             .Select(t => new TypeTotal(names.Display(t), perType[t].Objects, perType[t].Bytes))
             .ToList();
-        var totals = new HeapTotals(graph.NodeCount - 1, bytes, walk.Edges.Length, graph.RootEdgeCount - graph.OrphanCount, graph.OrphanCount,
+        var totals = new HeapTotals(graph.NodeCount - 1, bytes, walk.Edges.Length, graph.ReportedRootCount, graph.OrphanCount,
             names.Count, walk.Gc.Number, collectSeconds, analyzeSeconds);
         return new HeapReport(processId, runtime, totals, backups, top, notes);
+    }
+
+    private static HeapGraph MarkShared(HeapGraph graph, TypeNames names, IReadOnlyList<string> sharedTypes, List<string> notes)
+    {
+        var isShared = new bool[names.Count];
+        for (int t = 0; t < names.Count; t++) isShared[t] = sharedTypes.Any(s => names.Matches(t, s));
+        var shared = new List<int>();
+        for (int v = 1; v < graph.NodeCount; v++)
+            if (isShared[graph.Types[v]]) shared.Add(v);
+        if (shared.Count == 0) return graph;
+        notes.Add($"{shared.Count} objects of shared types ({string.Join(", ", sharedTypes)}) count toward no backup.");
+        return graph.WithShared(shared);
     }
 
     private static BackupEntry Describe(int node, HeapGraph graph, TypeNames names, RetainedSizes retained)
@@ -170,6 +183,8 @@ public static class HeapProfiler
     {
         if (options.BackupTypes.Count == 0 || options.BackupTypes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("Give at least one backup type, each a full type name such as BitFusion.Core.Fusion.FusedBackup.", nameof(options));
+        if (options.SharedTypes.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("A shared type must be a full type name such as BitFusion.Core.Fusion.FusionCode.", nameof(options));
         if (options.TopTypes < 0) throw new ArgumentOutOfRangeException(nameof(options), options.TopTypes, "The number of top types cannot be negative.");
         if (options.BufferMegabytes is < 1 or > 4096)
             throw new ArgumentOutOfRangeException(nameof(options), options.BufferMegabytes, "The buffer must be 1..4096 MB.");

@@ -12,8 +12,9 @@ public sealed class HeapGraph : IDirectedGraph
     private readonly int[] _edges;
     private readonly int[] _rootEdges;
 
-    internal HeapGraph(ulong[] addresses, long[] sizes, int[] types, int[] edgeStart, int[] edges, int[] rootEdges, int orphanCount)
+    internal HeapGraph(ulong[] addresses, long[] sizes, int[] types, int[] edgeStart, int[] edges, int[] rootEdges, int orphanCount, int sharedCount = 0)
     {
+        SharedCount = sharedCount;
         Addresses = addresses;
         Sizes = sizes;
         Types = types;
@@ -37,7 +38,19 @@ public sealed class HeapGraph : IDirectedGraph
     /// <summary>How many of the super-root's edges lead to orphans rather than to reported roots.</summary>
     public int OrphanCount { get; }
 
-    public int RootEdgeCount => _rootEdges.Length;
+    /// <summary>How many of the super-root's edges lead to objects declared shared (see <see cref="WithShared"/>).</summary>
+    public int SharedCount { get; }
+
+    /// <summary>Reported roots: the super-root's edges that are neither orphans nor declared-shared objects.</summary>
+    public int ReportedRootCount => _rootEdges.Length - OrphanCount - SharedCount;
+
+    /// <summary>
+    /// The same graph with the super-root also pointing at <paramref name="shared"/>: objects that belong to the
+    /// process as a whole (a backup server's FusionCode) even when a single backup happens to be their only
+    /// referrer, so that they and what hangs off them count toward no backup.
+    /// </summary>
+    public HeapGraph WithShared(IReadOnlyCollection<int> shared) =>
+        new(Addresses, Sizes, Types, _edgeStart, _edges, [.. _rootEdges, .. shared], OrphanCount, SharedCount + shared.Count);
 
     public ReadOnlySpan<int> Successors(int node) =>
         node == 0 ? _rootEdges : _edges.AsSpan(_edgeStart[node], _edgeStart[node + 1] - _edgeStart[node]);
