@@ -9,7 +9,7 @@ public class NettraceReaderTests
         public List<(string Provider, int EventId, long Thread, int Sequence, long Time, byte[] Payload)> Events { get; } = [];
         public int PointerSize { get; private set; }
 
-        public void OnTraceStart(int pointerSize, int processId) => PointerSize = pointerSize;
+        public void OnTraceStart(int pointerSize, int processId, long timestampFrequency) => PointerSize = pointerSize;
 
         public void OnEvent(in EventHeader header, EventMetadata metadata, ReadOnlySpan<byte> payload) =>
             Events.Add((metadata.ProviderName, metadata.EventId, header.CaptureThreadId, header.SequenceNumber, header.TimeStamp, payload.ToArray()));

@@ -37,7 +37,7 @@ public static class HeapProfiler
         }
         TypeNames names = TypeNames.Resolve(typeIds, walk.Types, symbols);
         if (!walk.Roots.Any(r => r.Kind == RootKind.Stack))
-            notes.Add($"the runtime reported no stack or static roots (as on native AOT); {graph.OrphanCount} objects no reported root reaches " +
+            notes.Add($"the runtime reported no stack or static roots (as on native AOT); {Objects(graph.OrphanCount)} that no reported root reaches " +
                       "were attached to the super-root, so references from thread stacks are not seen.");
         if (unresolvedEdges > 0)
             notes.Add($"{unresolvedEdges} references point outside the walked heap (e.g. frozen objects) and were left out.");
@@ -80,7 +80,7 @@ public static class HeapProfiler
             .Select(t => new TypeTotal(names.Display(t), perType[t].Objects, perType[t].Bytes))
             .ToList();
         var totals = new HeapTotals(graph.NodeCount - 1, bytes, walk.Edges.Length, graph.ReportedRootCount, graph.OrphanCount,
-            names.Count, walk.Gc.Number, collectSeconds, analyzeSeconds);
+            names.Count, walk.Gc.Number, walk.GcSeconds, collectSeconds, analyzeSeconds);
         return new HeapReport(processId, runtime, totals, backups, top, notes);
     }
 
@@ -92,7 +92,7 @@ public static class HeapProfiler
         for (int v = 1; v < graph.NodeCount; v++)
             if (isShared[graph.Types[v]]) shared.Add(v);
         if (shared.Count == 0) return graph;
-        notes.Add($"{shared.Count} objects of shared types ({string.Join(", ", sharedTypes)}) count toward no backup.");
+        notes.Add($"{Objects(shared.Count)} of shared types ({string.Join(", ", sharedTypes)}) count toward no backup.");
         return graph.WithShared(shared);
     }
 
@@ -178,6 +178,8 @@ public static class HeapProfiler
             return null;
         }
     }
+
+    private static string Objects(int n) => n == 1 ? "1 object" : $"{n} objects";
 
     private static void Validate(HeapProfileOptions options)
     {

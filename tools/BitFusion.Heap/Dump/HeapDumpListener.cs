@@ -17,8 +17,9 @@ internal sealed class HeapDumpListener : INettraceListener
     /// <summary>Raised (on the reading thread) when a GC that carried a heap walk has ended.</summary>
     public event Action? HeapWalkEnded;
 
-    public void OnTraceStart(int pointerSize, int processId)
+    public void OnTraceStart(int pointerSize, int processId, long timestampFrequency)
     {
+        _dump.TimestampFrequency = timestampFrequency;
         _pointerSize = pointerSize;
         _dump.PointerSize = pointerSize;
     }

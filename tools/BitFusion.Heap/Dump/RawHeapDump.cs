@@ -7,6 +7,9 @@ internal sealed class RawHeapDump
         [ClrEventIds.GCBulkNode, ClrEventIds.GCBulkEdge, ClrEventIds.GCBulkRootEdge, ClrEventIds.GCBulkRootConditionalWeakTableElementEdge];
 
     public int PointerSize { get; set; } = 8;
+
+    /// <summary>Timestamp ticks per second, from the trace header.</summary>
+    public long TimestampFrequency { get; set; }
     public List<GcRecord> Gcs { get; } = [];
     public List<NodeRecord> Nodes { get; } = [];
     public List<ulong> Edges { get; } = [];
@@ -46,7 +49,8 @@ internal sealed class RawHeapDump
         List<BulkChunk> statics = Chunks.Where(k => k.EventId == ClrEventIds.GCBulkRootStaticVar && InWindow(k, gc)).ToList();
         RootRecord[] roots = [.. Gather(Roots, ordered[ClrEventIds.GCBulkRootEdge]), .. Gather(Roots, statics)];
         DependentEdge[] dependents = Gather(DependentEdges, ordered[ClrEventIds.GCBulkRootConditionalWeakTableElementEdge]);
-        return new HeapWalk(PointerSize, gc, nodes, edges, roots, dependents, Types);
+        double pause = TimestampFrequency > 0 ? (double)(gc.End!.Value - gc.Start) / TimestampFrequency : 0;
+        return new HeapWalk(PointerSize, gc, pause, nodes, edges, roots, dependents, Types);
     }
 
     private static bool InWindow(BulkChunk k, GcRecord gc) => k.TimeStamp >= gc.Start && k.TimeStamp <= gc.End;
@@ -77,10 +81,12 @@ internal sealed class RawHeapDump
         new(HeapProfilerError.LossyDump, $"The heap dump is incomplete ({what}); the runtime dropped events. Try again, or give the session a larger buffer (--buffer-mb).");
 }
 
-/// <summary>One complete heap walk: the objects in walk order, their references, the roots and the types.</summary>
+/// <summary>One complete heap walk: the objects in walk order, their references, the roots and the types.
+/// <see cref="GcSeconds"/> is how long the target's induced GC, walk included, held its threads.</summary>
 internal sealed record HeapWalk(
     int PointerSize,
     GcRecord Gc,
+    double GcSeconds,
     NodeRecord[] Nodes,
     ulong[] Edges,
     RootRecord[] Roots,

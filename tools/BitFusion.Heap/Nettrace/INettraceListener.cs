@@ -4,7 +4,7 @@ namespace BitFusion.Heap.Nettrace;
 public interface INettraceListener
 {
     /// <summary>Called once, after the trace header and before any event.</summary>
-    void OnTraceStart(int pointerSize, int processId);
+    void OnTraceStart(int pointerSize, int processId, long timestampFrequency);
 
     /// <summary>The payload span is only valid during the call.</summary>
     void OnEvent(in EventHeader header, EventMetadata metadata, ReadOnlySpan<byte> payload);

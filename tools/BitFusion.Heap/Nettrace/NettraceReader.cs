@@ -105,7 +105,7 @@ public sealed class NettraceReader
         PointerSize = BinaryPrimitives.ReadInt32LittleEndian(t[32..]);
         ProcessId = BinaryPrimitives.ReadInt32LittleEndian(t[36..]);
         if (PointerSize is not (4 or 8)) throw Malformed($"pointer size {PointerSize}");
-        _listener.OnTraceStart(PointerSize, ProcessId);
+        _listener.OnTraceStart(PointerSize, ProcessId, QpcFrequency);
     }
 
     /// <summary>Reads a block's size, its alignment padding and its bytes; the span is valid until the next block.</summary>

@@ -18,6 +18,7 @@ public sealed record HeapTotals(
     int Orphans,
     int Types,
     uint GcNumber,
+    double GcSeconds,
     double CollectSeconds,
     double AnalyzeSeconds);
 

@@ -23,6 +23,7 @@ public static class JsonFormatter
             w.WriteNumber("orphans", t.Orphans);
             w.WriteNumber("types", t.Types);
             w.WriteNumber("gcNumber", t.GcNumber);
+            w.WriteNumber("gcSeconds", Math.Round(t.GcSeconds, 4));
             w.WriteNumber("collectSeconds", Math.Round(t.CollectSeconds, 4));
             w.WriteNumber("analyzeSeconds", Math.Round(t.AnalyzeSeconds, 4));
             w.WriteEndObject();

@@ -11,9 +11,10 @@ public static class TableFormatter
         var s = new StringBuilder();
         HeapTotals t = r.Totals;
         s.Append(CultureInfo.InvariantCulture,
-            $"Process {r.ProcessId} ({r.Runtime}): {N(t.Objects)} objects, {N(t.Bytes)} bytes on the GC heap ");
+            $"Process {r.ProcessId} ({r.Runtime}): {N(t.Objects)} objects, {N(t.Bytes)} bytes on the GC heap\n");
         s.Append(CultureInfo.InvariantCulture,
-            $"(GC #{t.GcNumber}, {N(t.Roots)} roots, {N(t.Orphans)} orphans; dump {t.CollectSeconds:0.00} s, analysis {t.AnalyzeSeconds:0.00} s)\n\n");
+            $"  heap walk in induced GC #{t.GcNumber}, which paused the process {t.GcSeconds * 1000:0.0} ms; {N(t.Roots)} roots, {N(t.Orphans)} orphans; ");
+        s.Append(CultureInfo.InvariantCulture, $"dump {t.CollectSeconds:0.00} s, analysis {t.AnalyzeSeconds:0.00} s\n\n");
 
         s.Append("Backups: the bytes each one retains (itself, its arrays, its bookkeeping; objects shared with the rest of the heap excluded)\n");
         if (r.Backups.Count == 0)
@@ -28,7 +29,8 @@ public static class TableFormatter
                 string.Join(", ", b.Parts.Select(p => $"{N(p.Objects)} × {p.Type} = {N(p.Bytes)}")),
             })];
             Table(s, ["Type", "Address", "Own", "Retained", "Objects", "Retained objects by type"], rows, rightAligned: [2, 3, 4]);
-            s.Append(CultureInfo.InvariantCulture, $"  {r.Backups.Count} backup objects retain {N(r.Backups.Sum(b => b.RetainedBytes))} bytes in all.\n");
+            string count = r.Backups.Count == 1 ? "1 backup object retains" : $"{r.Backups.Count} backup objects retain";
+            s.Append(CultureInfo.InvariantCulture, $"  {count} {N(r.Backups.Sum(b => b.RetainedBytes))} bytes in all.\n");
         }
 
         s.Append("\nTop types by bytes\n");
