@@ -92,7 +92,7 @@ public static class HeapProfiler
         for (int v = 1; v < graph.NodeCount; v++)
             if (isShared[graph.Types[v]]) shared.Add(v);
         if (shared.Count == 0) return graph;
-        notes.Add($"{Objects(shared.Count)} of shared types ({string.Join(", ", sharedTypes)}) count toward no backup.");
+        notes.Add($"shared types ({string.Join(", ", sharedTypes)}): {Objects(shared.Count)}, counted toward no backup.");
         return graph.WithShared(shared);
     }
 
