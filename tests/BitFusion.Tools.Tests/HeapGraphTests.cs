@@ -10,7 +10,7 @@ public class HeapGraphTests
     {
         NodeRecord[] nodes = [.. objects.Select(o => new NodeRecord(o.Address, o.Size, 0x1000 + o.Size, o.Refs.Length))];
         ulong[] edges = [.. objects.SelectMany(o => o.Refs)];
-        return new HeapWalk(8, new GcRecord(1, 2, 1, 0) { End = 1 }, 0, nodes, edges, roots ?? [], dependents ?? [], new Dictionary<ulong, TypeRecord>());
+        return new HeapWalk(8, new GcRecord(1, 0) { End = 1 }, 0, nodes, edges, roots ?? [], dependents ?? [], new Dictionary<ulong, TypeRecord>());
     }
 
     private static RootRecord Strong(ulong address) => new(address, RootKind.Handle, RootFlags.None);

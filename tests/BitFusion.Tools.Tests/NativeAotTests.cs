@@ -4,6 +4,7 @@ using BitFusion.Heap.Report;
 namespace BitFusion.Tools.Tests;
 
 /// <summary>The same measurements against a native-AOT target, whose runtime sends no type names and no stack or static roots.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class NativeAotTests(NativeTargetFixture native) : IClassFixture<NativeTargetFixture>
 {
     [Fact]
@@ -45,7 +46,7 @@ public class NativeAotTests(NativeTargetFixture native) : IClassFixture<NativeTa
     [Fact]
     public void The_process_exits_during_the_dump()
     {
-        using TargetProcess target = TargetProcess.StartNative(native.Executable, "list:65", "exit-on-gc");
+        using TargetProcess target = TargetProcess.StartNative(native.Executable, "list:65", "objects:300000", "exit-on-gc");
         var e = Assert.Throws<HeapProfilerException>(() => HeapProfiler.Profile(target.Id, new HeapProfileOptions()));
         Assert.Equal(HeapProfilerError.ProcessExited, e.Error);
     }

@@ -9,7 +9,7 @@ public class RawHeapDumpTests
     private static RawHeapDump Dump(params (int EventId, uint Index, long Time, int Records, int EdgesPerNode)[] events)
     {
         var d = new RawHeapDump();
-        d.Gcs.Add(new GcRecord(1, 2, 1, 100) { End = 200 });
+        d.Gcs.Add(new GcRecord(1, 100) { End = 200 });
         foreach (var e in events)
         {
             int first = e.EventId == ClrEventIds.GCBulkNode ? d.Nodes.Count : d.Edges.Count;
@@ -59,7 +59,7 @@ public class RawHeapDumpTests
     public void A_walk_whose_gc_never_ended_is_no_walk()
     {
         var d = new RawHeapDump();
-        d.Gcs.Add(new GcRecord(1, 2, 1, 100));
+        d.Gcs.Add(new GcRecord(1, 100));
         d.Nodes.Add(new NodeRecord(0x1000, 24, 1, 0));
         d.Chunks.Add(new BulkChunk(ClrEventIds.GCBulkNode, 0, 150, 0, 1));
         Assert.Equal(HeapProfilerError.NoHeapWalk, Assert.Throws<HeapProfilerException>(d.Select).Error);

@@ -31,7 +31,7 @@ internal sealed class HeapDumpListener : INettraceListener
         switch (metadata.EventId)
         {
             case ClrEventIds.GCStart:
-                _dump.Gcs.Add(new GcRecord(c.UInt32(), c.UInt32(), c.UInt32(), header.TimeStamp));
+                _dump.Gcs.Add(new GcRecord(c.UInt32(), header.TimeStamp));
                 break;
             case ClrEventIds.GCEnd:
                 OnGcEnd(c.UInt32(), header.TimeStamp);
@@ -162,15 +162,12 @@ internal sealed class HeapDumpListener : INettraceListener
         {
             ulong id = c.UInt64();
             ulong module = c.UInt64();
-            uint nameId = c.UInt32();
-            uint flags = c.UInt32();
-            byte element = c.Byte();
+            c.Take(4 + 4 + 1);
             string name = c.Utf16String();
             uint parameters = c.UInt32();
             if (parameters > (uint)c.Remaining / 8) throw new NettraceFormatException($"malformed BulkType event: {parameters} type parameters.");
-            var args = new ulong[parameters];
-            for (int p = 0; p < args.Length; p++) args[p] = c.UInt64();
-            _dump.Types[id] = new TypeRecord(id, module, nameId, flags, element, name, args);
+            c.Take((int)parameters * 8);
+            _dump.Types[id] = new TypeRecord(id, module, name);
         }
     }
 

@@ -10,8 +10,8 @@ internal readonly record struct RootRecord(ulong Address, RootKind Kind, RootFla
 /// <summary>A dependent handle (ConditionalWeakTable entry): <see cref="Value"/> lives as long as <see cref="Key"/> does.</summary>
 internal readonly record struct DependentEdge(ulong Key, ulong Value);
 
-/// <summary>A type as BulkType describes it. On native AOT the name is empty.</summary>
-internal sealed record TypeRecord(ulong TypeId, ulong ModuleId, uint TypeNameId, uint Flags, byte CorElementType, string Name, ulong[] TypeParameters);
+/// <summary>A type as BulkType describes it: the name (empty on native AOT) and the module whose image holds its MethodTable.</summary>
+internal sealed record TypeRecord(ulong TypeId, ulong ModuleId, string Name);
 
 /// <summary>GC root kinds of the GCBulkRootEdge event.</summary>
 internal enum RootKind : byte
@@ -40,11 +40,9 @@ internal enum RootFlags : uint
 internal readonly record struct BulkChunk(int EventId, uint Index, long TimeStamp, int First, int Count);
 
 /// <summary>A GC as its GCStart/GCEnd pair reports it.</summary>
-internal sealed class GcRecord(uint number, uint depth, uint reason, long start)
+internal sealed class GcRecord(uint number, long start)
 {
     public uint Number { get; } = number;
-    public uint Depth { get; } = depth;
-    public uint Reason { get; } = reason;
     public long Start { get; } = start;
     public long? End { get; set; }
 }

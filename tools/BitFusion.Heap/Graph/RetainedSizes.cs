@@ -10,17 +10,14 @@ public sealed class RetainedSizes
     private readonly int[] _childStart;
     private readonly int[] _children;
 
-    private RetainedSizes(long[] retained, int[] childStart, int[] children, DominatorTree tree)
+    private RetainedSizes(long[] retained, int[] childStart, int[] children)
     {
         Retained = retained;
         _childStart = childStart;
         _children = children;
-        Tree = tree;
     }
 
     public long[] Retained { get; }
-
-    public DominatorTree Tree { get; }
 
     public static RetainedSizes Compute(IDirectedGraph graph, ReadOnlySpan<long> sizes)
     {
@@ -38,7 +35,7 @@ public sealed class RetainedSizes
         var children = new int[childStart[graph.NodeCount]];
         int[] fill = childStart[..graph.NodeCount];
         for (int i = 1; i < order.Length; i++) children[fill[idom[order[i]]]++] = order[i];
-        return new RetainedSizes(retained, childStart, children, tree);
+        return new RetainedSizes(retained, childStart, children);
     }
 
     /// <summary>The nodes an object dominates directly.</summary>

@@ -11,15 +11,11 @@ internal sealed class TypeNames
     private readonly string[] _display;
     private readonly string?[] _mangled;
 
-    private TypeNames(string[] display, string?[] mangled, int runtimeNamed)
+    private TypeNames(string[] display, string?[] mangled)
     {
         _display = display;
         _mangled = mangled;
-        RuntimeNamed = runtimeNamed;
     }
-
-    /// <summary>How many types the runtime itself named (0 on native AOT).</summary>
-    public int RuntimeNamed { get; }
 
     public int Count => _display.Length;
 
@@ -27,7 +23,6 @@ internal sealed class TypeNames
     {
         var display = new string[typeIds.Length];
         var mangled = new string?[typeIds.Length];
-        int named = 0;
         for (int t = 0; t < typeIds.Length; t++)
         {
             ulong id = typeIds[t];
@@ -35,7 +30,6 @@ internal sealed class TypeNames
             if (r is { Name.Length: > 0 })
             {
                 display[t] = r.Name;
-                named++;
             }
             else if (r is not null && symbols is not null && id >= r.ModuleId && symbols.MethodTables.TryGetValue(id - r.ModuleId, out string? m))
             {
@@ -47,10 +41,8 @@ internal sealed class TypeNames
                 display[t] = $"(unnamed type 0x{id:x})";
             }
         }
-        return new TypeNames(display, mangled, named);
+        return new TypeNames(display, mangled);
     }
-
-    public bool IsNamed(int type) => _mangled[type] is not null || !_display[type].StartsWith("(unnamed", StringComparison.Ordinal);
 
     public string Display(int type) => _display[type];
 
