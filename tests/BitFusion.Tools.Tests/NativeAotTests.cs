@@ -36,6 +36,11 @@ public class NativeAotTests(NativeTargetFixture native) : IClassFixture<NativeTa
 
             HeapReport report = HeapProfiler.Profile(target.Id, new HeapProfileOptions { SymbolFile = native.Executable + ".dbg" });
             BackupSizeTests.AssertExact(target, report);
+
+            string notElf = Path.Combine(directory, "not-symbols.dbg");
+            File.WriteAllText(notElf, "plain text");
+            var bad = Assert.Throws<HeapProfilerException>(() => HeapProfiler.Profile(target.Id, new HeapProfileOptions { SymbolFile = notElf }));
+            Assert.Contains("not an ELF file", bad.Message);
         }
         finally
         {

@@ -44,9 +44,8 @@ public static class HeapProfiler
 
         graph = MarkShared(graph, names, options.SharedTypes, notes);
         RetainedSizes retained = RetainedSizes.Compute(graph, graph.Sizes);
-        HeapReport report = BuildReport(processId, runtimeNamesTypes ? "CoreCLR" : "native AOT", walk, graph, names, retained, options, notes,
+        return BuildReport(processId, runtimeNamesTypes ? "CoreCLR" : "native AOT", walk, graph, names, retained, options, notes,
             collectSeconds, clock.Elapsed.TotalSeconds);
-        return report;
     }
 
     private static HeapReport BuildReport(int processId, string runtime, HeapWalk walk, HeapGraph graph, TypeNames names, RetainedSizes retained,
@@ -115,19 +114,26 @@ public static class HeapProfiler
 
     private static ElfSymbolFile? FindSymbols(string? executable, string? explicitFile, List<string> notes)
     {
+        string? wantedBuildId = executable is null ? null : TryBuildId(executable);
         if (explicitFile is not null)
         {
+            ElfSymbolFile file;
             try
             {
-                return ElfSymbolFile.Load(explicitFile);
+                file = ElfSymbolFile.Load(explicitFile);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
                 throw new HeapProfilerException(HeapProfilerError.Unsupported, $"Cannot read the symbol file {explicitFile}: {e.Message}", e);
             }
+            if (file.MethodTables.Count == 0)
+                throw new HeapProfilerException(HeapProfilerError.Unsupported, $"The symbol file {explicitFile} holds no MethodTable symbols.");
+            if (wantedBuildId is not null && file.BuildId is not null && file.BuildId != wantedBuildId)
+                throw new HeapProfilerException(HeapProfilerError.Unsupported,
+                    $"The symbol file {explicitFile} belongs to another build (build id {file.BuildId}; the process runs {wantedBuildId}).");
+            return file;
         }
         if (executable is null) return null;
-        string? wantedBuildId = TryBuildId(executable);
         foreach (string candidate in new[] { executable + ".dbg", executable })
         {
             if (!File.Exists(candidate)) continue;
