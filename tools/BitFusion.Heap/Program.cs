@@ -1,0 +1,1 @@
+return BitFusion.Heap.Cli.Run(args, Console.Out, Console.Error);
