@@ -1,3 +1,4 @@
+using BitFusion.Net.Wire;
 using System.Buffers.Binary;
 using System.Net;
 using BitFusion.Net.Protocol;
@@ -33,14 +34,10 @@ public static class BackupProbe
         return new BackupReport(complete, views);
     }
 
-    public static async Task<BackupStats> StatsAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default)
+    public static async Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default)
     {
         byte[] payload = await AskAsync(backup, key, new PeerIdentity(NodeRole.Client, 0), MessageType.Stats, MessageType.StatsReply, cancellation).ConfigureAwait(false);
-        var r = new PayloadReader(payload);
-        r.U64();
-        var stats = new BackupStats(r.I32(), r.I32(), r.I64(), r.I64(), r.I64());
-        r.End();
-        return stats;
+        return NodeStats.Read(payload);
     }
 
     /// <summary>Polls Status until the backup holds every primary.</summary>

@@ -148,6 +148,7 @@ public sealed class PackedBitList : IDisposable
         }
         Count--;
         if (kw == lw) return SingleWord(kw, oldK ^ _words[kw]);
+        FitScratch(1);
         _scratch[0] = oldK ^ _words[kw];
         return new Delta(Count, kw, _scratch.AsSpan(0, 1), lw, oldL ^ _words[lw]);
     }
@@ -212,6 +213,7 @@ public sealed class PackedBitList : IDisposable
 
     private Delta SingleWord(int word, ulong xor)
     {
+        FitScratch(1);
         _scratch[0] = xor;
         return new Delta(Count, word, _scratch.AsSpan(0, 1));
     }
@@ -219,12 +221,17 @@ public sealed class PackedBitList : IDisposable
     private void Snapshot(int first, int last)
     {
         int n = last - first + 1;
-        if (_scratch.Length < n)
-        {
-            ArrayPool<ulong>.Shared.Return(_scratch);
-            _scratch = Rent(n);
-        }
+        FitScratch(n);
         _words.AsSpan(first, n).CopyTo(_scratch);
+    }
+
+    // The scratch buffer holds one delta at a time; after a bulk change it would otherwise stay as large as the
+    // list, doubling what a one-word-delta workload retains.
+    private void FitScratch(int words)
+    {
+        if (_scratch.Length >= words && _scratch.Length <= Math.Max(64, words * 4)) return;
+        ArrayPool<ulong>.Shared.Return(_scratch);
+        _scratch = Rent(words);
     }
 
     private Delta Finish(int first, int last)

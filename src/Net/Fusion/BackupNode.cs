@@ -433,18 +433,9 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         var r = frame.Reader();
         ulong id = r.U64();
         r.End();
-        Span<byte> reply = stackalloc byte[8 + 4 + 4 + 8 * 3];
-        var w = new PayloadWriter(reply);
-        lock (_gate)
-        {
-            w.U64(id);
-            w.I32(_backup.FusedLength);
-            w.I32(_backup.WordCount);
-        }
-        w.I64(Counters.Accepted);
-        w.I64(Counters.Rejected);
-        w.I64(Counters.ProtocolErrors);
-        connection.Send(MessageType.StatsReply, reply);
+        int length, words;
+        lock (_gate) (length, words) = (_backup.FusedLength, _backup.WordCount);
+        NodeStats.Send(connection, id, length, words, Counters);
     }
 
     public void Dispose()

@@ -89,6 +89,13 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
                 Submit(connection, id, ListOp.Append, 0, false, packed, bits);
                 return;
             }
+            case MessageType.Stats:
+            {
+                r.End();
+                int length = _list.Count;
+                NodeStats.Send(connection, id, length, Core.Bits.Delta.WordsFor(length), Counters);
+                return;
+            }
             case MessageType.Samples:
                 r.End();
                 SampleReply.Send(connection, id, _list.DrainUpdateTimes());

@@ -26,6 +26,7 @@ public sealed class Connection : IDisposable
     private bool _sending;
     private int _closed;
     private static long s_totalBytesSent;
+    private static long s_totalFramesSent;
 
     public Connection(Socket socket, string name, int maxFrameBytes = Frame.DefaultMaxFrameBytes)
     {
@@ -54,6 +55,9 @@ public sealed class Connection : IDisposable
 
     /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
     public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
+
+    /// <summary>Frames (messages) enqueued by every connection of this process.</summary>
+    public static long TotalFramesSent => Interlocked.Read(ref s_totalFramesSent);
 
     /// <summary>Raised once, when the connection closes for any reason.</summary>
     public event Action<Connection>? Closed;
@@ -143,6 +147,7 @@ public sealed class Connection : IDisposable
             body.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
             _txLength = need;
         }
+        Interlocked.Increment(ref s_totalFramesSent);
     }
 
     /// <summary>Appends and sends.</summary>

@@ -1,3 +1,4 @@
+using BitFusion.Net.Wire;
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
@@ -45,7 +46,7 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             s.Share(cluster, fixture.Workers);
             NodeProcess victim = target == Target.Primary ? cluster.Primaries[0] : cluster.Backups[0];
             EndPoint endpoint = cluster.EndPointOf(victim.Id);
-            BackupStats before = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key);
+            NodeStats before = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key);
             Expect expect = Expect.ProtocolError;
             long logMark = victim.Log.Total;
             await s.DriveAsync(async _ =>
@@ -62,7 +63,7 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             using (BitListClient fresh = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, NodeRole.Primary, 77))
                 Assert.Equal(s.Workers[0].Model.Count, await fresh.CountAsync());
 
-            BackupStats after = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key);
+            NodeStats after = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key);
             if (target == Target.Backup)
             {
                 long rejected = after.Rejected - before.Rejected, errors = after.ProtocolErrors - before.ProtocolErrors;
