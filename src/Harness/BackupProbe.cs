@@ -34,11 +34,8 @@ public static class BackupProbe
         return new BackupReport(complete, views);
     }
 
-    public static async Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default)
-    {
-        byte[] payload = await AskAsync(backup, key, new PeerIdentity(NodeRole.Client, 0), MessageType.Stats, MessageType.StatsReply, cancellation).ConfigureAwait(false);
-        return NodeStats.Read(payload);
-    }
+    public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default) =>
+        NodeProbe.StatsAsync(backup, key, NodeRole.Backup, cancellation);
 
     /// <summary>Polls Status until the backup holds every primary.</summary>
     public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default)

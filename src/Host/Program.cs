@@ -6,6 +6,7 @@ var root = new RootCommand(
     "replication (Skeen-ordered replica groups), and measures the price of each. Every role runs from this one " +
     "binary; start with `bitfusion experiment`.")
 {
+    ExperimentCommand.Create(),
     NodeCommands.Backup(),
     NodeCommands.Primary(),
     ClientCommand.Create(),

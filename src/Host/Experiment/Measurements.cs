@@ -8,7 +8,8 @@ internal readonly record struct UpdateSample(string Mechanism, int Groups, int F
 /// SIGKILL to the restarted process serving; Verified says the recovered list equalled its owner's.
 /// </summary>
 internal readonly record struct RecoverySample(
-    string Mechanism, int Groups, int Faults, string Node, int ListBits, double ReportedMicros, double WallMicros, long WireBytes, bool Verified);
+    string Mechanism, int Groups, int Faults, string Node, int ListBits, double ReportedMicros, double WallMicros, long WireBytes, bool Verified,
+    bool Sweep = false);
 
 /// <summary>What one backup (fusion) or replica (AR) occupies: exact retained heap bytes and the raw data bytes.</summary>
 internal readonly record struct SpaceSample(string Mechanism, int Groups, int Faults, int Elements, string Process, long HeapBytes, long DataBytes);

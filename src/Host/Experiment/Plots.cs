@@ -48,7 +48,7 @@ internal static class Plots
 
     private static void RecoveryByConfiguration(Measurements m, string folder, List<string> written, bool log)
     {
-        var rows = Summary.Recoveries(m).Where(r => r.Bits == DefaultBits(m, r.Mechanism)).ToList();
+        var rows = Summary.Recoveries(m).Where(r => !r.Sweep).ToList();
         if (rows.Count == 0) return;
         var plot = new Plot();
         foreach (var group in rows.GroupBy(r => (r.Mechanism, r.Faults)))
@@ -68,7 +68,7 @@ internal static class Plots
 
     private static void RecoveryByLength(Measurements m, string folder, List<string> written, bool log)
     {
-        var rows = Summary.Recoveries(m).ToList();
+        var rows = Summary.Recoveries(m).Where(r => r.Sweep).ToList();
         if (rows.Select(r => r.Bits).Distinct().Count() < 2) return;
         var plot = new Plot();
         foreach (var group in rows.GroupBy(r => (r.Mechanism, r.Faults, r.Groups)).Where(g => g.Select(r => r.Bits).Distinct().Count() > 1))
@@ -113,12 +113,6 @@ internal static class Plots
         plot.YLabel("% of updates at or below");
         plot.ShowLegend(Alignment.LowerRight);
         Save(plot, folder, "update-time-cdf.png", written);
-    }
-
-    private static int DefaultBits(Measurements m, string mechanism)
-    {
-        var bits = m.Recoveries.Where(r => r.Mechanism == mechanism).GroupBy(r => r.ListBits).OrderByDescending(g => g.Count()).FirstOrDefault();
-        return bits?.Key ?? 0;
     }
 
     private static void LogAxes(Plot plot, bool x, bool y)

@@ -10,13 +10,15 @@ internal static class Summary
             .OrderBy(g => g.Key.Faults).ThenBy(g => g.Key.Mechanism).ThenBy(g => g.Key.Where).ThenBy(g => g.Key.Groups)
             .Select(g => (g.Key.Mechanism, g.Key.Groups, g.Key.Faults, g.Key.Where, LatencyStats.FromMicros(g.Select(u => u.Micros).ToArray())));
 
-    public static IEnumerable<(string Mechanism, int Groups, int Faults, int Bits, LatencyStats Reported, LatencyStats Wall, double WireBytes, int Count, int Verified)> Recoveries(Measurements m) =>
-        m.Recoveries.GroupBy(r => (r.Mechanism, r.Groups, r.Faults, r.ListBits))
-            .OrderBy(g => g.Key.Faults).ThenBy(g => g.Key.Mechanism).ThenBy(g => g.Key.ListBits).ThenBy(g => g.Key.Groups)
-            .Select(g => (g.Key.Mechanism, g.Key.Groups, g.Key.Faults, g.Key.ListBits,
+    public static IEnumerable<(string Mechanism, int Groups, int Faults, int Bits, LatencyStats Reported, LatencyStats Wall, double WireBytes, int Count, int Verified, bool Sweep)> Recoveries(Measurements m) =>
+        // The main run's lists grow step by step, so its recoveries group by configuration (bits = the longest);
+        // the size sweep's group by list length.
+        m.Recoveries.GroupBy(r => (r.Mechanism, r.Groups, r.Faults, r.Sweep, Bits: r.Sweep ? r.ListBits : 0))
+            .OrderBy(g => g.Key.Sweep).ThenBy(g => g.Key.Faults).ThenBy(g => g.Key.Mechanism).ThenBy(g => g.Key.Bits).ThenBy(g => g.Key.Groups)
+            .Select(g => (g.Key.Mechanism, g.Key.Groups, g.Key.Faults, g.Max(r => r.ListBits),
                 LatencyStats.FromMicros(g.Select(r => r.ReportedMicros).ToArray()),
                 LatencyStats.FromMicros(g.Select(r => r.WallMicros).ToArray()),
-                g.Average(r => (double)r.WireBytes), g.Count(), g.Count(r => r.Verified)));
+                g.Average(r => (double)r.WireBytes), g.Count(), g.Count(r => r.Verified), g.Key.Sweep));
 
     /// <summary>Per configuration and element count: the space of the backups alone, and of every process holding list data.</summary>
     public static IEnumerable<(string Mechanism, int Groups, int Faults, int Elements, long BackupHeap, long BackupData, long TotalHeap, long TotalData)> Space(Measurements m) =>
