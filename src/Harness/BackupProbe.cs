@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+using System.Net;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Harness;
+
+/// <summary>
+/// Asks a backup about itself over the protocol. A backup re-encoded after a restart is useless for recovery until
+/// it holds every primary again, and only the Status reply says so; Status is a recovery request, so the probe
+/// authenticates as a primary (any primary id of the cluster). It sends nothing else, so the backup's view of that
+/// primary does not change. Stats is open to clients.
+/// </summary>
+public static class BackupProbe
+{
+    public static async Task<BackupReport> StatusAsync(EndPoint backup, ClusterKey key, ushort anyPrimaryId, CancellationToken cancellation = default)
+    {
+        byte[] payload = await AskAsync(backup, key, new PeerIdentity(NodeRole.Primary, anyPrimaryId), MessageType.Status, MessageType.StatusReply, cancellation).ConfigureAwait(false);
+        var r = new PayloadReader(payload);
+        r.U64();
+        bool complete = r.Bool();
+        int n = r.Count("primaries", 256);
+        var views = new BackupReport.PrimaryView[n];
+        for (int p = 0; p < n; p++)
+        {
+            long seq = r.I64();
+            int length = r.Count("length", int.MaxValue);
+            bool serving = r.Bool(), loaded = r.Bool();
+            r.I64();
+            views[p] = new BackupReport.PrimaryView(seq, length, serving, loaded);
+        }
+        r.End();
+        return new BackupReport(complete, views);
+    }
+
+    public static async Task<BackupStats> StatsAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default)
+    {
+        byte[] payload = await AskAsync(backup, key, new PeerIdentity(NodeRole.Client, 0), MessageType.Stats, MessageType.StatsReply, cancellation).ConfigureAwait(false);
+        var r = new PayloadReader(payload);
+        r.U64();
+        var stats = new BackupStats(r.I32(), r.I32(), r.I64(), r.I64(), r.I64());
+        r.End();
+        return stats;
+    }
+
+    /// <summary>Polls Status until the backup holds every primary.</summary>
+    public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(timeout);
+        string last = "no answer yet";
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if ((await StatusAsync(backup, key, anyPrimaryId, deadline.Token).ConfigureAwait(false)).Complete) return;
+                    last = "it does not hold every primary yet";
+                }
+                catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException)
+                {
+                    last = e.Message;
+                }
+                await Task.Delay(20, deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new TimeoutException($"backup at {backup} did not become complete within {timeout.TotalSeconds:0.#} s: {last}");
+        }
+    }
+
+    private static async Task<byte[]> AskAsync(EndPoint backup, ClusterKey key, PeerIdentity self, MessageType request, MessageType reply, CancellationToken cancellation)
+    {
+        using Connection connection = await Dialer.ConnectAsync(backup, key, self, NodeRole.Backup, Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
+        Span<byte> id = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(id, 1);
+        connection.Send(request, id);
+        Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
+        if (frame.IsEnd) throw new IOException($"backup at {backup} closed the connection instead of answering {request}: {connection.CloseReason}");
+        if (frame.Type != reply) throw new ProtocolException($"backup at {backup} answered {request} with frame type {frame.Type}, not {reply}.");
+        return frame.Payload.ToArray();
+    }
+}

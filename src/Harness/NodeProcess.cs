@@ -1,0 +1,84 @@
+using BitFusion.Net.Config;
+
+namespace BitFusion.Harness;
+
+/// <summary>
+/// One node of a cluster across its lives: <c>bitfusion ROLE -c FILE --id N</c>, optionally inside a network
+/// namespace (<c>ip netns exec NS ...</c>, which execs, so the pid is the node's own). It can be killed with SIGKILL
+/// and started again with the same id; its output from every life goes to one <see cref="LineTail"/>.
+/// </summary>
+public sealed class NodeProcess(string binary, NodeConfig node, string configPath, string? networkNamespace, LineTail log) : IAsyncDisposable
+{
+    private ChildProcess? _current;
+    private int _kills;
+
+    public NodeConfig Node { get; } = node;
+
+    public int Id => Node.Id;
+
+    public string Role => Node.Role;
+
+    public string? Namespace { get; } = networkNamespace;
+
+    public LineTail Log { get; } = log;
+
+    /// <summary>The ready line of the current (or last) life.</summary>
+    public ReadyLine? Ready { get; private set; }
+
+    public int Starts { get; private set; }
+
+    /// <summary>How many times the harness has signalled this node to die; bumped before the signal is sent.</summary>
+    public int Kills => Volatile.Read(ref _kills);
+
+    public bool IsRunning => _current is { HasExited: false };
+
+    public int? Pid => _current?.Pid;
+
+    public override string ToString() => $"{Role} {Id}";
+
+    /// <summary>Starts a life and waits for its ready line.</summary>
+    public async Task<ReadyLine> StartAsync(TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        if (IsRunning) throw new InvalidOperationException($"{this} is already running (pid {_current!.Pid}).");
+        string[] command = [Role, "-c", configPath, "--id", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        Starts++;
+        ChildProcess child = Namespace is null
+            ? ChildProcess.Start(binary, command, $"{this} (life {Starts})", Log)
+            : ChildProcess.Start("ip", ["netns", "exec", Namespace, binary, .. command], $"{this} in netns {Namespace} (life {Starts})", Log);
+        _current = child;
+        Ready = null;
+        Ready = await child.WaitReadyAsync(timeout, cancellation).ConfigureAwait(false);
+        return Ready;
+    }
+
+    /// <summary>Sends SIGKILL to the current life without waiting; see <see cref="KillAsync"/>.</summary>
+    public void Kill()
+    {
+        if (_current is not { } child) return;
+        Interlocked.Increment(ref _kills);
+        child.Kill();
+    }
+
+    /// <summary>SIGKILL, and wait until the process is gone; returns its exit code (137), or null if it was not running.</summary>
+    public async Task<int?> KillAsync()
+    {
+        if (_current is not { } child) return null;
+        if (!child.HasExited) Interlocked.Increment(ref _kills);
+        return await child.KillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the current life to end (after <see cref="Kill"/>); null if none was started.</summary>
+    public Task<int>? Exited => _current?.Exited;
+
+    public async Task<ReadyLine> RestartAsync(TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        await KillAsync().ConfigureAwait(false);
+        return await StartAsync(timeout, cancellation).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_current is { } child) await child.DisposeAsync().ConfigureAwait(false);
+        Log.Dispose();
+    }
+}

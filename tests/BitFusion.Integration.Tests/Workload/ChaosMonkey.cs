@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using BitFusion.Harness;
+
+namespace BitFusion.Integration.Tests.Workload;
+
+/// <summary>
+/// Kills random processes (primaries and backups) with SIGKILL at random moments and restarts them, never letting
+/// more than f be unhealthy at once: a node counts as down from its kill until it is healthy again (a primary
+/// serving its rebuilt list, a backup holding every primary). Several may die at the same instant, and a node may
+/// die while others are still recovering. Every decision comes from the seeded generator.
+/// </summary>
+internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
+{
+    private const int SigKillExitCode = 128 + 9;
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<string> _events = [];
+    private readonly HashSet<NodeProcess> _down = [];
+    private readonly Dictionary<NodeProcess, Task> _recovering = [];
+
+    public int Kills { get; private set; }
+
+    public int Restarts { get; private set; }
+
+    public int MostDownAtOnce { get; private set; }
+
+    /// <summary>The last things the monkey did, for a failure message.</summary>
+    public string History(int last = 40)
+    {
+        lock (_events) return string.Join('\n', _events.Skip(Math.Max(0, _events.Count - last)));
+    }
+
+    /// <summary>Wreaks havoc until <paramref name="stop"/> fires, then restarts what is down and returns once all is healthy.</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            int pause = rng.Next(20, 400);
+            try
+            {
+                await Task.Delay(pause, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            await StepAsync().ConfigureAwait(false);
+        }
+        await HealAsync().ConfigureAwait(false);
+    }
+
+    private async Task StepAsync()
+    {
+        await ReapAsync(wait: false).ConfigureAwait(false);
+        CheckNobodyDiedAlone();
+        int unhealthy = _down.Count + _recovering.Count;
+        if (unhealthy < cluster.Faults && (_down.Count == 0 || rng.NextDouble() < 0.5))
+        {
+            NodeProcess[] up = cluster.Nodes.Where(n => !_down.Contains(n) && !_recovering.ContainsKey(n)).ToArray();
+            int t = rng.Next(1, cluster.Faults - unhealthy + 1);
+            NodeProcess[] victims = up.OrderBy(_ => rng.Next()).Take(t).ToArray();
+            Note($"kill {string.Join(", ", victims.Select(v => v.ToString()))}");
+            await cluster.KillAsync(victims).ConfigureAwait(false);
+            foreach (NodeProcess v in victims)
+            {
+                int code = await v.Exited!.ConfigureAwait(false);
+                if (code != SigKillExitCode) throw new WorkloadException($"{v} exited with code {code} after SIGKILL, not {SigKillExitCode}.");
+                _down.Add(v);
+            }
+            Kills += victims.Length;
+            MostDownAtOnce = Math.Max(MostDownAtOnce, _down.Count + _recovering.Count);
+        }
+        else if (_down.Count > 0)
+        {
+            NodeProcess node = _down.OrderBy(n => n.Id).ElementAt(rng.Next(_down.Count));
+            _down.Remove(node);
+            int delay = rng.Next(0, 150);
+            Note($"restart {node}");
+            _recovering[node] = RestartAsync(node, delay);
+            Restarts++;
+        }
+    }
+
+    private async Task RestartAsync(NodeProcess node, int delayMs)
+    {
+        await Task.Delay(delayMs).ConfigureAwait(false);
+        ReadyLine ready = await node.StartAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        Note($"{node} ready: {ready.Text}");
+        await cluster.WaitHealthyAsync(node).ConfigureAwait(false);
+        if (node.Role == "backup") Note($"{node} holds every primary again");
+    }
+
+    private async Task ReapAsync(bool wait)
+    {
+        foreach (NodeProcess node in _recovering.Keys.ToArray())
+        {
+            Task recovery = _recovering[node];
+            if (!wait && !recovery.IsCompleted) continue;
+            await recovery.ConfigureAwait(false);
+            _recovering.Remove(node);
+        }
+    }
+
+    private void CheckNobodyDiedAlone()
+    {
+        foreach (NodeProcess node in cluster.Nodes)
+            if (!_down.Contains(node) && !_recovering.ContainsKey(node) && !node.IsRunning)
+                throw new WorkloadException($"{node} exited although nobody killed it; its last output:\n{node.Log.Text(30)}");
+    }
+
+    /// <summary>Restarts everything still down and waits until the whole cluster is healthy.</summary>
+    private async Task HealAsync()
+    {
+        foreach (NodeProcess node in _down.OrderBy(n => n.Id))
+        {
+            Note($"restart {node} (healing)");
+            _recovering[node] = RestartAsync(node, 0);
+            Restarts++;
+        }
+        _down.Clear();
+        await ReapAsync(wait: true).ConfigureAwait(false);
+        Note("healed: every node is up and healthy");
+    }
+
+    private void Note(string what)
+    {
+        lock (_events) _events.Add($"{_clock.Elapsed.TotalSeconds,7:0.000}s {what}");
+    }
+}
