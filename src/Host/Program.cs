@@ -8,6 +8,8 @@ var root = new RootCommand(
 {
     NodeCommands.Backup(),
     NodeCommands.Primary(),
+    NodeCommands.Manager(),
+    NodeCommands.DataNode(),
     ClientCommand.Create(),
     ConfigCommand.Create(),
     BenchCommand.Create(),
