@@ -425,7 +425,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         }
         catch (Exception e) when (e is SocketException or ProtocolException or OperationCanceledException or HandshakeRejectedException or IOException)
         {
-            Log.Warn($"state transfer to node {joiner} (view {transfer.JoinEpoch}) failed: {e.Message}");
+            if (!_stop.IsCancellationRequested) Log.Warn($"state transfer to node {joiner} (view {transfer.JoinEpoch}) failed: {e.Message}");
         }
         finally
         {
