@@ -9,6 +9,8 @@ var root = new RootCommand(
     ExperimentCommand.Create(),
     NodeCommands.Backup(),
     NodeCommands.Primary(),
+    NodeCommands.Manager(),
+    NodeCommands.DataNode(),
     ClientCommand.Create(),
     ConfigCommand.Create(),
     BenchCommand.Create(),

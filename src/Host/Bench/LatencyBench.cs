@@ -41,7 +41,7 @@ internal static class LatencyBench
     /// Appends random bits keeping `window` in flight; replies arrive in submission order, so the oldest is awaited
     /// first. One async method for the whole run, so the driver itself allocates nothing per operation.
     /// </summary>
-    private static async Task DriveAsync(BitListClient client, int window, int ops, double[]? samples)
+    internal static async Task DriveAsync(BitListClient client, int window, int ops, double[]? samples)
     {
         var inflight = new ValueTask<long>[window];
         var started = new long[window];

@@ -5,14 +5,71 @@ using BitFusion.Net.Transport;
 
 namespace BitFusion.Host.Commands;
 
-/// <summary>`bitfusion bench`: end-to-end fusion latency, throughput, recovery time and wire bytes, on loopback in this process.</summary>
+/// <summary>
+/// `bitfusion bench`: end-to-end latency, throughput, recovery time and wire bytes of fusion and of active
+/// replication, on loopback in this process.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "End-to-end benchmarks of fusion on loopback: update latency and throughput, and recovery time.");
+        var command = new Command("bench", "End-to-end benchmarks on loopback: fusion's update latency, throughput and recovery time, and active replication's.");
         command.Subcommands.Add(Latency());
         command.Subcommands.Add(Recovery());
+        command.Subcommands.Add(Replication());
+        return command;
+    }
+
+    private static Command Replication()
+    {
+        var ops = new Option<int>("--ops") { Description = "Appends per client per configuration.", DefaultValueFactory = _ => 10_000 };
+        var groups = new Option<int[]>("--groups", "-g") { Description = "Numbers of groups.", DefaultValueFactory = _ => [1, 3, 5], AllowMultipleArgumentsPerToken = true };
+        var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f (f + 1 data nodes per group).", DefaultValueFactory = _ => [1, 2, 3], AllowMultipleArgumentsPerToken = true };
+        var managers = new Option<int[]>("--managers", "-m") { Description = "Numbers of managers; each group gets one client per manager.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
+        var windows = new Option<int[]>("--window", "-w") { Description = "Appends in flight per client (1 = one at a time).", DefaultValueFactory = _ => [1, 64], AllowMultipleArgumentsPerToken = true };
+        var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits for the rejoin table (none: skip it).", DefaultValueFactory = _ => [10_000, 1_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
+        var repeats = new Option<int>("--repeats", "-r") { Description = "Rejoins per list length (the median is reported).", DefaultValueFactory = _ => 5 };
+        var command = new Command("replication",
+            "Active replication: update latency p50/p99/p99.9 and throughput against groups, f, managers and window, beside the " +
+            "loopback TCP round trip measured in the same run; then the rejoin pause against list length.")
+        { ops, groups, faults, managers, windows, sizes, repeats };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Log.Name = "bench";
+            Log.Quiet = true;
+            int n = result.GetValue(ops);
+            int r = result.GetValue(repeats);
+            if (n < 100 || r < 1 || result.GetValue(sizes)!.Any(s => s < 1))
+            {
+                Console.Error.WriteLine("error: --ops must be at least 100, --repeats at least 1, and every size at least 1.");
+                return 2;
+            }
+            LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
+            Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
+            Console.WriteLine();
+            Console.WriteLine("| groups | f | managers | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | manager p50 µs | ops/s | wire B/update | alloc B/update |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (int g in result.GetValue(groups)!)
+                foreach (int f in result.GetValue(faults)!)
+                    foreach (int m in result.GetValue(managers)!)
+                        foreach (int w in result.GetValue(windows)!)
+                        {
+                            ReplicationLatencyBench.Result x = await ReplicationLatencyBench.RunAsync(g, f, m, w, n, cancellation);
+                            Console.WriteLine($"| {g} | {f} | {m} | {w} | {x.Latency.Median:0.0} | {x.Latency.P99:0.0} | {x.Latency.P999:0.0} | {x.Latency.Max:0} | " +
+                                              $"{x.Latency.Median / rtt.Median:0.00} | {x.ManagerSide.Median:0.0} | {x.OpsPerSecond:0} | {x.WireBytesPerUpdate:0} | {x.AllocatedBytesPerUpdate:0.0} |");
+                        }
+            if (result.GetValue(sizes)!.Length == 0) return 0;
+            Console.WriteLine();
+            Console.WriteLine("| f | bits | rejoin ms (median, data node) | rejoin ms (median, manager) | state bytes |");
+            Console.WriteLine("|---|---|---|---|---|");
+            foreach (int f in result.GetValue(faults)!)
+                foreach (int bits in result.GetValue(sizes)!)
+                {
+                    RejoinBench.Result x = await RejoinBench.RunAsync(f, bits, r, cancellation);
+                    Console.WriteLine($"| {f} | {bits:N0} | {x.RejoinMicros / 1000:0.000} | {x.ManagerMicros / 1000:0.000} | {x.Bytes:N0} |");
+                }
+            return 0;
+        });
         return command;
     }
 

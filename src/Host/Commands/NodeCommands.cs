@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using BitFusion.Net.Config;
 using BitFusion.Net.Fusion;
+using BitFusion.Net.Replication;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Host.Commands;
@@ -57,6 +58,73 @@ internal static class NodeCommands
                   $"{(r.Rebuilt ? "rebuilt" : "fresh")} length={r.Length} seq={r.Seq} recovery_us={r.Total.TotalMicroseconds:0} " +
                   $"cut_us={r.Cut.TotalMicroseconds:0} reconcile_us={r.Reconcile.TotalMicroseconds:0} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0}");
             await CommonOptions.WaitForShutdown(cancellation);
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Manager()
+    {
+        var config = CommonOptions.Config();
+        var id = CommonOptions.Id();
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("manager",
+            "Run a replication manager: clients send it reads and writes for any group; it orders writes with Skeen's " +
+            "atomic multicast to the group's f + 1 data nodes (several managers may write at once), relays reads to a " +
+            "serving replica, and takes part in membership (the lowest live manager coordinates views and rejoins).")
+        { config, id, verbose };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Log.Verbose = result.GetValue(verbose);
+            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
+            int nodeId = result.GetValue(id);
+            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "manager")) return 2;
+            if (cluster.Groups.Count == 0)
+            {
+                Console.Error.WriteLine("error: the configuration has no data nodes, so there is nothing for a manager to serve.");
+                return 2;
+            }
+            var clock = Stopwatch.StartNew();
+            using var node = new ManagerNode(cluster, nodeId);
+            var excluded = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            node.Excluded += reason => excluded.TrySetResult(reason);
+            node.Start();
+            Task shutdown = CommonOptions.WaitForShutdown(cancellation);
+            Task first = await Task.WhenAny(node.Serving, excluded.Task, shutdown);
+            if (first != node.Serving) return first == excluded.Task ? 3 : 0;
+            Ready($"manager (node {nodeId}) on {node.EndPoint} sender={node.SenderId} epoch={node.Epoch} " +
+                  $"coordinator={(node.IsCoordinator ? 1 : 0)} start_us={clock.Elapsed.TotalMicroseconds:0}");
+            return await Task.WhenAny(excluded.Task, shutdown) == excluded.Task ? 3 : 0;
+        });
+        return command;
+    }
+
+    public static Command DataNode()
+    {
+        var config = CommonOptions.Config();
+        var id = CommonOptions.Id();
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("datanode",
+            "Run a data node: one replica of its group's bit list. It applies the writes the managers multicast, in " +
+            "Skeen's delivery order, and serves reads. A restarted data node rejoins its group with the state of a live " +
+            "replica; its ready line reports the pause that cost the group (rejoin_us).")
+        { config, id, verbose };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Log.Verbose = result.GetValue(verbose);
+            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
+            int nodeId = result.GetValue(id);
+            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "datanode")) return 2;
+            var clock = Stopwatch.StartNew();
+            using var node = new DataNode(cluster, nodeId);
+            node.Start();
+            Task shutdown = CommonOptions.WaitForShutdown(cancellation);
+            if (await Task.WhenAny(node.Serving, shutdown) != node.Serving) return 0;
+            DataNodeReady r = await node.Serving;
+            Ready($"datanode (node {nodeId}) group {node.Group} on {node.EndPoint} {(r.Rejoined ? "rejoined" : "fresh")} " +
+                  $"length={r.Length} seq={r.Position} epoch={r.Epoch} rejoin_us={r.Rejoin.TotalMicroseconds:0} " +
+                  $"bytes={r.TransferBytes} start_us={clock.Elapsed.TotalMicroseconds:0}");
+            await shutdown;
             return 0;
         });
         return command;

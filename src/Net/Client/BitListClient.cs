@@ -84,7 +84,19 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     }
 
     /// <summary>The server-side update times (µs) recorded since the last call: at a primary or a manager.</summary>
-    public Task<float[]> SamplesAsync()
+    public Task<float[]> SamplesAsync() => SampleRequestAsync(MessageType.Samples);
+
+    /// <summary>
+    /// A manager's record of this group's rejoins since the last call: each one's pause in µs, from the view that
+    /// admitted a restarted data node until it served with its transferred state.
+    /// </summary>
+    public Task<float[]> RejoinTimesAsync()
+    {
+        if (_group is null) throw new InvalidOperationException("Rejoin times are kept by a manager, per group.");
+        return SampleRequestAsync(MessageType.RejoinTimes);
+    }
+
+    private Task<float[]> SampleRequestAsync(MessageType type)
     {
         var result = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         ulong id;
@@ -94,7 +106,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             _samples[id] = result;
         }
         Span<byte> head = stackalloc byte[12];
-        _connection.Send(MessageType.Samples, head[..Head(head, id)]);
+        _connection.Send(type, head[..Head(head, id)]);
         if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
         return result.Task;
     }
@@ -147,10 +159,11 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         var r = frame.Reader();
         switch (frame.Type)
         {
-            case MessageType.Ok:
+            case MessageType.Ok or MessageType.Applied:
             {
                 ulong id = r.U64();
                 long value = r.I64();
+                if (frame.Type == MessageType.Applied) r.I64();
                 r.End();
                 Take(id).Complete(value);
                 break;

@@ -14,6 +14,9 @@ public enum MessageType : byte
     Error = 11,
     Bits = 12,
 
+    /// <summary>A manager's reply to a write: the new count and the write's position in its group's order.</summary>
+    Applied = 13,
+
     // List operations from a client to a primary (fusion) or a manager (replication).
     Append = 20,
     Set = 21,
@@ -43,20 +46,25 @@ public enum MessageType : byte
     ResidualRequest = 55,
     Residual = 56,
 
-    // Manager ⇄ data node (Skeen ABCAST), and rejoin.
+    // Manager ⇄ data node (Skeen ABCAST), membership, orphan recovery and rejoin by state transfer.
     AbcastData = 70,
     AbcastPropose = 71,
     AbcastFinal = 72,
-    JoinRequest = 73,
-    StateRequest = 74,
+    NodeStatus = 73,
+    ManagerHello = 74,
     State = 75,
     ViewChange = 76,
-    Resolve = 77,
-    ResolveReply = 78,
+    OrphanReport = 77,
+    OrphanVerdicts = 78,
+    AbcastMarker = 79,
+    AbcastDelivered = 80,
+    ViewQuery = 81,
+    ViewReport = 82,
 
     // Operations and diagnostics.
     Stats = 90,
     StatsReply = 91,
     Samples = 92,
     SamplesReply = 93,
+    RejoinTimes = 94,
 }

@@ -1,0 +1,64 @@
+using BitFusion.Net.Client;
+using BitFusion.Net.Replication;
+
+namespace BitFusion.Host.Bench;
+
+/// <summary>
+/// Rejoin time of a data node against its group's list length: fill the list, drop one replica, start it again
+/// with the same id, and time the pause from the view that admits it to its serving with the transferred state.
+/// A writer keeps appending to the group throughout, so the transfer happens under load.
+/// </summary>
+internal static class RejoinBench
+{
+    public sealed record Result(int Faults, int Bits, double RejoinMicros, double ManagerMicros, long Bytes, int Repeats);
+
+    public static async Task<Result> RunAsync(int faults, int bits, int repeats, CancellationToken cancellation)
+    {
+        await using InProcessReplication cluster = await InProcessReplication.StartAsync(1, faults, 1, 1024, cancellation);
+        using BitListClient client = await cluster.ClientAsync(0, 0, 1000, cancellation);
+        var random = new Random(bits);
+        const int chunkBits = 1 << 22;
+        var chunk = new ulong[chunkBits / 64];
+        var pending = new List<ValueTask<long>>();
+        for (int done = 0; done < bits; done += chunkBits)
+        {
+            int n = Math.Min(chunkBits, bits - done);
+            for (int w = 0; w < chunk.Length; w++) chunk[w] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
+            pending.Add(client.AppendManyAsync(chunk, n));
+        }
+        foreach (ValueTask<long> p in pending) await p;
+        await client.RejoinTimesAsync();
+
+        using var stopWriter = new CancellationTokenSource();
+        Task writer = WriteUntilAsync(client, stopWriter.Token);
+        var rejoins = new List<double>();
+        long bytes = 0;
+        int victim = cluster.Cluster.Groups[0][^1].Id;
+        try
+        {
+            for (int r = 0; r < repeats; r++)
+            {
+                cluster.CrashDataNode(victim);
+                DataNode node = cluster.StartDataNode(victim);
+                DataNodeReady ready = await node.Serving.WaitAsync(TimeSpan.FromSeconds(120), cancellation);
+                rejoins.Add(ready.Rejoin.TotalMicroseconds);
+                bytes = ready.TransferBytes;
+            }
+        }
+        finally
+        {
+            await stopWriter.CancelAsync();
+            await writer;
+        }
+        float[] managerSide = await client.RejoinTimesAsync();
+        rejoins.Sort();
+        Array.Sort(managerSide);
+        return new Result(faults, bits, rejoins[rejoins.Count / 2], managerSide.Length == 0 ? double.NaN : managerSide[managerSide.Length / 2], bytes, repeats);
+    }
+
+    private static async Task WriteUntilAsync(BitListClient client, CancellationToken stop)
+    {
+        var random = new Random(7);
+        while (!stop.IsCancellationRequested) await client.AppendAsync(random.Next(2) == 1);
+    }
+}

@@ -1,0 +1,15 @@
+using BitFusion.Net.Diagnostics;
+
+namespace BitFusion.Net.Replication;
+
+/// <summary>What a manager measures per group: each write's update time, and each rejoin's pause.</summary>
+internal sealed class GroupStats
+{
+    public LatencyLog UpdateTimes { get; } = new();
+
+    /// <summary>Pauses of completed rejoins, µs: from installing the view that admitted a joiner to its first report as serving.</summary>
+    public List<float> Rejoins { get; } = [];
+
+    /// <summary>Round-robin cursor over the group's replicas for reads.</summary>
+    public int NextReader;
+}

@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using BitFusion.Core.Abcast;
+using BitFusion.Core.Bits;
+using BitFusion.Net.Fusion;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
+
+namespace BitFusion.Net.Replication;
+
+/// <summary>
+/// Clients' requests, and writes from arrival to completion. A write is one multicast to its group; it completes
+/// (Applied with the count and position its replicas computed at delivery, or an out-of-range Error they decided
+/// on) once its final went to every destination and every destination still in the view has delivered it. So any
+/// serving replica answers a later read with every acknowledged write in it.
+/// </summary>
+public sealed partial class ManagerNode
+{
+    private readonly Dictionary<long, PendingWrite> _writes = [];
+    private readonly Stack<PendingWrite> _writePool = new();
+    private readonly List<long> _scratchSeqs = [];
+    private SkeenSender<WriteOp>? _sender;
+    private int _senderId = -1;
+    private int _windowWaiters;
+    private long _completed;
+    private long _divergences;
+
+    private void OnClientFrame(Connection connection, in Frame frame)
+    {
+        var r = frame.Reader();
+        ulong id = r.U64();
+        int group = r.I32();
+        WriteOp op;
+        switch (frame.Type)
+        {
+            case MessageType.Append:
+                op = new WriteOp { Kind = ListOp.Append, Bit = r.Bool() };
+                break;
+            case MessageType.Set:
+                op = new WriteOp { Kind = ListOp.Set, Index = r.I32(), Bit = r.Bool() };
+                break;
+            case MessageType.Insert:
+                op = new WriteOp { Kind = ListOp.Insert, Index = r.I32(), Bit = r.Bool() };
+                break;
+            case MessageType.RemoveAt:
+                op = new WriteOp { Kind = ListOp.RemoveAt, Index = r.I32() };
+                break;
+            case MessageType.SwapRemoveAt:
+                op = new WriteOp { Kind = ListOp.SwapRemoveAt, Index = r.I32() };
+                break;
+            case MessageType.AppendMany:
+            {
+                int bits = r.Count("bits", (int)Math.Min(int.MaxValue - 64L, Cluster.Config.MaxFrameBytes * 8L));
+                ReadOnlySpan<ulong> packed = r.Words(Delta.WordsFor(bits));
+                r.End();
+                if (bits == 0)
+                {
+                    Replies.Error(connection, id, ErrorCode.BadRequest, "AppendMany needs at least one bit");
+                    return;
+                }
+                if (CheckGroup(connection, id, group)) Submit(connection, id, group, WriteOp.AppendMany(packed, bits));
+                return;
+            }
+            case MessageType.Get or MessageType.Count or MessageType.ReadAll:
+            {
+                int index = frame.Type == MessageType.Get ? r.I32() : 0;
+                r.End();
+                if (CheckGroup(connection, id, group)) Relay(connection, id, group, frame.Type, index);
+                return;
+            }
+            case MessageType.Samples or MessageType.RejoinTimes:
+            {
+                r.End();
+                if (!CheckGroup(connection, id, group)) return;
+                float[] micros;
+                lock (_gate) micros = frame.Type == MessageType.Samples ? _groups[group].UpdateTimes.Drain() : DrainRejoins(group);
+                SampleReply.Send(connection, id, micros);
+                return;
+            }
+            case MessageType.Stats:
+                r.End();
+                ReplyStats(connection, id);
+                return;
+            default:
+                throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} for a manager.");
+        }
+        r.End();
+        if (CheckGroup(connection, id, group)) Submit(connection, id, group, op);
+    }
+
+    private bool CheckGroup(Connection connection, ulong id, int group)
+    {
+        if ((uint)group < (uint)_groups.Length) return true;
+        Replies.Error(connection, id, ErrorCode.BadRequest, $"group {group} does not exist; this cluster has groups 0..{_groups.Length - 1}");
+        return false;
+    }
+
+    private float[] DrainRejoins(int group)
+    {
+        List<float> rejoins = _groups[group].Rejoins;
+        float[] copy = [.. rejoins];
+        rejoins.Clear();
+        return copy;
+    }
+
+    /// <summary>Starts the write's multicast; waits first while a full window of writes is in flight (back-pressure).</summary>
+    private void Submit(Connection client, ulong requestId, int group, WriteOp op)
+    {
+        long started = Stopwatch.GetTimestamp();
+        string? refusal = null;
+        ErrorCode code = default;
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            while (_writes.Count >= Cluster.Config.Window && !_stop.IsCancellationRequested)
+            {
+                _windowWaiters++;
+                Monitor.Wait(_gate, 100);
+                _windowWaiters--;
+            }
+            if (_sender is null || _excluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet");
+            else if (_view!.Skeen.MembersOf(group).IsEmpty) (code, refusal) = (ErrorCode.Unavailable, $"group {group} has no live data node");
+            else
+            {
+                PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
+                w.Client = client;
+                w.RequestId = requestId;
+                w.Group = group;
+                w.Started = started;
+                w.Kind = op.Kind;
+                w.Index = op.Index;
+                foreach (ViewMember m in _view.Skeen.MembersOf(group)) w.AddDestination(m.Node, m.Incarnation);
+                MessageId id = _sender.Multicast(GroupSet.Of(group), op);
+                _writes.Add(id.Seq, w);
+            }
+            batch = _flushes.Take();
+        }
+        batch.Flush();
+        if (refusal is null) return;
+        op.Release();
+        Replies.Error(client, requestId, code, refusal);
+    }
+
+    internal void OnPropose(NodeLink link, Connection connection, in ProposalMessage proposal)
+    {
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            if (link.Connection == connection && link.SyncedLife != 0 && _sender is { IsExcluded: false } sender
+                && sender.OnProposal(link.NodeId, proposal) == ReceiveOutcome.Invalid)
+                throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
+            batch = _flushes.Take();
+        }
+        batch.Flush();
+    }
+
+    internal void OnDelivered(NodeLink link, Connection connection, (MessageId Id, DeliveryStatus Status, long Value, long Position) report)
+    {
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            if (link.Connection == connection && report.Id.Sender == _senderId && _writes.TryGetValue(report.Id.Seq, out PendingWrite? w))
+            {
+                for (int i = 0; i < w.DestinationCount; i++)
+                {
+                    ref PendingWrite.Destination d = ref w.Destinations[i];
+                    if (d.Node == link.NodeId && d.Incarnation == link.Incarnation) d.Done = true;
+                }
+                if (report.Status != DeliveryStatus.InSnapshot) Record(w, report);
+                TryCompleteLocked(report.Id.Seq, w);
+            }
+            batch = _flushes.Take();
+        }
+        batch.Flush();
+    }
+
+    private void Record(PendingWrite w, (MessageId Id, DeliveryStatus Status, long Value, long Position) report)
+    {
+        if (!w.HasResult)
+        {
+            (w.HasResult, w.Status, w.Value, w.Position) = (true, report.Status, report.Value, report.Position);
+            return;
+        }
+        if (w.Status == report.Status && w.Value == report.Value && w.Position == report.Position) return;
+        _divergences++;
+        Log.Warn($"replicas of group {w.Group} disagree on write {report.Id}: {w.Status} {w.Value}@{w.Position} and {report.Status} {report.Value}@{report.Position}");
+    }
+
+    private void TryCompleteLocked(long seq, PendingWrite w)
+    {
+        if (!w.Final || !w.Settled) return;
+        _writes.Remove(seq);
+        _completed++;
+        _groups[w.Group].UpdateTimes.Record(w.Started);
+        if (w.Client is { IsClosed: false } client)
+        {
+            if (!w.HasResult)
+                Replies.Error(client, w.RequestId, ErrorCode.Unavailable, "every replica that applied the write left before reporting its result", flush: false);
+            else if (w.Status == DeliveryStatus.Applied)
+                Replies.Applied(client, w.RequestId, w.Value, w.Position);
+            else
+                Replies.Error(client, w.RequestId, ErrorCode.OutOfRange, OutOfRange(w), flush: false);
+            _flushes.Add(client);
+        }
+        w.Reset();
+        _writePool.Push(w);
+        if (_windowWaiters > 0) Monitor.PulseAll(_gate);
+    }
+
+    private static string OutOfRange(PendingWrite w) => w.Kind switch
+    {
+        ListOp.Insert => $"Insert index must be in 0..{w.Value} (Count = {w.Value}); it was {w.Index} when the write's turn came.",
+        ListOp.Append => $"An append would make the list of Count {w.Value} longer than the largest list.",
+        _ => $"Index {w.Index} is out of range for a list of Count {w.Value} (the count when the write's turn came).",
+    };
+
+    /// <summary>After a view change: destinations that left no longer hold a write back.</summary>
+    private void SettleDeparturesLocked(ClusterView view)
+    {
+        _scratchSeqs.Clear();
+        foreach ((long seq, PendingWrite w) in _writes)
+        {
+            bool changed = false;
+            for (int i = 0; i < w.DestinationCount; i++)
+            {
+                ref PendingWrite.Destination d = ref w.Destinations[i];
+                if (d.Done || view.Skeen.Contains(d.Node, d.Incarnation)) continue;
+                d.Done = true;
+                changed = true;
+            }
+            if (changed) _scratchSeqs.Add(seq);
+        }
+        foreach (long seq in _scratchSeqs)
+            if (_writes.TryGetValue(seq, out PendingWrite? w)) TryCompleteLocked(seq, w);
+    }
+
+    // ---- Skeen's sender effects, under the lock ----
+
+    private Connection? ReadyLink(int node)
+    {
+        if (!_nodes.TryGetValue(node, out NodeLink? link) || link.Connection is not { IsClosed: false } c) return null;
+        return link.SyncedLife != 0 && link.SyncedLife == _view?.ReceiverLife(node) ? c : null;
+    }
+
+    private void SendData(int node, in DataMessage<WriteOp> message)
+    {
+        if (ReadyLink(node) is not { } c) return;
+        AbcastWire.EnqueueData(c, message);
+        _flushes.Add(c);
+    }
+
+    private void SendFinal(int node, in FinalMessage message)
+    {
+        if (ReadyLink(node) is not { } c) return;
+        AbcastWire.EnqueueFinal(c, message);
+        _flushes.Add(c);
+    }
+
+    private void SendMarker(int node, in EpochMarker marker)
+    {
+        if (ReadyLink(node) is not { } c) return;
+        AbcastWire.EnqueueMarker(c, marker);
+        _flushes.Add(c);
+    }
+
+    private void Completed(MessageId id, long timestamp, WriteOp payload)
+    {
+        payload.Release();
+        if (!_writes.TryGetValue(id.Seq, out PendingWrite? w)) return;
+        w.Final = true;
+        TryCompleteLocked(id.Seq, w);
+    }
+
+    private void Abandoned(MessageId id, WriteOp payload)
+    {
+        payload.Release();
+        if (!_writes.Remove(id.Seq, out PendingWrite? w)) return;
+        if (w.Client is { IsClosed: false } client)
+        {
+            Replies.Error(client, w.RequestId, ErrorCode.Unavailable, $"every replica of group {w.Group} left before the write was ordered; it was not applied", flush: false);
+            _flushes.Add(client);
+        }
+        w.Reset();
+        _writePool.Push(w);
+        if (_windowWaiters > 0) Monitor.PulseAll(_gate);
+    }
+
+    /// <summary>Skeen's sender state machine calls back through this, always under the manager's lock.</summary>
+    private sealed class SenderEffects(ManagerNode manager) : ISkeenSenderOutput<WriteOp>
+    {
+        public void SendData(int node, in DataMessage<WriteOp> message) => manager.SendData(node, message);
+        public void SendFinal(int node, in FinalMessage message) => manager.SendFinal(node, message);
+        public void SendMarker(int node, in EpochMarker marker) => manager.SendMarker(node, marker);
+        public void Completed(MessageId id, long timestamp, WriteOp payload) => manager.Completed(id, timestamp, payload);
+        public void Abandoned(MessageId id, WriteOp payload) => manager.Abandoned(id, payload);
+    }
+
+    /// <summary>
+    /// <c>StatsReply: reqId u64 | epoch i64 | sender i32 | coordinator bool | writesInFlight i32 | readsInFlight i32 |
+    /// completed i64 | divergences i64 | accepted i64 | rejected i64 | protocolErrors i64</c>
+    /// </summary>
+    private void ReplyStats(Connection connection, ulong id)
+    {
+        Span<byte> reply = stackalloc byte[8 + 8 + 4 + 1 + 4 + 4 + 8 * 5];
+        var w = new PayloadWriter(reply);
+        lock (_gate)
+        {
+            w.U64(id);
+            w.I64(_view?.Epoch ?? -1);
+            w.I32(_senderId);
+            w.Bool(CoordinatingLocked());
+            w.I32(_writes.Count);
+            w.I32(_reads.Count);
+            w.I64(_completed);
+            w.I64(_divergences);
+        }
+        w.I64(ServerCounters.Accepted);
+        w.I64(ServerCounters.Rejected);
+        w.I64(ServerCounters.ProtocolErrors + Counters.ProtocolErrors);
+        connection.Send(MessageType.StatsReply, reply);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using BitFusion.Core.Abcast;
+using BitFusion.Net.Config;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Replication;
+
+/// <summary>
+/// A replication manager: serves clients' reads and writes for every group, multicasting writes to the group's
+/// data nodes with Skeen's algorithm (many in flight, several managers at once), and takes part in membership —
+/// the lowest live sender coordinates views, admits restarted data nodes with state from a live replica, and
+/// settles the multicasts a dead manager left behind. Every state change happens under one lock, event by event;
+/// nothing holds it across a multicast.
+/// </summary>
+public sealed partial class ManagerNode : IFrameHandler, IDisposable
+{
+    private readonly object _gate = new();
+    private readonly FrameServer _server;
+    private readonly Dictionary<int, NodeLink> _nodes;
+    private readonly Dictionary<int, PeerLink> _peers;
+    private readonly Dictionary<Connection, int> _incoming = [];
+    private readonly GroupStats[] _groups;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ulong _life = LifeId.New();
+    private readonly FlushSet _flushes = new();
+    private ClusterView? _view;
+
+    public ManagerNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
+    {
+        NodeConfig me = cluster.Node(nodeId);
+        if (me.Role != "manager") throw new ConfigException($"Node {nodeId} is a {me.Role}, not a manager.");
+        if (cluster.Groups.Count == 0) throw new ConfigException("The configuration has no data nodes for a manager to serve.");
+        Cluster = cluster;
+        NodeId = nodeId;
+        Identity = new PeerIdentity(NodeRole.Manager, (ushort)nodeId);
+        _nodes = cluster.DataNodes.ToDictionary(n => n.Id, n => new NodeLink(this, n));
+        _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
+        _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
+        _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
+            role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes);
+    }
+
+    internal Cluster Cluster { get; }
+
+    internal PeerIdentity Identity { get; }
+
+    /// <summary>Protocol errors on the connections this manager dialed (its server counts the ones it accepted).</summary>
+    internal NetCounters Counters { get; } = new();
+
+    public int NodeId { get; }
+
+    public IPEndPoint EndPoint => _server.LocalEndPoint;
+
+    public NetCounters ServerCounters => _server.Counters;
+
+    /// <summary>Completes once a view admits this manager as a sender: it serves clients from then on.</summary>
+    public Task Serving => _serving.Task;
+
+    /// <summary>Raised once if a view excludes this manager (it was taken for dead); it must stop, and may restart as a new life.</summary>
+    public event Action<string>? Excluded;
+
+    /// <summary>This manager's sender id once admitted, else −1.</summary>
+    public int SenderId
+    {
+        get
+        {
+            lock (_gate) return _senderId;
+        }
+    }
+
+    public long Epoch
+    {
+        get
+        {
+            lock (_gate) return _view?.Epoch ?? -1;
+        }
+    }
+
+    public bool IsCoordinator
+    {
+        get
+        {
+            lock (_gate) return CoordinatingLocked();
+        }
+    }
+
+    /// <summary>Starts listening and dialing every data node and every other manager; see <see cref="Serving"/>.</summary>
+    public void Start()
+    {
+        _server.Start();
+        foreach (NodeLink link in _nodes.Values) _ = link.RunAsync(_stop.Token);
+        foreach (PeerLink link in _peers.Values) _ = link.RunAsync(_stop.Token);
+    }
+
+    public static async Task<ManagerNode> StartAsync(Cluster cluster, int nodeId, IPEndPoint? bind = null, CancellationToken cancellation = default)
+    {
+        var node = new ManagerNode(cluster, nodeId, bind);
+        node.Start();
+        try
+        {
+            await node.Serving.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            node.Dispose();
+            throw;
+        }
+        return node;
+    }
+
+    // ---- connections accepted: clients and other managers ----
+
+    public void OnOpen(Connection connection)
+    {
+        if (connection.Peer.Role != NodeRole.Manager) return;
+        lock (_gate)
+        {
+            _incoming[connection] = -1;
+            MembershipWire.EnqueueHello(connection, _senderId, _life, _view);
+        }
+        connection.Flush();
+    }
+
+    public void OnClose(Connection connection)
+    {
+        if (connection.Peer.Role != NodeRole.Manager) return;
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            if (!_incoming.Remove(connection)) return;
+            AnswerParkedQueriesLocked();
+            batch = _flushes.Take();
+        }
+        batch.Flush();
+    }
+
+    public void OnFrame(Connection connection, in Frame frame)
+    {
+        if (connection.Peer.Role == NodeRole.Manager) OnPeerFrame(connection, frame);
+        else OnClientFrame(connection, frame);
+    }
+
+    private void OnPeerFrame(Connection connection, in Frame frame)
+    {
+        FlushSet.Batch batch;
+        switch (frame.Type)
+        {
+            case MessageType.ManagerHello:
+            {
+                (int sender, ulong _, ClusterView? view) = MembershipWire.ReadHello(frame);
+                lock (_gate)
+                {
+                    if (_incoming.ContainsKey(connection))
+                    {
+                        _incoming[connection] = sender;
+                        if (view is not null) InstallLocked(view);
+                    }
+                    batch = _flushes.Take();
+                }
+                break;
+            }
+            case MessageType.ViewChange:
+            {
+                ClusterView view = MembershipWire.ReadView(frame);
+                lock (_gate)
+                {
+                    if (_incoming.ContainsKey(connection)) InstallLocked(view);
+                    batch = _flushes.Take();
+                }
+                break;
+            }
+            case MessageType.ViewQuery:
+            {
+                (ulong id, int[] dead) = MembershipWire.ReadQuery(frame);
+                lock (_gate)
+                {
+                    if (_incoming.ContainsKey(connection)) QueryLocked(connection, id, dead);
+                    batch = _flushes.Take();
+                }
+                break;
+            }
+            default:
+                throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} from a manager.");
+        }
+        batch.Flush();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _server.Dispose();
+        lock (_gate)
+        {
+            foreach (NodeLink link in _nodes.Values) link.Connection?.Close("manager shutting down");
+            foreach (PeerLink link in _peers.Values) link.Connection?.Close("manager shutting down");
+            foreach (Connection c in _incoming.Keys.ToArray()) c.Close("manager shutting down");
+            Monitor.PulseAll(_gate);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using BitFusion.Net.Config;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Replication;
+
+/// <summary>
+/// A manager's connection to one data node: Skeen's FIFO link (data, finals and markers out; proposals and
+/// delivery reports back), the node's views, and relayed reads. Its fields are guarded by the manager's lock.
+/// </summary>
+internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandler
+{
+    public int NodeId { get; } = node.Id;
+
+    public int Group { get; } = node.Group!.Value;
+
+    public NodeConfig Config { get; } = node;
+
+    public Connection? Connection;
+
+    public LifeTracker Lives { get; } = new();
+
+    /// <summary>What the node last said about itself on this connection.</summary>
+    public NodeStatus Status;
+
+    public bool HasStatus;
+
+    /// <summary>
+    /// The life this connection was brought up to date for (view sent, Skeen's resend done). Multicasts go out on
+    /// the connection only while this is the life the installed view admits.
+    /// </summary>
+    public ulong SyncedLife;
+
+    /// <summary>The incarnation of the member this link was synced for.</summary>
+    public long Incarnation;
+
+    public Task RunAsync(CancellationToken stop) =>
+        Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.DataNode, this, () => owner.OnNodeRefused(this), stop);
+
+    public void OnOpen(Connection connection) => owner.OnNodeOpened(this, connection);
+
+    public void OnFrame(Connection connection, in Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case MessageType.AbcastPropose:
+                owner.OnPropose(this, connection, AbcastWire.ReadPropose(frame));
+                break;
+            case MessageType.AbcastDelivered:
+                owner.OnDelivered(this, connection, AbcastWire.ReadDelivered(frame));
+                break;
+            case MessageType.NodeStatus:
+                owner.OnNodeStatus(this, connection, MembershipWire.ReadStatus(frame));
+                break;
+            case MessageType.OrphanReport:
+                owner.OnOrphanReport(this, connection, OrphanWire.ReadReport(frame, NodeId));
+                break;
+            case MessageType.ViewReport:
+            {
+                (ulong id, ClusterView? view) = MembershipWire.ReadReport(frame);
+                owner.OnViewReport(connection, id, view);
+                break;
+            }
+            case MessageType.Ok or MessageType.Error or MessageType.Bits:
+                owner.OnReadReply(this, connection, frame);
+                break;
+            default:
+                throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} from a data node.");
+        }
+    }
+
+    public void OnClose(Connection connection) => owner.OnNodeClosed(this, connection);
+}

@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using BitFusion.Core.Bits;
+using BitFusion.Net.Fusion;
+using BitFusion.Net.Protocol;
+
+namespace BitFusion.Net.Replication;
+
+/// <summary>
+/// One client write as it travels in a multicast and waits in a replica's pending queue. A value type, so the
+/// common writes (one bit, one index) cost no allocation; an append-many run holds its words in a pooled array
+/// that whoever drops the write returns (<see cref="Release"/>).
+/// On the wire: <c>kind u8 | index i32 | bit bool | bits i32 | words u64[ceil(bits/64)]</c>, where kind is a
+/// <see cref="ListOp"/> and bits &gt; 0 only for an append-many run.
+/// </summary>
+internal struct WriteOp
+{
+    public const int HeadBytes = 10;
+
+    public ListOp Kind;
+    public int Index;
+    public bool Bit;
+    public int Bits;
+    public ulong[]? Words;
+
+    public readonly ReadOnlySpan<ulong> RunWords => Words is null ? default : Words.AsSpan(0, Delta.WordsFor(Bits));
+
+    public static WriteOp AppendMany(ReadOnlySpan<ulong> packed, int bits)
+    {
+        int count = Delta.WordsFor(bits);
+        ulong[] words = ArrayPool<ulong>.Shared.Rent(count);
+        packed[..count].CopyTo(words);
+        return new WriteOp { Kind = ListOp.Append, Bits = bits, Words = words };
+    }
+
+    public void Release()
+    {
+        if (Words is { } words) ArrayPool<ulong>.Shared.Return(words);
+        Words = null;
+    }
+
+    public readonly void WriteHead(ref PayloadWriter w)
+    {
+        w.U8((byte)Kind);
+        w.I32(Index);
+        w.Bool(Bit);
+        w.I32(Bits);
+    }
+
+    public readonly ReadOnlySpan<byte> Body => MemoryMarshal.AsBytes(RunWords);
+
+    /// <summary>Reads and validates a write; the words of a run are copied into a pooled array.</summary>
+    public static WriteOp Read(ref PayloadReader r, int maxFrameBytes)
+    {
+        byte kind = r.U8();
+        int index = r.I32();
+        bool bit = r.Bool();
+        int bits = r.Count("bits", (int)Math.Min(int.MaxValue - 64L, maxFrameBytes * 8L));
+        if (kind > (byte)ListOp.SwapRemoveAt) throw new ProtocolException($"Unknown write kind {kind}.");
+        if (bits > 0 && kind != (byte)ListOp.Append) throw new ProtocolException($"Only an append carries a run of bits; a {(ListOp)kind} carries {bits}.");
+        ReadOnlySpan<ulong> words = r.Words(Delta.WordsFor(bits));
+        return bits > 0 ? AppendMany(words, bits) : new WriteOp { Kind = (ListOp)kind, Index = index, Bit = bit };
+    }
+
+    /// <summary>
+    /// Applies the write to <paramref name="list"/> unless its index is out of range there (or the run would make
+    /// the list too long): then nothing changes and it returns false. Every replica decides the same way, because
+    /// every replica applies the same writes in the same order.
+    /// </summary>
+    public readonly bool TryApply(PackedBitList list)
+    {
+        int count = list.Count;
+        switch (Kind)
+        {
+            case ListOp.Append when Bits > 0:
+                if (Bits > int.MaxValue - 64 - count) return false;
+                list.AppendRange(RunWords, Bits);
+                return true;
+            case ListOp.Append:
+                if (count == int.MaxValue - 64) return false;
+                list.Append(Bit);
+                return true;
+            case ListOp.Set:
+                if ((uint)Index >= (uint)count) return false;
+                list.Set(Index, Bit);
+                return true;
+            case ListOp.Insert:
+                if ((uint)Index > (uint)count || count == int.MaxValue - 64) return false;
+                list.Insert(Index, Bit);
+                return true;
+            case ListOp.RemoveAt:
+                if ((uint)Index >= (uint)count) return false;
+                list.RemoveAt(Index);
+                return true;
+            default:
+                if ((uint)Index >= (uint)count) return false;
+                list.SwapRemoveAt(Index);
+                return true;
+        }
+    }
+
+    public readonly string Describe() => Kind switch
+    {
+        ListOp.Append when Bits > 0 => $"append of {Bits} bits",
+        ListOp.Append => "append",
+        ListOp.Insert => $"insert at {Index}",
+        _ => $"{Kind} at {Index}",
+    };
+}

@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Text;
+using BitFusion.Harness;
+using BitFusion.Integration.Tests.Replication;
+using BitFusion.Integration.Tests.Workload;
+using BitFusion.Net.Client;
+using BitFusion.Net.Config;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
+using Xunit.Abstractions;
+
+namespace BitFusion.Integration.Tests;
+
+/// <summary>
+/// Invariant 3 for the replication services, against real processes: garbage before the handshake, a wrong key,
+/// version or role, and after an honest handshake oversized or empty frames, unknown types, truncated and malformed
+/// payloads, and messages a peer of that role may not send. Each closes just that connection (with a logged reason
+/// and a counted error); the manager and data nodes keep serving, and no replica changes.
+/// </summary>
+public sealed class ReplicationBadInputTests(ITestOutputHelper output)
+{
+    [Fact]
+    public Task BadInputClosesTheConnectionAndChangesNothing() =>
+        ReplicationRun.RunAsync(output, "replication bad input", async run =>
+        {
+            ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0));
+            NodeProcess manager = cluster.Managers[0];
+            NodeProcess replica = cluster.Groups[0][0];
+            var managerAt = cluster.EndPointOf(manager.Id);
+            var replicaAt = cluster.EndPointOf(replica.Id);
+
+            using BitListClient client = await BitListClient.ConnectAsync(managerAt, cluster.Key, NodeRole.Manager, 10, group: 0);
+            for (int i = 0; i < 100; i++) await client.AppendAsync(i % 3 == 0);
+            BitsResult[] before = await run.ReadAgreeingAsync(cluster.Groups[0]);
+            ManagerStats managerBefore = await ReplicationProbe.ManagerAsync(managerAt, cluster.Key);
+            DataNodeStats replicaBefore = await ReplicationProbe.DataNodeAsync(replicaAt, cluster.Key);
+
+            // Semantic errors are answered, not punished: the connection stays and nothing changes.
+            var refused = await Assert.ThrowsAsync<RemoteException>(() => client.SetAsync(1_000_000, true).AsTask());
+            Assert.Equal(ErrorCode.OutOfRange, refused.Code);
+            using (BitListClient wrongGroup = await BitListClient.ConnectAsync(managerAt, cluster.Key, NodeRole.Manager, 11, group: 7))
+            {
+                var bad = await Assert.ThrowsAsync<RemoteException>(() => wrongGroup.AppendAsync(true).AsTask());
+                Assert.Equal(ErrorCode.BadRequest, bad.Code);
+                Assert.True(wrongGroup.IsConnected);
+            }
+
+            int managerErrors = 0, replicaErrors = 0, rejections = 0;
+            async Task Closed(string what, Task<RawPeer> open, Action<RawPeer> misbehave, bool atManager)
+            {
+                using RawPeer peer = await open;
+                misbehave(peer);
+                Assert.True(await peer.ClosedByServerAsync(), $"{what}: the server kept the connection open");
+                if (atManager) managerErrors++;
+                else replicaErrors++;
+                Assert.Equal(100, await client.CountAsync());
+                run.Log($"{what}: connection closed; still serving");
+            }
+
+            var clientId = new PeerIdentity(NodeRole.Client, 12);
+            Task<RawPeer> ToManager() => RawPeer.AuthenticatedAsync(managerAt, cluster.Key, clientId, NodeRole.Manager);
+            Task<RawPeer> ToReplica() => RawPeer.AuthenticatedAsync(replicaAt, cluster.Key, clientId, NodeRole.DataNode);
+            Task<RawPeer> ToReplicaAsManager() =>
+                RawPeer.AuthenticatedAsync(replicaAt, cluster.Key, new PeerIdentity(NodeRole.Manager, (ushort)manager.Id), NodeRole.DataNode);
+
+            await Closed("garbage before the handshake", RawPeer.ConnectAsync(managerAt),
+                p => p.SendBytes(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), atManager: true);
+            await Closed("garbage before the handshake (data node)", RawPeer.ConnectAsync(replicaAt),
+                p => p.SendBytes([0xFF, 0xFF, 0xFF, 0xFF, 0x02, 1, 2, 3]), atManager: false);
+            await Closed("oversized frame", ToManager(), p => p.SendBytes([0xFF, 0xFF, 0xFF, 0x7F, 20]), atManager: true);
+            await Closed("zero-length frame", ToManager(), p => p.SendBytes([0, 0, 0, 0, 20]), atManager: true);
+            await Closed("unknown frame type", ToManager(), p => p.SendFrame((MessageType)200, Head(1, 0)), atManager: true);
+            await Closed("truncated append", ToManager(), p => p.SendFrame(MessageType.Append, Head(1, 0)[..8]), atManager: true);
+            await Closed("append with a bit of 2", ToManager(), p => p.SendFrame(MessageType.Append, [.. Head(1, 0), 2]), atManager: true);
+            await Closed("append with trailing bytes", ToManager(), p => p.SendFrame(MessageType.Append, [.. Head(1, 0), 1, 9, 9]), atManager: true);
+            await Closed("append-many of -5 bits", ToManager(), p => p.SendFrame(MessageType.AppendMany, [.. Head(1, 0), 0xFB, 0xFF, 0xFF, 0xFF]), atManager: true);
+            await Closed("append-many short of words", ToManager(), p => p.SendFrame(MessageType.AppendMany, [.. Head(1, 0), 200, 0, 0, 0, 1, 2, 3]), atManager: true);
+            await Closed("a data node's message from a client", ToManager(), p => p.SendFrame(MessageType.AbcastPropose, new byte[20]), atManager: true);
+            await Closed("unknown frame type (data node)", ToReplica(), p => p.SendFrame((MessageType)201, new byte[8]), atManager: false);
+            await Closed("truncated get (data node)", ToReplica(), p => p.SendFrame(MessageType.Get, new byte[10]), atManager: false);
+            await Closed("a manager's message from a client (data node)", ToReplica(), p => p.SendFrame(MessageType.AbcastData, new byte[54]), atManager: false);
+            await Closed("data of an unknown write kind", ToReplicaAsManager(), p => p.SendFrame(MessageType.AbcastData, Data(kind: 9)), atManager: false);
+            await Closed("data in another sender's name", ToReplicaAsManager(), p => p.SendFrame(MessageType.AbcastData, Data(kind: 0)), atManager: false);
+            await Closed("a malformed view", ToReplicaAsManager(), p => p.SendFrame(MessageType.ViewChange, new byte[30]), atManager: false);
+
+            foreach ((string what, ClusterKey key, PeerIdentity self, NodeRole role, System.Net.EndPoint at, RejectCode expected) in new[]
+            {
+                ("wrong cluster key", ClusterKey.Generate(), clientId, NodeRole.Manager, managerAt, RejectCode.BadKey),
+                ("role the manager does not accept", cluster.Key, new PeerIdentity(NodeRole.Primary, 1), NodeRole.Manager, managerAt, RejectCode.BadRole),
+                ("role a data node does not accept", cluster.Key, new PeerIdentity(NodeRole.Backup, 1), NodeRole.DataNode, replicaAt, RejectCode.BadRole),
+            })
+            {
+                var rejected = await Assert.ThrowsAsync<HandshakeRejectedException>(() =>
+                    Dialer.ConnectAsync(at, key, self, role, Frame.DefaultMaxFrameBytes, CancellationToken.None));
+                Assert.Equal(expected, rejected.Code);
+                rejections++;
+                run.Log($"{what}: rejected ({rejected.Code}: {rejected.Message})");
+            }
+            using (RawPeer peer = await RawPeer.ConnectAsync(managerAt))
+            {
+                Frame challenge = await peer.ReadAsync();
+                Assert.Equal(MessageType.Challenge, challenge.Type);
+                byte[] hello = new byte[4 + 2 + 1 + 2 + 32 + 32];
+                BinaryPrimitives.WriteUInt32LittleEndian(hello, Handshake.Magic);
+                BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(4), Handshake.Version + 1);
+                hello[6] = (byte)NodeRole.Client;
+                peer.SendFrame(MessageType.Hello, hello);
+                Frame reject = await peer.ReadAsync();
+                Assert.Equal(MessageType.Reject, reject.Type);
+                Assert.Equal((byte)RejectCode.BadVersion, reject.Payload.Span[0]);
+                Assert.True(await peer.ClosedByServerAsync());
+                rejections++;
+                run.Log("unsupported protocol version: rejected (BadVersion)");
+            }
+
+            BitsResult[] after = await run.ReadAgreeingAsync(cluster.Groups[0]);
+            Assert.Equal(before[0].Seq, after[0].Seq);
+            Assert.Equal(before[0].Length, after[0].Length);
+            Assert.Equal(before[0].Words, after[0].Words);
+            ManagerStats managerAfter = await ReplicationProbe.ManagerAsync(managerAt, cluster.Key);
+            DataNodeStats replicaAfter = await ReplicationProbe.DataNodeAsync(replicaAt, cluster.Key);
+            Assert.True(managerAfter.ProtocolErrors - managerBefore.ProtocolErrors >= managerErrors,
+                $"the manager counted {managerAfter.ProtocolErrors - managerBefore.ProtocolErrors} protocol errors for {managerErrors} bad connections");
+            Assert.True(replicaAfter.ProtocolErrors - replicaBefore.ProtocolErrors >= replicaErrors,
+                $"the data node counted {replicaAfter.ProtocolErrors - replicaBefore.ProtocolErrors} protocol errors for {replicaErrors} bad connections");
+            Assert.True(managerAfter.Rejected + replicaAfter.Rejected - managerBefore.Rejected - replicaBefore.Rejected >= rejections);
+            Assert.Equal(0, managerAfter.Divergences);
+            Assert.True(manager.IsRunning && cluster.DataNodes.All(n => n.IsRunning), "a process died of bad input");
+            run.Log($"{managerErrors + replicaErrors} bad connections closed, {rejections} handshakes rejected; replicas unchanged at position {after[0].Seq}");
+        });
+
+    private static byte[] Head(ulong id, int group)
+    {
+        byte[] head = new byte[12];
+        BinaryPrimitives.WriteUInt64LittleEndian(head, id);
+        BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(8), group);
+        return head;
+    }
+
+    /// <summary>An AbcastData frame from sender 1, seq 1, to group 0, of write kind <paramref name="kind"/>.</summary>
+    private static byte[] Data(byte kind)
+    {
+        byte[] p = new byte[54];
+        var w = new PayloadWriter(p);
+        w.I32(1);
+        w.I64(1);
+        w.I64(1);
+        w.I64(0);
+        w.U64(1);
+        w.I64(0);
+        w.U8(kind);
+        w.I32(0);
+        w.Bool(true);
+        w.I32(0);
+        return p;
+    }
+}
