@@ -19,6 +19,8 @@ internal static class ExperimentRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        // Redirected output (a log, CI) has no terminal width; wide tables should not wrap mid-word there.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         string output = Path.GetFullPath(settings.Output);
         Directory.CreateDirectory(output);
         AnsiConsole.MarkupLine($"[bold]BitFusion experiment[/]: {Markup.Escape(settings.Describe())}");
