@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace BitFusion.Integration.Tests;
+
+/// <summary>A short `bitfusion experiment` run end to end: real processes, SIGKILLs, the heap tool, the report.</summary>
+public class ExperimentTests
+{
+    private static readonly string HeapBinary = typeof(ExperimentTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "BitFusionHeapBinary").Value!;
+
+    [Fact]
+    public async Task Short_run_writes_report_csvs_and_plots_and_verifies_every_recovery()
+    {
+        string output = Directory.CreateTempSubdirectory("bitfusion-experiment-").FullName;
+        try
+        {
+            (int exit, string stdout, string stderr) = await RunAsync(output, "--ops", "200", "--step", "100", "--groups", "2", "--json");
+            string context = $"exit {exit}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}";
+            Assert.True(exit == 0, context);
+            foreach (string file in new[] { "report.md", "updates.csv", "recoveries.csv", "space.csv", "wire.csv", "summary.json",
+                         "space-vs-elements.png", "recovery-vs-config.png", "update-time-cdf.png" })
+                Assert.True(File.Exists(Path.Combine(output, file)) && new FileInfo(Path.Combine(output, file)).Length > 0, $"{file} missing\n{context}");
+
+            string[] recoveries = File.ReadAllLines(Path.Combine(output, "recoveries.csv"))[1..];
+            // Per mechanism, 2 crash rounds: fusion kills 2 primaries per round, replication 2 groups × 2 replicas.
+            Assert.Equal(2 * 2, recoveries.Count(r => r.StartsWith("fusion,", StringComparison.Ordinal)));
+            Assert.Equal(2 * 4, recoveries.Count(r => r.StartsWith("replication,", StringComparison.Ordinal)));
+            Assert.All(recoveries, r => Assert.EndsWith(",True", r));
+
+            string[] updates = File.ReadAllLines(Path.Combine(output, "updates.csv"))[1..];
+            Assert.Equal(2 * 200, updates.Count(u => u.StartsWith("fusion,2,1,client,", StringComparison.Ordinal)));
+            Assert.Equal(2 * 200, updates.Count(u => u.StartsWith("fusion,2,1,primary,", StringComparison.Ordinal)));
+            Assert.Equal(2 * 200, updates.Count(u => u.StartsWith("replication,2,1,manager,", StringComparison.Ordinal)));
+
+            string[] space = File.ReadAllLines(Path.Combine(output, "space.csv"))[1..];
+            Assert.Contains(space, s => s.StartsWith("fusion,2,1,200,backup 0,", StringComparison.Ordinal) && long.Parse(s.Split(',')[5]) > 0);
+            Assert.Contains(space, s => s.StartsWith("replication,2,1,200,group 1 replica 1 (backup),", StringComparison.Ordinal));
+
+            string report = File.ReadAllText(Path.Combine(output, "report.md"));
+            Assert.Contains("0 mismatches", report);
+            Assert.Contains("study", report);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_arguments_are_refused_with_a_clear_error_and_no_output()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"bitfusion-experiment-bad-{Guid.NewGuid():N}");
+        (int exit, _, string stderr) = await RunAsync(output, "--ops", "100", "--step", "500");
+        Assert.Equal(2, exit);
+        Assert.Contains("--step must be", stderr);
+        Assert.False(Directory.Exists(output));
+        (exit, _, stderr) = await RunAsync(output, "--faults", "4");
+        Assert.Equal(2, exit);
+        Assert.Contains("--faults", stderr);
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string output, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(HostBinary.Path) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("experiment");
+        foreach (string a in arguments) start.ArgumentList.Add(a);
+        start.ArgumentList.Add("--out");
+        start.ArgumentList.Add(output);
+        start.ArgumentList.Add("--heap-tool");
+        start.ArgumentList.Add(HeapBinary);
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"experiment did not finish in 5 minutes:\n{await stdout}\n{await stderr}");
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
