@@ -94,7 +94,9 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
     }
 
     // Fewer bytes than a vector: run one vector over copies padded to full width, then copy back what is real.
+    // The padding's contents never reach the caller, so it is left uninitialised.
     [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
     private static void Tail(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint at, nuint count)
     {
         int streams = TR.Value + TK.Value;

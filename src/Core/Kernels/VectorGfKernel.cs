@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using BitFusion.Core.Galois;
 
 namespace BitFusion.Core.Kernels;
@@ -47,6 +48,8 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
         Combine(&c, 1, 1, &source, &output, length, xorRow: false);
     }
 
+    // The stack buffers are written before they are read; zeroing them would cost more than a small encode.
+    [SkipLocalsInit]
     public override void Encode(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, nuint length)
     {
         CheckShape(matrix, sources, outputs);

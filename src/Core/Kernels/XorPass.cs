@@ -44,7 +44,9 @@ internal static unsafe class XorPass<TOps, TVec>
     }
 
     // Fewer bytes than a vector: run one vector over copies padded to full width, then copy back what is real.
+    // The padding's contents never reach the caller, so it is left uninitialised.
     [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
     private static void Tail<TK>(byte* dst, nint* src, nuint at, nuint count) where TK : struct, ICount
     {
         byte* staging = stackalloc byte[(TK.Value + 1) * (int)TOps.Width];
