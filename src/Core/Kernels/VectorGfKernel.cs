@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using BitFusion.Core.Galois;
 
+using static System.Runtime.CompilerServices.Unsafe;
+
 namespace BitFusion.Core.Kernels;
 
 /// <summary>
@@ -174,7 +176,7 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
         where TK : struct, ICount
         where TR : struct, ICount
     {
-        if (xorRow && TR.Value > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes>.Run(o, s, m, stride, start, end, stream);
+        if (xorRow && SizeOf<TR>() > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes>.Run(o, s, m, stride, start, end, stream);
         else GfPass<TOps, TVec, TFamily, TK, TR, No>.Run(o, s, m, stride, start, end, stream);
     }
 }
