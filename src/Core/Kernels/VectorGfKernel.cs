@@ -10,8 +10,9 @@ namespace BitFusion.Core.Kernels;
 /// <summary>
 /// GF(2^8) multiply-XOR at one width and multiplication family. Encode first simplifies the matrix (all-zero
 /// rows and columns dropped, an all-ones row moved first and done as XOR), then runs specialised passes: one
-/// over the whole range when the shape fits a pass (≤ 8 sources, ≤ 4 outputs), else block by block with the
-/// sources in balanced chunks and the outputs in balanced groups, so every block is fetched from memory once.
+/// over the whole range when the shape fits a pass (≤ 4 outputs and ≤ 12 sources, fewer where the family's
+/// budget of cells says so), else block by block with the sources in balanced chunks and the outputs in
+/// balanced groups, so every block is fetched from memory once.
 /// Outputs that are only written (<see cref="EncodeInto"/>) are streamed past the caches once the call is large.
 /// </summary>
 internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, XorKernel xor) : GfKernel
@@ -24,7 +25,8 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
     private const int PassOutputs = 4;
 
     // When a shape needs several passes, they take turns block by block; a block of the outputs in flight stays
-    // in L2 between them. Measured from memory for 10+4 split in two: 8 KiB blocks 12.5 GB/s, 128 KiB 15.0.
+    // in L2 between them. Measured from memory for a 10+4 encode split in two passes: 8 KiB blocks 12.5 GB/s,
+    // 128 KiB 15.0 (one pass, where the family allows it: 19.4).
     // A multiple of every width.
     private const nuint Block = 128 * 1024;
 
