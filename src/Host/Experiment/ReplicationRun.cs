@@ -31,8 +31,9 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
             {
                 int n = Math.Min(settings.Step, settings.Ops - s * settings.Step);
                 await Task.WhenAll(lists.Select(l => AppendAsync(l, n, new Random(random.Next()), groups, faults)));
-                foreach (float micros in await lists[0].Client!.SamplesAsync())
-                    m.Updates.Add(new UpdateSample(Mechanism, groups, faults, "manager", micros));
+                foreach (ListUnderTest l in lists)
+                    foreach (float micros in await l.Client!.SamplesAsync())
+                        m.Updates.Add(new UpdateSample(Mechanism, groups, faults, "manager", micros));
                 if (s == 0 || s == steps - 1 || s == steps / 2) await MeasureSpaceAsync(cluster, groups, faults, lists[0].Model.Count, cancellation);
                 for (int g = 0; g < groups; g++)
                     for (int r = 0; r <= faults; r++)
