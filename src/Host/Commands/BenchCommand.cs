@@ -44,6 +44,7 @@ internal static class BenchCommand
                 Console.Error.WriteLine("error: --ops must be at least 100, --repeats at least 1, and every size at least 1.");
                 return 2;
             }
+            Console.WriteLine($"kernels: XOR {Core.Kernels.XorKernel.Best.Tier}, GF(2^8) {Core.Kernels.GfKernel.Best.Tier}");
             LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
             Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
             Console.WriteLine();
@@ -91,6 +92,7 @@ internal static class BenchCommand
                 Console.Error.WriteLine("error: --ops must be at least 100.");
                 return 2;
             }
+            Console.WriteLine($"kernels: XOR {Core.Kernels.XorKernel.Best.Tier}, GF(2^8) {Core.Kernels.GfKernel.Best.Tier}");
             LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
             Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
             Console.WriteLine();
