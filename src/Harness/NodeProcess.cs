@@ -70,6 +70,16 @@ public sealed class NodeProcess(string binary, NodeConfig node, string configPat
         return await child.Exited.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Freezes the node with SIGSTOP: its sockets stay open and the kernel keeps accepting bytes for it until its
+    /// buffers fill, so peers see a stall, not a crash. <see cref="Resume"/> lets it run on.
+    /// </summary>
+    public void Suspend() => Signals.Send(RunningPid(), Signals.Stop);
+
+    public void Resume() => Signals.Send(RunningPid(), Signals.Continue);
+
+    private int RunningPid() => _current is { HasExited: false } child ? child.Pid : throw new InvalidOperationException($"{this} is not running.");
+
     /// <summary>Waits for the current life to end (after <see cref="Kill"/>); null if none was started.</summary>
     public Task<int>? Exited => _current?.Exited;
 

@@ -47,7 +47,7 @@ internal sealed class Scenario
             await body(scenario);
             scenario.Log($"passed in {scenario._clock.Elapsed.TotalSeconds:0.0} s");
             foreach (ListWorker w in scenario.Workers) scenario.Log(w.ToString());
-            if (scenario.Chaos is { } chaos) scenario.Log($"chaos: {chaos.Kills} kills, {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
+            if (scenario.Chaos is { } chaos) scenario.Log($"chaos: {chaos.Kills} kills (+{chaos.MidRecoveryKills} during a recovery), {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
         }
         catch (Exception e)
         {
