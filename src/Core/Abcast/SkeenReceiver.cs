@@ -180,7 +180,10 @@ public sealed class SkeenReceiver<TPayload>
         return new OrphanReport(Node, view.Epoch, deadSender, _installed, [.. entries.Values]);
     }
 
-    /// <summary>Applies recovery's verdicts on a dead sender's messages, then delivers whatever they unblocked.</summary>
+    /// <summary>
+    /// Applies recovery's verdicts on a dead sender's messages, then delivers whatever they unblocked. A verdict
+    /// that contradicts what this replica holds is refused whole. May stop a joiner (see <see cref="StopReason"/>).
+    /// </summary>
     public void ApplyRecovery(RecoveryDecision decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
@@ -217,6 +220,7 @@ public sealed class SkeenReceiver<TPayload>
     /// <summary>
     /// Installs a donor's transfer in a joining replica, after the application loaded the snapshot that came with
     /// it: adopts the donor's clock, drops the pending messages the snapshot already reflects, then delivers.
+    /// May stop the joiner (see <see cref="StopReason"/>).
     /// </summary>
     public void InstallTransfer(SkeenTransfer transfer)
     {
@@ -269,8 +273,8 @@ public sealed class SkeenReceiver<TPayload>
 
     private ReceiveOutcome Admit(int sender, long epoch)
     {
-        SkeenView view = _view ?? throw new InvalidOperationException($"Node {Node} has no view yet; install one first.");
         if (_stopped is not null) return ReceiveOutcome.Stopped;
+        SkeenView view = _view ?? throw new InvalidOperationException($"Node {Node} has no view yet; install one first.");
         if (sender < 0) return ReceiveOutcome.Invalid;
         // A sender missing from our view is dead unless it speaks from a newer view we have not installed yet.
         if (!view.ContainsSender(sender) && epoch <= view.Epoch) return ReceiveOutcome.StaleSender;

@@ -70,4 +70,27 @@ public class SimulationTests(ITestOutputHelper output)
             LinkDrops: r.Next(0, 5), SenderJoins: r.Next(0, 2)));
         Assert.True(stats.Rejoins > 500 && stats.SenderCrashes > 500 && stats.LinkDrops > 500, stats.ToString());
     }
+
+    [Fact]
+    public void The_simulation_catches_the_classic_bug_and_the_real_rule_passes_the_same_seeds()
+    {
+        // The classic bug: deliver a final message although a tentative one with a smaller key is still pending.
+        static SimOptions Shape(int seed, bool buggy)
+        {
+            var r = new Random(seed);
+            return new SimOptions(Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(1, 4), Senders: r.Next(2, 4),
+                MessagesPerSender: r.Next(5, 20), MultiGroupChance: 0.3, BuggyDelivery: buggy);
+        }
+
+        var caught = new List<string>();
+        for (int seed = 1; seed <= 200; seed++)
+            if (new SkeenSimulation(seed, Shape(seed, buggy: true)).Run() is string failure)
+            {
+                caught.Add(failure);
+                string? real = new SkeenSimulation(seed, Shape(seed, buggy: false)).Run();
+                Assert.True(real is null, real);
+            }
+        output.WriteLine($"the buggy rule failed {caught.Count} of 200 seeds; first: {caught.FirstOrDefault()}");
+        Assert.True(caught.Count >= 20, $"the buggy rule failed only {caught.Count} of 200 seeds");
+    }
 }
