@@ -356,7 +356,7 @@ public sealed partial class ManagerNode
             _takeover = new TakeoverQuery(++_nextQueryId, [.. dead]);
             foreach (ViewMember m in view.Skeen.Receivers) _takeover.Awaiting.Add(m.Node);
             foreach (int s in view.Skeen.Senders)
-                if (!dead.Contains(s)) _takeover.Awaiting.Add(s & 0xFFFF);
+                if (s != _senderId && !dead.Contains(s)) _takeover.Awaiting.Add(s & 0xFFFF);
             Log.Info($"senders {string.Join(", ", dead)} are gone: taking over as coordinator of view {view.Epoch} " +
                      $"after asking {_takeover.Awaiting.Count} processes for their newest view");
             foreach (NodeLink link in _nodes.Values)
