@@ -57,10 +57,11 @@ internal sealed class InProcessReplication : IAsyncDisposable
         BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Managers[manager]), Cluster.Key, NodeRole.Manager, clientId, group,
             cancellation: cancellation);
 
+    /// <summary>Data nodes first: a manager dropped while it dials would leave a half-open handshake behind (and a warning).</summary>
     public ValueTask DisposeAsync()
     {
-        foreach (ManagerNode m in _managers) m.Dispose();
         foreach (DataNode d in _dataNodes.Values) d.Dispose();
+        foreach (ManagerNode m in _managers) m.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -15,7 +15,16 @@ public static class ClusterLayout
         var config = new ClusterConfig { Faults = faults, ClusterKey = key ?? ClusterKey.Generate().ToHex() };
         int id = 1;
         int port = basePort;
-        int NextPort() => basePort == 0 ? FreePort(host) : port++;
+        var taken = new HashSet<int>();
+        // The OS may hand out a port it just freed again: two nodes on one port would share it (SO_REUSEPORT).
+        int NextPort()
+        {
+            if (basePort != 0) return port++;
+            int free;
+            do free = FreePort(host);
+            while (!taken.Add(free));
+            return free;
+        }
         for (int i = 0; i < primaries; i++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "primary", Host = host, Port = NextPort() });
         if (primaries > 0)
             for (int j = 0; j < faults; j++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "backup", Host = host, Port = NextPort() });

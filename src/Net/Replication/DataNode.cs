@@ -488,14 +488,16 @@ public sealed class DataNode : IFrameHandler, IDisposable
         {
             if (_replica is not { Skeen.IsCaughtUp: true, Skeen.IsStopped: false } replica)
             {
-                Replies.Error(connection, id, ErrorCode.NotReady, $"data node {NodeId} is not serving yet ({StatusLocked().Phase})");
+                Replies.Error(connection, id, ErrorCode.NotReady, $"data node {NodeId} is not serving yet ({StatusLocked().Phase})", flush: false);
+                DeferredFlush.Request(connection);
                 return;
             }
             PackedBitList list = replica.List;
             switch (frame.Type)
             {
                 case MessageType.Get when (uint)index >= (uint)list.Count:
-                    Replies.Error(connection, id, ErrorCode.OutOfRange, $"Index {index} is out of range for a list of Count {list.Count}.");
+                    Replies.Error(connection, id, ErrorCode.OutOfRange, $"Index {index} is out of range for a list of Count {list.Count}.", flush: false);
+                    DeferredFlush.Request(connection);
                     return;
                 case MessageType.Get:
                     Replies.Ok(connection, id, list.Get(index) ? 1 : 0);

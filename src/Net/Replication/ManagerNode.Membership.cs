@@ -44,6 +44,7 @@ public sealed partial class ManagerNode
             link.Lives.OnConnected();
             link.HasStatus = false;
             link.SyncedLife = 0;
+            link.AskedForView = false;
             MembershipWire.EnqueueHello(connection, _senderId, _life, null);
             AskIfTakingOverLocked(link.NodeId, connection);
         }
@@ -253,12 +254,16 @@ public sealed partial class ManagerNode
         _ = Task.Run(() => Excluded?.Invoke(reason));
     }
 
+    /// <summary>
+    /// A sender coordinates when every lower sender is dead; a manager not yet admitted (a restart) only when every
+    /// sender of its view is, i.e. no other manager is left to admit it.
+    /// </summary>
     private bool CoordinatingLocked()
     {
-        if (_view is null || _sender is null || _excluded) return false;
+        if (_view is null || _excluded) return false;
         foreach (int s in _view.Skeen.Senders)
         {
-            if (s >= _senderId) break;
+            if (_sender is not null && s >= _senderId) break;
             if (!SenderDeadLocked(s)) return false;
         }
         return true;
@@ -278,7 +283,7 @@ public sealed partial class ManagerNode
         if (_excluded) return;
         if (_view is null)
         {
-            TryBootLocked();
+            if (!TryBootLocked()) AskForAViewLocked();
             return;
         }
         if (!CoordinatingLocked())
@@ -289,7 +294,7 @@ public sealed partial class ManagerNode
         }
         if (!_coordinating)
         {
-            if (_view.Coordinator == _senderId)
+            if (_sender is not null && _view.Coordinator == _senderId)
             {
                 _coordinating = true;
                 RestartRecoveriesLocked(_view);
@@ -302,13 +307,13 @@ public sealed partial class ManagerNode
         ReconcileLocked();
     }
 
-    private void TryBootLocked()
+    private bool TryBootLocked()
     {
-        if (Cluster.Managers[0].Id != NodeId) return;
+        if (Cluster.Managers[0].Id != NodeId) return false;
         foreach (NodeLink l in _nodes.Values)
-            if (!l.HasStatus || l.Status.Phase != NodePhase.Fresh || l.Status.Epoch >= 0) return;
+            if (!l.HasStatus || l.Status.Phase != NodePhase.Fresh || l.Status.Epoch >= 0) return false;
         foreach (PeerLink p in _peers.Values)
-            if (!p.HasHello || p.View is not null || p.Sender >= 0) return;
+            if (!p.HasHello || p.View is not null || p.Sender >= 0) return false;
         var receiverLives = _nodes.Values.ToDictionary(l => l.NodeId, l => l.Status.Life);
         var senderLives = new Dictionary<int, ulong> { [NodeId] = _life };
         foreach (PeerLink p in _peers.Values) senderLives.Add(p.NodeId, p.Lives.Life);
@@ -317,6 +322,24 @@ public sealed partial class ManagerNode
         Log.Info($"booting the cluster: every data node and manager is up and none holds a view");
         _coordinating = true;
         BroadcastLocked(view);
+        return true;
+    }
+
+    /// <summary>
+    /// A restarted manager learns views from the other managers' hellos; when no manager answers with one but data
+    /// nodes hold views, it asks them, so it can tell whether any sender is left to admit it.
+    /// </summary>
+    private void AskForAViewLocked()
+    {
+        foreach (PeerLink p in _peers.Values)
+            if (!p.HasHello && !p.Lives.Refused) return;
+        foreach (NodeLink link in _nodes.Values)
+        {
+            if (link.Connection is not { } c || !link.HasStatus || link.Status.Epoch < 0 || link.AskedForView) continue;
+            link.AskedForView = true;
+            MembershipWire.EnqueueQuery(c, 0, []);
+            _flushes.Add(c);
+        }
     }
 
     // ---- coordinator ----
@@ -329,12 +352,12 @@ public sealed partial class ManagerNode
         {
             var dead = new List<int>();
             foreach (int s in view.Skeen.Senders)
-                if (s < _senderId) dead.Add(s);
+                if (_sender is null || s < _senderId) dead.Add(s);
             _takeover = new TakeoverQuery(++_nextQueryId, [.. dead]);
             foreach (ViewMember m in view.Skeen.Receivers) _takeover.Awaiting.Add(m.Node);
             foreach (int s in view.Skeen.Senders)
-                if (s > _senderId) _takeover.Awaiting.Add(s & 0xFFFF);
-            Log.Info($"every sender below {_senderId} is gone: taking over as coordinator of view {view.Epoch} " +
+                if (s != _senderId && !dead.Contains(s)) _takeover.Awaiting.Add(s & 0xFFFF);
+            Log.Info($"senders {string.Join(", ", dead)} are gone: taking over as coordinator of view {view.Epoch} " +
                      $"after asking {_takeover.Awaiting.Count} processes for their newest view");
             foreach (NodeLink link in _nodes.Values)
                 if (link.Connection is { } c) AskIfTakingOverLocked(link.NodeId, c);
@@ -372,7 +395,12 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (_takeover is { } q && q.Id == id)
+            if (_view is null && view is not null)
+            {
+                InstallLocked(view);
+                AfterMembershipEventLocked();
+            }
+            else if (_takeover is { } q && q.Id == id)
             {
                 int node = NodeOfLocked(connection);
                 if (node >= 0 && q.Asked.Contains(node))
@@ -445,19 +473,35 @@ public sealed partial class ManagerNode
             senders.Add(s);
             senderLives.Add(s, view.SenderLife(s));
         }
-        int rank = 1 + Math.Max(view.Skeen.Senders.ToArray().Max() >> 16, dead.Count == 0 ? 0 : dead.Max() >> 16);
+        int rank = 1;
+        foreach (int s in view.Skeen.Senders) rank = Math.Max(rank, (s >> 16) + 1);
+        foreach (int s in dead) rank = Math.Max(rank, (s >> 16) + 1);
+        int coordinator = _senderId;
+        if (_sender is null)
+        {
+            coordinator = NewSenderId(ref rank, NodeId);
+            senders.Add(coordinator);
+            senderLives.Add(coordinator, _life);
+            changes.Add($"+sender {coordinator} (this manager, no sender being left)");
+        }
         foreach (PeerLink peer in _peers.Values)
         {
             if (!peer.HasHello || peer.Sender >= 0 || peer.Lives.Life == 0 || view.SenderOf(peer.Lives.Life) >= 0) continue;
-            if (rank > short.MaxValue) throw new InvalidOperationException("Sender ids are exhausted: more than 32767 manager restarts.");
-            int id = (rank++ << 16) | peer.NodeId;
+            int id = NewSenderId(ref rank, peer.NodeId);
             senders.Add(id);
             senderLives.Add(id, peer.Lives.Life);
             changes.Add($"+sender {id} (manager {peer.NodeId})");
         }
         if (changes.Count == 0) return;
         Log.Info($"deciding view {epoch}: {string.Join(", ", changes)}");
-        BroadcastLocked(new ClusterView(new SkeenView(epoch, receivers, senders), _senderId, receiverLives, senderLives, dead));
+        BroadcastLocked(new ClusterView(new SkeenView(epoch, receivers, senders), coordinator, receiverLives, senderLives, dead));
+    }
+
+    /// <summary>A sender id never used before: every id handed out has a lower rank, so a newcomer never outranks the coordinator.</summary>
+    private static int NewSenderId(ref int rank, int node)
+    {
+        if (rank > short.MaxValue) throw new InvalidOperationException("Sender ids are exhausted: more than 32767 manager lives were admitted.");
+        return (rank++ << 16) | node;
     }
 
     /// <summary>A serving member of <paramref name="group"/> (it has caught up, so it may donate its state).</summary>

@@ -34,6 +34,9 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     /// <summary>The incarnation of the member this link was synced for.</summary>
     public long Incarnation;
 
+    /// <summary>A restarted manager with no view asked this connection for the node's.</summary>
+    public bool AskedForView;
+
     public Task RunAsync(CancellationToken stop) =>
         Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.DataNode, this, () => owner.OnNodeRefused(this), stop);
 

@@ -14,6 +14,10 @@ public static class Dialer
         try
         {
             await socket.ConnectAsync(endpoint, cancellation).ConfigureAwait(false);
+            // Dialing a local port nobody listens on can pick that very port as the ephemeral source and connect
+            // the socket to itself (TCP simultaneous open); to the caller that is the same as a refusal.
+            if (socket.LocalEndPoint is { } local && local.Equals(socket.RemoteEndPoint))
+                throw new SocketException((int)SocketError.ConnectionRefused);
         }
         catch
         {

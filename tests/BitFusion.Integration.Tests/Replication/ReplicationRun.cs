@@ -125,13 +125,15 @@ internal sealed class ReplicationRun
         }
     }
 
-    public async Task<BitsResult[]> ReadAgreeingAsync(IReadOnlyList<NodeProcess> group)
+    /// <summary>Reads the running replicas of a group until they agree (or 5 s have passed).</summary>
+    public async Task<BitsResult[]> ReadAgreeingAsync(IReadOnlyList<NodeProcess> members)
     {
+        NodeProcess[] group = members.Where(n => n.IsRunning).ToArray();
         string last = "";
         for (int attempt = 0; attempt < 100; attempt++)
         {
-            var reads = new BitsResult[group.Count];
-            for (int i = 0; i < group.Count; i++) reads[i] = await ReadReplicaAsync(group[i]);
+            var reads = new BitsResult[group.Length];
+            for (int i = 0; i < group.Length; i++) reads[i] = await ReadReplicaAsync(group[i]);
             last = Disagreement(group, reads) ?? "";
             if (last.Length == 0) return reads;
             await Task.Delay(50);
@@ -147,7 +149,7 @@ internal sealed class ReplicationRun
         return await client.ReadAllAsync().WaitAsync(timeout.Token);
     }
 
-    private static string? Disagreement(IReadOnlyList<NodeProcess> group, BitsResult[] reads)
+    private static string? Disagreement(NodeProcess[] group, BitsResult[] reads)
     {
         for (int i = 1; i < reads.Length; i++)
         {
