@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BitFusion.Core.Kernels;
 
 namespace BitFusion.Bench;
@@ -23,22 +22,15 @@ internal sealed unsafe class XorOperation(int sources) : Operation
     }
 
     /// <summary>xor_gen wants sources and destination in one pointer array, the destination last.</summary>
-    private sealed class IsaLRun : IKernelRun
+    private sealed class IsaLRun(int k) : IKernelRun
     {
-        private readonly int _k;
-        private readonly nint[] _array;
-
-        public IsaLRun(int k)
-        {
-            _k = k;
-            _array = GC.AllocateArray<nint>(k + 1, pinned: true);
-        }
+        private readonly nint[] _array = new nint[k + 1];
 
         public void Run(nint* sources, nint* outputs, nuint length)
         {
-            new ReadOnlySpan<nint>(sources, _k).CopyTo(_array);
-            _array[_k] = outputs[0];
-            IsaL.XorGen(_k + 1, length, (void**)Marshal.UnsafeAddrOfPinnedArrayElement(_array, 0));
+            new ReadOnlySpan<nint>(sources, k).CopyTo(_array);
+            _array[k] = outputs[0];
+            fixed (nint* array = _array) IsaL.XorGen(k + 1, length, (void**)array);
         }
     }
 }
