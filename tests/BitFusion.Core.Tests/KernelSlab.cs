@@ -43,8 +43,9 @@ internal sealed unsafe class KernelSlab
             Assert.Fail($"{context()}: byte {i} of {_length} is {actual[i]:X2}, expected {expected[i]:X2}.");
         }
         int start = (int)(_at - (byte*)Unsafe.AsPointer(ref _bytes[0]));
-        for (int i = 0; i < _bytes.Length; i++)
-            if ((i < start || i >= start + _length) && _bytes[i] != _snapshot[i])
-                Assert.Fail($"{context()}: wrote outside the range, at offset {i - start} from its start.");
+        if (!_bytes.AsSpan(0, start).SequenceEqual(_snapshot.AsSpan(0, start)))
+            Assert.Fail($"{context()}: wrote before the start of the range.");
+        if (!_bytes.AsSpan(start + _length).SequenceEqual(_snapshot.AsSpan(start + _length)))
+            Assert.Fail($"{context()}: wrote past the end of the range.");
     }
 }

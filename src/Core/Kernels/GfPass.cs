@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 
+using static System.Runtime.CompilerServices.Unsafe;
+
 namespace BitFusion.Core.Kernels;
 
 /// <summary>
@@ -21,58 +23,83 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
     /// r·<paramref name="stride"/> + s. Output r is streamed when bit r of <paramref name="nonTemporal"/> is set,
     /// which needs it aligned to the width at <paramref name="start"/>; a partial tail never streams.
     /// </summary>
+    // Straight to optimised code: the unoptimised tier calls every vector helper and runs ~100× slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal)
     {
         byte* s0 = (byte*)sources[0];
-        byte* s1 = TK.Value > 1 ? (byte*)sources[1] : null;
-        byte* s2 = TK.Value > 2 ? (byte*)sources[2] : null;
-        byte* s3 = TK.Value > 3 ? (byte*)sources[3] : null;
-        byte* s4 = TK.Value > 4 ? (byte*)sources[4] : null;
-        byte* s5 = TK.Value > 5 ? (byte*)sources[5] : null;
-        byte* s6 = TK.Value > 6 ? (byte*)sources[6] : null;
-        byte* s7 = TK.Value > 7 ? (byte*)sources[7] : null;
+        byte* s1 = SizeOf<TK>() > 1 ? (byte*)sources[1] : null;
+        byte* s2 = SizeOf<TK>() > 2 ? (byte*)sources[2] : null;
+        byte* s3 = SizeOf<TK>() > 3 ? (byte*)sources[3] : null;
+        byte* s4 = SizeOf<TK>() > 4 ? (byte*)sources[4] : null;
+        byte* s5 = SizeOf<TK>() > 5 ? (byte*)sources[5] : null;
+        byte* s6 = SizeOf<TK>() > 6 ? (byte*)sources[6] : null;
+        byte* s7 = SizeOf<TK>() > 7 ? (byte*)sources[7] : null;
         byte* o0 = (byte*)outputs[0];
-        byte* o1 = TR.Value > 1 ? (byte*)outputs[1] : null;
-        byte* o2 = TR.Value > 2 ? (byte*)outputs[2] : null;
-        byte* o3 = TR.Value > 3 ? (byte*)outputs[3] : null;
+        byte* o1 = SizeOf<TR>() > 1 ? (byte*)outputs[1] : null;
+        byte* o2 = SizeOf<TR>() > 2 ? (byte*)outputs[2] : null;
+        byte* o3 = SizeOf<TR>() > 3 ? (byte*)outputs[3] : null;
         byte* m0 = matrix, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride;
 
-        GfConstant<TVec> k00 = K(0, 0, m0), k10 = K(1, 0, m1), k20 = K(2, 0, m2), k30 = K(3, 0, m3);
-        GfConstant<TVec> k01 = K(0, 1, m0), k11 = K(1, 1, m1), k21 = K(2, 1, m2), k31 = K(3, 1, m3);
-        GfConstant<TVec> k02 = K(0, 2, m0), k12 = K(1, 2, m1), k22 = K(2, 2, m2), k32 = K(3, 2, m3);
-        GfConstant<TVec> k03 = K(0, 3, m0), k13 = K(1, 3, m1), k23 = K(2, 3, m2), k33 = K(3, 3, m3);
-        GfConstant<TVec> k04 = K(0, 4, m0), k14 = K(1, 4, m1), k24 = K(2, 4, m2), k34 = K(3, 4, m3);
-        GfConstant<TVec> k05 = K(0, 5, m0), k15 = K(1, 5, m1), k25 = K(2, 5, m2), k35 = K(3, 5, m3);
-        GfConstant<TVec> k06 = K(0, 6, m0), k16 = K(1, 6, m1), k26 = K(2, 6, m2), k36 = K(3, 6, m3);
-        GfConstant<TVec> k07 = K(0, 7, m0), k17 = K(1, 7, m1), k27 = K(2, 7, m2), k37 = K(3, 7, m3);
+        // Constants outside the K×R shape, and those of an all-ones row 0, are neither read nor used.
+        GfConstant<TVec> k00 = typeof(TXorRow) == typeof(No) ? K(m0[0]) : default;
+        GfConstant<TVec> k10 = SizeOf<TR>() > 1 ? K(m1[0]) : default;
+        GfConstant<TVec> k20 = SizeOf<TR>() > 2 ? K(m2[0]) : default;
+        GfConstant<TVec> k30 = SizeOf<TR>() > 3 ? K(m3[0]) : default;
+        GfConstant<TVec> k01 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 1 ? K(m0[1]) : default;
+        GfConstant<TVec> k11 = SizeOf<TR>() > 1 && SizeOf<TK>() > 1 ? K(m1[1]) : default;
+        GfConstant<TVec> k21 = SizeOf<TR>() > 2 && SizeOf<TK>() > 1 ? K(m2[1]) : default;
+        GfConstant<TVec> k31 = SizeOf<TR>() > 3 && SizeOf<TK>() > 1 ? K(m3[1]) : default;
+        GfConstant<TVec> k02 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 2 ? K(m0[2]) : default;
+        GfConstant<TVec> k12 = SizeOf<TR>() > 1 && SizeOf<TK>() > 2 ? K(m1[2]) : default;
+        GfConstant<TVec> k22 = SizeOf<TR>() > 2 && SizeOf<TK>() > 2 ? K(m2[2]) : default;
+        GfConstant<TVec> k32 = SizeOf<TR>() > 3 && SizeOf<TK>() > 2 ? K(m3[2]) : default;
+        GfConstant<TVec> k03 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 3 ? K(m0[3]) : default;
+        GfConstant<TVec> k13 = SizeOf<TR>() > 1 && SizeOf<TK>() > 3 ? K(m1[3]) : default;
+        GfConstant<TVec> k23 = SizeOf<TR>() > 2 && SizeOf<TK>() > 3 ? K(m2[3]) : default;
+        GfConstant<TVec> k33 = SizeOf<TR>() > 3 && SizeOf<TK>() > 3 ? K(m3[3]) : default;
+        GfConstant<TVec> k04 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 4 ? K(m0[4]) : default;
+        GfConstant<TVec> k14 = SizeOf<TR>() > 1 && SizeOf<TK>() > 4 ? K(m1[4]) : default;
+        GfConstant<TVec> k24 = SizeOf<TR>() > 2 && SizeOf<TK>() > 4 ? K(m2[4]) : default;
+        GfConstant<TVec> k34 = SizeOf<TR>() > 3 && SizeOf<TK>() > 4 ? K(m3[4]) : default;
+        GfConstant<TVec> k05 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 5 ? K(m0[5]) : default;
+        GfConstant<TVec> k15 = SizeOf<TR>() > 1 && SizeOf<TK>() > 5 ? K(m1[5]) : default;
+        GfConstant<TVec> k25 = SizeOf<TR>() > 2 && SizeOf<TK>() > 5 ? K(m2[5]) : default;
+        GfConstant<TVec> k35 = SizeOf<TR>() > 3 && SizeOf<TK>() > 5 ? K(m3[5]) : default;
+        GfConstant<TVec> k06 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 6 ? K(m0[6]) : default;
+        GfConstant<TVec> k16 = SizeOf<TR>() > 1 && SizeOf<TK>() > 6 ? K(m1[6]) : default;
+        GfConstant<TVec> k26 = SizeOf<TR>() > 2 && SizeOf<TK>() > 6 ? K(m2[6]) : default;
+        GfConstant<TVec> k36 = SizeOf<TR>() > 3 && SizeOf<TK>() > 6 ? K(m3[6]) : default;
+        GfConstant<TVec> k07 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 7 ? K(m0[7]) : default;
+        GfConstant<TVec> k17 = SizeOf<TR>() > 1 && SizeOf<TK>() > 7 ? K(m1[7]) : default;
+        GfConstant<TVec> k27 = SizeOf<TR>() > 2 && SizeOf<TK>() > 7 ? K(m2[7]) : default;
+        GfConstant<TVec> k37 = SizeOf<TR>() > 3 && SizeOf<TK>() > 7 ? K(m3[7]) : default;
 
         nuint i = start;
         for (; i + TOps.Width <= end; i += TOps.Width)
         {
             TVec a0 = TOps.Load(o0 + i);
-            TVec a1 = TR.Value > 1 ? TOps.Load(o1 + i) : default;
-            TVec a2 = TR.Value > 2 ? TOps.Load(o2 + i) : default;
-            TVec a3 = TR.Value > 3 ? TOps.Load(o3 + i) : default;
+            TVec a1 = SizeOf<TR>() > 1 ? TOps.Load(o1 + i) : default;
+            TVec a2 = SizeOf<TR>() > 2 ? TOps.Load(o2 + i) : default;
+            TVec a3 = SizeOf<TR>() > 3 ? TOps.Load(o3 + i) : default;
             Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s0 + i), k00, k10, k20, k30);
-            if (TK.Value > 1) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s1 + i), k01, k11, k21, k31);
-            if (TK.Value > 2) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s2 + i), k02, k12, k22, k32);
-            if (TK.Value > 3) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s3 + i), k03, k13, k23, k33);
-            if (TK.Value > 4) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s4 + i), k04, k14, k24, k34);
-            if (TK.Value > 5) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s5 + i), k05, k15, k25, k35);
-            if (TK.Value > 6) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s6 + i), k06, k16, k26, k36);
-            if (TK.Value > 7) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s7 + i), k07, k17, k27, k37);
+            if (SizeOf<TK>() > 1) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s1 + i), k01, k11, k21, k31);
+            if (SizeOf<TK>() > 2) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s2 + i), k02, k12, k22, k32);
+            if (SizeOf<TK>() > 3) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s3 + i), k03, k13, k23, k33);
+            if (SizeOf<TK>() > 4) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s4 + i), k04, k14, k24, k34);
+            if (SizeOf<TK>() > 5) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s5 + i), k05, k15, k25, k35);
+            if (SizeOf<TK>() > 6) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s6 + i), k06, k16, k26, k36);
+            if (SizeOf<TK>() > 7) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s7 + i), k07, k17, k27, k37);
             Put(o0 + i, a0, nonTemporal & 1);
-            if (TR.Value > 1) Put(o1 + i, a1, nonTemporal & 2);
-            if (TR.Value > 2) Put(o2 + i, a2, nonTemporal & 4);
-            if (TR.Value > 3) Put(o3 + i, a3, nonTemporal & 8);
+            if (SizeOf<TR>() > 1) Put(o1 + i, a1, nonTemporal & 2);
+            if (SizeOf<TR>() > 2) Put(o2 + i, a2, nonTemporal & 4);
+            if (SizeOf<TR>() > 3) Put(o3 + i, a3, nonTemporal & 8);
         }
         if (i < end) Tail(outputs, sources, matrix, stride, i, end - i);
     }
 
-    // Cells outside the K×R shape, and the all-ones row, are never read.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static GfConstant<TVec> K(int r, int s, byte* row) =>
-        r < TR.Value && s < TK.Value && !(TXorRow.Value && r == 0) ? TFamily.Constant<TOps, TVec>(row[s]) : default;
+    private static GfConstant<TVec> K(byte c) => TFamily.Constant<TOps, TVec>(c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Fold(
@@ -80,10 +107,10 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
         GfConstant<TVec> k0, GfConstant<TVec> k1, GfConstant<TVec> k2, GfConstant<TVec> k3)
     {
         TFamily.Split<TOps, TVec>(x, out TVec lo, out TVec hi);
-        a0 = TOps.Xor(a0, TXorRow.Value ? x : TFamily.Multiply<TOps, TVec>(lo, hi, k0));
-        if (TR.Value > 1) a1 = TOps.Xor(a1, TFamily.Multiply<TOps, TVec>(lo, hi, k1));
-        if (TR.Value > 2) a2 = TOps.Xor(a2, TFamily.Multiply<TOps, TVec>(lo, hi, k2));
-        if (TR.Value > 3) a3 = TOps.Xor(a3, TFamily.Multiply<TOps, TVec>(lo, hi, k3));
+        a0 = TOps.Xor(a0, typeof(TXorRow) == typeof(Yes) ? x : TFamily.Multiply<TOps, TVec>(lo, hi, k0));
+        if (SizeOf<TR>() > 1) a1 = TOps.Xor(a1, TFamily.Multiply<TOps, TVec>(lo, hi, k1));
+        if (SizeOf<TR>() > 2) a2 = TOps.Xor(a2, TFamily.Multiply<TOps, TVec>(lo, hi, k2));
+        if (SizeOf<TR>() > 3) a3 = TOps.Xor(a3, TFamily.Multiply<TOps, TVec>(lo, hi, k3));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -94,20 +121,22 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
     }
 
     // Fewer bytes than a vector: run one vector over copies padded to full width, then copy back what is real.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // The padding's contents never reach the caller, so it is left uninitialised.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private static void Tail(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint at, nuint count)
     {
-        int streams = TR.Value + TK.Value;
+        int streams = SizeOf<TR>() + SizeOf<TK>();
         byte* staging = stackalloc byte[streams * (int)TOps.Width];
         nint* staged = stackalloc nint[streams];
         for (int j = 0; j < streams; j++)
         {
             staged[j] = (nint)(staging + (nuint)j * TOps.Width);
-            byte* real = j < TR.Value ? (byte*)outputs[j] : (byte*)sources[j - TR.Value];
+            byte* real = j < SizeOf<TR>() ? (byte*)outputs[j] : (byte*)sources[j - SizeOf<TR>()];
             Unsafe.CopyBlockUnaligned((byte*)staged[j], real + at, (uint)count);
         }
-        Run(staged, staged + TR.Value, matrix, stride, 0, TOps.Width, 0);
-        for (int r = 0; r < TR.Value; r++)
+        Run(staged, staged + SizeOf<TR>(), matrix, stride, 0, TOps.Width, 0);
+        for (int r = 0; r < SizeOf<TR>(); r++)
             Unsafe.CopyBlockUnaligned((byte*)outputs[r] + at, (byte*)staged[r], (uint)count);
     }
 }

@@ -1,20 +1,21 @@
+using System.Runtime.InteropServices;
+
 namespace BitFusion.Core.Kernels;
 
 /// <summary>
-/// A count known when the JIT compiles a generic kernel: loops over sources or outputs become straight-line
-/// code with each pointer in its own register. A loop bound read at run time costs about half the bandwidth
-/// from memory, so the kernels take their source and output counts this way.
+/// A count fixed when the JIT compiles a generic kernel, carried as the struct's size. Kernels read it as
+/// <c>Unsafe.SizeOf&lt;TK&gt;()</c>, which the JIT turns into a constant while importing IL, before inlining:
+/// branches on it fold at once and the code for absent sources and outputs is never imported. (A static
+/// property would only become constant after inlining, and the dead code imported by then runs the JIT out of
+/// its per-method budget of locals, leaving the accumulators in memory.)
 /// </summary>
-internal interface ICount
-{
-    static abstract int Value { get; }
-}
+internal interface ICount;
 
-internal readonly struct N1 : ICount { public static int Value => 1; }
-internal readonly struct N2 : ICount { public static int Value => 2; }
-internal readonly struct N3 : ICount { public static int Value => 3; }
-internal readonly struct N4 : ICount { public static int Value => 4; }
-internal readonly struct N5 : ICount { public static int Value => 5; }
-internal readonly struct N6 : ICount { public static int Value => 6; }
-internal readonly struct N7 : ICount { public static int Value => 7; }
-internal readonly struct N8 : ICount { public static int Value => 8; }
+[StructLayout(LayoutKind.Sequential, Size = 1)] internal readonly struct N1 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 2)] internal readonly struct N2 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 3)] internal readonly struct N3 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 4)] internal readonly struct N4 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 5)] internal readonly struct N5 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 6)] internal readonly struct N6 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 7)] internal readonly struct N7 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 8)] internal readonly struct N8 : ICount;

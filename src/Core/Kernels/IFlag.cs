@@ -1,10 +1,10 @@
 namespace BitFusion.Core.Kernels;
 
-/// <summary>A yes/no known when the JIT compiles a generic kernel, so the branch on it folds away.</summary>
-internal interface IFlag
-{
-    static abstract bool Value { get; }
-}
+/// <summary>
+/// A yes/no fixed when the JIT compiles a generic kernel. Kernels test it as <c>typeof(T) == typeof(Yes)</c>,
+/// which the JIT folds while importing IL, so the branch and the code it skips cost nothing.
+/// </summary>
+internal interface IFlag;
 
-internal readonly struct Yes : IFlag { public static bool Value => true; }
-internal readonly struct No : IFlag { public static bool Value => false; }
+internal readonly struct Yes : IFlag;
+internal readonly struct No : IFlag;

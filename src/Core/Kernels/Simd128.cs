@@ -7,7 +7,7 @@ namespace BitFusion.Core.Kernels;
 /// <summary>128-bit vectors: SSE/SSSE3/GFNI on x86, AdvSIMD on Arm (everything but <see cref="Affine"/>).</summary>
 internal readonly unsafe struct Simd128 : ISimd<Vector128<byte>>
 {
-    public static nuint Width => 16;
+    public static nuint Width { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 16; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> Load(byte* p) => Vector128.Load(p);

@@ -7,7 +7,7 @@ namespace BitFusion.Core.Kernels;
 /// <summary>256-bit vectors: AVX2, and GFNI's VEX form.</summary>
 internal readonly unsafe struct Simd256 : ISimd<Vector256<byte>>
 {
-    public static nuint Width => 32;
+    public static nuint Width { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 32; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* p) => Vector256.Load(p);

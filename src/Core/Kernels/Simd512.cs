@@ -7,7 +7,7 @@ namespace BitFusion.Core.Kernels;
 /// <summary>512-bit vectors: AVX-512F/BW, and GFNI's EVEX form.</summary>
 internal readonly unsafe struct Simd512 : ISimd<Vector512<byte>>
 {
-    public static nuint Width => 64;
+    public static nuint Width { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 64; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Load(byte* p) => Vector512.Load(p);

@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using BitFusion.Core.Galois;
+
+using static System.Runtime.CompilerServices.Unsafe;
 
 namespace BitFusion.Core.Kernels;
 
@@ -47,6 +50,8 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
         Combine(&c, 1, 1, &source, &output, length, xorRow: false);
     }
 
+    // The stack buffers are written before they are read; zeroing them would cost more than a small encode.
+    [SkipLocalsInit]
     public override void Encode(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, nuint length)
     {
         CheckShape(matrix, sources, outputs);
@@ -171,7 +176,7 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
         where TK : struct, ICount
         where TR : struct, ICount
     {
-        if (xorRow && TR.Value > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes>.Run(o, s, m, stride, start, end, stream);
+        if (xorRow && SizeOf<TR>() > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes>.Run(o, s, m, stride, start, end, stream);
         else GfPass<TOps, TVec, TFamily, TK, TR, No>.Run(o, s, m, stride, start, end, stream);
     }
 }

@@ -14,6 +14,9 @@ internal sealed unsafe class VectorXorKernel<TOps, TVec>(XorTier tier) : XorKern
     // Small enough that a block of dst stays in L1/L2 between chunks; a multiple of every width.
     private const nuint Block = 8 * 1024;
 
+    // Below this a scalar loop beats staging a padded vector (single-word deltas land here).
+    private const nuint ScalarBelow = 16;
+
     public override XorTier Tier => tier;
 
     public override void Xor(byte* dst, byte* src, nuint length)
@@ -32,6 +35,11 @@ internal sealed unsafe class VectorXorKernel<TOps, TVec>(XorTier tier) : XorKern
 
     private static void Apply(byte* dst, nint* src, int k, nuint length)
     {
+        if (length < ScalarBelow)
+        {
+            KernelSupport.ScalarXor.XorMany(dst, new ReadOnlySpan<nint>(src, k), length);
+            return;
+        }
         if (!NonTemporal.Pays(k + 1, length))
         {
             Range<No>(dst, src, k, 0, length);
