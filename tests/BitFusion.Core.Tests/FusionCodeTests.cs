@@ -45,6 +45,45 @@ public class FusionCodeTests
     }
 
     [Fact]
+    public void Recovery_matrix_times_the_sources_it_names_yields_exactly_the_lost_primaries()
+    {
+        const int n = 7, f = 3;
+        var code = new FusionCode(n, f);
+        int patterns = 0;
+        foreach (int[] lost in Subsets(n).Where(s => s.Length is > 0 and <= f))
+            foreach (int[] backups in Subsets(f).Where(s => s.Length == lost.Length))
+            {
+                int t = lost.Length;
+                // Row r of `sources` expresses source r in terms of the primaries: a backup row, then a survivor's unit row.
+                var sources = new GfMatrix(n, n);
+                for (int b = 0; b < t; b++)
+                    for (int i = 0; i < n; i++) sources[b, i] = code.Coefficient(backups[b], i);
+                int row = t;
+                for (int i = 0; i < n; i++)
+                    if (!lost.Contains(i)) sources[row++, i] = 1;
+                GfMatrix product = code.RecoveryMatrix(lost, backups).Multiply(sources);
+                for (int l = 0; l < t; l++)
+                    for (int i = 0; i < n; i++)
+                        Assert.Equal(i == lost[l] ? 1 : 0, product[l, i]);
+                patterns++;
+            }
+        Assert.True(patterns > 100);
+    }
+
+    [Fact]
+    public void Recovery_matrix_rejects_bad_patterns()
+    {
+        var code = new FusionCode(5, 2);
+        Assert.Throws<ArgumentException>(() => code.RecoveryMatrix([], []));
+        Assert.Throws<ArgumentException>(() => code.RecoveryMatrix([0, 1, 2], [0, 1, 1]));
+        Assert.Throws<ArgumentException>(() => code.RecoveryMatrix([0, 1], [0]));
+        Assert.Throws<ArgumentException>(() => code.RecoveryMatrix([1, 1], [0, 1]));
+        Assert.Throws<ArgumentException>(() => code.RecoveryMatrix([0, 1], [1, 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => code.RecoveryMatrix([5], [0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => code.RecoveryMatrix([0], [2]));
+    }
+
+    [Fact]
     public void Too_many_processes_is_a_clear_error()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new FusionCode(250, 7));

@@ -103,34 +103,14 @@ public sealed class FusionCode
                         $"Backups {used[0].BackupIndex} and {used[b].BackupIndex} disagree on primary {i} (seq {used[0].Seq(i)} vs {used[b].Seq(i)}); reconcile before decoding.");
         }
 
-        // p_L = M⁻¹ · (fused_B ⊕ C_{B,S} · p_S) with M = C_{B,L}: one combination over backups and survivors.
-        var m = new GfMatrix(t, t);
-        for (int r = 0; r < t; r++)
-            for (int c = 0; c < t; c++)
-                m[r, c] = Coefficient(used[r].BackupIndex, lost[c]);
-        GfMatrix inv = m.Invert();
+        Span<int> usedIndex = stackalloc int[t];
+        for (int b = 0; b < t; b++) usedIndex[b] = used[b].BackupIndex;
+        GfMatrix combo = RecoveryMatrix(lost, usedIndex);
 
-        var sources = new List<ReadOnlyMemory<ulong>>(t + Primaries);
-        var survivorIdx = new List<int>(Primaries);
+        var sources = new List<ReadOnlyMemory<ulong>>(Primaries);
         for (int b = 0; b < t; b++) sources.Add(used[b].WordsMemory);
         for (int i = 0; i < Primaries; i++)
-            if (!isLost[i])
-            {
-                sources.Add(survivors[i]!.Value);
-                survivorIdx.Add(i);
-            }
-        int k = sources.Count;
-        var combo = new byte[t * k];
-        for (int l = 0; l < t; l++)
-        {
-            for (int b = 0; b < t; b++) combo[l * k + b] = inv[l, b];
-            for (int s = 0; s < survivorIdx.Count; s++)
-            {
-                byte sum = 0;
-                for (int b = 0; b < t; b++) sum ^= Gf256.Mul(inv[l, b], Coefficient(used[b].BackupIndex, survivorIdx[s]));
-                combo[l * k + t + s] = sum;
-            }
-        }
+            if (!isLost[i]) sources.Add(survivors[i]!.Value);
 
         var results = new RecoveredList[t];
         var outputs = new Memory<ulong>[t];
@@ -143,7 +123,7 @@ public sealed class FusionCode
         }
         for (int l = 0; l < t; l++)
             outputs[l] = results[l].WordCount == maxWords ? results[l].WordsBuffer : new ulong[maxWords];
-        LinearCombiner.Combine(_kernel, combo, sources, outputs, maxWords);
+        LinearCombiner.Combine(_kernel, combo.Cells, sources, outputs, maxWords);
         for (int l = 0; l < t; l++)
             if (!outputs[l].Equals((Memory<ulong>)results[l].WordsBuffer))
                 outputs[l].Span[..results[l].WordCount].CopyTo(results[l].WordsBuffer);
@@ -180,6 +160,52 @@ public sealed class FusionCode
         var result = new ulong[t][];
         for (int l = 0; l < t; l++) result[l] = outputs[l].Span[..Bits.Delta.WordsFor(lengths[l])].ToArray();
         return result;
+    }
+
+    /// <summary>
+    /// The t × n matrix that rebuilds the <paramref name="lost"/> primaries (t of them) in one combination:
+    /// p_L = M⁻¹ · (fused_B ⊕ C_{B,S} · p_S) = M⁻¹ · [I | C_{B,S}] · (fused_B, p_S), with M = C_{B,L}. Its columns
+    /// are the given <paramref name="backups"/> in order, then the surviving primaries in index order; row l
+    /// yields lost[l].
+    /// </summary>
+    public GfMatrix RecoveryMatrix(ReadOnlySpan<int> lost, ReadOnlySpan<int> backups)
+    {
+        int t = lost.Length;
+        if (t == 0 || t > Faults) throw new ArgumentException($"Between 1 and f = {Faults} lost primaries can be rebuilt; {t} given.", nameof(lost));
+        if (backups.Length != t) throw new ArgumentException($"{t} lost primaries need exactly {t} backups; {backups.Length} given.", nameof(backups));
+        var isLost = new bool[Primaries];
+        foreach (int p in lost)
+        {
+            if ((uint)p >= (uint)Primaries) throw new ArgumentOutOfRangeException(nameof(lost), p, $"Primary index must be below {Primaries}.");
+            if (isLost[p]) throw new ArgumentException($"Primary {p} is listed twice.", nameof(lost));
+            isLost[p] = true;
+        }
+        for (int b = 0; b < t; b++)
+        {
+            CheckBackup(backups[b]);
+            if (backups[..b].Contains(backups[b])) throw new ArgumentException($"Backup {backups[b]} is listed twice.", nameof(backups));
+        }
+
+        var m = new GfMatrix(t, t);
+        for (int r = 0; r < t; r++)
+            for (int c = 0; c < t; c++)
+                m[r, c] = Coefficient(backups[r], lost[c]);
+        GfMatrix inv = m.Invert();
+
+        var combo = new GfMatrix(t, Primaries);
+        for (int l = 0; l < t; l++)
+        {
+            for (int b = 0; b < t; b++) combo[l, b] = inv[l, b];
+            int column = t;
+            for (int i = 0; i < Primaries; i++)
+            {
+                if (isLost[i]) continue;
+                byte sum = 0;
+                for (int b = 0; b < t; b++) sum ^= Gf256.Mul(inv[l, b], Coefficient(backups[b], i));
+                combo[l, column++] = sum;
+            }
+        }
+        return combo;
     }
 
     private void CheckBackup(int backup)

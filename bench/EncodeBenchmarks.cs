@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Attributes;
+using BitFusion.Core.Fusion;
+
+namespace BitFusion.Bench;
+
+/// <summary>All f backups of n primaries in one pass, with the code's own matrix. ISA-L: ec_encode_data.</summary>
+[BenchmarkCategory("encode")]
+public class EncodeBenchmarks : KernelBenchmark
+{
+    /// <summary>n+f: n primaries read, f backups written.</summary>
+    [Params("5+1", "5+2", "6+3", "10+4", Priority = 0)]
+    public string Code { get; set; } = "5+2";
+
+    public override IEnumerable<string> Contenders => Contender.WithBaselines(Contender.GfTiers);
+
+    private protected override Operation CreateOperation() => Create(Code);
+
+    internal static MatrixOperation Create(string code)
+    {
+        string[] parts = code.Split('+');
+        int n = int.Parse(parts[0]), f = int.Parse(parts[1]);
+        return new MatrixOperation($"encode {code}", new FusionCode(n, f).Matrix.Cells.ToArray(), n, f);
+    }
+
+    [Benchmark]
+    public void Encode() => Step();
+}

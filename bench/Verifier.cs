@@ -1,0 +1,54 @@
+using System.Reflection;
+using BenchmarkDotNet.Attributes;
+
+namespace BitFusion.Bench;
+
+/// <summary>
+/// <c>--verify</c>: every benchmarked operation, every tier and ISA-L, at lengths with and without ragged tails,
+/// compared byte for byte with our scalar tier on zeroed outputs. No timing.
+/// </summary>
+internal static class Verifier
+{
+    private static readonly nuint[] Lengths = [77, 1001, 16 * 1024 + 96, 1024 * 1024 + 160];
+
+    public static int Run(TextWriter output)
+    {
+        output.WriteLine(IsaL.Status);
+        output.WriteLine("Each line: one contender against our Scalar tier, on the same inputs and zeroed outputs.");
+        int mismatches = 0;
+        foreach (Operation op in Operations())
+            foreach (string contender in op.Contenders.Where(c => c != Contender.Scalar))
+            {
+                string? failure = null;
+                int lengths = 0;
+                foreach (nuint length in Lengths.Where(l => op.Accepts(contender, l)))
+                {
+                    failure = Compare(op, contender, length);
+                    lengths++;
+                    if (failure is not null) break;
+                }
+                if (failure is not null) mismatches++;
+                output.WriteLine($"{op.Name,-22} {contender,-10} {(failure is null ? $"OK ({lengths} lengths)" : "MISMATCH: " + failure)}");
+            }
+        output.WriteLine(mismatches == 0 ? "All outputs identical." : $"{mismatches} mismatching contenders.");
+        return mismatches == 0 ? 0 : 1;
+    }
+
+    /// <summary>The shapes the benchmarks time, read from their [Params] so the two lists cannot drift apart.</summary>
+    private static IEnumerable<Operation> Operations()
+    {
+        foreach (int k in ParamValues<int>(typeof(XorBenchmarks), nameof(XorBenchmarks.Sources))) yield return new XorOperation(k);
+        yield return new MulXorOperation(MulXorBenchmarks.Constant);
+        foreach (string code in ParamValues<string>(typeof(EncodeBenchmarks), nameof(EncodeBenchmarks.Code))) yield return EncodeBenchmarks.Create(code);
+        foreach (int lost in ParamValues<int>(typeof(DecodeBenchmarks), nameof(DecodeBenchmarks.Lost))) yield return DecodeBenchmarks.Create(lost);
+    }
+
+    private static IEnumerable<T> ParamValues<T>(Type benchmark, string property) =>
+        benchmark.GetProperty(property)!.GetCustomAttribute<ParamsAttribute>()!.Values.Cast<T>();
+
+    private static string? Compare(Operation op, string contender, nuint length)
+    {
+        using var pool = new BufferPool(op.Sources, op.Outputs, length, sets: 1, seed: length);
+        return OutputCheck.Compare(pool, op.Create(Contender.Scalar), op.Create(contender));
+    }
+}
