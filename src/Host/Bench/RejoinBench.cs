@@ -50,10 +50,26 @@ internal static class RejoinBench
             await stopWriter.CancelAsync();
             await writer;
         }
+        await RequireIdenticalAsync(cluster, cancellation);
         float[] managerSide = await client.RejoinTimesAsync();
         rejoins.Sort();
         Array.Sort(managerSide);
         return new Result(faults, bits, rejoins[rejoins.Count / 2], managerSide.Length == 0 ? double.NaN : managerSide[managerSide.Length / 2], bytes, repeats);
+    }
+
+    /// <summary>Once writes stop, every replica of the group, the rejoined one included, must hold the same list.</summary>
+    private static async Task RequireIdenticalAsync(InProcessReplication cluster, CancellationToken cancellation)
+    {
+        string last = "";
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            var snapshots = cluster.Cluster.Groups[0].Select(n => cluster.DataNode(n.Id).Snapshot()).ToArray();
+            if (snapshots.All(s => s is { } x && snapshots[0] is { } y && x.Length == y.Length && x.Position == y.Position && x.Words.AsSpan().SequenceEqual(y.Words)))
+                return;
+            last = string.Join(", ", snapshots.Select(s => s is { } x ? $"{x.Length} bits at {x.Position}" : "not serving"));
+            await Task.Delay(10, cancellation);
+        }
+        throw new InvalidOperationException($"the replicas differ after the rejoins: {last}");
     }
 
     private static async Task WriteUntilAsync(BitListClient client, CancellationToken stop)

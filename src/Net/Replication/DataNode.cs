@@ -44,6 +44,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         if (me.Role != "datanode") throw new ConfigException($"Node {nodeId} is a {me.Role}, not a data node.");
         NodeId = nodeId;
         Group = me.Group!.Value;
+        if (Group >= GroupSet.Capacity) throw new ConfigException($"Data node {nodeId} is in group {Group}; groups run from 0 to {GroupSet.Capacity - 1}.");
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
             role => role is NodeRole.Manager or NodeRole.DataNode or NodeRole.Client, this, cluster.Config.MaxFrameBytes);
     }

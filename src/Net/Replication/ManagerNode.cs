@@ -32,6 +32,8 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         NodeConfig me = cluster.Node(nodeId);
         if (me.Role != "manager") throw new ConfigException($"Node {nodeId} is a {me.Role}, not a manager.");
         if (cluster.Groups.Count == 0) throw new ConfigException("The configuration has no data nodes for a manager to serve.");
+        if (cluster.Groups.Count > GroupSet.Capacity)
+            throw new ConfigException($"The configuration has {cluster.Groups.Count} groups; a multicast addresses at most {GroupSet.Capacity}.");
         Cluster = cluster;
         NodeId = nodeId;
         Identity = new PeerIdentity(NodeRole.Manager, (ushort)nodeId);
