@@ -15,7 +15,16 @@ public static class ClusterLayout
         var config = new ClusterConfig { Faults = faults, ClusterKey = key ?? ClusterKey.Generate().ToHex() };
         int id = 1;
         int port = basePort;
-        int NextPort() => basePort == 0 ? FreePort(host) : port++;
+        // A probed port is released at once, so the OS may offer it again for the next node.
+        var taken = new HashSet<int>();
+        int NextPort()
+        {
+            if (basePort != 0) return port++;
+            int free;
+            do free = FreePort(host);
+            while (!taken.Add(free));
+            return free;
+        }
         for (int i = 0; i < primaries; i++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "primary", Host = host, Port = NextPort() });
         if (primaries > 0)
             for (int j = 0; j < faults; j++) config.Nodes.Add(new NodeConfig { Id = id++, Role = "backup", Host = host, Port = NextPort() });
