@@ -14,7 +14,7 @@ public sealed class ClientTests
     public async Task EveryRequestOnAClosedConnectionFailsWithIOException()
     {
         ClusterKey key = ClusterKey.Generate();
-        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Primary, 1), _ => true, new Silent(), Frame.DefaultMaxFrameBytes);
+        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Primary, 1), _ => true, new SilentHandler(), Frame.DefaultMaxFrameBytes);
         server.Start();
         BitListClient client = await BitListClient.ConnectAsync(server.LocalEndPoint, key, NodeRole.Primary, 9);
         client.Dispose();
@@ -24,21 +24,5 @@ public sealed class ClientTests
         await Assert.ThrowsAsync<IOException>(() => client.AppendManyAsync([5UL], 3).AsTask().WaitAsync(Patience));
         await Assert.ThrowsAsync<IOException>(() => client.CountAsync().AsTask().WaitAsync(Patience));
         await Assert.ThrowsAsync<IOException>(() => client.ReadAllAsync().WaitAsync(Patience));
-    }
-
-    /// <summary>A server that accepts and never answers, so only the client's own bookkeeping can fail a request.</summary>
-    private sealed class Silent : IFrameHandler
-    {
-        public void OnOpen(Connection connection)
-        {
-        }
-
-        public void OnFrame(Connection connection, in Frame frame)
-        {
-        }
-
-        public void OnClose(Connection connection)
-        {
-        }
     }
 }
