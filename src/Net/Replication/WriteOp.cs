@@ -98,12 +98,4 @@ internal struct WriteOp
                 return true;
         }
     }
-
-    public readonly string Describe() => Kind switch
-    {
-        ListOp.Append when Bits > 0 => $"append of {Bits} bits",
-        ListOp.Append => "append",
-        ListOp.Insert => $"insert at {Index}",
-        _ => $"{Kind} at {Index}",
-    };
 }
