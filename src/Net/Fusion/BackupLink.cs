@@ -34,6 +34,13 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
     public bool Streaming;
     public long Acked;
 
+    private void MarkUnreachable()
+    {
+        if (Unreachable) return;
+        Unreachable = true;
+        owner.SignalLinkChange();
+    }
+
     public async Task RunAsync(CancellationToken cancellation)
     {
         EndPointText = $"{Node.Host}:{Node.Port}";
@@ -44,7 +51,7 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
             {
                 connection = await Dialer.ConnectWithRetryAsync(Cluster.EndPointOf(Node), owner.Cluster.Key,
                     new PeerIdentity(NodeRole.Primary, owner.NodeId), NodeRole.Backup, owner.Cluster.Config.MaxFrameBytes, cancellation,
-                    _ => Unreachable = true).ConfigureAwait(false);
+                    _ => MarkUnreachable()).ConfigureAwait(false);
                 Unreachable = false;
             }
             catch (OperationCanceledException)
@@ -53,7 +60,7 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
             }
             catch (HandshakeRejectedException e)
             {
-                Unreachable = true;
+                MarkUnreachable();
                 Log.Warn($"backup {Index} at {EndPointText} rejected this primary: {e.Message}");
                 await Task.Delay(1000, cancellation).ConfigureAwait(false);
                 continue;

@@ -29,6 +29,7 @@ public sealed class FusedBitList : IDisposable
     private bool _serving;
     private long _nextRequestId;
     private long _closedLinkBytes;
+    private TaskCompletionSource _linkChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private FusedBitList(Cluster cluster, int nodeId)
     {
@@ -108,6 +109,26 @@ public sealed class FusedBitList : IDisposable
             throw;
         }
         return list;
+    }
+
+    /// <summary>Completes when a backup link attaches, closes or is found unreachable: what a waiting recovery waits for.</summary>
+    internal Task LinkChange
+    {
+        get
+        {
+            lock (Gate) return _linkChange.Task;
+        }
+    }
+
+    internal void SignalLinkChange()
+    {
+        TaskCompletionSource changed;
+        lock (Gate)
+        {
+            changed = _linkChange;
+            _linkChange = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
     }
 
     internal ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
@@ -244,6 +265,7 @@ public sealed class FusedBitList : IDisposable
             if (_serving) StartStreamingLocked(link);
             Monitor.PulseAll(Gate);
         }
+        SignalLinkChange();
         link.Connection?.Flush();
     }
 
@@ -312,6 +334,7 @@ public sealed class FusedBitList : IDisposable
             CompleteAckedLocked();
             Monitor.PulseAll(Gate);
         }
+        SignalLinkChange();
         FlushClients();
     }
 

@@ -30,6 +30,7 @@ internal sealed class FusedRecovery(FusedBitList owner)
         for (int attempt = 1; ; attempt++)
         {
             cancellation.ThrowIfCancellationRequested();
+            Task waitFor = owner.LinkChange;
             string reason;
             try
             {
@@ -45,7 +46,8 @@ internal sealed class FusedRecovery(FusedBitList owner)
                 Log.Info($"recovery of primary {owner.PrimaryIndex} waiting: {reason}");
                 lastLog = _clock.Elapsed;
             }
-            await Task.Delay(attempt < 50 ? 1 : 20, cancellation).ConfigureAwait(false);
+            // Waiting for a backup to attach (or be found down) wakes on that event; other conflicts back off briefly.
+            await Task.WhenAny(waitFor, Task.Delay(attempt < 50 ? 1 : 20, cancellation)).ConfigureAwait(false);
         }
     }
 
