@@ -63,10 +63,11 @@ public sealed class FusionCluster : IAsyncDisposable
             await cluster.StartAsync(cluster.Nodes, cancellation).ConfigureAwait(false);
             return cluster;
         }
-        catch
+        catch (Exception e)
         {
+            string nodes = cluster.Describe();
             await cluster.DisposeAsync().ConfigureAwait(false);
-            throw;
+            throw new ChildProcessException($"The cluster did not come up: {e.Message}\n{nodes}");
         }
     }
 

@@ -10,6 +10,7 @@ namespace BitFusion.Harness;
 public sealed class NodeProcess(string binary, NodeConfig node, string configPath, string? networkNamespace, LineTail log) : IAsyncDisposable
 {
     private ChildProcess? _current;
+    private bool _signalled;
     private int _kills;
 
     public NodeConfig Node { get; } = node;
@@ -46,6 +47,7 @@ public sealed class NodeProcess(string binary, NodeConfig node, string configPat
             ? ChildProcess.Start(binary, command, $"{this} (life {Starts})", Log)
             : ChildProcess.Start("ip", ["netns", "exec", Namespace, binary, .. command], $"{this} in netns {Namespace} (life {Starts})", Log);
         _current = child;
+        _signalled = false;
         Ready = null;
         Ready = await child.WaitReadyAsync(timeout, cancellation).ConfigureAwait(false);
         return Ready;
@@ -54,18 +56,29 @@ public sealed class NodeProcess(string binary, NodeConfig node, string configPat
     /// <summary>Sends SIGKILL to the current life without waiting; see <see cref="KillAsync"/>.</summary>
     public void Kill()
     {
-        if (_current is not { } child) return;
+        if (_current is not { HasExited: false } child || _signalled) return;
+        _signalled = true;
         Interlocked.Increment(ref _kills);
         child.Kill();
     }
 
-    /// <summary>SIGKILL, and wait until the process is gone; returns its exit code (137), or null if it was not running.</summary>
+    /// <summary>SIGKILL, and wait until the process is gone; returns its exit code (137 after SIGKILL), or null if none was started.</summary>
     public async Task<int?> KillAsync()
     {
         if (_current is not { } child) return null;
-        if (!child.HasExited) Interlocked.Increment(ref _kills);
-        return await child.KillAsync().ConfigureAwait(false);
+        Kill();
+        return await child.Exited.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Freezes the node with SIGSTOP: its sockets stay open and the kernel keeps accepting bytes for it until its
+    /// buffers fill, so peers see a stall, not a crash. <see cref="Resume"/> lets it run on.
+    /// </summary>
+    public void Suspend() => Signals.Send(RunningPid(), Signals.Stop);
+
+    public void Resume() => Signals.Send(RunningPid(), Signals.Continue);
+
+    private int RunningPid() => _current is { HasExited: false } child ? child.Pid : throw new InvalidOperationException($"{this} is not running.");
 
     /// <summary>Waits for the current life to end (after <see cref="Kill"/>); null if none was started.</summary>
     public Task<int>? Exited => _current?.Exited;

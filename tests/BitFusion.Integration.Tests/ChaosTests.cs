@@ -30,7 +30,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 await chaos.RunAsync(timer.Token);
                 cancel.ThrowIfCancellationRequested();
             });
-            s.Log($"chaos over: {chaos.Kills} kills, {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
+            s.Log($"chaos over: {chaos.Kills} kills (+{chaos.MidRecoveryKills} during a recovery), {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
             Assert.True(chaos.Kills > 0, "the chaos killed nothing");
             await ClusterCheck.VerifyAsync(s.Cluster!, s.Workers, s.Rng, s.Log);
         });

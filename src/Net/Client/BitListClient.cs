@@ -64,6 +64,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         int n = Head(head, id);
         BinaryPrimitives.WriteInt32LittleEndian(head[n..], bits);
         _connection.Send(MessageType.AppendMany, head[..(n + 4)], System.Runtime.InteropServices.MemoryMarshal.AsBytes(packed[..Delta.WordsFor(bits)]));
+        if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
         return waiter.Task;
     }
 

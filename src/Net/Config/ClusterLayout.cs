@@ -15,8 +15,8 @@ public static class ClusterLayout
         var config = new ClusterConfig { Faults = faults, ClusterKey = key ?? ClusterKey.Generate().ToHex() };
         int id = 1;
         int port = basePort;
+        // A probed port is released at once, so the OS may offer it again for the next node.
         var taken = new HashSet<int>();
-        // The OS may hand out a port it just freed again: two nodes on one port would share it (SO_REUSEPORT).
         int NextPort()
         {
             if (basePort != 0) return port++;

@@ -24,6 +24,12 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
     public long BackupSeq;
     public bool BackupLoaded;
 
+    /// <summary>
+    /// The last attempt to reach the backup failed (refused, reset, no handshake in time): it may be down. Until
+    /// then a backup that is merely slow to answer counts as up, and a recovery waits for it.
+    /// </summary>
+    public volatile bool Unreachable;
+
     /// <summary>Deltas go to this backup, and operations wait for its acknowledgement.</summary>
     public bool Streaming;
     public long Acked;
@@ -37,7 +43,9 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
             try
             {
                 connection = await Dialer.ConnectWithRetryAsync(Cluster.EndPointOf(Node), owner.Cluster.Key,
-                    new PeerIdentity(NodeRole.Primary, owner.NodeId), NodeRole.Backup, owner.Cluster.Config.MaxFrameBytes, cancellation).ConfigureAwait(false);
+                    new PeerIdentity(NodeRole.Primary, owner.NodeId), NodeRole.Backup, owner.Cluster.Config.MaxFrameBytes, cancellation,
+                    _ => Unreachable = true).ConfigureAwait(false);
+                Unreachable = false;
             }
             catch (OperationCanceledException)
             {
@@ -45,6 +53,7 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
             }
             catch (HandshakeRejectedException e)
             {
+                Unreachable = true;
                 Log.Warn($"backup {Index} at {EndPointText} rejected this primary: {e.Message}");
                 await Task.Delay(1000, cancellation).ConfigureAwait(false);
                 continue;

@@ -53,7 +53,16 @@ internal sealed class FusedRecovery(FusedBitList owner)
     {
         int me = owner.PrimaryIndex, n = owner.Code.Primaries, f = owner.Code.Faults;
         BackupLink[] live;
-        lock (owner.Gate) live = owner.Links.Where(l => l.Attached && l.Connection is not null).ToArray();
+        BackupLink? undecided;
+        lock (owner.Gate)
+        {
+            live = owner.Links.Where(l => l.Attached && l.Connection is not null).ToArray();
+            undecided = owner.Links.FirstOrDefault(l => !live.Contains(l) && !l.Unreachable);
+        }
+        // A backup left out would keep whatever deltas of a lost primary it alone received, or miss the ones the
+        // others roll forward to, and disagree with the rebuilt list forever after. So every backup that is not
+        // known to be down takes part; one that is down gets re-encoded from scratch when it restarts.
+        if (undecided is not null) return (null, $"backup {undecided.Index} has not attached yet and is not known to be down");
         if (live.Length == 0) return (null, "no backup is reachable yet");
 
         BackupStatus[] statuses = await Task.WhenAll(live.Select(async l =>
@@ -119,6 +128,11 @@ internal sealed class FusedRecovery(FusedBitList owner)
             ulong[][] solved = owner.Code.SolveResiduals(lost, chosen.Select(c => c.Link.Index).ToArray(), residuals, lengths!);
             int mine = Array.IndexOf(lost, me);
             _cut += cutClock.Elapsed;
+            // Reconciliation (this primary's or another recovering primary's) may have rolled a backup forward on
+            // this primary since it answered Attach; this attempt's statuses are current, so streaming resumes from them.
+            lock (owner.Gate)
+                foreach (BackupStatus status in statuses)
+                    if (status.Loaded[me]) status.Link.BackupSeq = status.Seq[me];
             owner.BecomeServing(solved[mine], lengths![mine], seqs![mine]);
             Log.Info($"primary {me} rebuilt {lengths[mine]} bits at seq {seqs[mine]} from backups {string.Join(",", chosen.Select(c => c.Link.Index))} (lost set {string.Join(",", lost)}) in {_clock.Elapsed.TotalMilliseconds:0.###} ms");
             return (Report(true, lost, lengths[mine], seqs[mine], attempt), "");

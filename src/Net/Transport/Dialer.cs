@@ -38,9 +38,13 @@ public static class Dialer
         }
     }
 
-    /// <summary>Retries until the server answers (it may still be starting) or the token fires; authentication errors are not retried.</summary>
+    /// <summary>
+    /// Retries until the server answers (it may still be starting) or the token fires; authentication errors are not
+    /// retried. <paramref name="failed"/> hears of each failed attempt.
+    /// </summary>
     public static async Task<Connection> ConnectWithRetryAsync(
-        EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole serverRole, int maxFrameBytes, CancellationToken cancellation)
+        EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole serverRole, int maxFrameBytes, CancellationToken cancellation,
+        Action<Exception>? failed = null)
     {
         int delayMs = 5;
         while (true)
@@ -51,6 +55,7 @@ public static class Dialer
             }
             catch (Exception e) when (e is SocketException or ProtocolException && !cancellation.IsCancellationRequested)
             {
+                failed?.Invoke(e);
                 await Task.Delay(delayMs, cancellation).ConfigureAwait(false);
                 delayMs = Math.Min(delayMs * 2, 200);
             }

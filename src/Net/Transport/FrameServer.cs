@@ -7,6 +7,9 @@ namespace BitFusion.Net.Transport;
 /// <summary>Accepts TCP connections, runs the handshake on each, then serves its frames with a handler.</summary>
 public sealed class FrameServer : IDisposable
 {
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
+
     private readonly Socket _listener;
     private readonly ClusterKey _key;
     private readonly PeerIdentity _self;
@@ -23,7 +26,10 @@ public sealed class FrameServer : IDisposable
         _handler = handler;
         _maxFrameBytes = maxFrameBytes;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // Plain SO_REUSEADDR, so a restarted node can bind while its old connections sit in TIME_WAIT. .NET's
+        // ReuseAddress also sets SO_REUSEPORT on Linux, which lets a second process listen on the same port and
+        // silently take a share of its connections.
+        if (OperatingSystem.IsLinux()) _listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
         _listener.Bind(endpoint);
         _listener.Listen(512);
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;

@@ -89,7 +89,7 @@ public static class Handshake
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(DefaultTimeout);
-        Frame challenge = await connection.ReadAsync(timeout.Token).ConfigureAwait(false);
+        Frame challenge = await ReadWithinAsync(connection, timeout.Token, cancellation, "Challenge").ConfigureAwait(false);
         if (challenge.IsEnd) throw new ProtocolException("Server closed before the handshake.");
         if (challenge.Type != MessageType.Challenge) throw new ProtocolException($"Expected Challenge, got frame type {(byte)challenge.Type}.");
         PeerIdentity server;
@@ -117,7 +117,7 @@ public static class Handshake
         w.Advance(MacBytes);
         connection.Send(MessageType.Hello, hello);
 
-        Frame answer = await connection.ReadAsync(timeout.Token).ConfigureAwait(false);
+        Frame answer = await ReadWithinAsync(connection, timeout.Token, cancellation, "Welcome or Reject").ConfigureAwait(false);
         if (answer.IsEnd) throw new ProtocolException("Server closed during the handshake.");
         if (answer.Type == MessageType.Reject)
         {
@@ -136,6 +136,22 @@ public static class Handshake
         wr.End();
         connection.Peer = server;
         return server;
+    }
+
+    /// <summary>
+    /// A server that says nothing in time is a failed attempt like a refused one (a ProtocolException, which callers
+    /// retry), not a cancellation: only the caller's own token means "stop trying".
+    /// </summary>
+    private static async ValueTask<Frame> ReadWithinAsync(Connection connection, CancellationToken timeout, CancellationToken cancellation, string awaited)
+    {
+        try
+        {
+            return await connection.ReadAsync(timeout).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new ProtocolException($"No {awaited} from the server within {DefaultTimeout.TotalSeconds:0} s.");
+        }
     }
 
     private static void SendReject(Connection connection, RejectCode code, string reason)

@@ -7,7 +7,8 @@ namespace BitFusion.Integration.Tests.Workload;
 /// Kills random processes (primaries and backups) with SIGKILL at random moments and restarts them, never letting
 /// more than f be unhealthy at once: a node counts as down from its kill until it is healthy again (a primary
 /// serving its rebuilt list, a backup holding every primary). Several may die at the same instant, and a node may
-/// die while others are still recovering. Every decision comes from the seeded generator.
+/// die while others are still recovering, and a node may be killed again in the middle of its own recovery.
+/// Every decision comes from the seeded generator.
 /// </summary>
 internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
 {
@@ -17,12 +18,16 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
     private readonly List<string> _events = [];
     private readonly HashSet<NodeProcess> _down = [];
     private readonly Dictionary<NodeProcess, Task> _recovering = [];
+    private int _midRecoveryKills;
 
     public int Kills { get; private set; }
 
     public int Restarts { get; private set; }
 
     public int MostDownAtOnce { get; private set; }
+
+    /// <summary>Nodes killed again while they were still recovering from an earlier kill.</summary>
+    public int MidRecoveryKills => Volatile.Read(ref _midRecoveryKills);
 
     /// <summary>The last things the monkey did, for a failure message.</summary>
     public string History(int last = 40)
@@ -75,18 +80,53 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
             NodeProcess node = _down.OrderBy(n => n.Id).ElementAt(rng.Next(_down.Count));
             _down.Remove(node);
             int delay = rng.Next(0, 150);
+            int interruptAfter = rng.NextDouble() < 0.25 ? rng.Next(0, 250) : -1;
             Note($"restart {node}");
-            _recovering[node] = RestartAsync(node, delay);
+            _recovering[node] = RestartAsync(node, delay, interruptAfter);
             Restarts++;
         }
     }
 
-    private async Task RestartAsync(NodeProcess node, int delayMs)
+    /// <summary>
+    /// Starts the node again and waits until it is healthy. With <paramref name="interruptAfterMs"/> ≥ 0 the first
+    /// attempt is SIGKILLed if it is still recovering by then (a primary mid-rebuild, a backup mid-re-encoding),
+    /// and the node is started once more.
+    /// </summary>
+    private async Task RestartAsync(NodeProcess node, int delayMs, int interruptAfterMs)
     {
         await Task.Delay(delayMs).ConfigureAwait(false);
-        ReadyLine ready = await node.StartAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        if (interruptAfterMs >= 0)
+        {
+            using var interrupt = new CancellationTokenSource();
+            Task life = StartHealthyAsync(node, interrupt.Token);
+            if (await Task.WhenAny(life, Task.Delay(interruptAfterMs)).ConfigureAwait(false) == life)
+            {
+                await life.ConfigureAwait(false);
+                return;
+            }
+            node.Kill();
+            await interrupt.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await life.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ChildProcessException or OperationCanceledException)
+            {
+                // The life we just killed never became healthy, as intended.
+            }
+            int code = await node.Exited!.ConfigureAwait(false);
+            if (code != SigKillExitCode) throw new WorkloadException($"{node} exited with code {code} after SIGKILL during its recovery, not {SigKillExitCode}.");
+            Note($"killed {node} again while it was recovering");
+            Interlocked.Increment(ref _midRecoveryKills);
+        }
+        await StartHealthyAsync(node, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task StartHealthyAsync(NodeProcess node, CancellationToken cancellation)
+    {
+        ReadyLine ready = await node.StartAsync(TimeSpan.FromSeconds(60), cancellation).ConfigureAwait(false);
         Note($"{node} ready: {ready.Text}");
-        await cluster.WaitHealthyAsync(node).ConfigureAwait(false);
+        await cluster.WaitHealthyAsync(node, cancellation).ConfigureAwait(false);
         if (node.Role == "backup") Note($"{node} holds every primary again");
     }
 
@@ -114,7 +154,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
         foreach (NodeProcess node in _down.OrderBy(n => n.Id))
         {
             Note($"restart {node} (healing)");
-            _recovering[node] = RestartAsync(node, 0);
+            _recovering[node] = RestartAsync(node, 0, -1);
             Restarts++;
         }
         _down.Clear();

@@ -4,7 +4,8 @@ namespace BitFusion.Integration.Tests.Workload;
 
 /// <summary>
 /// The end-of-test proof that nothing acknowledged was lost, with the cluster quiet: every list reads back equal to
-/// its model; then every primary is killed and rebuilt (f at a time, so each rebuild needs every backup) from the
+/// its model, and every backup holds every primary at exactly that length and seq (so each primary streams to all
+/// f backups again after whatever happened); then every primary is killed and rebuilt (f at a time, so each rebuild needs every backup) from the
 /// backups as the workload left them; then all f backups are killed together and re-encoded from the primaries,
 /// and every primary is rebuilt again, from the re-encoded backups.
 /// </summary>
@@ -14,11 +15,55 @@ internal static class ClusterCheck
     {
         foreach (ListWorker w in workers) await w.CheckAsync().ConfigureAwait(false);
         log("quiet cluster: every list equals its model");
+        await BackupsAgreeAsync(cluster, workers).ConfigureAwait(false);
+        log("every backup holds every primary at its model's length and seq");
         await RebuildPrimariesAsync(cluster, workers, rng, log, "from the backups the workload left").ConfigureAwait(false);
         await cluster.KillAsync(cluster.Backups).ConfigureAwait(false);
         await cluster.StartAsync(cluster.Backups).ConfigureAwait(false);
         log($"killed all {cluster.Backups.Count} backups at once; each was re-encoded from the primaries");
         await RebuildPrimariesAsync(cluster, workers, rng, log, "from re-encoded backups").ConfigureAwait(false);
+        await BackupsAgreeAsync(cluster, workers).ConfigureAwait(false);
+        log("after all that, every backup still holds every primary at its model's length and seq");
+    }
+
+    /// <summary>
+    /// Every backup is complete and sees each primary serving at its model's seq and length. A primary that has just
+    /// come back tells the backups it serves on its own stream, so this waits a little for them to hear it.
+    /// </summary>
+    public static async Task BackupsAgreeAsync(FusionCluster cluster, IReadOnlyList<ListWorker> workers)
+    {
+        string? disagreement = null;
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            disagreement = await DisagreementAsync(cluster, workers).ConfigureAwait(false);
+            if (disagreement is null) return;
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        throw new WorkloadException(disagreement!);
+    }
+
+    private static async Task<string?> DisagreementAsync(FusionCluster cluster, IReadOnlyList<ListWorker> workers)
+    {
+        foreach (NodeProcess backup in cluster.Backups)
+        {
+            BackupReport report = await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)cluster.Primaries[0].Id).ConfigureAwait(false);
+            if (!report.Complete) return $"{backup} does not hold every primary though the cluster is quiet.";
+            foreach (ListWorker w in workers)
+            {
+                BackupReport.PrimaryView view = report.Primaries[IndexOf(cluster, w.Primary)];
+                if (!view.Serving || view.Seq != w.Model.Seq || view.Length != w.Model.Count)
+                    return $"{backup} sees {w.Primary} as {view}, but its list is {w.Model.Count} bits at seq {w.Model.Seq}: " +
+                           "acknowledged writes are missing from that backup.";
+            }
+        }
+        return null;
+    }
+
+    private static int IndexOf(FusionCluster cluster, NodeProcess primary)
+    {
+        for (int p = 0; p < cluster.Primaries.Count; p++)
+            if (cluster.Primaries[p] == primary) return p;
+        throw new ArgumentException($"{primary} is not a primary of the cluster.", nameof(primary));
     }
 
     /// <summary>Kills the primaries f at a time, restarts them, and checks each rebuilt list (ready line and contents).</summary>

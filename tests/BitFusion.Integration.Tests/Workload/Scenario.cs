@@ -15,6 +15,8 @@ internal sealed class Scenario
 {
     private readonly ITestOutputHelper _output;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private bool _ownsCluster;
+    private readonly List<object> _owned = [];
 
     private Scenario(ITestOutputHelper output, string name, int seed)
     {
@@ -45,7 +47,7 @@ internal sealed class Scenario
             await body(scenario);
             scenario.Log($"passed in {scenario._clock.Elapsed.TotalSeconds:0.0} s");
             foreach (ListWorker w in scenario.Workers) scenario.Log(w.ToString());
-            if (scenario.Chaos is { } chaos) scenario.Log($"chaos: {chaos.Kills} kills, {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
+            if (scenario.Chaos is { } chaos) scenario.Log($"chaos: {chaos.Kills} kills (+{chaos.MidRecoveryKills} during a recovery), {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
         }
         catch (Exception e)
         {
@@ -55,7 +57,12 @@ internal sealed class Scenario
         }
         finally
         {
-            if (scenario.Cluster is { } cluster) await cluster.DisposeAsync();
+            if (scenario is { Cluster: { } cluster, _ownsCluster: true }) await cluster.DisposeAsync();
+            for (int i = scenario._owned.Count - 1; i >= 0; i--)
+            {
+                if (scenario._owned[i] is IAsyncDisposable a) await a.DisposeAsync();
+                else ((IDisposable)scenario._owned[i]).Dispose();
+            }
         }
     }
 
@@ -65,8 +72,24 @@ internal sealed class Scenario
     {
         var options = new FusionClusterOptions { Binary = HostBinary.Path };
         Cluster = await FusionCluster.StartAsync(config, adjust is null ? options : adjust(options));
+        _ownsCluster = true;
         Log($"cluster of {Cluster.Primaries.Count} primaries and {Cluster.Backups.Count} backups is up; work folder {Cluster.WorkDirectory}");
         return Cluster;
+    }
+
+    /// <summary>Disposes <paramref name="resource"/> when the scenario ends, after the cluster (so e.g. a network outlives its processes).</summary>
+    public T Own<T>(T resource) where T : class
+    {
+        if (resource is not (IDisposable or IAsyncDisposable)) throw new ArgumentException($"{typeof(T).Name} is not disposable.", nameof(resource));
+        _owned.Add(resource);
+        return resource;
+    }
+
+    /// <summary>Runs on a cluster (and its workers) that outlives this scenario, e.g. a class fixture's.</summary>
+    public void Share(FusionCluster cluster, IEnumerable<ListWorker> workers)
+    {
+        Cluster = cluster;
+        Workers.AddRange(workers);
     }
 
     /// <summary>One worker per primary, each with its own seed drawn from the scenario's.</summary>
