@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using BitFusion.Harness;
+using BitFusion.Integration.Tests.BadInput;
 using BitFusion.Integration.Tests.Replication;
 using BitFusion.Integration.Tests.Workload;
 using BitFusion.Net.Client;
@@ -51,25 +52,31 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             {
                 using RawPeer peer = await open;
                 misbehave(peer);
-                Assert.True(await peer.ClosedByServerAsync(), $"{what}: the server kept the connection open");
+                await peer.ExpectClosedAsync();
                 if (atManager) managerErrors++;
                 else replicaErrors++;
                 Assert.Equal(100, await client.CountAsync());
                 run.Log($"{what}: connection closed; still serving");
             }
 
+            static async Task<RawPeer> Authenticated(System.Net.EndPoint at, ClusterKey key, PeerIdentity self, NodeRole role)
+            {
+                RawPeer peer = await RawPeer.ConnectAsync(at);
+                await peer.HandshakeAsync(key, self, role);
+                return peer;
+            }
+
             var clientId = new PeerIdentity(NodeRole.Client, 12);
-            Task<RawPeer> ToManager() => RawPeer.AuthenticatedAsync(managerAt, cluster.Key, clientId, NodeRole.Manager);
-            Task<RawPeer> ToReplica() => RawPeer.AuthenticatedAsync(replicaAt, cluster.Key, clientId, NodeRole.DataNode);
-            Task<RawPeer> ToReplicaAsManager() =>
-                RawPeer.AuthenticatedAsync(replicaAt, cluster.Key, new PeerIdentity(NodeRole.Manager, (ushort)manager.Id), NodeRole.DataNode);
+            Task<RawPeer> ToManager() => Authenticated(managerAt, cluster.Key, clientId, NodeRole.Manager);
+            Task<RawPeer> ToReplica() => Authenticated(replicaAt, cluster.Key, clientId, NodeRole.DataNode);
+            Task<RawPeer> ToReplicaAsManager() => Authenticated(replicaAt, cluster.Key, new PeerIdentity(NodeRole.Manager, (ushort)manager.Id), NodeRole.DataNode);
 
             await Closed("garbage before the handshake", RawPeer.ConnectAsync(managerAt),
-                p => p.SendBytes(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), atManager: true);
+                p => p.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), atManager: true);
             await Closed("garbage before the handshake (data node)", RawPeer.ConnectAsync(replicaAt),
-                p => p.SendBytes([0xFF, 0xFF, 0xFF, 0xFF, 0x02, 1, 2, 3]), atManager: false);
-            await Closed("oversized frame", ToManager(), p => p.SendBytes([0xFF, 0xFF, 0xFF, 0x7F, 20]), atManager: true);
-            await Closed("zero-length frame", ToManager(), p => p.SendBytes([0, 0, 0, 0, 20]), atManager: true);
+                p => p.Send([0xFF, 0xFF, 0xFF, 0xFF, 0x02, 1, 2, 3]), atManager: false);
+            await Closed("oversized frame", ToManager(), p => p.Send([0xFF, 0xFF, 0xFF, 0x7F, 20]), atManager: true);
+            await Closed("zero-length frame", ToManager(), p => p.Send([0, 0, 0, 0, 20]), atManager: true);
             await Closed("unknown frame type", ToManager(), p => p.SendFrame((MessageType)200, Head(1, 0)), atManager: true);
             await Closed("truncated append", ToManager(), p => p.SendFrame(MessageType.Append, Head(1, 0)[..8]), atManager: true);
             await Closed("append with a bit of 2", ToManager(), p => p.SendFrame(MessageType.Append, [.. Head(1, 0), 2]), atManager: true);
@@ -99,17 +106,11 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             }
             using (RawPeer peer = await RawPeer.ConnectAsync(managerAt))
             {
-                Frame challenge = await peer.ReadAsync();
-                Assert.Equal(MessageType.Challenge, challenge.Type);
-                byte[] hello = new byte[4 + 2 + 1 + 2 + 32 + 32];
-                BinaryPrimitives.WriteUInt32LittleEndian(hello, Handshake.Magic);
-                BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(4), Handshake.Version + 1);
-                hello[6] = (byte)NodeRole.Client;
-                peer.SendFrame(MessageType.Hello, hello);
-                Frame reject = await peer.ReadAsync();
-                Assert.Equal(MessageType.Reject, reject.Type);
-                Assert.Equal((byte)RejectCode.BadVersion, reject.Payload.Span[0]);
-                Assert.True(await peer.ClosedByServerAsync());
+                await peer.ReadChallengeAsync();
+                peer.SendHello(Handshake.Magic, Handshake.Version + 1, NodeRole.Client, 12, new byte[32]);
+                List<(MessageType Type, byte[] Payload)> answer = await peer.ExpectClosedAsync();
+                Assert.Equal(MessageType.Reject, answer[0].Type);
+                Assert.Equal((byte)RejectCode.BadVersion, answer[0].Payload[0]);
                 rejections++;
                 run.Log("unsupported protocol version: rejected (BadVersion)");
             }
