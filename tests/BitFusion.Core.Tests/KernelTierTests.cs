@@ -5,9 +5,10 @@ namespace BitFusion.Core.Tests;
 
 /// <summary>
 /// Every tier this CPU supports, forced through For(), agrees bit for bit with plain per-source XOR and
-/// per-byte table multiplication: every length 0..300, every misalignment, 1..12 sources, every constant,
-/// matrices full of 0s and 1s, and lengths large enough to take the streaming-store path (sized from its
-/// threshold, so every shape streams whatever the threshold is tuned to).
+/// per-byte table multiplication, accumulating (XorMany, Encode) and overwriting (XorManyInto, EncodeInto):
+/// every length 0..300, every misalignment, 0..12 sources, every constant, matrices full of 0s and 1s, and
+/// lengths large enough for the streaming-store path (sized from its threshold, so every shape streams
+/// whatever the threshold is tuned to) and for the block-by-block path of wide shapes.
 /// </summary>
 public sealed unsafe class KernelTierTests
 {
@@ -55,6 +56,17 @@ public sealed unsafe class KernelTierTests
 
     [Theory]
     [MemberData(nameof(XorTiers))]
+    public void XorManyInto_matches_scalar_for_0_to_12_sources_and_every_length(XorTier tier)
+    {
+        int seed = KernelSeed.Next();
+        var rng = new Random(seed);
+        for (int k = 0; k <= 12; k++)
+            for (int length = 0; length <= MaxLength; length++)
+                CheckXor(tier, rng, seed, length, rng.Next(64), RandomOffsets(rng, k), into: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(XorTiers))]
     public void XorMany_with_no_sources_changes_nothing(XorTier tier)
     {
         int seed = KernelSeed.Next();
@@ -63,14 +75,24 @@ public sealed unsafe class KernelTierTests
 
     [Theory]
     [MemberData(nameof(XorTiers))]
-    public void Xor_matches_scalar_at_large_lengths_where_stores_stream(XorTier tier)
+    public void Xor_matches_scalar_at_large_lengths(XorTier tier)
     {
         int seed = KernelSeed.Next();
         var rng = new Random(seed);
-        CheckXor(tier, rng, seed, Streaming(2, 0), 0, [0]);
-        CheckXor(tier, rng, seed, Streaming(2, 3), 17, [33]);
-        CheckXor(tier, rng, seed, Math.Max(Large, Streaming(6, 1)), 63, RandomOffsets(rng, 5));
+        CheckXor(tier, rng, seed, Large, 17, [33]);
+        CheckXor(tier, rng, seed, Large, 63, RandomOffsets(rng, 5));
         CheckXor(tier, rng, seed, Streaming(12, 70), 9, RandomOffsets(rng, 11));
+    }
+
+    [Theory]
+    [MemberData(nameof(XorTiers))]
+    public void XorManyInto_matches_scalar_at_large_lengths_where_stores_stream(XorTier tier)
+    {
+        int seed = KernelSeed.Next();
+        var rng = new Random(seed);
+        CheckXor(tier, rng, seed, Streaming(2, 0), 0, [0], into: true);
+        CheckXor(tier, rng, seed, Math.Max(Large, Streaming(6, 1)), 63, RandomOffsets(rng, 5), into: true);
+        CheckXor(tier, rng, seed, Streaming(12, 70), 9, RandomOffsets(rng, 11), into: true);
     }
 
     [Theory]
@@ -102,7 +124,7 @@ public sealed unsafe class KernelTierTests
 
     [Theory]
     [MemberData(nameof(GfTiers))]
-    public void MulXor_matches_scalar_at_large_lengths_where_stores_stream(GfTier tier)
+    public void MulXor_matches_scalar_at_large_lengths(GfTier tier)
     {
         int seed = KernelSeed.Next();
         var rng = new Random(seed);
@@ -131,15 +153,42 @@ public sealed unsafe class KernelTierTests
 
     [Theory]
     [MemberData(nameof(GfTiers))]
-    public void Encode_matches_scalar_at_large_lengths_where_stores_stream(GfTier tier)
+    public void EncodeInto_matches_scalar_for_1_to_5_outputs_and_0_to_12_sources(GfTier tier)
+    {
+        int seed = KernelSeed.Next();
+        var rng = new Random(seed);
+        for (int rows = 1; rows <= 5; rows++)
+            for (int k = 0; k <= 12; k++)
+                for (int trial = 0; trial < 8; trial++)
+                {
+                    int length = trial == 0 ? 0 : trial == 1 ? MaxLength : rng.Next(MaxLength + 1);
+                    CheckEncode(tier, rng, seed, RandomMatrix(rng, rows, k), rows, k, length, RandomOffsets(rng, rows), RandomOffsets(rng, k), into: true);
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(GfTiers))]
+    public void Encode_matches_scalar_at_large_lengths(GfTier tier)
     {
         int seed = KernelSeed.Next();
         var rng = new Random(seed);
         CheckEncode(tier, rng, seed, ParityFirst(rng, 2, 5), 2, 5, Streaming(7, 0), [0, 0], RandomOffsets(rng, 5));
-        CheckEncode(tier, rng, seed, ParityFirst(rng, 3, 6), 3, 6, Streaming(9, 3), [7, 7, 7], RandomOffsets(rng, 6));
-        // Outputs misaligned differently from each other: only those aligned like output 0 may stream.
-        CheckEncode(tier, rng, seed, RandomMatrix(rng, 4, 10), 4, 10, Streaming(14, 5), [3, 0, 3, 40], RandomOffsets(rng, 10));
+        // More than one pass per block: 12 sources and 4 outputs exceed the nibble tiers' pass, 5 outputs every tier's.
+        CheckEncode(tier, rng, seed, RandomMatrix(rng, 4, 12), 4, 12, Streaming(16, 5), RandomOffsets(rng, 4), RandomOffsets(rng, 12));
         CheckEncode(tier, rng, seed, RandomMatrix(rng, 5, 12), 5, 12, Streaming(17, 77), RandomOffsets(rng, 5), RandomOffsets(rng, 12));
+    }
+
+    [Theory]
+    [MemberData(nameof(GfTiers))]
+    public void EncodeInto_matches_scalar_at_large_lengths_where_stores_stream(GfTier tier)
+    {
+        int seed = KernelSeed.Next();
+        var rng = new Random(seed);
+        CheckEncode(tier, rng, seed, ParityFirst(rng, 2, 5), 2, 5, Streaming(7, 0), [0, 0], RandomOffsets(rng, 5), into: true);
+        CheckEncode(tier, rng, seed, ParityFirst(rng, 3, 6), 3, 6, Streaming(9, 3), [7, 7, 7], RandomOffsets(rng, 6), into: true);
+        // Outputs misaligned differently from each other: only those aligned like output 0 may stream.
+        CheckEncode(tier, rng, seed, RandomMatrix(rng, 4, 10), 4, 10, Streaming(14, 5), [3, 0, 3, 40], RandomOffsets(rng, 10), into: true);
+        CheckEncode(tier, rng, seed, RandomMatrix(rng, 5, 12), 5, 12, Streaming(17, 77), RandomOffsets(rng, 5), RandomOffsets(rng, 12), into: true);
     }
 
     [Theory]
@@ -155,6 +204,7 @@ public sealed unsafe class KernelTierTests
             nint[] outputs = [(nint)o], sources = [(nint)s, (nint)s];
             var e = Assert.Throws<ArgumentException>(() => kernel.Encode([2, 3, 4], sources, outputs, 4));
             Assert.Contains("1 outputs × 2 sources", e.Message);
+            Assert.Throws<ArgumentException>(() => kernel.EncodeInto([2, 3, 4], sources, outputs, 4));
         }
         Assert.Equal([1, 2, 3, 4], output);
     }
@@ -162,13 +212,13 @@ public sealed unsafe class KernelTierTests
     // Just past the length from which a call over this many streams (sources plus outputs) stores non-temporally.
     private static int Streaming(int streams, int extra) => (int)(NonTemporal.FootprintThreshold / (ulong)streams) + 1 + extra;
 
-    private static void CheckXor(XorTier tier, Random rng, int seed, int length, int dstOffset, int[] srcOffsets)
+    private static void CheckXor(XorTier tier, Random rng, int seed, int length, int dstOffset, int[] srcOffsets, bool into = false)
     {
         var kernel = XorKernel.For(tier);
         int k = srcOffsets.Length;
         byte[] dstData = Noise(rng, length);
         var srcData = new byte[k][];
-        byte[] expected = (byte[])dstData.Clone();
+        byte[] expected = into ? new byte[length] : (byte[])dstData.Clone();
         for (int s = 0; s < k; s++)
         {
             srcData[s] = Noise(rng, length);
@@ -185,11 +235,12 @@ public sealed unsafe class KernelTierTests
             pointers[s] = (nint)srcs[s].Place(srcData[s], srcOffsets[s], rng);
         }
 
-        if (k == 1 && rng.Next(2) == 0) kernel.Xor(d, (byte*)pointers[0], (nuint)length);
+        if (into) kernel.XorManyInto(d, pointers, (nuint)length);
+        else if (k == 1 && rng.Next(2) == 0) kernel.Xor(d, (byte*)pointers[0], (nuint)length);
         else kernel.XorMany(d, pointers, (nuint)length);
 
         Func<string> context = () =>
-            $"XOR tier {tier}, seed {seed}: length {length}, {k} sources, dst offset {dstOffset}, source offsets [{string.Join(", ", srcOffsets)}]";
+            $"XOR tier {tier}, seed {seed}: {(into ? "XorManyInto" : "XorMany")} over {length} bytes, {k} sources, dst offset {dstOffset}, source offsets [{string.Join(", ", srcOffsets)}]";
         dst.AssertHolds(expected, context);
         for (int s = 0; s < k; s++) srcs[s].AssertHolds(srcData[s], context);
     }
@@ -209,7 +260,7 @@ public sealed unsafe class KernelTierTests
         src.AssertHolds(srcData, context);
     }
 
-    private static void CheckEncode(GfTier tier, Random rng, int seed, byte[] matrix, int rows, int k, int length, int[] outOffsets, int[] srcOffsets)
+    private static void CheckEncode(GfTier tier, Random rng, int seed, byte[] matrix, int rows, int k, int length, int[] outOffsets, int[] srcOffsets, bool into = false)
     {
         var srcData = new byte[k][];
         var outData = new byte[rows][];
@@ -218,7 +269,7 @@ public sealed unsafe class KernelTierTests
         for (int r = 0; r < rows; r++)
         {
             outData[r] = Noise(rng, length);
-            expected[r] = (byte[])outData[r].Clone();
+            expected[r] = into ? new byte[length] : (byte[])outData[r].Clone();
             for (int s = 0; s < k; s++) ScalarGf.MulXor(expected[r], srcData[s], matrix[r * k + s]);
         }
 
@@ -237,13 +288,14 @@ public sealed unsafe class KernelTierTests
             srcPointers[s] = (nint)srcs[s].Place(srcData[s], srcOffsets[s], rng);
         }
 
-        GfKernel.For(tier).Encode(matrix, srcPointers, outPointers, (nuint)length);
+        if (into) GfKernel.For(tier).EncodeInto(matrix, srcPointers, outPointers, (nuint)length);
+        else GfKernel.For(tier).Encode(matrix, srcPointers, outPointers, (nuint)length);
 
         for (int r = 0; r < rows; r++)
         {
             int row = r;
             outs[r].AssertHolds(expected[r], () =>
-                $"GF tier {tier}, seed {seed}: Encode {rows}×{k} over {length} bytes, output {row}, matrix [{string.Join(", ", matrix)}], " +
+                $"GF tier {tier}, seed {seed}: {(into ? "EncodeInto" : "Encode")} {rows}×{k} over {length} bytes, output {row}, matrix [{string.Join(", ", matrix)}], " +
                 $"output offsets [{string.Join(", ", outOffsets)}], source offsets [{string.Join(", ", srcOffsets)}]");
         }
         for (int s = 0; s < k; s++)
@@ -258,7 +310,7 @@ public sealed unsafe class KernelTierTests
             m[i] = rng.Next(4) switch { 0 => 0, 1 => 1, _ => (byte)rng.Next(256) };
         if (rng.Next(3) == 0) m.AsSpan(rng.Next(rows) * k, k).Fill(1);
         if (rng.Next(4) == 0) m.AsSpan(rng.Next(rows) * k, k).Clear();
-        if (rng.Next(4) == 0)
+        if (k > 0 && rng.Next(4) == 0)
         {
             int column = rng.Next(k);
             for (int r = 0; r < rows; r++) m[r * k + column] = 0;

@@ -5,7 +5,7 @@ namespace BitFusion.Core.Kernels;
 /// zero are dropped, and the first row that is all ones (the parity row every fusion code has) is put first so
 /// the kernels can XOR it instead of multiplying.
 /// </summary>
-internal readonly ref struct EncodePlan
+internal readonly struct EncodePlan
 {
     public int Rows { get; private init; }
     public int Sources { get; private init; }

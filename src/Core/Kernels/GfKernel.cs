@@ -17,6 +17,12 @@ public abstract unsafe class GfKernel
     /// </summary>
     public abstract void Encode(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, nuint length);
 
+    /// <summary>
+    /// outputs[r] = Σ_s matrix[r, s] · sources[s]: like <see cref="Encode"/>, but the outputs are only written,
+    /// so large calls stream them straight to memory and move fewer bytes.
+    /// </summary>
+    public abstract void EncodeInto(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, nuint length);
+
     public void MulXor(Span<byte> dst, ReadOnlySpan<byte> src, byte c)
     {
         if (src.Length > dst.Length)

@@ -5,8 +5,8 @@ using static System.Runtime.CompilerServices.Unsafe;
 namespace BitFusion.Core.Kernels;
 
 /// <summary>
-/// One pass of outputs[r] ^= Σ_s m[r, s] · sources[s] at one width and multiplication family, with K sources
-/// (≤ 8) and R outputs (≤ 4) fixed at JIT time. Each vector of every source is loaded once and folded into all
+/// One pass of outputs[r] (^)= Σ_s m[r, s] · sources[s] at one width and multiplication family, with K sources
+/// (≤ 12) and R outputs (≤ 4) fixed at JIT time. Each vector of every source is loaded once and folded into all
 /// R accumulators, and the K·R expanded constants are hoisted out of the loop (into registers, or stack slots
 /// once they outnumber the registers). With <typeparamref name="TXorRow"/>, row 0 is all ones: a plain XOR.
 /// </summary>
@@ -20,12 +20,13 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
 {
     /// <summary>
     /// Bytes [start, end) of every source and output; <paramref name="matrix"/> holds m[r, s] at
-    /// r·<paramref name="stride"/> + s. Output r is streamed when bit r of <paramref name="nonTemporal"/> is set,
-    /// which needs it aligned to the width at <paramref name="start"/>; a partial tail never streams.
+    /// r·<paramref name="stride"/> + s. With <paramref name="overwrite"/> the outputs are only written, else
+    /// accumulated into. Output r is streamed when bit r of <paramref name="nonTemporal"/> is set, which needs it
+    /// aligned to the width at <paramref name="start"/>; a partial tail never streams. Marked for full
+    /// optimisation at once: the unoptimised tier calls every vector helper and runs two orders of magnitude slower.
     /// </summary>
-    // Straight to optimised code: the unoptimised tier calls every vector helper and runs ~100× slower.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal)
+    public static void Run(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal, bool overwrite)
     {
         byte* s0 = (byte*)sources[0];
         byte* s1 = SizeOf<TK>() > 1 ? (byte*)sources[1] : null;
@@ -35,6 +36,10 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
         byte* s5 = SizeOf<TK>() > 5 ? (byte*)sources[5] : null;
         byte* s6 = SizeOf<TK>() > 6 ? (byte*)sources[6] : null;
         byte* s7 = SizeOf<TK>() > 7 ? (byte*)sources[7] : null;
+        byte* s8 = SizeOf<TK>() > 8 ? (byte*)sources[8] : null;
+        byte* s9 = SizeOf<TK>() > 9 ? (byte*)sources[9] : null;
+        byte* s10 = SizeOf<TK>() > 10 ? (byte*)sources[10] : null;
+        byte* s11 = SizeOf<TK>() > 11 ? (byte*)sources[11] : null;
         byte* o0 = (byte*)outputs[0];
         byte* o1 = SizeOf<TR>() > 1 ? (byte*)outputs[1] : null;
         byte* o2 = SizeOf<TR>() > 2 ? (byte*)outputs[2] : null;
@@ -42,60 +47,80 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
         byte* m0 = matrix, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride;
 
         // Constants outside the K×R shape, and those of an all-ones row 0, are neither read nor used.
-        GfConstant<TVec> k00 = typeof(TXorRow) == typeof(No) ? K(m0[0]) : default;
-        GfConstant<TVec> k10 = SizeOf<TR>() > 1 ? K(m1[0]) : default;
-        GfConstant<TVec> k20 = SizeOf<TR>() > 2 ? K(m2[0]) : default;
-        GfConstant<TVec> k30 = SizeOf<TR>() > 3 ? K(m3[0]) : default;
-        GfConstant<TVec> k01 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 1 ? K(m0[1]) : default;
-        GfConstant<TVec> k11 = SizeOf<TR>() > 1 && SizeOf<TK>() > 1 ? K(m1[1]) : default;
-        GfConstant<TVec> k21 = SizeOf<TR>() > 2 && SizeOf<TK>() > 1 ? K(m2[1]) : default;
-        GfConstant<TVec> k31 = SizeOf<TR>() > 3 && SizeOf<TK>() > 1 ? K(m3[1]) : default;
-        GfConstant<TVec> k02 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 2 ? K(m0[2]) : default;
-        GfConstant<TVec> k12 = SizeOf<TR>() > 1 && SizeOf<TK>() > 2 ? K(m1[2]) : default;
-        GfConstant<TVec> k22 = SizeOf<TR>() > 2 && SizeOf<TK>() > 2 ? K(m2[2]) : default;
-        GfConstant<TVec> k32 = SizeOf<TR>() > 3 && SizeOf<TK>() > 2 ? K(m3[2]) : default;
-        GfConstant<TVec> k03 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 3 ? K(m0[3]) : default;
-        GfConstant<TVec> k13 = SizeOf<TR>() > 1 && SizeOf<TK>() > 3 ? K(m1[3]) : default;
-        GfConstant<TVec> k23 = SizeOf<TR>() > 2 && SizeOf<TK>() > 3 ? K(m2[3]) : default;
-        GfConstant<TVec> k33 = SizeOf<TR>() > 3 && SizeOf<TK>() > 3 ? K(m3[3]) : default;
-        GfConstant<TVec> k04 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 4 ? K(m0[4]) : default;
-        GfConstant<TVec> k14 = SizeOf<TR>() > 1 && SizeOf<TK>() > 4 ? K(m1[4]) : default;
-        GfConstant<TVec> k24 = SizeOf<TR>() > 2 && SizeOf<TK>() > 4 ? K(m2[4]) : default;
-        GfConstant<TVec> k34 = SizeOf<TR>() > 3 && SizeOf<TK>() > 4 ? K(m3[4]) : default;
-        GfConstant<TVec> k05 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 5 ? K(m0[5]) : default;
-        GfConstant<TVec> k15 = SizeOf<TR>() > 1 && SizeOf<TK>() > 5 ? K(m1[5]) : default;
-        GfConstant<TVec> k25 = SizeOf<TR>() > 2 && SizeOf<TK>() > 5 ? K(m2[5]) : default;
-        GfConstant<TVec> k35 = SizeOf<TR>() > 3 && SizeOf<TK>() > 5 ? K(m3[5]) : default;
-        GfConstant<TVec> k06 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 6 ? K(m0[6]) : default;
-        GfConstant<TVec> k16 = SizeOf<TR>() > 1 && SizeOf<TK>() > 6 ? K(m1[6]) : default;
-        GfConstant<TVec> k26 = SizeOf<TR>() > 2 && SizeOf<TK>() > 6 ? K(m2[6]) : default;
-        GfConstant<TVec> k36 = SizeOf<TR>() > 3 && SizeOf<TK>() > 6 ? K(m3[6]) : default;
-        GfConstant<TVec> k07 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 7 ? K(m0[7]) : default;
-        GfConstant<TVec> k17 = SizeOf<TR>() > 1 && SizeOf<TK>() > 7 ? K(m1[7]) : default;
-        GfConstant<TVec> k27 = SizeOf<TR>() > 2 && SizeOf<TK>() > 7 ? K(m2[7]) : default;
-        GfConstant<TVec> k37 = SizeOf<TR>() > 3 && SizeOf<TK>() > 7 ? K(m3[7]) : default;
+        GfConstant<TVec> k0_0 = typeof(TXorRow) == typeof(No) ? K(m0[0]) : default;
+        GfConstant<TVec> k1_0 = SizeOf<TR>() > 1 ? K(m1[0]) : default;
+        GfConstant<TVec> k2_0 = SizeOf<TR>() > 2 ? K(m2[0]) : default;
+        GfConstant<TVec> k3_0 = SizeOf<TR>() > 3 ? K(m3[0]) : default;
+        GfConstant<TVec> k0_1 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 1 ? K(m0[1]) : default;
+        GfConstant<TVec> k1_1 = SizeOf<TR>() > 1 && SizeOf<TK>() > 1 ? K(m1[1]) : default;
+        GfConstant<TVec> k2_1 = SizeOf<TR>() > 2 && SizeOf<TK>() > 1 ? K(m2[1]) : default;
+        GfConstant<TVec> k3_1 = SizeOf<TR>() > 3 && SizeOf<TK>() > 1 ? K(m3[1]) : default;
+        GfConstant<TVec> k0_2 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 2 ? K(m0[2]) : default;
+        GfConstant<TVec> k1_2 = SizeOf<TR>() > 1 && SizeOf<TK>() > 2 ? K(m1[2]) : default;
+        GfConstant<TVec> k2_2 = SizeOf<TR>() > 2 && SizeOf<TK>() > 2 ? K(m2[2]) : default;
+        GfConstant<TVec> k3_2 = SizeOf<TR>() > 3 && SizeOf<TK>() > 2 ? K(m3[2]) : default;
+        GfConstant<TVec> k0_3 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 3 ? K(m0[3]) : default;
+        GfConstant<TVec> k1_3 = SizeOf<TR>() > 1 && SizeOf<TK>() > 3 ? K(m1[3]) : default;
+        GfConstant<TVec> k2_3 = SizeOf<TR>() > 2 && SizeOf<TK>() > 3 ? K(m2[3]) : default;
+        GfConstant<TVec> k3_3 = SizeOf<TR>() > 3 && SizeOf<TK>() > 3 ? K(m3[3]) : default;
+        GfConstant<TVec> k0_4 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 4 ? K(m0[4]) : default;
+        GfConstant<TVec> k1_4 = SizeOf<TR>() > 1 && SizeOf<TK>() > 4 ? K(m1[4]) : default;
+        GfConstant<TVec> k2_4 = SizeOf<TR>() > 2 && SizeOf<TK>() > 4 ? K(m2[4]) : default;
+        GfConstant<TVec> k3_4 = SizeOf<TR>() > 3 && SizeOf<TK>() > 4 ? K(m3[4]) : default;
+        GfConstant<TVec> k0_5 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 5 ? K(m0[5]) : default;
+        GfConstant<TVec> k1_5 = SizeOf<TR>() > 1 && SizeOf<TK>() > 5 ? K(m1[5]) : default;
+        GfConstant<TVec> k2_5 = SizeOf<TR>() > 2 && SizeOf<TK>() > 5 ? K(m2[5]) : default;
+        GfConstant<TVec> k3_5 = SizeOf<TR>() > 3 && SizeOf<TK>() > 5 ? K(m3[5]) : default;
+        GfConstant<TVec> k0_6 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 6 ? K(m0[6]) : default;
+        GfConstant<TVec> k1_6 = SizeOf<TR>() > 1 && SizeOf<TK>() > 6 ? K(m1[6]) : default;
+        GfConstant<TVec> k2_6 = SizeOf<TR>() > 2 && SizeOf<TK>() > 6 ? K(m2[6]) : default;
+        GfConstant<TVec> k3_6 = SizeOf<TR>() > 3 && SizeOf<TK>() > 6 ? K(m3[6]) : default;
+        GfConstant<TVec> k0_7 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 7 ? K(m0[7]) : default;
+        GfConstant<TVec> k1_7 = SizeOf<TR>() > 1 && SizeOf<TK>() > 7 ? K(m1[7]) : default;
+        GfConstant<TVec> k2_7 = SizeOf<TR>() > 2 && SizeOf<TK>() > 7 ? K(m2[7]) : default;
+        GfConstant<TVec> k3_7 = SizeOf<TR>() > 3 && SizeOf<TK>() > 7 ? K(m3[7]) : default;
+        GfConstant<TVec> k0_8 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 8 ? K(m0[8]) : default;
+        GfConstant<TVec> k1_8 = SizeOf<TR>() > 1 && SizeOf<TK>() > 8 ? K(m1[8]) : default;
+        GfConstant<TVec> k2_8 = SizeOf<TR>() > 2 && SizeOf<TK>() > 8 ? K(m2[8]) : default;
+        GfConstant<TVec> k3_8 = SizeOf<TR>() > 3 && SizeOf<TK>() > 8 ? K(m3[8]) : default;
+        GfConstant<TVec> k0_9 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 9 ? K(m0[9]) : default;
+        GfConstant<TVec> k1_9 = SizeOf<TR>() > 1 && SizeOf<TK>() > 9 ? K(m1[9]) : default;
+        GfConstant<TVec> k2_9 = SizeOf<TR>() > 2 && SizeOf<TK>() > 9 ? K(m2[9]) : default;
+        GfConstant<TVec> k3_9 = SizeOf<TR>() > 3 && SizeOf<TK>() > 9 ? K(m3[9]) : default;
+        GfConstant<TVec> k0_10 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 10 ? K(m0[10]) : default;
+        GfConstant<TVec> k1_10 = SizeOf<TR>() > 1 && SizeOf<TK>() > 10 ? K(m1[10]) : default;
+        GfConstant<TVec> k2_10 = SizeOf<TR>() > 2 && SizeOf<TK>() > 10 ? K(m2[10]) : default;
+        GfConstant<TVec> k3_10 = SizeOf<TR>() > 3 && SizeOf<TK>() > 10 ? K(m3[10]) : default;
+        GfConstant<TVec> k0_11 = typeof(TXorRow) == typeof(No) && SizeOf<TK>() > 11 ? K(m0[11]) : default;
+        GfConstant<TVec> k1_11 = SizeOf<TR>() > 1 && SizeOf<TK>() > 11 ? K(m1[11]) : default;
+        GfConstant<TVec> k2_11 = SizeOf<TR>() > 2 && SizeOf<TK>() > 11 ? K(m2[11]) : default;
+        GfConstant<TVec> k3_11 = SizeOf<TR>() > 3 && SizeOf<TK>() > 11 ? K(m3[11]) : default;
 
         nuint i = start;
         for (; i + TOps.Width <= end; i += TOps.Width)
         {
-            TVec a0 = TOps.Load(o0 + i);
-            TVec a1 = SizeOf<TR>() > 1 ? TOps.Load(o1 + i) : default;
-            TVec a2 = SizeOf<TR>() > 2 ? TOps.Load(o2 + i) : default;
-            TVec a3 = SizeOf<TR>() > 3 ? TOps.Load(o3 + i) : default;
-            Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s0 + i), k00, k10, k20, k30);
-            if (SizeOf<TK>() > 1) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s1 + i), k01, k11, k21, k31);
-            if (SizeOf<TK>() > 2) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s2 + i), k02, k12, k22, k32);
-            if (SizeOf<TK>() > 3) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s3 + i), k03, k13, k23, k33);
-            if (SizeOf<TK>() > 4) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s4 + i), k04, k14, k24, k34);
-            if (SizeOf<TK>() > 5) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s5 + i), k05, k15, k25, k35);
-            if (SizeOf<TK>() > 6) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s6 + i), k06, k16, k26, k36);
-            if (SizeOf<TK>() > 7) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s7 + i), k07, k17, k27, k37);
+            TVec a0 = overwrite ? default : TOps.Load(o0 + i);
+            TVec a1 = SizeOf<TR>() > 1 && !overwrite ? TOps.Load(o1 + i) : default;
+            TVec a2 = SizeOf<TR>() > 2 && !overwrite ? TOps.Load(o2 + i) : default;
+            TVec a3 = SizeOf<TR>() > 3 && !overwrite ? TOps.Load(o3 + i) : default;
+            Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s0 + i), k0_0, k1_0, k2_0, k3_0);
+            if (SizeOf<TK>() > 1) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s1 + i), k0_1, k1_1, k2_1, k3_1);
+            if (SizeOf<TK>() > 2) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s2 + i), k0_2, k1_2, k2_2, k3_2);
+            if (SizeOf<TK>() > 3) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s3 + i), k0_3, k1_3, k2_3, k3_3);
+            if (SizeOf<TK>() > 4) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s4 + i), k0_4, k1_4, k2_4, k3_4);
+            if (SizeOf<TK>() > 5) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s5 + i), k0_5, k1_5, k2_5, k3_5);
+            if (SizeOf<TK>() > 6) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s6 + i), k0_6, k1_6, k2_6, k3_6);
+            if (SizeOf<TK>() > 7) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s7 + i), k0_7, k1_7, k2_7, k3_7);
+            if (SizeOf<TK>() > 8) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s8 + i), k0_8, k1_8, k2_8, k3_8);
+            if (SizeOf<TK>() > 9) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s9 + i), k0_9, k1_9, k2_9, k3_9);
+            if (SizeOf<TK>() > 10) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s10 + i), k0_10, k1_10, k2_10, k3_10);
+            if (SizeOf<TK>() > 11) Fold(ref a0, ref a1, ref a2, ref a3, TOps.Load(s11 + i), k0_11, k1_11, k2_11, k3_11);
             Put(o0 + i, a0, nonTemporal & 1);
             if (SizeOf<TR>() > 1) Put(o1 + i, a1, nonTemporal & 2);
             if (SizeOf<TR>() > 2) Put(o2 + i, a2, nonTemporal & 4);
             if (SizeOf<TR>() > 3) Put(o3 + i, a3, nonTemporal & 8);
         }
-        if (i < end) Tail(outputs, sources, matrix, stride, i, end - i);
+        if (i < end) Tail(outputs, sources, matrix, stride, i, end - i, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -124,7 +149,7 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
     // The padding's contents never reach the caller, so it is left uninitialised.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Tail(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint at, nuint count)
+    private static void Tail(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint at, nuint count, bool overwrite)
     {
         int streams = SizeOf<TR>() + SizeOf<TK>();
         byte* staging = stackalloc byte[streams * (int)TOps.Width];
@@ -135,7 +160,7 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow>
             byte* real = j < SizeOf<TR>() ? (byte*)outputs[j] : (byte*)sources[j - SizeOf<TR>()];
             Unsafe.CopyBlockUnaligned((byte*)staged[j], real + at, (uint)count);
         }
-        Run(staged, staged + SizeOf<TR>(), matrix, stride, 0, TOps.Width, 0);
+        Run(staged, staged + SizeOf<TR>(), matrix, stride, 0, TOps.Width, 0, overwrite);
         for (int r = 0; r < SizeOf<TR>(); r++)
             Unsafe.CopyBlockUnaligned((byte*)outputs[r] + at, (byte*)staged[r], (uint)count);
     }

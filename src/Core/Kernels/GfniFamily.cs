@@ -21,6 +21,8 @@ internal readonly unsafe struct GfniFamily : IGfFamily
         return matrices;
     }
 
+    public static int PassCells => 48;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static GfConstant<TVec> Constant<TOps, TVec>(byte c)
         where TOps : struct, ISimd<TVec>

@@ -19,3 +19,7 @@ internal interface ICount;
 [StructLayout(LayoutKind.Sequential, Size = 6)] internal readonly struct N6 : ICount;
 [StructLayout(LayoutKind.Sequential, Size = 7)] internal readonly struct N7 : ICount;
 [StructLayout(LayoutKind.Sequential, Size = 8)] internal readonly struct N8 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 9)] internal readonly struct N9 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 10)] internal readonly struct N10 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 11)] internal readonly struct N11 : ICount;
+[StructLayout(LayoutKind.Sequential, Size = 12)] internal readonly struct N12 : ICount;

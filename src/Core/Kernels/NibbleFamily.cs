@@ -28,6 +28,8 @@ internal readonly unsafe struct NibbleFamily : IGfFamily
         return tables;
     }
 
+    public static int PassCells => 32;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static GfConstant<TVec> Constant<TOps, TVec>(byte c)
         where TOps : struct, ISimd<TVec>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BitFusion.Core.Galois;
 
 namespace BitFusion.Core.Kernels;
@@ -25,5 +26,12 @@ internal sealed unsafe class ScalarGfKernel : GfKernel
         for (int r = 0; r < outputs.Length; r++)
             for (int s = 0; s < sources.Length; s++)
                 MulXor((byte*)outputs[r], (byte*)sources[s], length, matrix[r * sources.Length + s]);
+    }
+
+    public override void EncodeInto(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, nuint length)
+    {
+        CheckShape(matrix, sources, outputs);
+        foreach (nint output in outputs) NativeMemory.Clear((void*)output, length);
+        Encode(matrix, sources, outputs, length);
     }
 }

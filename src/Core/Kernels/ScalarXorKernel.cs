@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace BitFusion.Core.Kernels;
 
 /// <summary>The reference tier: one 64-bit word at a time.</summary>
@@ -27,5 +29,11 @@ internal sealed unsafe class ScalarXorKernel : XorKernel
             foreach (nint s in sources) acc ^= ((byte*)s)[i];
             dst[i] = acc;
         }
+    }
+
+    public override void XorManyInto(byte* dst, ReadOnlySpan<nint> sources, nuint length)
+    {
+        NativeMemory.Clear(dst, length);
+        XorMany(dst, sources, length);
     }
 }

@@ -5,20 +5,23 @@ using static System.Runtime.CompilerServices.Unsafe;
 namespace BitFusion.Core.Kernels;
 
 /// <summary>
-/// One pass of dst ^= src_0 ^ … ^ src_(K-1) at one vector width, with K and the store kind fixed at JIT time.
+/// One pass of dst (^)= src_0 ^ … ^ src_(K-1) at one vector width, with K, whether dst is read, and the store
+/// kind fixed at JIT time.
 /// </summary>
 internal static unsafe class XorPass<TOps, TVec>
     where TOps : struct, ISimd<TVec>
     where TVec : struct
 {
     /// <summary>
-    /// Bytes [start, end) of dst and of each of the K sources. Non-temporal stores need dst + start aligned to
-    /// the width; a tail shorter than one vector always takes normal stores.
+    /// Bytes [start, end) of dst and of each of the K sources. With <typeparamref name="TOverwrite"/> dst is
+    /// only written (dst = Σ), else accumulated (dst ^= Σ). Non-temporal stores need dst + start aligned to the
+    /// width; a tail shorter than one vector always takes normal stores. Marked for full optimisation at once:
+    /// the unoptimised tier calls every vector helper and runs two orders of magnitude slower.
     /// </summary>
-    // Straight to optimised code: the unoptimised tier calls every vector helper and runs ~100× slower.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TK, TNonTemporal>(byte* dst, nint* src, nuint start, nuint end)
+    public static void Run<TK, TOverwrite, TNonTemporal>(byte* dst, nint* src, nuint start, nuint end)
         where TK : struct, ICount
+        where TOverwrite : struct, IFlag
         where TNonTemporal : struct, IFlag
     {
         byte* s0 = (byte*)src[0];
@@ -33,7 +36,7 @@ internal static unsafe class XorPass<TOps, TVec>
         nuint i = start;
         for (; i + TOps.Width <= end; i += TOps.Width)
         {
-            TVec a = TOps.Xor(TOps.Load(dst + i), TOps.Load(s0 + i));
+            TVec a = typeof(TOverwrite) == typeof(Yes) ? TOps.Load(s0 + i) : TOps.Xor(TOps.Load(dst + i), TOps.Load(s0 + i));
             if (SizeOf<TK>() > 1) a = TOps.Xor(a, TOps.Load(s1 + i));
             if (SizeOf<TK>() > 2) a = TOps.Xor(a, TOps.Load(s2 + i));
             if (SizeOf<TK>() > 3) a = TOps.Xor(a, TOps.Load(s3 + i));
@@ -44,24 +47,26 @@ internal static unsafe class XorPass<TOps, TVec>
             if (typeof(TNonTemporal) == typeof(Yes)) TOps.StoreNonTemporal(dst + i, a);
             else TOps.Store(dst + i, a);
         }
-        if (i < end) Tail<TK>(dst, src, i, end - i);
+        if (i < end) Tail<TK, TOverwrite>(dst, src, i, end - i);
     }
 
     // Fewer bytes than a vector: run one vector over copies padded to full width, then copy back what is real.
     // The padding's contents never reach the caller, so it is left uninitialised.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Tail<TK>(byte* dst, nint* src, nuint at, nuint count) where TK : struct, ICount
+    private static void Tail<TK, TOverwrite>(byte* dst, nint* src, nuint at, nuint count)
+        where TK : struct, ICount
+        where TOverwrite : struct, IFlag
     {
         byte* staging = stackalloc byte[(SizeOf<TK>() + 1) * (int)TOps.Width];
         nint* staged = stackalloc nint[SizeOf<TK>()];
         for (int s = 0; s < SizeOf<TK>(); s++)
         {
             staged[s] = (nint)(staging + (nuint)(s + 1) * TOps.Width);
-            Unsafe.CopyBlockUnaligned((byte*)staged[s], (byte*)src[s] + at, (uint)count);
+            CopyBlockUnaligned((byte*)staged[s], (byte*)src[s] + at, (uint)count);
         }
-        Unsafe.CopyBlockUnaligned(staging, dst + at, (uint)count);
-        Run<TK, No>(staging, staged, 0, TOps.Width);
-        Unsafe.CopyBlockUnaligned(dst + at, staging, (uint)count);
+        if (typeof(TOverwrite) == typeof(No)) CopyBlockUnaligned(staging, dst + at, (uint)count);
+        Run<TK, TOverwrite, No>(staging, staged, 0, TOps.Width);
+        CopyBlockUnaligned(dst + at, staging, (uint)count);
     }
 }
