@@ -48,10 +48,10 @@ internal sealed unsafe class BufferPool : IDisposable
     /// <summary>The set's source pointers followed by its output pointers.</summary>
     public nint* Pointers(int set) => _pointers + set * (Sources + Outputs);
 
-    public void ZeroOutputs(int set)
+    public void FillOutputs(int set, byte value)
     {
         nint* outputs = Pointers(set) + Sources;
-        for (int r = 0; r < Outputs; r++) NativeMemory.Clear((void*)outputs[r], Length);
+        for (int r = 0; r < Outputs; r++) NativeMemory.Fill((void*)outputs[r], Length, value);
     }
 
     public void Dispose()

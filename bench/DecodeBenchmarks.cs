@@ -15,7 +15,8 @@ public class DecodeBenchmarks : KernelBenchmark
     [Params(1, 2, 4, Priority = 0)]
     public int Lost { get; set; }
 
-    public override IEnumerable<string> Contenders => Contender.WithBaselines(Contender.GfTiers);
+    public override IEnumerable<string> Contenders =>
+        Contender.WithBaselines([.. Contender.BothForms(Contender.GfTiers), .. Contender.IsaLIf(true)]);
 
     private protected override Operation CreateOperation() => Create(Lost);
 

@@ -3,7 +3,10 @@ using BitFusion.Core.Fusion;
 
 namespace BitFusion.Bench;
 
-/// <summary>All f backups of n primaries in one pass, with the code's own matrix. ISA-L: ec_encode_data.</summary>
+/// <summary>
+/// All f backups of n primaries in one pass, with the code's own matrix: Encode accumulates, the "-into" rows'
+/// EncodeInto overwrites. ISA-L: ec_encode_data.
+/// </summary>
 [BenchmarkCategory("encode")]
 public class EncodeBenchmarks : KernelBenchmark
 {
@@ -11,7 +14,8 @@ public class EncodeBenchmarks : KernelBenchmark
     [Params("5+1", "5+2", "6+3", "10+4", Priority = 0)]
     public string Code { get; set; } = "5+2";
 
-    public override IEnumerable<string> Contenders => Contender.WithBaselines(Contender.GfTiers);
+    public override IEnumerable<string> Contenders =>
+        Contender.WithBaselines([.. Contender.BothForms(Contender.GfTiers), .. Contender.IsaLIf(true)]);
 
     private protected override Operation CreateOperation() => Create(Code);
 

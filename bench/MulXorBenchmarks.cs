@@ -9,7 +9,7 @@ public class MulXorBenchmarks : KernelBenchmark
     /// <summary>Neither 0 nor 1, so no tier can take a shortcut.</summary>
     internal const byte Constant = 0xA7;
 
-    public override IEnumerable<string> Contenders => Contender.WithBaselines(Contender.GfTiers);
+    public override IEnumerable<string> Contenders => Contender.WithBaselines([.. Contender.GfTiers, .. Contender.IsaLIf(true)]);
 
     private protected override Operation CreateOperation() => new MulXorOperation(Constant);
 

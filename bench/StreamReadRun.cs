@@ -12,6 +12,8 @@ internal sealed unsafe class StreamReadRun(int sources) : IKernelRun
 {
     private ulong _sink;
 
+    public bool Overwrites => false;
+
     public void Run(nint* sourcePointers, nint* outputs, nuint length)
     {
         _sink ^= Vector512.IsHardwareAccelerated ? Read512(sourcePointers, length) : Read256(sourcePointers, length);

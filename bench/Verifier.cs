@@ -14,7 +14,7 @@ internal static class Verifier
     public static int Run(TextWriter output)
     {
         output.WriteLine(IsaL.Status);
-        output.WriteLine("Each line: one contender against our Scalar tier, on the same inputs and zeroed outputs.");
+        output.WriteLine("Each line: one contender against our Scalar tier on the same inputs (outputs zeroed, or garbage for write-only contenders).");
         int mismatches = 0;
         foreach (Operation op in Operations())
             foreach (string contender in op.Contenders.Where(c => c != Contender.Scalar))

@@ -2,14 +2,18 @@ using BenchmarkDotNet.Attributes;
 
 namespace BitFusion.Bench;
 
-/// <summary>XorMany of k sources into one destination (backup 0, and decode of one lost primary). ISA-L: xor_gen.</summary>
+/// <summary>
+/// XOR of k sources into one destination (backup 0; decode of one lost primary): XorMany accumulates, the
+/// "-into" rows' XorManyInto overwrites. ISA-L: xor_gen.
+/// </summary>
 [BenchmarkCategory("xor")]
 public class XorBenchmarks : KernelBenchmark
 {
     [Params(1, 4, 5, 8, Priority = 0)]
     public int Sources { get; set; }
 
-    public override IEnumerable<string> Contenders => Contender.WithBaselines(Contender.XorTiers);
+    public override IEnumerable<string> Contenders =>
+        Contender.WithBaselines([.. Contender.BothForms(Contender.XorTiers), .. Contender.IsaLIf(true)]);
 
     private protected override Operation CreateOperation() => new XorOperation(Sources);
 
