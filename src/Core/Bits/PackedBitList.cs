@@ -18,8 +18,8 @@ public sealed class PackedBitList : IDisposable
     public PackedBitList(int capacityBits = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBits);
-        _words = Rent(Math.Max(1, Delta.WordsFor(capacityBits)));
-        _scratch = Rent(2);
+        _words = PooledWords.Rent(Math.Max(1, Delta.WordsFor(capacityBits)));
+        _scratch = PooledWords.Rent(2);
     }
 
     public int Count { get; private set; }
@@ -231,7 +231,7 @@ public sealed class PackedBitList : IDisposable
     {
         if (_scratch.Length >= words && _scratch.Length <= Math.Max(64, words * 4)) return;
         ArrayPool<ulong>.Shared.Return(_scratch);
-        _scratch = Rent(words);
+        _scratch = PooledWords.Rent(words);
     }
 
     private Delta Finish(int first, int last)
@@ -243,22 +243,7 @@ public sealed class PackedBitList : IDisposable
         return new Delta(Count, first, d);
     }
 
-    private void EnsureCapacity(int bits)
-    {
-        int need = Delta.WordsFor(bits);
-        if (need <= _words.Length) return;
-        ulong[] bigger = Rent(Math.Max(need, _words.Length * 2));
-        _words.AsSpan().CopyTo(bigger);
-        ArrayPool<ulong>.Shared.Return(_words);
-        _words = bigger;
-    }
-
-    private static ulong[] Rent(int words)
-    {
-        ulong[] a = ArrayPool<ulong>.Shared.Rent(words);
-        a.AsSpan().Clear();
-        return a;
-    }
+    private void EnsureCapacity(int bits) => PooledWords.Grow(ref _words, Delta.WordsFor(bits));
 
     private static void CheckIndex(int index, int count)
     {

@@ -29,7 +29,7 @@ public sealed class FusedBackup : IDisposable
         _coefficients = code.Matrix.Row(backupIndex).ToArray();
         _lengths = new int[code.Primaries];
         _seqs = new long[code.Primaries];
-        _words = Rent(MinWords);
+        _words = PooledWords.Rent(MinWords);
     }
 
     public FusionCode Code { get; }
@@ -135,7 +135,7 @@ public sealed class FusedBackup : IDisposable
         _maxLength = 0;
         foreach (int l in lengths) _maxLength = Math.Max(_maxLength, l);
         ArrayPool<ulong>.Shared.Return(_words);
-        _words = Rent(Math.Max(MinWords, words));
+        _words = PooledWords.Rent(Math.Max(MinWords, words));
         return _words.AsMemory(0, words);
     }
 
@@ -165,25 +165,11 @@ public sealed class FusedBackup : IDisposable
         int need = Math.Max(MinWords, WordCount);
         if (need * 4 > _words.Length) return;
         // Words past the longest primary are zero by linearity, so only the live prefix moves.
-        ulong[] smaller = Rent(need * 2);
+        ulong[] smaller = PooledWords.Rent(need * 2);
         _words.AsSpan(0, WordCount).CopyTo(smaller);
         ArrayPool<ulong>.Shared.Return(_words);
         _words = smaller;
     }
 
-    private void EnsureWords(int words)
-    {
-        if (words <= _words.Length) return;
-        ulong[] bigger = Rent(Math.Max(words, _words.Length * 2));
-        _words.AsSpan().CopyTo(bigger);
-        ArrayPool<ulong>.Shared.Return(_words);
-        _words = bigger;
-    }
-
-    private static ulong[] Rent(int words)
-    {
-        ulong[] a = ArrayPool<ulong>.Shared.Rent(words);
-        a.AsSpan().Clear();
-        return a;
-    }
+    private void EnsureWords(int words) => PooledWords.Grow(ref _words, words);
 }

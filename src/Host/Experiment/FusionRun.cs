@@ -85,15 +85,7 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
 
     private async Task AppendAsync(ListUnderTest list, int count, Random random, int groups, int faults)
     {
-        var samples = new double[count];
-        for (int k = 0; k < count; k++)
-        {
-            bool bit = random.Next(2) == 1;
-            long start = Stopwatch.GetTimestamp();
-            await list.Client!.AppendAsync(bit);
-            samples[k] = Ticks.MicrosSince(start);
-            list.Model.Add(bit);
-        }
+        double[] samples = await list.AppendRandomAsync(count, random);
         lock (m)
             foreach (double s in samples) m.Updates.Add(new UpdateSample(Mechanism, groups, faults, "client", s));
         progress.Appended(count);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using BitFusion.Host.Measure;
 using BitFusion.Net.Client;
 
 namespace BitFusion.Host.Experiment;
@@ -8,6 +10,21 @@ internal sealed class ListUnderTest(string name)
     public string Name { get; } = name;
     public BitListClient? Client { get; set; }
     public List<bool> Model { get; } = [];
+
+    /// <summary>Appends `count` random bits one at a time, each mirrored in the model once acknowledged; returns each append's µs at the client.</summary>
+    public async Task<double[]> AppendRandomAsync(int count, Random random)
+    {
+        var samples = new double[count];
+        for (int k = 0; k < count; k++)
+        {
+            bool bit = random.Next(2) == 1;
+            long start = Stopwatch.GetTimestamp();
+            await Client!.AppendAsync(bit);
+            samples[k] = Ticks.MicrosSince(start);
+            Model.Add(bit);
+        }
+        return samples;
+    }
 
     /// <summary>True when the server's list is exactly the model.</summary>
     public bool Matches(BitsResult bits, out string difference)
