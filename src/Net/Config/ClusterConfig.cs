@@ -14,6 +14,12 @@ public sealed class ClusterConfig
 
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>Bytes a connection may have queued for a peer that reads too slowly before it is disconnected; unset: maxFrameBytes + 8 MiB.</summary>
+    public long? MaxSendQueueBytes { get; set; }
+
+    /// <summary>Connections a server lets sit in their handshake at once; one more is closed on arrival.</summary>
+    public int MaxHandshakes { get; set; } = Transport.FrameServer.DefaultMaxHandshakes;
+
     /// <summary>How many operations a primary keeps in flight before new ones wait.</summary>
     public int Window { get; set; } = 4096;
 

@@ -19,7 +19,8 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
     {
         _list = list;
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Primary, (ushort)nodeId),
-            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes);
+            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes,
+            cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     public FusedBitList List => _list;
@@ -78,7 +79,7 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
                 break;
             case MessageType.AppendMany:
             {
-                int bits = r.Count("bits", 1 << 30);
+                int bits = r.Count("bits", ListLimits.MaxCount);
                 ReadOnlySpan<ulong> packed = r.Words(Core.Bits.Delta.WordsFor(bits));
                 r.End();
                 if (bits == 0)

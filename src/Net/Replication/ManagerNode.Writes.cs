@@ -50,12 +50,18 @@ public sealed partial class ManagerNode
                 break;
             case MessageType.AppendMany:
             {
-                int bits = r.Count("bits", (int)Math.Min(int.MaxValue - 64L, Cluster.Config.MaxFrameBytes * 8L));
+                int bits = r.Count("bits", ListLimits.MaxCount);
                 ReadOnlySpan<ulong> packed = r.Words(Delta.WordsFor(bits));
                 r.End();
                 if (bits == 0)
                 {
                     Replies.Error(connection, id, ErrorCode.BadRequest, "AppendMany needs at least one bit");
+                    return;
+                }
+                // Refused here, before the multicast: a run too long for the data frame would stick in the sender.
+                if (ListLimits.For(Cluster.Config.MaxFrameBytes).Refuse(ListOp.Append, 0, bits) is { } tooLarge)
+                {
+                    Replies.Error(connection, id, ErrorCode.BadRequest, tooLarge);
                     return;
                 }
                 if (CheckGroup(connection, id, group)) Submit(connection, id, group, WriteOp.AppendMany(packed, bits));

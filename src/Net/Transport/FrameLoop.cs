@@ -5,17 +5,24 @@ namespace BitFusion.Net.Transport;
 /// <summary>Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.</summary>
 public static class FrameLoop
 {
+    // A batch (frames handled before the deferred flush) ends at this many frames even if more are buffered: a
+    // peer that pipelines thousands of requests in one send still sees its replies, and the deltas they cause
+    // reach the backups, while the window has room.
+    private const int MaxBatchFrames = 64;
+
     public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation)
     {
         connection.Closed += handler.OnClose;
         if (connection.IsClosed)
         {
             handler.OnClose(connection);
+            connection.ReleaseReceiveBuffer();
             return;
         }
         try
         {
             handler.OnOpen(connection);
+            int batch = 0;
             while (!cancellation.IsCancellationRequested)
             {
                 Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
@@ -31,8 +38,9 @@ public static class FrameLoop
                 }
                 finally
                 {
-                    if (!connection.HasBufferedFrame)
+                    if (++batch >= MaxBatchFrames || !connection.HasBufferedFrame)
                     {
+                        batch = 0;
                         DeferredFlush.End();
                         connection.Flush();
                     }
@@ -56,6 +64,10 @@ public static class FrameLoop
             DeferredFlush.End();
             Log.Warn($"closing {connection.Name}: internal error: {e}");
             connection.Close($"internal error: {e.Message}");
+        }
+        finally
+        {
+            connection.ReleaseReceiveBuffer();
         }
     }
 }
