@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using BitFusion.Integration.Tests.BadInput;
+using BitFusion.Net.Config;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -74,6 +75,14 @@ public sealed class TransportBoundsTests(ITestOutputHelper output)
         {
             foreach (RawPeer p in idle) p.Dispose();
         }
+    }
+
+    [Fact]
+    public void AHostNameBindsToItsAddressNotEveryInterface()
+    {
+        IPEndPoint bind = Cluster.BindEndPointOf(new NodeConfig { Id = 1, Role = "backup", Host = "localhost", Port = 7001 });
+        Assert.True(IPAddress.IsLoopback(bind.Address), $"localhost binds to {bind.Address}");
+        Assert.Equal(7001, bind.Port);
     }
 
     [Theory]

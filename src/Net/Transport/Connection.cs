@@ -361,8 +361,9 @@ public sealed class Connection : IDisposable
     // The send buffers go back once no send uses them: here when idle, else when the running send sees the close.
     private void ReleaseSendLocked()
     {
-        if (_tx.Length > 0) ArrayPool<byte>.Shared.Return(_tx);
-        if (_txSpare.Length > 0) ArrayPool<byte>.Shared.Return(_txSpare);
+        if (_tx.Length == 0) return;
+        ArrayPool<byte>.Shared.Return(_tx);
+        ArrayPool<byte>.Shared.Return(_txSpare);
         _tx = _txSpare = [];
         _txLength = 0;
         _sendArgs.Dispose();
