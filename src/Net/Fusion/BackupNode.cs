@@ -38,8 +38,8 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         NodeConfig me = cluster.Node(nodeId);
         bind ??= Cluster.BindEndPointOf(me);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Backup, (ushort)nodeId),
-            role => role is NodeRole.Primary or NodeRole.Client, this, cluster.Config.MaxFrameBytes,
-            cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
+            role => role is NodeRole.Primary or NodeRole.Client, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     public int BackupIndex { get; }

@@ -19,8 +19,8 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
     {
         _list = list;
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Primary, (ushort)nodeId),
-            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes,
-            cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
+            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     public FusedBitList List => _list;

@@ -48,7 +48,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         if (Group >= GroupSet.Capacity) throw new ConfigException($"Data node {nodeId} is in group {Group}; groups run from 0 to {GroupSet.Capacity - 1}.");
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
             role => role is NodeRole.Manager or NodeRole.DataNode or NodeRole.Client, this, cluster.Config.MaxFrameBytes,
-            cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     public int NodeId { get; }

@@ -42,7 +42,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes,
-            cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     internal Cluster Cluster { get; }

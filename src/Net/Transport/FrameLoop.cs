@@ -2,7 +2,10 @@ using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Transport;
 
-/// <summary>Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.</summary>
+/// <summary>
+/// Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.
+/// With <c>heartbeatMs</c> &gt; 0 the connection sends heartbeats while idle (the reader swallows received ones).
+/// </summary>
 public static class FrameLoop
 {
     // A batch (frames handled before the deferred flush) ends at this many frames even if more are buffered: a
@@ -10,7 +13,8 @@ public static class FrameLoop
     // reach the backups, while the window has room.
     private const int MaxBatchFrames = 64;
 
-    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation)
+    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation,
+        int heartbeatMs = 0)
     {
         connection.Closed += handler.OnClose;
         if (connection.IsClosed)
@@ -19,6 +23,7 @@ public static class FrameLoop
             connection.ReleaseReceiveBuffer();
             return;
         }
+        using Heartbeat? heartbeat = Heartbeat.Start(connection, heartbeatMs);
         try
         {
             handler.OnOpen(connection);

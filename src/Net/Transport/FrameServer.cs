@@ -22,12 +22,13 @@ public sealed class FrameServer : IDisposable
     private readonly Func<NodeRole, bool> _accepts;
     private readonly IFrameHandler _handler;
     private readonly int _maxFrameBytes;
+    private readonly int _heartbeatMs;
     private readonly CancellationTokenSource _stop = new();
     private readonly long _maxQueuedBytes;
     private int _handshaking;
 
     public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, IFrameHandler handler, int maxFrameBytes,
-        int maxHandshakes = DefaultMaxHandshakes, long maxQueuedBytes = 0)
+        int heartbeatMs = 0, int maxHandshakes = DefaultMaxHandshakes, long maxQueuedBytes = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakes, 1);
         MaxHandshakes = maxHandshakes;
@@ -37,6 +38,7 @@ public sealed class FrameServer : IDisposable
         _accepts = accepts;
         _handler = handler;
         _maxFrameBytes = maxFrameBytes;
+        _heartbeatMs = heartbeatMs;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // Plain SO_REUSEADDR, so a restarted node can bind while its old connections sit in TIME_WAIT. .NET's
         // ReuseAddress also sets SO_REUSEPORT on Linux, which lets a second process listen on the same port and
@@ -117,7 +119,7 @@ public sealed class FrameServer : IDisposable
         {
             Interlocked.Decrement(ref _handshaking);
         }
-        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token).ConfigureAwait(false);
+        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token, _heartbeatMs).ConfigureAwait(false);
     }
 
     public void Dispose()
