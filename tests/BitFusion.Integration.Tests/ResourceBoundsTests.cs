@@ -210,6 +210,58 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         Assert.Equal(1 + fits, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
     }
 
+    [Fact]
+    public async Task WholeListReadsWaitingOnAPausedBackupAreBoundedAndShareOneCopy()
+    {
+        const int bits = 1 << 25, reads = 100;
+        await using FusionCluster cluster = await StartAsync(Frame.DefaultMaxFrameBytes);
+        NodeProcess primaryNode = cluster.Primaries[0], backup = cluster.Backups[0];
+        EndPoint primary = cluster.EndPointOf(primaryNode.Id);
+        using BitListClient writer = await BitListClient.ConnectAsync(primary, cluster.Key, NodeRole.Primary, 1);
+        ulong[] chunk = new ulong[(1 << 22) / 64];
+        new Random(7).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan()));
+        for (int filled = 0; filled < bits; filled += 1 << 22) await writer.AppendManyAsync(chunk, 1 << 22);
+
+        // With the backup paused, a write stays unacknowledged, so every whole-list read after it must wait.
+        using var timeout = new CancellationTokenSource(Patience);
+        using Connection reader = await Dialer.ConnectAsync(primary, cluster.Key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Primary, Frame.DefaultMaxFrameBytes, timeout.Token);
+        long before = ResidentBytes(primaryNode);
+        backup.Suspend();
+        ValueTask<long> pendingWrite = writer.AppendAsync(true);
+        await Task.Delay(300);
+        Span<byte> id = stackalloc byte[8];
+        for (int i = 0; i < reads; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(id, (ulong)i + 1);
+            reader.Enqueue(MessageType.ReadAll, id);
+        }
+        reader.Flush();
+        await Task.Delay(1000);
+        long waiting = ResidentBytes(primaryNode);
+        backup.Resume();
+        Assert.Equal(bits + 1, await pendingWrite.AsTask().WaitAsync(Patience));
+
+        int lists = 0, refused = 0;
+        try
+        {
+            while (lists + refused < reads)
+            {
+                Frame frame = await reader.ReadAsync(timeout.Token);
+                Assert.False(frame.IsEnd, $"the primary closed the reader after {lists} lists and {refused} refusals");
+                if (frame.Type == MessageType.Bits) lists++;
+                else refused++;
+            }
+        }
+        finally
+        {
+            reader.ReleaseReceiveBuffer();
+        }
+        output.WriteLine($"{reads} ReadAlls of a {bits >> 23} MiB list behind an unacknowledged write: {lists} answered with the list, {refused} refused; " +
+                         $"primary VmRSS before {Mib(before)}, while they waited {Mib(waiting)}");
+        Assert.True(waiting - before < RssBudgetBytes, $"{reads} waiting whole-list reads took {Mib(waiting - before)} of resident memory");
+        Assert.True(lists >= 1);
+    }
+
     private static async Task<FusionCluster> StartAsync(int maxFrameBytes, long? maxSendQueueBytes = null)
     {
         ClusterConfig config = ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0);
