@@ -6,6 +6,7 @@ using BitFusion.Harness;
 using BitFusion.Integration.Tests.BadInput;
 using BitFusion.Net.Client;
 using BitFusion.Net.Config;
+using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -87,12 +88,12 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         EndPoint primary = cluster.EndPointOf(cluster.Primaries[0].Id);
         using var timeout = new CancellationTokenSource(Patience);
         using Connection connection = await Dialer.ConnectAsync(primary, cluster.Key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Primary, Frame.DefaultMaxFrameBytes, timeout.Token);
-        Span<byte> append = stackalloc byte[9];
         for (int i = 0; i < appends; i++)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(append, (ulong)i + 1);
-            append[8] = (byte)(i & 1);
-            connection.Enqueue(MessageType.Append, append);
+            ClientRequestCodec.Enqueue(connection, new ClientRequest
+            {
+                Type = MessageType.Append, RequestId = (ulong)i + 1, ClientId = 2, ClientSeq = (ulong)i + 1, Op = ListOp.Append, Bit = (i & 1) != 0,
+            }, grouped: false);
         }
         connection.Flush();
         var answered = new bool[appends];
@@ -143,9 +144,9 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         using RawPeer slow = await RawPeer.ConnectAsync(primary, receiveBufferBytes: 16 << 10);
         await slow.HandshakeAsync(cluster.Key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Primary);
         const int slowAppends = 300_000, slowReads = 100;
-        byte[] stream = new byte[slowAppends * 14 + slowReads * 13];
+        byte[] stream = new byte[slowAppends * (Frame.HeaderSize + AppendPayload) + slowReads * (Frame.HeaderSize + 8)];
         int at = 0;
-        for (int i = 0; i < slowAppends; i++) at += PutFrame(stream.AsSpan(at), MessageType.Append, (ulong)i + 1, 9);
+        for (int i = 0; i < slowAppends; i++) at += PutAppend(stream.AsSpan(at), (ulong)i + 1, clientId: 2);
         for (int i = 0; i < slowReads; i++) at += PutFrame(stream.AsSpan(at), MessageType.ReadAll, (ulong)(slowAppends + i + 1), 8);
         Task flood = Task.Run(() =>
         {
@@ -193,7 +194,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         await client.AppendAsync(true);
 
         // The longest run whose request still fits one frame: its delta to the backup carries a word more.
-        int requestWords = (maxFrameBytes - 1 - 8 - 4) / 8;
+        int requestWords = (maxFrameBytes - 1 - (8 + 8 + 8 + 1) - 4) / 8;
         int tooMany = requestWords * 64;
         ListLimits limits = ListLimits.For(maxFrameBytes);
         Assert.True(tooMany > limits.MaxAppendBits);
@@ -268,6 +269,18 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         config.MaxFrameBytes = maxFrameBytes;
         config.MaxSendQueueBytes = maxSendQueueBytes;
         return await FusionCluster.StartAsync(config, new FusionClusterOptions { Binary = HostBinary.Path });
+    }
+
+    // An Append as ClientRequestCodec writes it: reqId u64 | clientId u64 | clientSeq u64 | resend bool | bit bool.
+    private const int AppendPayload = 8 + 8 + 8 + 1 + 1;
+
+    /// <summary>An Append of bit 0 whose request id is also its clientSeq; returns its length.</summary>
+    private static int PutAppend(Span<byte> destination, ulong seq, ulong clientId)
+    {
+        int n = PutFrame(destination, MessageType.Append, seq, AppendPayload);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[(Frame.HeaderSize + 8)..], clientId);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[(Frame.HeaderSize + 16)..], seq);
+        return n;
     }
 
     /// <summary>A request frame with a request id and zero padding to <paramref name="payload"/> bytes; returns its length.</summary>
