@@ -29,11 +29,13 @@ public static class Dialer
         {
             PeerIdentity peer = await Handshake.ConnectAsync(connection, key, self, serverRole, cancellation).ConfigureAwait(false);
             connection.Name = $"{peer} @ {endpoint}";
+            connection.Open();
             return connection;
         }
         catch
         {
             connection.Close("handshake failed");
+            connection.ReleaseReceiveBuffer();
             throw;
         }
     }
