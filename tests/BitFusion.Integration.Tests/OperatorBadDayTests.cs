@@ -9,7 +9,7 @@ namespace BitFusion.Integration.Tests;
 /// Issue 9's "operator's bad day": 3 primaries, f = 2, clients writing to every primary throughout; in each round one
 /// backup is SIGSTOPped, a primary is SIGKILLed and restarted, and the backup gets SIGCONT a moment later. Every
 /// restart must finish (no hang), and at the end every list equals its acknowledged writes and every backup holds
-/// their fused words.
+/// their fused words (the chaos tests add the rebuild-everything check; this one stays short).
 /// </summary>
 public sealed class OperatorBadDayTests(ITestOutputHelper output)
 {
@@ -49,6 +49,8 @@ public sealed class OperatorBadDayTests(ITestOutputHelper output)
                     await cluster.WaitHealthyAsync(backup, cancel);
                 }
             });
-            await ClusterCheck.VerifyAsync(cluster, s.Workers, s.Rng, s.Log);
+            foreach (ListWorker w in s.Workers) await w.CheckAsync();
+            await ClusterCheck.BackupsAgreeAsync(cluster, s.Workers);
+            s.Log("every list equals its acknowledged writes; every backup holds exactly their fused words");
         });
 }
