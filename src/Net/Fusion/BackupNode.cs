@@ -64,8 +64,13 @@ public sealed class BackupNode : IFrameHandler, IDisposable
             ReplyStats(connection, frame);
             return;
         }
+        if (frame.Type == MessageType.ReadAll && connection.Peer.Role == NodeRole.Client)
+        {
+            ReplyFused(connection, frame);
+            return;
+        }
         if (connection.Peer.Role != NodeRole.Primary)
-            throw new ProtocolException($"A {connection.Peer.Role} may only ask for Stats; it sent frame type {(byte)frame.Type}.");
+            throw new ProtocolException($"A {connection.Peer.Role} may only ask for Stats or ReadAll; it sent frame type {(byte)frame.Type}.");
         int p = PrimaryOf(connection);
         switch (frame.Type)
         {
@@ -440,6 +445,30 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         int length, words;
         lock (_gate) (length, words) = (_backup.FusedLength, _backup.WordCount);
         NodeStats.Send(connection, id, length, words, Counters);
+    }
+
+    /// <summary>A client's ReadAll: the fused words as a Bits reply (seq 0), so a test can check them against the primaries' lists.</summary>
+    private void ReplyFused(Connection connection, in Frame frame)
+    {
+        var r = frame.Reader();
+        ulong id = r.U64();
+        r.End();
+        int length, count;
+        ulong[] words;
+        lock (_gate)
+        {
+            (length, count) = (_backup.FusedLength, _backup.WordCount);
+            words = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
+            _backup.Words.CopyTo(words);
+        }
+        Span<byte> head = stackalloc byte[20];
+        var w = new PayloadWriter(head);
+        w.U64(id);
+        w.I32(length);
+        w.I64(0);
+        BulkCodec.Enqueue(connection, MessageType.Bits, head, words.AsSpan(0, count));
+        System.Buffers.ArrayPool<ulong>.Shared.Return(words);
+        connection.Flush();
     }
 
     public void Dispose()
