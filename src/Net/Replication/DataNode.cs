@@ -1,3 +1,4 @@
+using BitFusion.Core.Replication;
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;

@@ -1,3 +1,4 @@
+using BitFusion.Core.Replication;
 using System.Buffers.Binary;
 using BitFusion.Core.Abcast;
 using BitFusion.Net.Protocol;

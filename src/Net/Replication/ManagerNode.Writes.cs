@@ -1,3 +1,4 @@
+using BitFusion.Core.Replication;
 using System.Diagnostics;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;

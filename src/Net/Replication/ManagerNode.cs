@@ -1,7 +1,9 @@
 using System.Net;
 using BitFusion.Core.Abcast;
 using BitFusion.Net.Config;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;

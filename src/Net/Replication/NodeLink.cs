@@ -1,5 +1,7 @@
 using BitFusion.Net.Config;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;

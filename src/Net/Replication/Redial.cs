@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;

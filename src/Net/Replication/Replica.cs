@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 using System.Diagnostics;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;

@@ -1,4 +1,4 @@
-namespace BitFusion.Net.Replication;
+namespace BitFusion.Core.Replication;
 
 /// <summary>
 /// What one manager's own connection to a node says about which of that node's lives are gone, under the
@@ -6,7 +6,7 @@ namespace BitFusion.Net.Replication;
 /// node's port refuses connections (nothing listens there any more), or once the process answering there is
 /// another life. A connection that is up but has not named its life yet proves nothing. Guarded by the owner's lock.
 /// </summary>
-internal sealed class LifeTracker
+public sealed class LifeTracker
 {
     private readonly HashSet<ulong> _gone = [];
 
