@@ -81,9 +81,16 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         }
     }
 
+    /// <summary>
+    /// The manager on <paramref name="manager"/>'s connection multicasts as <paramref name="sender"/>. When that is the
+    /// coordinator of this node's view, the orphan reports go (again) to it: a report sent while it was not connected,
+    /// or lost with a dropped connection, would otherwise leave its recovery waiting forever.
+    /// </summary>
     public void ManagerHello(int manager, int sender)
     {
-        if (_managers.ContainsKey(manager)) _managers[manager] = sender;
+        if (!_managers.ContainsKey(manager)) return;
+        _managers[manager] = sender;
+        if (_view is not null && sender == _view.Coordinator) ReportOrphans(_view);
     }
 
     /// <summary>A view from a connected manager.</summary>
@@ -151,6 +158,14 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     {
         HasState = true;
         _skeen!.InstallTransfer(transfer);
+        AfterEvent();
+    }
+
+    /// <summary>The push of this donor's state to (<paramref name="joiner"/>, <paramref name="joinerLife"/>) failed: cut it again if the joiner still waits for it.</summary>
+    public void RetryTransfer(int joiner, ulong joinerLife)
+    {
+        if (_skeen?.View is not { } view || _view is null || _view.ReceiverLife(joiner) != joinerLife || !view.TryGetReceiver(joiner, out ViewMember j)) return;
+        _skeen.RetryTransfer(joiner, j.Incarnation);
         AfterEvent();
     }
 

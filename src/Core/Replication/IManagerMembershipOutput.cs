@@ -15,6 +15,12 @@ public interface IManagerMembershipOutput
     /// <summary>A view change to another manager (managers pass views to their data nodes themselves).</summary>
     void SendView(int manager, ClusterView view);
 
+    /// <summary>
+    /// Send <paramref name="view"/> to data node <paramref name="node"/> although the view does not admit the life on
+    /// that connection: that life was excluded (taken for dead) and must learn it, stop serving and start over.
+    /// </summary>
+    void Fence(int node, ClusterView view);
+
     void SendQuery(int node, bool toManager, ulong queryId, int[] deadSenders);
 
     void SendVerdicts(int node, RecoveryDecision decision);
@@ -27,6 +33,9 @@ public interface IManagerMembershipOutput
 
     /// <summary>A view no longer lists this manager's sender: it must stop.</summary>
     void Excluded(string reason);
+
+    /// <summary>Call <see cref="ManagerMembership.Tick"/> at <paramref name="time"/> (<see cref="long.MaxValue"/>: nothing to do).</summary>
+    void Wake(long time);
 
     void Log(string message, bool warning);
 }

@@ -27,9 +27,11 @@ public sealed class ManagerMembership
     private readonly ulong _life;
     private readonly int _bootManager;
     private readonly IManagerMembershipOutput _out;
+    private readonly long _grace;
     private readonly SortedDictionary<int, DataNodeRecord> _nodes = [];
     private readonly SortedDictionary<int, PeerRecord> _peers = [];
     private readonly Dictionary<int, OrphanRecovery> _recoveries = [];
+    private readonly Dictionary<int, RecoveryDecision> _decided = [];
     private readonly HashSet<int> _lostGroups = [];
     private ClusterView? _view;
     private int _senderId = -1;
@@ -37,14 +39,18 @@ public sealed class ManagerMembership
     private bool _excluded;
     private TakeoverQuery? _takeover;
     private ulong _nextQueryId;
+    private long _now;
 
     /// <param name="nodeId">This manager's node id.</param>
     /// <param name="life">This process's life id (random, never 0).</param>
     /// <param name="dataNodes">Every data node of the configuration with its group.</param>
     /// <param name="managers">Every manager of the configuration, in the file's order (the first boots the cluster).</param>
+    /// <param name="closedGrace">How long a closed connection's life may take to answer again before it is taken for dead
+    /// (the failure detector's bound; the unit is the one of the times given to the inputs).</param>
     public ManagerMembership(int nodeId, ulong life, IEnumerable<(int Node, int Group)> dataNodes, IReadOnlyList<int> managers,
-        IManagerMembershipOutput output)
+        long closedGrace, IManagerMembershipOutput output)
     {
+        _grace = closedGrace;
         _nodeId = nodeId;
         _life = life;
         _bootManager = managers[0];
@@ -108,16 +114,23 @@ public sealed class ManagerMembership
         bool newLife = n.Lives.OnLife(status.Life);
         n.Status = status;
         n.HasStatus = true;
+        FenceIfExcluded(node);
         AfterMembershipEvent();
         return newLife;
     }
 
-    public void NodeClosed(int node)
+    public void NodeClosed(int node, long now)
     {
+        _now = Math.Max(_now, now);
         DataNodeRecord n = _nodes[node];
-        n.Lives.OnClosed();
+        n.Lives.OnClosed(now);
+        _out.Wake(n.Lives.DeadlineAfter(_grace));
         n.HasStatus = false;
-        _takeover?.Asked.Remove(node);
+        if (_takeover is { } q)
+        {
+            q.Asked.Remove(node);
+            if (_view is not null && !_view.Skeen.TryGetReceiver(node, out _)) q.Awaiting.Remove(node);
+        }
         AfterMembershipEvent();
     }
 
@@ -148,10 +161,12 @@ public sealed class ManagerMembership
         AfterMembershipEvent();
     }
 
-    public void PeerClosed(int manager)
+    public void PeerClosed(int manager, long now)
     {
+        _now = Math.Max(_now, now);
         PeerRecord p = _peers[manager];
-        p.Lives.OnClosed();
+        p.Lives.OnClosed(now);
+        _out.Wake(p.Lives.DeadlineAfter(_grace));
         p.HasHello = false;
         _takeover?.Asked.Remove(manager);
         AfterMembershipEvent();
@@ -160,6 +175,13 @@ public sealed class ManagerMembership
     public void PeerRefused(int manager)
     {
         if (_peers[manager].Lives.OnRefused()) AfterMembershipEvent();
+    }
+
+    /// <summary>The time asked for with <see cref="IManagerMembershipOutput.Wake"/> (or any later one) has come.</summary>
+    public void Tick(long now)
+    {
+        _now = Math.Max(_now, now);
+        AfterMembershipEvent();
     }
 
     /// <summary>A view another manager sent (a view change, or the view in its hello on the connection it dialed).</summary>
@@ -181,9 +203,19 @@ public sealed class ManagerMembership
         }
     }
 
+    /// <summary>
+    /// A replica's orphan report. Once the recovery of that sender is decided in the report's view, a report (a node
+    /// that missed the verdicts, re-reporting on reconnect) gets the same decision again.
+    /// </summary>
     public void OrphanReportReceived(OrphanReport report)
     {
-        if (!_coordinating || !_recoveries.TryGetValue(report.DeadSender, out OrphanRecovery? recovery)
+        if (!_coordinating) return;
+        if (_decided.TryGetValue(report.DeadSender, out RecoveryDecision? decided) && decided.Epoch == report.Epoch)
+        {
+            _out.SendVerdicts(report.Node, decided);
+            return;
+        }
+        if (!_recoveries.TryGetValue(report.DeadSender, out OrphanRecovery? recovery)
             || !recovery.Add(report) || !recovery.IsComplete) return;
         _recoveries.Remove(report.DeadSender);
         Decide(recovery);
@@ -210,20 +242,40 @@ public sealed class ManagerMembership
             return;
         }
         _out.Installed(view, admitted);
+        foreach (int node in _nodes.Keys) FenceIfExcluded(node);
         if (_coordinating) RestartRecoveries(view);
         _out.Log($"installed {view}", false);
+    }
+
+    /// <summary>
+    /// A data-node life that holds a view but is not admitted by this one (it was excluded, possibly while alive
+    /// behind a dropped connection or a pause) gets the view: it finds itself excluded, stops serving, starts over.
+    /// </summary>
+    private void FenceIfExcluded(int node)
+    {
+        DataNodeRecord n = _nodes[node];
+        if (_view is null || _senderId < 0 || !n.Lives.Connected || !n.HasStatus || n.Status.Phase == NodePhase.Fresh
+            || _view.ReceiverLife(node) == n.Status.Life) return;
+        _out.Fence(node, _view);
     }
 
     private bool SenderDead(int sender)
     {
         int node = sender & 0xFFFF;
         if (node == _nodeId) return sender != _senderId;
-        return !_peers.TryGetValue(node, out PeerRecord? peer) || peer.Lives.IsDead(_view!.SenderLife(sender));
+        return !_peers.TryGetValue(node, out PeerRecord? peer) || peer.Lives.IsDead(_view!.SenderLife(sender), _now, _grace);
+    }
+
+    /// <summary>A member of the view is waited for until proven dead; another data node only while it can be reached.</summary>
+    private bool GoneForTakeover(int node)
+    {
+        if (_view!.Skeen.TryGetReceiver(node, out _) || !_nodes.TryGetValue(node, out DataNodeRecord? n)) return MemberDead(node);
+        return !n.Lives.Connected && n.Lives.Refused;
     }
 
     private bool MemberDead(int node)
     {
-        if (_nodes.TryGetValue(node, out DataNodeRecord? n)) return n.Lives.IsDead(_view!.ReceiverLife(node));
+        if (_nodes.TryGetValue(node, out DataNodeRecord? n)) return n.Lives.IsDead(_view!.ReceiverLife(node), _now, _grace);
         foreach (int s in _view!.Skeen.Senders)
             if ((s & 0xFFFF) == node) return SenderDead(s);
         return true;
@@ -305,7 +357,9 @@ public sealed class ManagerMembership
             foreach (int s in view.Skeen.Senders)
                 if (_senderId < 0 || s < _senderId) dead.Add(s);
             _takeover = new TakeoverQuery(++_nextQueryId, [.. dead]);
-            foreach (ViewMember m in view.Skeen.Receivers) _takeover.Awaiting.Add(m.Node);
+            // Every data node of the configuration, not only the view's members: a joiner the dying coordinator admitted
+            // may be the only live holder of the newest view.
+            foreach (int node in _nodes.Keys) _takeover.Awaiting.Add(node);
             foreach (int s in view.Skeen.Senders)
                 if (s != _senderId && !dead.Contains(s)) _takeover.Awaiting.Add(s & 0xFFFF);
             _out.Log($"senders {string.Join(", ", dead)} are gone: taking over as coordinator of view {view.Epoch} " +
@@ -315,7 +369,7 @@ public sealed class ManagerMembership
             foreach ((int id, PeerRecord p) in _peers)
                 if (p.Lives.Connected) AskIfTakingOver(id, toManager: true);
         }
-        _takeover.Awaiting.RemoveWhere(MemberDead);
+        _takeover.Awaiting.RemoveWhere(GoneForTakeover);
         if (_takeover.Awaiting.Count > 0) return false;
         ClusterView? newest = _takeover.Newest;
         _takeover = null;
@@ -346,7 +400,7 @@ public sealed class ManagerMembership
         foreach (ViewMember m in view.Skeen.Receivers)
         {
             ulong life = view.ReceiverLife(m.Node);
-            if (_nodes[m.Node].Lives.IsDead(life))
+            if (_nodes[m.Node].Lives.IsDead(life, _now, _grace))
             {
                 changes.Add($"-node {m.Node}");
                 continue;
@@ -437,6 +491,7 @@ public sealed class ManagerMembership
     private void RestartRecoveries(ClusterView view)
     {
         _recoveries.Clear();
+        _decided.Clear();
         foreach (int dead in view.DeadSenders) _recoveries[dead] = new OrphanRecovery(dead, view.Skeen);
     }
 
@@ -452,6 +507,7 @@ public sealed class ManagerMembership
             _out.Log($"orphan recovery of sender {recovery.DeadSender} failed: {e.Message}", true);
             return;
         }
+        _decided[decision.DeadSender] = decision;
         foreach (ViewMember m in recovery.View.Receivers)
             if (_nodes[m.Node].Lives.Connected) _out.SendVerdicts(m.Node, decision);
         int finalised = decision.Verdicts.Count(v => v.Finalize);

@@ -18,6 +18,9 @@ internal sealed class ClusterSimStats
     public int StartOvers;
     public int OrphanReports;
     public int Decisions;
+    public int Fences;
+    public int ManagerExclusions;
+    public int TransfersLost;
 
     public void Add(ClusterSimStats o)
     {
@@ -36,11 +39,14 @@ internal sealed class ClusterSimStats
         StartOvers += o.StartOvers;
         OrphanReports += o.OrphanReports;
         Decisions += o.Decisions;
+        Fences += o.Fences;
+        ManagerExclusions += o.ManagerExclusions;
+        TransfersLost += o.TransfersLost;
     }
 
     public override string ToString() =>
         $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads {Reads}, node crashes {NodeCrashes}, " +
         $"manager crashes {ManagerCrashes} (coordinator {CoordinatorCrashes}), pauses {Pauses} (suspected {Suspicions}), " +
         $"link drops {LinkDrops}, rejoins {Rejoins}, transfers {Transfers}, start-overs {StartOvers}, orphan reports {OrphanReports}, " +
-        $"verdicts sent {Decisions}";
+        $"verdicts sent {Decisions}, fenced {Fences}, managers excluded {ManagerExclusions}, transfer pushes lost {TransfersLost}";
 }

@@ -45,7 +45,9 @@ internal sealed partial class ClusterSimulation
         public void FromManager(int manager, SimLink link, Action action)
         {
             if (_managers.GetValueOrDefault(manager) != link) return;
+            ClusterView? before = Member.View;
             action();
+            if (Member.View is { } after && after != before) _sim.RecordView(after);
             TakeEarlyTransfer();
         }
 
@@ -134,6 +136,13 @@ internal sealed partial class ClusterSimulation
             int[] snapshot = [.. Log];
             SimProcess? target = _sim.Current(joiner);
             if (target is not SimDataNode j || !j.Alive) return;
+            if (_sim._options.LinkDrops > 0 && _sim._rng.Next(4) == 0)
+            {
+                // The push's connection broke: the adapter retries later, with a new cut, while the joiner still waits.
+                _sim.Stats.TransfersLost++;
+                _sim.RunAt(this, _sim.Now + 20 + _sim._rng.Next(50), () => Member.RetryTransfer(joiner, joinerLife));
+                return;
+            }
             _sim._net.Send(this, j, () => _sim.Run(j, () => j.OnTransfer(joinerLife, transfer, snapshot)));
         }
 

@@ -23,7 +23,7 @@ internal sealed partial class ClusterSimulation
         public SimManager(ClusterSimulation sim, int node, Dictionary<int, int> groupOf, List<int> managers) : base(node)
         {
             _sim = sim;
-            Membership = new ManagerMembership(node, sim.NewLife(), groupOf.Select(kv => (kv.Key, kv.Value)), managers, this);
+            Membership = new ManagerMembership(node, sim.NewLife(), groupOf.Select(kv => (kv.Key, kv.Value)), managers, sim._options.SuspectAfter, this);
         }
 
         public ManagerMembership Membership { get; }
@@ -77,7 +77,7 @@ internal sealed partial class ClusterSimulation
                 {
                     _nodeLinks.Remove(node);
                     _synced.Remove(node);
-                    Membership.NodeClosed(node);
+                    Membership.NodeClosed(node, _sim.Now);
                     _sim.Dial(this, node);
                     return;
                 }
@@ -85,7 +85,7 @@ internal sealed partial class ClusterSimulation
                 if (l == link)
                 {
                     _peerLinks.Remove(node);
-                    Membership.PeerClosed(node);
+                    Membership.PeerClosed(node, _sim.Now);
                     _sim.Dial(this, node);
                     return;
                 }
@@ -245,6 +245,13 @@ internal sealed partial class ClusterSimulation
             _sim.Send(link, this, () => peer.OnIncoming(link, () => peer.Membership.ViewReceived(view)));
         }
 
+        public void Fence(int node, ClusterView view)
+        {
+            if (!_nodeLinks.TryGetValue(node, out SimLink? link)) return;
+            _sim.Stats.Fences++;
+            SendViewTo(link, view);
+        }
+
         public void SendQuery(int node, bool toManager, ulong queryId, int[] deadSenders)
         {
             if (toManager)
@@ -287,9 +294,25 @@ internal sealed partial class ClusterSimulation
             }
         }
 
-        public void Excluded(string reason) => _sim.Trace($"manager {Node} excluded: {reason}");
+        /// <summary>The host exits (code 3) and its supervisor starts it again as a new life.</summary>
+        public void Excluded(string reason)
+        {
+            _sim.Trace($"manager {Node} excluded: {reason}");
+            _sim.Stats.ManagerExclusions++;
+            _sim._net.At(_sim.Now, () =>
+            {
+                if (!Alive) return;
+                _sim.Kill(this);
+                _sim._net.At(_sim.Now + 50 + _sim._rng.Next(100), () => _sim.StartManager(Node));
+            });
+        }
 
         public void Log(string message, bool warning) => _sim.Trace($"manager {Node}: {message}");
+
+        public void Wake(long time)
+        {
+            if (time != long.MaxValue) _sim.RunAt(this, time, () => Membership.Tick(_sim.Now));
+        }
 
         // ---- Skeen's effects ----
 

@@ -28,6 +28,7 @@ internal sealed partial class ClusterSimulation
     private readonly Dictionary<int, long> _ackedAt = [];
     private readonly Dictionary<int, int> _writeGroup = [];
     private readonly List<string> _trace = [];
+    private readonly Dictionary<long, string> _views = [];
     private ulong _nextLife = 1;
     private int _nextWrite = 1;
     private string? _failure;
@@ -112,6 +113,12 @@ internal sealed partial class ClusterSimulation
         RunAt(dialer, _net.Now + 1 + _rng.Next(20), () =>
         {
             SimProcess? t = Current(target);
+            if (t is { Alive: true } && t.PausedUntil > _net.Now)
+            {
+                // A stopped process completes no handshake: the attempt times out and is made again.
+                RunAt(dialer, _net.Now + 50, () => Dial(dialer, target));
+                return;
+            }
             if (t is null || !t.Alive)
             {
                 dialer.OnRefused(target);
@@ -195,6 +202,14 @@ internal sealed partial class ClusterSimulation
         Run(m, () => m.Read(group, sentAt));
     }
 
+    /// <summary>Views are totally ordered: no two data nodes install different views with the same epoch.</summary>
+    internal void RecordView(ClusterView view)
+    {
+        string text = view.ToString();
+        if (!_views.TryAdd(view.Epoch, text) && _views[view.Epoch] != text)
+            Fail($"two views with epoch {view.Epoch}: {_views[view.Epoch]} and {text}");
+    }
+
     internal void Acknowledged(int write)
     {
         if (_ackedAt.TryAdd(write, _net.Now)) Stats.Acknowledged++;
@@ -212,11 +227,16 @@ internal sealed partial class ClusterSimulation
 
     // ---- faults ----
 
-    /// <summary>A crash must leave its group a serving replica.</summary>
+    /// <summary>
+    /// At most f failures at once: a data node may crash, pause or lose a connection (each may get it excluded) only
+    /// while another replica of its group serves, alive and running.
+    /// </summary>
+    private bool MayFail(SimDataNode d) =>
+        d.PausedUntil <= _net.Now && _dataNodes.Values.Any(o => o != d && o.Alive && o.Group == d.Group && o.Member.IsServing && o.PausedUntil <= _net.Now);
+
     private void CrashNode()
     {
-        SimDataNode[] candidates = _dataNodes.Values.Where(d => d.Alive && d.PausedUntil <= _net.Now && _dataNodes.Values.Any(o =>
-            o != d && o.Alive && o.Group == d.Group && o.Member.IsServing)).ToArray();
+        SimDataNode[] candidates = _dataNodes.Values.Where(d => d.Alive && MayFail(d)).ToArray();
         if (candidates.Length == 0) return;
         SimDataNode victim = candidates[_rng.Next(candidates.Length)];
         Kill(victim);
@@ -246,7 +266,8 @@ internal sealed partial class ClusterSimulation
     /// <summary>A pause past the failure detector's bound makes every peer close its connections to the paused process.</summary>
     private void Pause()
     {
-        SimProcess[] candidates = [.. _dataNodes.Values.Where(d => d.Alive), .. _managers.Values.Where(m => m.Alive)];
+        SimProcess[] candidates = [.. _dataNodes.Values.Where(d => d.Alive && MayFail(d)), .. _managers.Values.Where(m => m.Alive)];
+        if (candidates.Length == 0) return;
         SimProcess p = candidates[_rng.Next(candidates.Length)];
         if (p.PausedUntil > _net.Now) return;
         long length = _rng.Next(2) == 0 ? _rng.Next(10, 100) : _rng.Next(200, 600);
@@ -264,7 +285,8 @@ internal sealed partial class ClusterSimulation
 
     private void DropLink()
     {
-        SimLink[] links = _managers.Values.Where(m => m.Alive).SelectMany(m => m.Links).Where(l => l.Open && !l.Closing).ToArray();
+        SimLink[] links = _managers.Values.Where(m => m.Alive).SelectMany(m => m.Links)
+            .Where(l => l.Open && !l.Closing && (l.Acceptor is not SimDataNode d || MayFail(d))).ToArray();
         if (links.Length == 0) return;
         SimLink link = links[_rng.Next(links.Length)];
         Trace($"drop {link.Dialer.Node}->{link.Acceptor.Node}");
