@@ -21,7 +21,6 @@ public sealed partial class ManagerNode
     private readonly Stack<PendingWrite> _writePool = new();
     private readonly List<long> _scratchSeqs = [];
     private SkeenSender<WriteOp>? _sender;
-    private int _senderId = -1;
     private int _windowWaiters;
     private long _completed;
     private long _divergences;
@@ -119,8 +118,8 @@ public sealed partial class ManagerNode
                 Monitor.Wait(_gate, 100);
                 _windowWaiters--;
             }
-            if (_sender is null || _excluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet");
-            else if (_view!.Skeen.MembersOf(group).IsEmpty) (code, refusal) = (ErrorCode.Unavailable, $"group {group} has no live data node");
+            if (_sender is null || _membership.IsExcluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet");
+            else if (_membership.View!.Skeen.MembersOf(group).IsEmpty) (code, refusal) = (ErrorCode.Unavailable, $"group {group} has no live data node");
             else
             {
                 PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
@@ -130,7 +129,7 @@ public sealed partial class ManagerNode
                 w.Started = started;
                 w.Kind = op.Kind;
                 w.Index = op.Index;
-                foreach (ViewMember m in _view.Skeen.MembersOf(group)) w.AddDestination(m.Node, m.Incarnation);
+                foreach (ViewMember m in _membership.View.Skeen.MembersOf(group)) w.AddDestination(m.Node, m.Incarnation);
                 MessageId id = _sender.Multicast(GroupSet.Of(group), op);
                 _writes.Add(id.Seq, w);
             }
@@ -160,7 +159,7 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (link.Connection == connection && report.Id.Sender == _senderId && _writes.TryGetValue(report.Id.Seq, out PendingWrite? w))
+            if (link.Connection == connection && report.Id.Sender == _membership.SenderId && _writes.TryGetValue(report.Id.Seq, out PendingWrite? w))
             {
                 for (int i = 0; i < w.DestinationCount; i++)
                 {
@@ -240,7 +239,7 @@ public sealed partial class ManagerNode
     private Connection? ReadyLink(int node)
     {
         if (!_nodes.TryGetValue(node, out NodeLink? link) || link.Connection is not { IsClosed: false } c) return null;
-        return link.SyncedLife != 0 && link.SyncedLife == _view?.ReceiverLife(node) ? c : null;
+        return link.SyncedLife != 0 && link.SyncedLife == _membership.View?.ReceiverLife(node) ? c : null;
     }
 
     private void SendData(int node, in DataMessage<WriteOp> message)
@@ -307,9 +306,9 @@ public sealed partial class ManagerNode
         lock (_gate)
         {
             w.U64(id);
-            w.I64(_view?.Epoch ?? -1);
-            w.I32(_senderId);
-            w.Bool(CoordinatingLocked());
+            w.I64(_membership.View?.Epoch ?? -1);
+            w.I32(_membership.SenderId);
+            w.Bool(_membership.IsCoordinator);
             w.I32(_writes.Count);
             w.I32(_reads.Count);
             w.I64(_completed);

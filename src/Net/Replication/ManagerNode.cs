@@ -27,7 +27,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ulong _life = LifeId.New();
     private readonly FlushSet _flushes = new();
-    private ClusterView? _view;
+    private readonly ManagerMembership _membership;
 
     public ManagerNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
@@ -42,6 +42,8 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _nodes = cluster.DataNodes.ToDictionary(n => n.Id, n => new NodeLink(this, n));
         _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
+        _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
+            [.. cluster.Managers.Select(m => m.Id)], ClosedGraceMs, new MembershipEffects(this));
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes);
     }
@@ -70,7 +72,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     {
         get
         {
-            lock (_gate) return _senderId;
+            lock (_gate) return _membership.SenderId;
         }
     }
 
@@ -78,7 +80,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     {
         get
         {
-            lock (_gate) return _view?.Epoch ?? -1;
+            lock (_gate) return _membership.View?.Epoch ?? -1;
         }
     }
 
@@ -86,7 +88,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     {
         get
         {
-            lock (_gate) return CoordinatingLocked();
+            lock (_gate) return _membership.IsCoordinator;
         }
     }
 
@@ -122,7 +124,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         lock (_gate)
         {
             _incoming[connection] = -1;
-            MembershipWire.EnqueueHello(connection, _senderId, _life, _view);
+            MembershipWire.EnqueueHello(connection, _membership.SenderId, _life, _membership.View);
         }
         connection.Flush();
     }
@@ -159,7 +161,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
                     if (_incoming.ContainsKey(connection))
                     {
                         _incoming[connection] = sender;
-                        if (view is not null) InstallLocked(view);
+                        if (view is not null) _membership.ViewReceived(view);
                     }
                     batch = _flushes.Take();
                 }
@@ -170,7 +172,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
                 ClusterView view = MembershipWire.ReadView(frame);
                 lock (_gate)
                 {
-                    if (_incoming.ContainsKey(connection)) InstallLocked(view);
+                    if (_incoming.ContainsKey(connection)) _membership.ViewReceived(view);
                     batch = _flushes.Take();
                 }
                 break;

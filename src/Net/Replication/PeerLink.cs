@@ -19,15 +19,6 @@ internal sealed class PeerLink(ManagerNode owner, NodeConfig node) : IFrameHandl
 
     public Connection? Connection;
 
-    public LifeTracker Lives { get; } = new();
-
-    /// <summary>The sender id the peer's life announced (−1: none yet), and the view it held then.</summary>
-    public int Sender = -1;
-
-    public ClusterView? View;
-
-    public bool HasHello;
-
     public Task RunAsync(CancellationToken stop) =>
         Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.Manager, this, () => owner.OnPeerRefused(this), stop);
 
