@@ -73,6 +73,14 @@ public sealed class ClusterView
         return -1;
     }
 
+    /// <summary>
+    /// Views are totally ordered by (epoch, coordinator). Two views share an epoch only when a coordinator that was
+    /// taken for dead (a pause, a cut connection) decided one after its successor took over; the successor's id is
+    /// higher (it coordinates because every lower sender is dead), and its view wins.
+    /// </summary>
+    public bool Supersedes(ClusterView? other) =>
+        other is null || Epoch > other.Epoch || (Epoch == other.Epoch && Coordinator > other.Coordinator);
+
     public override string ToString() =>
         $"{Skeen} coordinator {Coordinator}{(DeadSenders.IsEmpty ? "" : $" dead [{string.Join(' ', DeadSenders)}]")}";
 }

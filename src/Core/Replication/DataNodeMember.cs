@@ -96,8 +96,14 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// <summary>A view from a connected manager.</summary>
     public void ViewReceived(int manager, ClusterView view)
     {
-        if (!_managers.ContainsKey(manager) || (_view is not null && view.Epoch <= _view.Epoch)) return;
+        if (!_managers.ContainsKey(manager) || !view.Supersedes(_view)) return;
+        bool replaced = _view is not null && view.Epoch == _view.Epoch;
         _view = view;
+        if (replaced && _skeen is not null)
+        {
+            StartOver($"view {view.Epoch} of coordinator {view.Coordinator} replaces the one installed, decided by a coordinator taken for dead");
+            return;
+        }
         if (_skeen is null)
         {
             if (view.ReceiverLife(_nodeId) == Life) Admit(view);

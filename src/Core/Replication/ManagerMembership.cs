@@ -225,7 +225,8 @@ public sealed class ManagerMembership
 
     private void Install(ClusterView view)
     {
-        if (_excluded || (_view is not null && view.Epoch <= _view.Epoch)) return;
+        if (_excluded || !view.Supersedes(_view)) return;
+        bool replaced = _view is not null && view.Epoch == _view.Epoch;
         _view = view;
         int admitted = -1;
         if (_senderId < 0)
@@ -234,6 +235,12 @@ public sealed class ManagerMembership
             if (me < 0) return;
             _senderId = admitted = me;
             _out.Log($"admitted as sender {me} in view {view.Epoch}", false);
+        }
+        else if (replaced)
+        {
+            _excluded = true;
+            _out.Excluded($"view {view.Epoch} of coordinator {view.Coordinator} replaces the one this manager installed, decided by a coordinator taken for dead");
+            return;
         }
         else if (!view.Skeen.ContainsSender(_senderId))
         {
@@ -374,7 +381,7 @@ public sealed class ManagerMembership
         ClusterView? newest = _takeover.Newest;
         _takeover = null;
         _coordinating = true;
-        if (newest is not null && newest.Epoch > view.Epoch) Install(newest);
+        if (newest is not null && newest.Supersedes(view)) Install(newest);
         else RestartRecoveries(view);
         _out.Log($"coordinating from view {_view!.Epoch}", false);
         return !_excluded;

@@ -22,6 +22,6 @@ public sealed class TakeoverQuery(ulong id, int[] deadSenders)
 
     public void Offer(ClusterView? view)
     {
-        if (view is not null && (Newest is null || view.Epoch > Newest.Epoch)) Newest = view;
+        if (view is not null && view.Supersedes(Newest)) Newest = view;
     }
 }

@@ -45,9 +45,7 @@ internal sealed partial class ClusterSimulation
         public void FromManager(int manager, SimLink link, Action action)
         {
             if (_managers.GetValueOrDefault(manager) != link) return;
-            ClusterView? before = Member.View;
             action();
-            if (Member.View is { } after && after != before) _sim.RecordView(after);
             TakeEarlyTransfer();
         }
 

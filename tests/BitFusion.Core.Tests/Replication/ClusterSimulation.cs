@@ -28,7 +28,6 @@ internal sealed partial class ClusterSimulation
     private readonly Dictionary<int, long> _ackedAt = [];
     private readonly Dictionary<int, int> _writeGroup = [];
     private readonly List<string> _trace = [];
-    private readonly Dictionary<long, string> _views = [];
     private ulong _nextLife = 1;
     private int _nextWrite = 1;
     private string? _failure;
@@ -200,14 +199,6 @@ internal sealed partial class ClusterSimulation
         int group = _rng.Next(_options.Groups);
         long sentAt = _net.Now;
         Run(m, () => m.Read(group, sentAt));
-    }
-
-    /// <summary>Views are totally ordered: no two data nodes install different views with the same epoch.</summary>
-    internal void RecordView(ClusterView view)
-    {
-        string text = view.ToString();
-        if (!_views.TryAdd(view.Epoch, text) && _views[view.Epoch] != text)
-            Fail($"two views with epoch {view.Epoch}: {_views[view.Epoch]} and {text}");
     }
 
     internal void Acknowledged(int write)
