@@ -78,6 +78,10 @@ public sealed class Cluster
         if (config.Faults is < 1 or > 16) problems.Add($"faults = {config.Faults}; it must be 1..16.");
         if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
         if (config.Window is < 1 or > 1 << 20) problems.Add($"window = {config.Window}; it must be 1..1048576.");
+        if (config.HeartbeatMs is < 10 or > 60_000) problems.Add($"heartbeatMs = {config.HeartbeatMs}; it must be 10..60000.");
+        if (config.SuspectAfterMs < 2 * config.HeartbeatMs || config.SuspectAfterMs > 600_000)
+            problems.Add($"suspectAfterMs = {config.SuspectAfterMs}; it must be at least 2 × heartbeatMs ({2 * config.HeartbeatMs}) and at most 600000, " +
+                         "or an idle but healthy peer is suspected between two heartbeats.");
         var seen = new HashSet<int>();
         foreach (NodeConfig n in config.Nodes)
         {

@@ -17,5 +17,15 @@ public sealed class ClusterConfig
     /// <summary>How many operations a primary keeps in flight before new ones wait.</summary>
     public int Window { get; set; } = 4096;
 
+    /// <summary>A connection idle this long (ms) sends a heartbeat, so silence means a paused process or a dead link.</summary>
+    public int HeartbeatMs { get; set; } = 300;
+
+    /// <summary>
+    /// A peer silent this long (ms) is suspected and treated as failed. Five heartbeats: a GC pause or a busy
+    /// scheduler on a loaded machine rarely silences a process that long, and detection stays well under the
+    /// several seconds a client waits.
+    /// </summary>
+    public int SuspectAfterMs { get; set; } = 1500;
+
     public List<NodeConfig> Nodes { get; set; } = [];
 }

@@ -19,7 +19,7 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
     {
         _list = list;
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Primary, (ushort)nodeId),
-            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes);
+            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs);
     }
 
     public FusedBitList List => _list;

@@ -25,6 +25,8 @@ public sealed class Connection : IDisposable
     private int _txLength;
     private bool _sending;
     private int _closed;
+    private long _lastReceivedMs = Environment.TickCount64;
+    private long _lastSentMs = Environment.TickCount64;
     private static long s_totalBytesSent;
     private static long s_totalFramesSent;
 
@@ -53,6 +55,15 @@ public sealed class Connection : IDisposable
 
     public long BytesReceived { get; private set; }
 
+    /// <summary>
+    /// When bytes last arrived (<see cref="Environment.TickCount64"/>, ms): with heartbeats on idle links, a peer
+    /// silent for longer than the suspicion timeout is paused, stalled or behind a half-open connection.
+    /// </summary>
+    public long LastReceivedMs => Volatile.Read(ref _lastReceivedMs);
+
+    /// <summary>When a frame was last enqueued to this peer, so heartbeats go only on links that are otherwise idle.</summary>
+    public long LastSentMs => Volatile.Read(ref _lastSentMs);
+
     /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
     public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
 
@@ -68,11 +79,13 @@ public sealed class Connection : IDisposable
         get
         {
             int available = _rxEnd - _rxStart;
-            return available >= 4 && available >= 4 + (long)BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart));
+            // A buffered heartbeat does not count: the read skips it and may then wait on the socket.
+            return available >= 5 && available >= 4 + (long)BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart))
+                && _rx[_rxStart + 4] != (byte)MessageType.Heartbeat;
         }
     }
 
-    /// <summary>Reads the next frame; <see cref="Frame.IsEnd"/> when the peer closed cleanly between frames.</summary>
+    /// <summary>Reads the next frame, skipping heartbeats; <see cref="Frame.IsEnd"/> when the peer closed cleanly between frames.</summary>
     // Pooled state machines: a read that waits for the socket would otherwise allocate one per frame.
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame> ReadAsync(CancellationToken cancellation = default)
@@ -93,6 +106,13 @@ public sealed class Connection : IDisposable
                 int total = 4 + (int)length;
                 if (available >= total)
                 {
+                    // Heartbeats only refresh LastReceivedMs; no reader (frame loop, probe, transfer) ever sees one.
+                    if ((MessageType)_rx[_rxStart + 4] == MessageType.Heartbeat)
+                    {
+                        if (length != 1) throw new ProtocolException($"A heartbeat carries no payload; this one has {length - 1} bytes.");
+                        _rxStart += total;
+                        continue;
+                    }
                     var frame = new Frame((MessageType)_rx[_rxStart + 4], _rx.AsMemory(_rxStart + Frame.HeaderSize, total - Frame.HeaderSize));
                     _rxStart += total;
                     return frame;
@@ -126,6 +146,7 @@ public sealed class Connection : IDisposable
             }
             _rxEnd += n;
             BytesReceived += n;
+            Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
         }
     }
 
@@ -147,6 +168,7 @@ public sealed class Connection : IDisposable
             body.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
             _txLength = need;
         }
+        Volatile.Write(ref _lastSentMs, Environment.TickCount64);
         Interlocked.Increment(ref s_totalFramesSent);
     }
 

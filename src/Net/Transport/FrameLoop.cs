@@ -2,10 +2,14 @@ using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Transport;
 
-/// <summary>Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.</summary>
+/// <summary>
+/// Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.
+/// With <c>heartbeatMs</c> &gt; 0 the connection sends heartbeats while idle (the reader swallows received ones).
+/// </summary>
 public static class FrameLoop
 {
-    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation)
+    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation,
+        int heartbeatMs = 0)
     {
         connection.Closed += handler.OnClose;
         if (connection.IsClosed)
@@ -13,6 +17,7 @@ public static class FrameLoop
             handler.OnClose(connection);
             return;
         }
+        using Heartbeat? heartbeat = Heartbeat.Start(connection, heartbeatMs);
         try
         {
             handler.OnOpen(connection);

@@ -16,15 +16,18 @@ public sealed class FrameServer : IDisposable
     private readonly Func<NodeRole, bool> _accepts;
     private readonly IFrameHandler _handler;
     private readonly int _maxFrameBytes;
+    private readonly int _heartbeatMs;
     private readonly CancellationTokenSource _stop = new();
 
-    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, IFrameHandler handler, int maxFrameBytes)
+    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, IFrameHandler handler, int maxFrameBytes,
+        int heartbeatMs = 0)
     {
         _key = key;
         _self = self;
         _accepts = accepts;
         _handler = handler;
         _maxFrameBytes = maxFrameBytes;
+        _heartbeatMs = heartbeatMs;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // Plain SO_REUSEADDR, so a restarted node can bind while its old connections sit in TIME_WAIT. .NET's
         // ReuseAddress also sets SO_REUSEPORT on Linux, which lets a second process listen on the same port and
@@ -91,7 +94,7 @@ public sealed class FrameServer : IDisposable
             connection.Close("shutting down");
             return;
         }
-        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token).ConfigureAwait(false);
+        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token, _heartbeatMs).ConfigureAwait(false);
     }
 
     public void Dispose()
