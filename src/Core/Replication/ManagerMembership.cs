@@ -119,11 +119,12 @@ public sealed class ManagerMembership
         return newLife;
     }
 
-    public void NodeClosed(int node, long now)
+    /// <summary>The connection closed at <paramref name="now"/>; the peer was last heard at <paramref name="lastHeard"/> (its life counts as gone since then).</summary>
+    public void NodeClosed(int node, long now, long lastHeard)
     {
         _now = Math.Max(_now, now);
         DataNodeRecord n = _nodes[node];
-        n.Lives.OnClosed(now);
+        n.Lives.OnClosed(Math.Min(now, lastHeard));
         _out.Wake(n.Lives.DeadlineAfter(_grace));
         n.HasStatus = false;
         if (_takeover is { } q)
@@ -161,11 +162,12 @@ public sealed class ManagerMembership
         AfterMembershipEvent();
     }
 
-    public void PeerClosed(int manager, long now)
+    /// <summary>The connection closed at <paramref name="now"/>; the peer was last heard at <paramref name="lastHeard"/> (its life counts as gone since then).</summary>
+    public void PeerClosed(int manager, long now, long lastHeard)
     {
         _now = Math.Max(_now, now);
         PeerRecord p = _peers[manager];
-        p.Lives.OnClosed(now);
+        p.Lives.OnClosed(Math.Min(now, lastHeard));
         _out.Wake(p.Lives.DeadlineAfter(_grace));
         p.HasHello = false;
         _takeover?.Asked.Remove(manager);

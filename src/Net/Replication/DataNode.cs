@@ -47,7 +47,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         Group = me.Group!.Value;
         if (Group >= GroupSet.Capacity) throw new ConfigException($"Data node {nodeId} is in group {Group}; groups run from 0 to {GroupSet.Capacity - 1}.");
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
-            role => role is NodeRole.Manager or NodeRole.DataNode or NodeRole.Client, this, cluster.Config.MaxFrameBytes);
+            role => role is NodeRole.Manager or NodeRole.DataNode or NodeRole.Client, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs);
         _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this));
     }
 
@@ -64,7 +64,17 @@ public sealed class DataNode : IFrameHandler, IDisposable
 
     private FlushSet Flushes { get; } = new();
 
-    public void Start() => _server.Start();
+    public void Start()
+    {
+        _server.Start();
+        _ = SilenceWatch.RunAsync(WatchedConnections, _cluster.Config.HeartbeatMs, _cluster.Config.SuspectAfterMs, _stop.Token);
+    }
+
+    /// <summary>Managers' connections: one silent past suspectAfterMs is closed, so a query parked on it is answered.</summary>
+    private List<Connection> WatchedConnections()
+    {
+        lock (_gate) return [.. _managers.Values];
+    }
 
     /// <summary>A copy of the list and its position, for in-process checks; null while not serving.</summary>
     public (ulong[] Words, int Length, long Position)? Snapshot()

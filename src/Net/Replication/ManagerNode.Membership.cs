@@ -17,9 +17,6 @@ namespace BitFusion.Net.Replication;
 /// </summary>
 public sealed partial class ManagerNode
 {
-    /// <summary>How long a closed connection's life may take to answer again before it counts as dead (the failure detector's bound).</summary>
-    private const long ClosedGraceMs = 1500;
-
     private readonly Dictionary<int, (long Incarnation, long Started)> _joins = [];
     private readonly List<(Connection Connection, ulong RequestId, int[] DeadSenders)> _parked = [];
     private ClusterView? _encodedView;
@@ -70,7 +67,8 @@ public sealed partial class ManagerNode
                 link.Connection = null;
                 link.SyncedLife = 0;
                 RedispatchReadsLocked(link.NodeId);
-                _membership.NodeClosed(link.NodeId, NowMs);
+                // Dead since last heard: a peer closed for silence is dead at once, a dropped one may answer again within suspectAfterMs.
+                _membership.NodeClosed(link.NodeId, NowMs, connection.LastReceivedMs);
             }
             batch = _flushes.Take();
         }
@@ -132,7 +130,7 @@ public sealed partial class ManagerNode
             if (link.Connection == connection)
             {
                 link.Connection = null;
-                _membership.PeerClosed(link.NodeId, NowMs);
+                _membership.PeerClosed(link.NodeId, NowMs, connection.LastReceivedMs);
             }
             batch = _flushes.Take();
         }

@@ -43,9 +43,9 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
-            [.. cluster.Managers.Select(m => m.Id)], ClosedGraceMs, new MembershipEffects(this));
+            [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, new MembershipEffects(this));
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
-            role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes);
+            role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs);
     }
 
     internal Cluster Cluster { get; }
@@ -98,6 +98,22 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _server.Start();
         foreach (NodeLink link in _nodes.Values) _ = link.RunAsync(_stop.Token);
         foreach (PeerLink link in _peers.Values) _ = link.RunAsync(_stop.Token);
+        _ = SilenceWatch.RunAsync(WatchedConnections, Cluster.Config.HeartbeatMs, Cluster.Config.SuspectAfterMs, _stop.Token);
+    }
+
+    /// <summary>Connections to data nodes and managers: a peer silent on one of them is suspected (its connection closed).</summary>
+    private List<Connection> WatchedConnections()
+    {
+        var watched = new List<Connection>();
+        lock (_gate)
+        {
+            foreach (NodeLink link in _nodes.Values)
+                if (link.Connection is { } c) watched.Add(c);
+            foreach (PeerLink link in _peers.Values)
+                if (link.Connection is { } c) watched.Add(c);
+            watched.AddRange(_incoming.Keys);
+        }
+        return watched;
     }
 
     public static async Task<ManagerNode> StartAsync(Cluster cluster, int nodeId, IPEndPoint? bind = null, CancellationToken cancellation = default)

@@ -45,7 +45,7 @@ internal static class Redial
                 continue;
             }
             delay = FirstDelayMs;
-            await FrameLoop.RunAsync(connection, handler, owner.Counters, stop).ConfigureAwait(false);
+            await FrameLoop.RunAsync(connection, handler, owner.Counters, stop, owner.Cluster.Config.HeartbeatMs).ConfigureAwait(false);
         }
     }
 

@@ -77,7 +77,7 @@ internal sealed partial class ClusterSimulation
                 {
                     _nodeLinks.Remove(node);
                     _synced.Remove(node);
-                    Membership.NodeClosed(node, _sim.Now);
+                    Membership.NodeClosed(node, _sim.Now, _sim.Now);
                     _sim.Dial(this, node);
                     return;
                 }
@@ -85,7 +85,7 @@ internal sealed partial class ClusterSimulation
                 if (l == link)
                 {
                     _peerLinks.Remove(node);
-                    Membership.PeerClosed(node, _sim.Now);
+                    Membership.PeerClosed(node, _sim.Now, _sim.Now);
                     _sim.Dial(this, node);
                     return;
                 }
