@@ -146,7 +146,9 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (link.Connection == connection && link.SyncedLife != 0 && _sender is { IsExcluded: false } sender
+            // Only from the life the view admits: proposals an earlier life of the node sent on this same connection
+            // before it started over are for multicasts addressed to that life, which the view no longer holds.
+            if (ReadyLink(link.NodeId) == connection && _sender is { IsExcluded: false } sender
                 && sender.OnProposal(link.NodeId, proposal) == ReceiveOutcome.Invalid)
                 throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
             batch = _flushes.Take();

@@ -51,6 +51,7 @@ internal sealed partial class ClusterSimulation
 
         public void Count<T>(ReceiveOutcome outcome, T message)
         {
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null) _sim.Trace($"node {Node} got {message}: {outcome}, pending {Member.Skeen?.PendingCount}");
             if (outcome == ReceiveOutcome.Invalid) _sim.Fail($"node {Node} (life {Member.Life}) found {message} invalid");
         }
 

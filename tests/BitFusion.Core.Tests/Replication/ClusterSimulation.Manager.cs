@@ -44,6 +44,7 @@ internal sealed partial class ClusterSimulation
             }
             else
             {
+                _sim.Trace($"manager {Node} connected to manager {target}");
                 _peerLinks[target] = link;
                 Membership.PeerConnected(target);
             }
@@ -62,11 +63,16 @@ internal sealed partial class ClusterSimulation
             int sender = Membership.SenderId;
             ulong life = Membership.Life;
             ClusterView? view = Membership.View;
-            _sim.Send(link, this, () => dialer.FromPeer(link, () => dialer.Membership.PeerHello(Node, sender, life, view)));
+            _sim.Send(link, this, () => dialer.FromPeer(link, () =>
+            {
+                _sim.Trace($"manager {dialer.Node} gets hello of {Node}: sender {sender} life {life} view {view?.Epoch}");
+                dialer.Membership.PeerHello(Node, sender, life, view);
+            }));
         }
 
         public override void OnLinkClosed(SimLink link)
         {
+            _sim.Trace($"manager {Node} sees {link.Dialer.Node}->{link.Acceptor.Node} closed");
             if (_incoming.Remove(link))
             {
                 AnswerParked();
@@ -112,7 +118,7 @@ internal sealed partial class ClusterSimulation
 
         public void OnProposal(int node, SimLink link, ProposalMessage p) => FromNode(node, link, () =>
         {
-            if (_synced.ContainsKey(node) && _sender is { IsExcluded: false } s && s.OnProposal(node, p) == ReceiveOutcome.Invalid)
+            if (ReadyLink(node) == link && _sender is { IsExcluded: false } s && s.OnProposal(node, p) == ReceiveOutcome.Invalid)
                 _sim.Fail($"manager {Node} found {p} from node {node} invalid");
         });
 
@@ -126,8 +132,11 @@ internal sealed partial class ClusterSimulation
         public void OnOrphanReport(int node, SimLink link, OrphanReport report) =>
             FromNode(node, link, () => Membership.OrphanReportReceived(report));
 
-        public void OnViewReport(int node, SimLink link, ulong id, ClusterView? view) =>
-            FromNode(node, link, () => Membership.ViewReport(node, id, view));
+        public void OnViewReport(int node, SimLink link, ulong id, ClusterView? view) => FromNode(node, link, () =>
+        {
+            _sim.Trace($"manager {Node} gets {node}'s answer to query {id}: view {view?.Epoch}");
+            Membership.ViewReport(node, id, view);
+        });
 
         // ---- frames from managers on connections they dialed ----
 
@@ -138,6 +147,7 @@ internal sealed partial class ClusterSimulation
 
         private void OnQuery(SimLink link, ulong id, int[] dead)
         {
+            _sim.Trace($"manager {Node} gets query {id} from {link.Dialer.Node}; incoming senders [{string.Join(' ', _incoming.Values)}]");
             if (_incoming.Values.Any(s => s >= 0 && dead.Contains(s))) _parked.Add((link, id, dead));
             else AnswerQuery(link, id);
         }
@@ -158,9 +168,14 @@ internal sealed partial class ClusterSimulation
 
         private void AnswerQuery(SimLink link, ulong id)
         {
+            _sim.Trace($"manager {Node} answers query {id} of {link.Dialer.Node} with view {Membership.View?.Epoch}");
             var dialer = (SimManager)link.Dialer;
             ClusterView? view = Membership.View;
-            _sim.Send(link, this, () => dialer.FromPeer(link, () => dialer.Membership.ViewReport(Node, id, view)));
+            _sim.Send(link, this, () => dialer.FromPeer(link, () =>
+            {
+                _sim.Trace($"manager {dialer.Node} gets {Node}'s answer to query {id}: view {view?.Epoch}");
+                dialer.Membership.ViewReport(Node, id, view);
+            }));
         }
 
         // ---- clients ----
@@ -254,6 +269,7 @@ internal sealed partial class ClusterSimulation
 
         public void SendQuery(int node, bool toManager, ulong queryId, int[] deadSenders)
         {
+            _sim.Trace($"manager {Node} asks {node} (query {queryId}, dead [{string.Join(' ', deadSenders)}])");
             if (toManager)
             {
                 if (!_peerLinks.TryGetValue(node, out SimLink? link)) return;

@@ -67,7 +67,7 @@ internal sealed partial class ClusterSimulation
         {
             _failure ??= $"threw at t={_net.Now}: {e}";
         }
-        return _failure is null ? null : $"seed {Seed} ({_options}): {_failure}\nlast events:\n{string.Join('\n', _trace.TakeLast(40))}";
+        return _failure is null ? null : $"seed {Seed} ({_options}): {_failure}\nlast events:\n{string.Join('\n', _trace.TakeLast(int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_TRACE"), out int n) ? n : 40))}";
     }
 
     internal ulong NewLife() => _nextLife++;
@@ -127,7 +127,6 @@ internal sealed partial class ClusterSimulation
             var link = new SimLink(dialer, t);
             dialer.Links.Add(link);
             t.Links.Add(link);
-            _net.Reconnect(dialer, t);
             link.Open = true;
             // The acceptor learns of the connection on its first frame, so both ends see the opening in order.
             Send(link, dialer, () => ((ISimAcceptor)t).OnAccepted(link));
@@ -140,7 +139,7 @@ internal sealed partial class ClusterSimulation
     {
         if (!link.Open || link.Closing) return;
         SimProcess to = link.Other(from);
-        _net.Send(from, to, () =>
+        _net.Send(link.EndOf(from), link.EndOf(to), () =>
         {
             if (link.Open) Run(to, deliver);
         });
@@ -151,7 +150,7 @@ internal sealed partial class ClusterSimulation
     {
         if (link.Closing) return;
         link.Closing = true;
-        _net.Break(link.Dialer, link.Acceptor, cutoff);
+        _net.Break(link.DialerEnd, link.AcceptorEnd, cutoff);
         _net.At(cutoff + 1, () =>
         {
             link.Open = false;

@@ -17,6 +17,13 @@ internal sealed class SimLink(SimProcess dialer, SimProcess acceptor)
     public bool Closing { get; set; }
 
     public SimProcess Other(SimProcess me) => ReferenceEquals(me, Dialer) ? Acceptor : Dialer;
+
+    /// <summary>This connection's own ends on the network: two connections between the same processes are separate FIFO streams.</summary>
+    public object DialerEnd { get; } = new();
+
+    public object AcceptorEnd { get; } = new();
+
+    public object EndOf(SimProcess me) => ReferenceEquals(me, Dialer) ? DialerEnd : AcceptorEnd;
 }
 
 /// <summary>One life of a simulated process (a restart is a new object). A paused life runs nothing until it resumes.</summary>
