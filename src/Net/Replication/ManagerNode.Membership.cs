@@ -226,6 +226,7 @@ public sealed partial class ManagerNode
         long now = Stopwatch.GetTimestamp();
         foreach (ViewMember m in view.Skeen.Receivers)
             if (m.NeedsTransfer && m.Incarnation == view.Epoch) _joins[m.Node] = (m.Incarnation, now);
+        StartQueuedLocked();
         _serving.TrySetResult();
     }
 
@@ -259,6 +260,11 @@ public sealed partial class ManagerNode
     {
         Log.Warn(reason);
         foreach (PendingWrite w in _writes.Values) w.Client?.Close("the manager left the view; the write's outcome is unknown");
+        while (_queued.TryDequeue(out QueuedWrite q))
+        {
+            q.Op.Release();
+            q.Client.Close("the manager left the view before starting the write; it was not applied");
+        }
         _ = Task.Run(() => Excluded?.Invoke(reason));
     }
 

@@ -21,7 +21,7 @@ public sealed partial class ManagerNode
     private readonly Stack<PendingWrite> _writePool = new();
     private readonly List<long> _scratchSeqs = [];
     private SkeenSender<WriteOp>? _sender;
-    private int _windowWaiters;
+    private readonly Queue<QueuedWrite> _queued = new();
     private long _completed;
     private long _divergences;
 
@@ -103,36 +103,21 @@ public sealed partial class ManagerNode
         return copy;
     }
 
-    /// <summary>Starts the write's multicast; waits first while a full window of writes is in flight (back-pressure).</summary>
+    /// <summary>
+    /// Starts the write's multicast, or queues it behind the others while a full window of writes is in flight
+    /// (back-pressure without blocking the reading thread: the frames that free the window arrive on other threads
+    /// and must not wait behind it). The queue holds only what clients sent.
+    /// </summary>
     private void Submit(Connection client, ulong requestId, int group, WriteOp op)
     {
-        long started = Stopwatch.GetTimestamp();
+        var write = new QueuedWrite(client, requestId, group, op, Stopwatch.GetTimestamp());
         string? refusal = null;
         ErrorCode code = default;
         FlushSet.Batch batch;
         lock (_gate)
         {
-            while (_writes.Count >= Cluster.Config.Window && !_stop.IsCancellationRequested)
-            {
-                _windowWaiters++;
-                Monitor.Wait(_gate, 100);
-                _windowWaiters--;
-            }
-            if (_sender is null || _membership.IsExcluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet");
-            else if (_membership.View!.Skeen.MembersOf(group).IsEmpty) (code, refusal) = (ErrorCode.Unavailable, $"group {group} has no live data node");
-            else
-            {
-                PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
-                w.Client = client;
-                w.RequestId = requestId;
-                w.Group = group;
-                w.Started = started;
-                w.Kind = op.Kind;
-                w.Index = op.Index;
-                foreach (ViewMember m in _membership.View.Skeen.MembersOf(group)) w.AddDestination(m.Node, m.Incarnation);
-                MessageId id = _sender.Multicast(GroupSet.Of(group), op);
-                _writes.Add(id.Seq, w);
-            }
+            if (_queued.Count > 0 || _writes.Count >= Cluster.Config.Window) _queued.Enqueue(write);
+            else refusal = StartLocked(write, out code);
             batch = _flushes.Take();
         }
         batch.Flush();
@@ -140,6 +125,48 @@ public sealed partial class ManagerNode
         op.Release();
         Replies.Error(client, requestId, code, refusal);
     }
+
+    /// <summary>Multicasts the write; returns why it cannot be (nothing started then).</summary>
+    private string? StartLocked(in QueuedWrite write, out ErrorCode code)
+    {
+        code = default;
+        string? refusal = null;
+        if (_sender is null || _membership.IsExcluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet");
+        else if (_membership.View!.Skeen.MembersOf(write.Group).IsEmpty) (code, refusal) = (ErrorCode.Unavailable, $"group {write.Group} has no live data node");
+        else
+        {
+            PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
+            w.Client = write.Client;
+            w.RequestId = write.RequestId;
+            w.Group = write.Group;
+            w.Started = write.Started;
+            w.Kind = write.Op.Kind;
+            w.Index = write.Op.Index;
+            foreach (ViewMember m in _membership.View.Skeen.MembersOf(write.Group)) w.AddDestination(m.Node, m.Incarnation);
+            MessageId id = _sender.Multicast(GroupSet.Of(write.Group), write.Op);
+            _writes.Add(id.Seq, w);
+        }
+        return refusal;
+    }
+
+    /// <summary>
+    /// After writes completed, start queued ones, oldest first, while the window has room. Called once Skeen's sender
+    /// returned (never from inside its callbacks, which must not call back into it).
+    /// </summary>
+    private void StartQueuedLocked()
+    {
+        while (_queued.Count > 0 && _writes.Count < Cluster.Config.Window)
+        {
+            QueuedWrite write = _queued.Dequeue();
+            if (StartLocked(write, out ErrorCode code) is not { } refusal) continue;
+            write.Op.Release();
+            if (write.Client.IsClosed) continue;
+            Replies.Error(write.Client, write.RequestId, code, refusal, flush: false);
+            _flushes.Add(write.Client);
+        }
+    }
+
+    private readonly record struct QueuedWrite(Connection Client, ulong RequestId, int Group, WriteOp Op, long Started);
 
     internal void OnPropose(NodeLink link, Connection connection, in ProposalMessage proposal)
     {
@@ -151,6 +178,7 @@ public sealed partial class ManagerNode
             if (ReadyLink(link.NodeId) == connection && _sender is { IsExcluded: false } sender
                 && sender.OnProposal(link.NodeId, proposal) == ReceiveOutcome.Invalid)
                 throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
+            StartQueuedLocked();
             batch = _flushes.Take();
         }
         batch.Flush();
@@ -171,6 +199,7 @@ public sealed partial class ManagerNode
                 if (report.Status != DeliveryStatus.InSnapshot) Record(w, report);
                 TryCompleteLocked(report.Id.Seq, w);
             }
+            StartQueuedLocked();
             batch = _flushes.Take();
         }
         batch.Flush();
@@ -206,7 +235,6 @@ public sealed partial class ManagerNode
         }
         w.Reset();
         _writePool.Push(w);
-        if (_windowWaiters > 0) Monitor.PulseAll(_gate);
     }
 
     private static string OutOfRange(PendingWrite w) => w.Kind switch
@@ -284,7 +312,6 @@ public sealed partial class ManagerNode
         }
         w.Reset();
         _writePool.Push(w);
-        if (_windowWaiters > 0) Monitor.PulseAll(_gate);
     }
 
     /// <summary>Skeen's sender state machine calls back through this, always under the manager's lock.</summary>

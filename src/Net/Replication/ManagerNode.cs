@@ -218,7 +218,6 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
             foreach (NodeLink link in _nodes.Values) link.Connection?.Close("manager shutting down");
             foreach (PeerLink link in _peers.Values) link.Connection?.Close("manager shutting down");
             foreach (Connection c in _incoming.Keys.ToArray()) c.Close("manager shutting down");
-            Monitor.PulseAll(_gate);
         }
     }
 }
