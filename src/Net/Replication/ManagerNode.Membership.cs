@@ -260,7 +260,7 @@ public sealed partial class ManagerNode
     {
         Log.Warn(reason);
         foreach (PendingWrite w in _writes.Values) w.Client?.Close("the manager left the view; the write's outcome is unknown");
-        while (_queued.TryDequeue(out QueuedWrite q))
+        while (_queued.TryDequeue(out QueuedWrite? q))
         {
             q.Op.Release();
             q.Client.Close("the manager left the view before starting the write; it was not applied");

@@ -1,5 +1,6 @@
 using System.Net;
 using BitFusion.Core.Abcast;
+using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
 using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
@@ -44,6 +45,8 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
             [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, new MembershipEffects(this));
+        _dedup = new WriteDedup(Fusion.FusedBitList.DedupClients, cluster.Config.Window);
+        _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs);
     }
