@@ -10,7 +10,7 @@ namespace BitFusion.Core.Tests.Replication;
 public class ClusterSimulationTests(ITestOutputHelper output)
 {
     private static int Scale(int seeds) =>
-        int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_SEEDS"), out int n) && n > 0 ? Math.Max(seeds, n / 4) : seeds;
+        int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_SEEDS"), out int n) && n > 0 ? Math.Max(seeds, n / 5) : seeds;
 
     private ClusterSimStats RunSeeds(int firstSeed, int count, Func<Random, ClusterSimOptions> shape)
     {
