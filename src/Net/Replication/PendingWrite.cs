@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Transport;
 

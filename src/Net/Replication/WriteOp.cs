@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Fusion;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Wire;
 

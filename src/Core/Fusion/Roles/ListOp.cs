@@ -1,0 +1,11 @@
+namespace BitFusion.Core.Fusion.Roles;
+
+/// <summary>The mutations a client can ask of a list; each yields one delta.</summary>
+public enum ListOp : byte
+{
+    Append,
+    Set,
+    Insert,
+    RemoveAt,
+    SwapRemoveAt,
+}
