@@ -13,10 +13,13 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public int Index { get; } = index;
     public PrimaryRole? Role { get; private set; }
     public RecoveryResult? LastRecovery { get; private set; }
+    public long RecoveredAt { get; private set; }
+    public long StartedAt { get; private set; }
 
     public override void Start()
     {
         _backups = new SimLink?[Sim.Options.Faults];
+        StartedAt = Sim.Now;
         Role = new PrimaryRole(Sim.Code, Index, window: 64, Sim.Options.MinAckBackups, FusionSimOptions.SuspectAfterMs,
             (ushort)Sim.Rng.Next(ushort.MaxValue + 1), Sim.Now, this);
         for (int j = 0; j < _backups.Length; j++) Dial(j);
@@ -177,6 +180,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public void Recovered(RecoveryResult result)
     {
         LastRecovery = result;
+        RecoveredAt = Sim.Now;
         Sim.Trace($"{Name} ready: {(result.Rebuilt ? "rebuilt" : "fresh")} seq {result.Seq} life {result.Life:x} lost [{string.Join(",", result.Lost)}] without [{string.Join(",", result.Suspected)}]");
         Sim.CheckRecovery(Index, Role!, result);
     }
