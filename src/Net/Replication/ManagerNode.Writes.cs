@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Replication;
