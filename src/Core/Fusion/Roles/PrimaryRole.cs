@@ -14,6 +14,9 @@ namespace BitFusion.Core.Fusion.Roles;
 /// </summary>
 public sealed partial class PrimaryRole : IDisposable
 {
+    /// <summary>At most 64 MiB of recent deltas kept for resend: past that a lagging backup is re-encoded instead.</summary>
+    private const long ResendWords = 8 << 20;
+
     private readonly IPrimaryOutput _out;
     private readonly PackedBitList _list = new();
     private readonly BackupLinkState[] _links;
@@ -37,7 +40,7 @@ public sealed partial class PrimaryRole : IDisposable
         _suspectAfterMs = suspectAfterMs;
         _lifeNonce = lifeNonce;
         _pending = new PendingRing(window);
-        _sent = new RetainedDeltas(window);
+        _sent = new RetainedDeltas(window, ResendWords);
         _links = new BackupLinkState[code.Faults];
         for (int j = 0; j < _links.Length; j++) _links[j] = new BackupLinkState { DownSince = now };
         _recovery = new RecoveryState(now) { Reports = new BackupReport?[code.Faults] };
@@ -150,7 +153,7 @@ public sealed partial class PrimaryRole : IDisposable
             return;
         }
         _seq++;
-        _sent.Add(DeltaRecord.Copy(_seq, delta));
+        _sent.Add(_seq, delta);
         long watermark = Watermark();
         for (int j = 0; j < _links.Length; j++)
             if (_links[j].Streaming) _out.Delta(j, _seq, watermark, delta);
