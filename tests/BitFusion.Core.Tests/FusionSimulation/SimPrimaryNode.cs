@@ -111,10 +111,12 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
             ClientOp.RemoveAt => ListOp.RemoveAt,
             _ => ListOp.SwapRemoveAt,
         };
-        _writeSeqs[(client, r.Id)] = role.Seq + 1;
-        role.Write(client, r.Id, new ListMutation(op, r.Index, r.Bit));
-        if (role.Seq == before) _writeSeqs.Remove((client, r.Id));
-        else Sim.Lineages[Index].Record(role.Seq, role.Words, role.Count);
+        ulong clientId = (ulong)(Array.IndexOf(Sim.Clients, (SimClient)_clients[client].Dialer) + 1);
+        role.Write(client, r.Id, clientId, r.ClientSeq, r.Resend, new ListMutation(op, r.Index, r.Bit));
+        if (role.Seq == before) return;
+        _writeSeqs[(client, r.Id)] = role.Seq;
+        if (!Sim.Lineages[Index].Record(role.Seq, role.Words, role.Count, (clientId, r.ClientSeq)))
+            Sim.Fail($"P{Index} applied write {r.ClientSeq} of C{clientId - 1} twice (again as seq {role.Seq})");
     }
 
     private void Reply(long client, ClientReply reply)
