@@ -3,6 +3,7 @@ using BitFusion.Core.Abcast;
 using BitFusion.Core.Idempotency;
 using BitFusion.Core.Replication;
 using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

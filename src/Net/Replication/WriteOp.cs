@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Fusion;
 using BitFusion.Core.Replication;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Wire;
 

@@ -17,8 +17,13 @@ internal sealed partial class FusionSimulation
     private long _nextLink = 1;
     private readonly List<string> _trace = [];
 
-    public FusionSimulation(int seed, FusionSimOptions options)
+    private readonly Action<FusionSimulation>? _script;
+    private readonly List<(Func<bool> When, Action Then)> _watches = [];
+
+    /// <summary>A run; with <paramref name="script"/> the script plays the nemesis instead of the seeded random one.</summary>
+    public FusionSimulation(int seed, FusionSimOptions options, Action<FusionSimulation>? script = null)
     {
+        _script = script;
         Seed = seed;
         Options = options;
         Rng = new Random(seed);
@@ -63,13 +68,15 @@ internal sealed partial class FusionSimulation
     public string? Run()
     {
         foreach (SimProcess p in AllProcesses()) StartProcess(p, first: true);
-        ScheduleNemesis();
+        if (_script is null) ScheduleNemesis();
+        else _script(this);
         while (Failure is null && _events.TryDequeue(out Action? action, out (long Time, long Order) at))
         {
             if (Healed && at.Time > FaultsEnd + FusionSimOptions.SettleMs) break;
             Now = at.Time;
             Events++;
             action();
+            FireWatches();
             if (Healed && Settled()) break;
         }
         if (Failure is null) CheckSettled();
@@ -163,6 +170,7 @@ internal sealed partial class FusionSimulation
                 link.LastHeard[0] = link.LastHeard[1] = Now;
                 link.LastArrival[0] = link.LastArrival[1] = Now;
                 if (Options.SlowReaders && Rng.Next(4) == 0) link.ExtraDelay[Rng.Next(2)] = Rng.Next(20, 200);
+                if (SlowLinks.TryGetValue((from, to), out long slow)) link.ExtraDelay[0] = slow;
                 from.Links.Add(link);
                 to.Links.Add(link);
                 Deliver(from, () =>
@@ -192,6 +200,23 @@ internal sealed partial class FusionSimulation
     }
 
     // ---- nemesis ----
+
+    /// <summary>Runs <paramref name="then"/> once, right after the first event that makes <paramref name="when"/> true.</summary>
+    public void Watch(Func<bool> when, Action then) => _watches.Add((when, then));
+
+    private void FireWatches()
+    {
+        for (int i = 0; i < _watches.Count; i++)
+        {
+            if (!_watches[i].When()) continue;
+            Action then = _watches[i].Then;
+            _watches.RemoveAt(i--);
+            then();
+        }
+    }
+
+    /// <summary>Every message from <paramref name="dialer"/> to <paramref name="acceptor"/> takes this much longer (set before they connect).</summary>
+    public Dictionary<(SimProcess Dialer, SimProcess Acceptor), long> SlowLinks { get; } = [];
 
     private void ScheduleNemesis()
     {
@@ -223,9 +248,9 @@ internal sealed partial class FusionSimulation
         return all.Length == 0 ? null : all[Rng.Next(all.Length)];
     }
 
-    private void Crash(SimProcess? p)
+    public void Crash(SimProcess? p, long? restartAfter = null)
     {
-        if (p is null) return;
+        if (p is null || p.State == ProcessState.Down) return;
         Trace($"CRASH {p}");
         p.State = ProcessState.Down;
         p.DisruptedAt = Now;
@@ -234,29 +259,34 @@ internal sealed partial class FusionSimulation
         p.Held.Clear();
         if (p is SimPrimaryNode primary) RememberSync(primary);
         p.Stop();
-        At(Now + Rng.Next(50, 3000), () => StartProcess(p, first: false));
+        At(Now + (restartAfter ?? Rng.Next(50, 3000)), () => StartProcess(p, first: false));
     }
 
-    private void Pause(SimProcess? p)
+    public void Pause(SimProcess? p, long? resumeAfter = null)
     {
-        if (p is null) return;
+        if (p is null || p.State != ProcessState.Up) return;
         Trace($"PAUSE {p}");
         p.State = ProcessState.Paused;
         p.DisruptedAt = Now;
         int incarnation = p.Incarnation;
-        At(Now + Rng.Next(100, 5000), () =>
+        At(Now + (resumeAfter ?? Rng.Next(100, 5000)), () =>
         {
             if (p.Incarnation == incarnation) Resume(p);
         });
     }
 
-    private void Resume(SimProcess p)
+    public void Resume(SimProcess p)
     {
         if (p.State != ProcessState.Paused) return;
         Trace($"RESUME {p}");
         p.State = ProcessState.Up;
         p.DisruptedAt = Now;
         while (p.State == ProcessState.Up && p.Held.TryDequeue(out Action? input)) input();
+    }
+
+    public void Drop(SimProcess a, SimProcess b)
+    {
+        foreach (SimLink link in a.Links.Where(l => ReferenceEquals(l.Other(a), b)).ToArray()) Close(link, "dropped by the script");
     }
 
     private void DropOne()
@@ -266,7 +296,7 @@ internal sealed partial class FusionSimulation
         Close(links[Rng.Next(links.Length)], "dropped by the nemesis");
     }
 
-    private void Heal()
+    public void Heal()
     {
         FaultsEnd = Now;
         Trace("HEAL: faults stop");

@@ -7,8 +7,16 @@ namespace BitFusion.Core.Tests.FusionSimulation;
 internal sealed class Lineage
 {
     private readonly Dictionary<long, (ulong[] Words, int Length)> _states = new() { [0] = ([], 0) };
+    private readonly Dictionary<(ulong Client, ulong Seq), long> _origins = [];
 
-    public void Record(long seq, ReadOnlySpan<ulong> words, int length) => _states[seq] = (words.ToArray(), length);
+    /// <summary>Records the state after <paramref name="seq"/>; false if the client's write was already applied in this history.</summary>
+    public bool Record(long seq, ReadOnlySpan<ulong> words, int length, (ulong Client, ulong Seq) write)
+    {
+        _states[seq] = (words.ToArray(), length);
+        if (_origins.TryGetValue(write, out long first) && first < seq) return false;
+        _origins[write] = seq;
+        return true;
+    }
 
     public bool Matches(long seq, ReadOnlySpan<ulong> words, int length, out string why)
     {
@@ -29,5 +37,6 @@ internal sealed class Lineage
     public void ForgetAbove(long seq)
     {
         foreach (long s in _states.Keys.Where(k => k > seq).ToArray()) _states.Remove(s);
+        foreach (var (write, s) in _origins.Where(o => o.Value > seq).ToArray()) _origins.Remove(write);
     }
 }

@@ -36,5 +36,5 @@ internal enum ClientOp : byte
     ReadAll,
 }
 
-internal sealed record ClientRequest(ulong Id, ClientOp Op, int Index, bool Bit);
+internal sealed record ClientRequest(ulong Id, ClientOp Op, int Index, bool Bit, ulong ClientSeq, bool Resend);
 internal sealed record ClientReply(ulong Id, long Value, Outcome? Failure, ulong[]? Words, int Length);

@@ -13,10 +13,13 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public int Index { get; } = index;
     public PrimaryRole? Role { get; private set; }
     public RecoveryResult? LastRecovery { get; private set; }
+    public long RecoveredAt { get; private set; }
+    public long StartedAt { get; private set; }
 
     public override void Start()
     {
         _backups = new SimLink?[Sim.Options.Faults];
+        StartedAt = Sim.Now;
         Role = new PrimaryRole(Sim.Code, Index, window: 64, Sim.Options.MinAckBackups, FusionSimOptions.SuspectAfterMs,
             (ushort)Sim.Rng.Next(ushort.MaxValue + 1), Sim.Now, this);
         for (int j = 0; j < _backups.Length; j++) Dial(j);
@@ -108,10 +111,12 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
             ClientOp.RemoveAt => ListOp.RemoveAt,
             _ => ListOp.SwapRemoveAt,
         };
-        _writeSeqs[(client, r.Id)] = role.Seq + 1;
-        role.Write(client, r.Id, new ListMutation(op, r.Index, r.Bit));
-        if (role.Seq == before) _writeSeqs.Remove((client, r.Id));
-        else Sim.Lineages[Index].Record(role.Seq, role.Words, role.Count);
+        ulong clientId = (ulong)(Array.IndexOf(Sim.Clients, (SimClient)_clients[client].Dialer) + 1);
+        role.Write(client, r.Id, clientId, r.ClientSeq, r.Resend, new ListMutation(op, r.Index, r.Bit));
+        if (role.Seq == before) return;
+        _writeSeqs[(client, r.Id)] = role.Seq;
+        if (!Sim.Lineages[Index].Record(role.Seq, role.Words, role.Count, (clientId, r.ClientSeq)))
+            Sim.Fail($"P{Index} applied write {r.ClientSeq} of C{clientId - 1} twice (again as seq {role.Seq})");
     }
 
     private void Reply(long client, ClientReply reply)
@@ -177,6 +182,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public void Recovered(RecoveryResult result)
     {
         LastRecovery = result;
+        RecoveredAt = Sim.Now;
         Sim.Trace($"{Name} ready: {(result.Rebuilt ? "rebuilt" : "fresh")} seq {result.Seq} life {result.Life:x} lost [{string.Join(",", result.Lost)}] without [{string.Join(",", result.Suspected)}]");
         Sim.CheckRecovery(Index, Role!, result);
     }

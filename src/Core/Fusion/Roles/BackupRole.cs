@@ -187,7 +187,7 @@ public sealed partial class BackupRole : IDisposable
         int oldLength = _backup.Length(p);
         ApplyOutcome outcome = _backup.Apply(p, seq, delta);
         if (outcome != ApplyOutcome.Applied) return outcome;
-        _slots[p].Retained.Add(DeltaRecord.Copy(seq, delta));
+        _slots[p].Retained.Add(seq, delta);
         byte c = _backup.Coefficient(p);
         foreach (Cut cut in _cuts)
         {

@@ -12,6 +12,10 @@ internal struct PendingOp
     public long Value;
     public bool IsWrite;
 
+    /// <summary>The client's own id and write number, so a retry finds this write (0: not deduplicated).</summary>
+    public ulong ClientId;
+    public ulong ClientSeq;
+
     /// <summary>For a whole-list read: the list as it was when the read arrived (a pooled array).</summary>
     public ulong[]? Words;
     public int Length;

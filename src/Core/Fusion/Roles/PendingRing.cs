@@ -17,6 +17,20 @@ internal sealed class PendingRing(int capacity)
         _count++;
     }
 
+    /// <summary>Points the reply of a client's write still in flight at the request that retried it.</summary>
+    public bool Redirect(ulong clientId, ulong clientSeq, long client, ulong requestId)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            ref PendingOp op = ref _items[(_head + i) % _items.Length];
+            if (!op.IsWrite || op.ClientId != clientId || op.ClientSeq != clientSeq) continue;
+            op.Client = client;
+            op.RequestId = requestId;
+            return true;
+        }
+        return false;
+    }
+
     public PendingOp Take()
     {
         PendingOp op = _items[_head];

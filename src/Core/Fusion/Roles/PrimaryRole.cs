@@ -1,5 +1,6 @@
 using System.Buffers;
 using BitFusion.Core.Bits;
+using BitFusion.Core.Idempotency;
 
 namespace BitFusion.Core.Fusion.Roles;
 
@@ -14,11 +15,18 @@ namespace BitFusion.Core.Fusion.Roles;
 /// </summary>
 public sealed partial class PrimaryRole : IDisposable
 {
+    /// <summary>At most 64 MiB of recent deltas kept for resend: past that a lagging backup is re-encoded instead.</summary>
+    private const long ResendWords = 8 << 20;
+
+    /// <summary>Clients whose recent writes are remembered for their retries; the least recently heard is forgotten first.</summary>
+    private const int DedupClients = 1024;
+
     private readonly IPrimaryOutput _out;
     private readonly PackedBitList _list = new();
     private readonly BackupLinkState[] _links;
     private readonly PendingRing _pending;
     private readonly RetainedDeltas _sent;
+    private readonly WriteDedup _dedup;
     private readonly long _suspectAfterMs;
     private readonly int _minAck;
     private readonly ushort _lifeNonce;
@@ -37,7 +45,8 @@ public sealed partial class PrimaryRole : IDisposable
         _suspectAfterMs = suspectAfterMs;
         _lifeNonce = lifeNonce;
         _pending = new PendingRing(window);
-        _sent = new RetainedDeltas(window);
+        _sent = new RetainedDeltas(window, ResendWords);
+        _dedup = new WriteDedup(DedupClients, window);
         _links = new BackupLinkState[code.Faults];
         for (int j = 0; j < _links.Length; j++) _links[j] = new BackupLinkState { DownSince = now };
         _recovery = new RecoveryState(now) { Reports = new BackupReport?[code.Faults] };
@@ -136,9 +145,19 @@ public sealed partial class PrimaryRole : IDisposable
         if (!_serving) AdvanceRecovery(now);
     }
 
-    public void Write(long client, ulong requestId, in ListMutation mutation)
+    /// <summary>
+    /// A client's write. With a nonzero <paramref name="clientId"/>, a retry of the same <paramref name="clientSeq"/>
+    /// (marked <paramref name="resend"/> after a lost connection) is never applied twice: it joins the write in
+    /// flight, gets its first result, or learns the outcome is unknown when that is no longer remembered here.
+    /// </summary>
+    public void Write(long client, ulong requestId, ulong clientId, ulong clientSeq, bool resend, in ListMutation mutation)
     {
-        if (!Admit(client, requestId)) return;
+        if (clientId != 0 && !FirstTime(client, requestId, clientId, clientSeq, resend)) return;
+        if (!Admit(client, requestId))
+        {
+            if (clientId != 0) _dedup.Forget(clientId, clientSeq);
+            return;
+        }
         Delta delta;
         try
         {
@@ -146,15 +165,38 @@ public sealed partial class PrimaryRole : IDisposable
         }
         catch (ArgumentException e)
         {
+            if (clientId != 0) _dedup.Complete(clientId, clientSeq, new WriteResult(WriteOutcome.Refused, _list.Count, 0));
             _out.Failed(client, requestId, Outcome.OutOfRange, e.Message);
             return;
         }
         _seq++;
-        _sent.Add(DeltaRecord.Copy(_seq, delta));
+        _sent.Add(_seq, delta);
         long watermark = Watermark();
         for (int j = 0; j < _links.Length; j++)
             if (_links[j].Streaming) _out.Delta(j, _seq, watermark, delta);
-        _pending.Add(new PendingOp { Seq = _seq, Client = client, RequestId = requestId, Value = _list.Count, IsWrite = true });
+        _pending.Add(new PendingOp { Seq = _seq, Client = client, RequestId = requestId, Value = _list.Count, IsWrite = true, ClientId = clientId, ClientSeq = clientSeq });
+    }
+
+    /// <summary>True for a write to apply now; otherwise the retry has been answered or joined to its first try.</summary>
+    private bool FirstTime(long client, ulong requestId, ulong clientId, ulong clientSeq, bool resend)
+    {
+        DedupDecision seen = _dedup.Begin(clientId, clientSeq, resend);
+        switch (seen.Verdict)
+        {
+            case DedupVerdict.New:
+                return true;
+            case DedupVerdict.InFlight when _pending.Redirect(clientId, clientSeq, client, requestId):
+                return false;
+            case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Applied:
+                _out.Done(client, requestId, seen.Result.Value);
+                return false;
+            case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Refused:
+                _out.Failed(client, requestId, Outcome.OutOfRange, $"write {clientSeq} was refused when first tried: its index was out of range for a list of Count {seen.Result.Value}");
+                return false;
+            default:
+                _out.Failed(client, requestId, Outcome.Unknown, $"write {clientSeq} of client {clientId:x16} may or may not have been applied, and this primary no longer knows");
+                return false;
+        }
     }
 
     /// <summary>Answers with the state as of now, once every earlier write is durable, so no client sees a write a crash could undo.</summary>
@@ -262,6 +304,7 @@ public sealed partial class PrimaryRole : IDisposable
             {
                 PendingOp op = _pending.Take();
                 if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+                if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Unknown, op.Value, op.Seq));
                 _out.Failed(op.Client, op.RequestId, op.IsWrite ? Outcome.Unknown : Outcome.NotDone, why);
             }
             return;
@@ -279,6 +322,7 @@ public sealed partial class PrimaryRole : IDisposable
         }
         else
         {
+            if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Applied, op.Value, op.Seq));
             _out.Done(op.Client, op.RequestId, op.Value);
         }
     }
