@@ -6,7 +6,6 @@ using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
-using BitFusion.Net.Wire;
 
 namespace BitFusion.Net.Replication;
 
