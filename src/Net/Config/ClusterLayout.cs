@@ -40,11 +40,59 @@ public static class ClusterLayout
 
     public static string ToJson(ClusterConfig config) => JsonSerializer.Serialize(config, ClusterConfigJson.Default.ClusterConfig);
 
-    /// <summary>A port the OS considers free right now (bind to 0, read it, release it).</summary>
+    /// <summary>
+    /// A port that is free right now and that the OS will not hand out on its own: it lies below the ephemeral
+    /// range, which every outgoing connection and every bind to port 0 draws from. A port from that range (bind to
+    /// 0, read it, release it) can be taken by any connection's local end before its node binds it, or while a
+    /// killed node is restarting, and the node then fails with "address already in use".
+    /// </summary>
     public static int FreePort(string host)
     {
+        IPAddress address = IPAddress.TryParse(host, out IPAddress? ip) ? ip : IPAddress.Loopback;
+        int below = EphemeralLow();
+        if (below - ReservedBelow >= 1024)
+        {
+            for (int attempt = 0; attempt < 64; attempt++)
+            {
+                int port = Random.Shared.Next(ReservedBelow, below);
+                if (IsFree(address, port)) return port;
+            }
+        }
         using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.TryParse(host, out IPAddress? ip) ? ip : IPAddress.Loopback, 0));
+        probe.Bind(new IPEndPoint(address, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    private const int ReservedBelow = 10000;
+
+    private static bool IsFree(IPAddress address, int port)
+    {
+        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(address, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The first port of the OS's ephemeral range (Linux: ip_local_port_range; elsewhere the IANA 49152 would be too high, so 32768).</summary>
+    private static int EphemeralLow()
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        string text;
+        try
+        {
+            text = File.ReadAllText(range);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 32768;
+        }
+        string[] fields = text.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length >= 1 && int.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out int low) ? low : 32768;
     }
 }

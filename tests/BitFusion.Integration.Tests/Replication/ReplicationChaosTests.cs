@@ -25,10 +25,7 @@ public sealed class ReplicationChaosTests(ITestOutputHelper output)
     public Task ReplicasAgreeWithTheAcknowledgedWrites(int f, int groups) => RunAsync(f, groups, ChaosMonkey.Nemesis.Kills);
 
     /// <summary>The same with pauses (SIGSTOP/SIGCONT of data nodes and managers) and node-to-node connections dropped through the fault proxies.</summary>
-    [Theory(Skip = "Fails (seeds 843275707, 1649995967): a dropped manager↔manager or manager↔data-node connection counts as a death, " +
-                   "so a live manager is excluded and exits ('manager 2 exited although nobody killed it'; its client connection closes: " +
-                   "'The connection to manager 2 dropped although nobody killed it'), and a data node restarted meanwhile never serves " +
-                   "('datanode 4 (life 2) printed no ready line within 60 s'). Issue 10 (helper ar: grace for dropped connections, fencing, reliable rejoin) fixes it.")]
+    [Theory]
     [InlineData(1, 3)]
     [InlineData(2, 2)]
     public Task ReplicasAgreeUnderKillsPausesAndDrops(int f, int groups) => RunAsync(f, groups, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);
