@@ -32,12 +32,13 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         _group = group;
     }
 
-    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, NodeRole server, ushort clientId,
+    /// <param name="server">The primary, manager or data node meant, by role and id; the handshake checks both.</param>
+    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort clientId,
         int? group = null, int maxFrameBytes = Frame.DefaultMaxFrameBytes, CancellationToken cancellation = default)
     {
-        if (server == NodeRole.Manager && group is null) throw new ArgumentException("A manager serves groups: give the group number.", nameof(group));
+        if (server.Role == NodeRole.Manager && group is null) throw new ArgumentException("A manager serves groups: give the group number.", nameof(group));
         Connection connection = await Dialer.ConnectWithRetryAsync(endpoint, key, new PeerIdentity(NodeRole.Client, clientId), server, maxFrameBytes, cancellation).ConfigureAwait(false);
-        var client = new BitListClient(connection, server == NodeRole.Manager ? group : null);
+        var client = new BitListClient(connection, server.Role == NodeRole.Manager ? group : null);
         _ = FrameLoop.RunAsync(connection, client, client._counters, CancellationToken.None);
         return client;
     }

@@ -36,7 +36,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         NodeConfig me = cluster.Node(nodeId);
         bind ??= Cluster.BindEndPointOf(me);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Backup, (ushort)nodeId),
-            role => role is NodeRole.Primary or NodeRole.Client, this, cluster.Config.MaxFrameBytes);
+            cluster.Knows, this, cluster.Config.MaxFrameBytes);
     }
 
     public int BackupIndex { get; }

@@ -19,7 +19,7 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
     {
         _list = list;
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Primary, (ushort)nodeId),
-            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes);
+            cluster.Knows, this, cluster.Config.MaxFrameBytes);
     }
 
     public FusedBitList List => _list;

@@ -41,7 +41,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
-            role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes);
+            cluster.Knows, this, cluster.Config.MaxFrameBytes);
     }
 
     internal Cluster Cluster { get; }

@@ -38,7 +38,7 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     public bool AskedForView;
 
     public Task RunAsync(CancellationToken stop) =>
-        Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.DataNode, this, () => owner.OnNodeRefused(this), stop);
+        Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnNodeRefused(this), stop);
 
     public void OnOpen(Connection connection) => owner.OnNodeOpened(this, connection);
 

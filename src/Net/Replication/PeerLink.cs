@@ -27,7 +27,7 @@ internal sealed class PeerLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     public bool HasHello;
 
     public Task RunAsync(CancellationToken stop) =>
-        Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.Manager, this, () => owner.OnPeerRefused(this), stop);
+        Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnPeerRefused(this), stop);
 
     public void OnOpen(Connection connection) => owner.OnPeerOpened(this, connection);
 

@@ -4,7 +4,10 @@ using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Transport;
 
-/// <summary>Accepts TCP connections, runs the handshake on each, then serves its frames with a handler.</summary>
+/// <summary>
+/// Accepts TCP connections, runs the handshake on each, then serves its frames with a handler behind
+/// <see cref="RoleTable"/>: only the roles that may talk to this server get in, and each sends only its own frames.
+/// </summary>
 public sealed class FrameServer : IDisposable
 {
     private const int SolSocket = 1;
@@ -13,17 +16,19 @@ public sealed class FrameServer : IDisposable
     private readonly Socket _listener;
     private readonly ClusterKey _key;
     private readonly PeerIdentity _self;
-    private readonly Func<NodeRole, bool> _accepts;
+    private readonly Func<PeerIdentity, bool> _knows;
     private readonly IFrameHandler _handler;
     private readonly int _maxFrameBytes;
     private readonly CancellationTokenSource _stop = new();
 
-    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, IFrameHandler handler, int maxFrameBytes)
+    /// <param name="knows">Whether the configuration names a peer (see <see cref="Config.Cluster.Knows"/>).</param>
+    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<PeerIdentity, bool> knows, IFrameHandler handler, int maxFrameBytes)
     {
+        if (key.IsClientOnly) throw new ArgumentException("A server needs the cluster key; this is a client key.", nameof(key));
         _key = key;
         _self = self;
-        _accepts = accepts;
-        _handler = handler;
+        _knows = knows;
+        _handler = new RoleGuard(self.Role, handler);
         _maxFrameBytes = maxFrameBytes;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // Plain SO_REUSEADDR, so a restarted node can bind while its old connections sit in TIME_WAIT. .NET's
@@ -68,7 +73,7 @@ public sealed class FrameServer : IDisposable
         var connection = new Connection(socket, $"peer @ {socket.RemoteEndPoint}", _maxFrameBytes);
         try
         {
-            PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _accepts, _stop.Token).ConfigureAwait(false);
+            PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _knows, _stop.Token).ConfigureAwait(false);
             connection.Name = $"{peer} @ {socket.RemoteEndPoint}";
             Counters.CountAccepted();
         }

@@ -5,22 +5,24 @@ using BitFusion.Net.Protocol;
 namespace BitFusion.Net.Transport;
 
 /// <summary>
-/// Mutual challenge–response over the cluster key. The server speaks first with a nonce; the client answers with
-/// its identity and HMAC(key, "BFSN/hello" | both nonces | both identities); the server answers Welcome with
-/// HMAC(key, "BFSN/welcome" | …) so the client knows the server holds the key too, or Reject with a reason and
-/// closes. Nothing but these frames is accepted before Welcome.
+/// Mutual challenge–response over the dialer's role key (see <see cref="ClusterKey"/>). The server speaks first with
+/// a nonce; the dialer answers with its identity and HMAC(roleKey, "BFSN/hello" | both nonces | both identities);
+/// the server checks it with the key of the role the dialer claims, then consults <see cref="RoleTable"/> and the
+/// configuration, and answers Welcome with HMAC(roleKey, "BFSN/welcome" | …) so the dialer knows the server holds
+/// that key too, or Reject with a reason and closes. Nothing but these frames is accepted before Welcome.
 /// </summary>
 public static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
-    public const ushort Version = 1;
+    public const ushort Version = 2;
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     private const int NonceBytes = 32;
     private const int MacBytes = 32;
 
+    /// <param name="knows">Whether the configuration names this peer (clients: any id).</param>
     public static async Task<PeerIdentity> AcceptAsync(
-        Connection connection, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, CancellationToken cancellation)
+        Connection connection, ClusterKey key, PeerIdentity self, Func<PeerIdentity, bool> knows, CancellationToken cancellation)
     {
         byte[] serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);
         Span<byte> challenge = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes];
@@ -63,13 +65,16 @@ public static class Handshake
             peer = new PeerIdentity(role, nodeId);
             if (magic != Magic) (code, refusal) = (RejectCode.BadMagic, $"bad magic 0x{magic:X8}");
             else if (version != Version) (code, refusal) = (RejectCode.BadVersion, $"protocol version {version} is not supported (this server speaks {Version})");
+            else if (!Enum.IsDefined(role)) (code, refusal) = (RejectCode.BadRole, $"unknown role {(byte)role}");
         }
         if (refusal is null)
         {
             Span<byte> expected = stackalloc byte[MacBytes];
-            ComputeMac(key, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
-            if (!CryptographicOperations.FixedTimeEquals(expected, mac)) (code, refusal) = (RejectCode.BadKey, "authentication failed: wrong cluster key");
-            else if (!Enum.IsDefined(peer.Role) || !accepts(peer.Role)) (code, refusal) = (RejectCode.BadRole, $"a {self.Role} does not accept connections from role {(byte)peer.Role}");
+            ComputeMac(key, peer.Role, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
+            if (!CryptographicOperations.FixedTimeEquals(expected, mac))
+                (code, refusal) = (RejectCode.BadKey, $"authentication failed: not the {peer.Role} key of this cluster");
+            else if (!RoleTable.Admits(self.Role, peer.Role)) (code, refusal) = (RejectCode.BadRole, $"a {self.Role} does not accept connections from a {peer.Role}");
+            else if (!knows(peer)) (code, refusal) = (RejectCode.UnknownNode, $"the configuration names no {peer}");
         }
         if (refusal is not null)
         {
@@ -78,15 +83,17 @@ public static class Handshake
         }
 
         Span<byte> welcome = stackalloc byte[MacBytes];
-        ComputeMac(key, "BFSN/welcome", clientNonce, serverNonce, peer, self, welcome);
+        ComputeMac(key, peer.Role, "BFSN/welcome", clientNonce, serverNonce, peer, self, welcome);
         connection.Send(MessageType.Welcome, welcome);
         connection.Peer = peer;
         return peer;
     }
 
+    /// <summary>Dials as <paramref name="self"/>; the server must be exactly <paramref name="expectedServer"/>, role and id.</summary>
     public static async Task<PeerIdentity> ConnectAsync(
-        Connection connection, ClusterKey key, PeerIdentity self, NodeRole expectedServer, CancellationToken cancellation)
+        Connection connection, ClusterKey key, PeerIdentity self, PeerIdentity expectedServer, CancellationToken cancellation)
     {
+        if (!key.CanActAs(self.Role)) throw new ArgumentException($"A client key cannot authenticate as a {self.Role}.", nameof(key));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(DefaultTimeout);
         Frame challenge = await ReadWithinAsync(connection, timeout.Token, cancellation, "Challenge").ConfigureAwait(false);
@@ -103,7 +110,9 @@ public static class Handshake
             r.End();
             if (magic != Magic) throw new ProtocolException($"Not a BitFusion server (magic 0x{magic:X8}).");
             if (version != Version) throw new ProtocolException($"Server speaks protocol version {version}; this client speaks {Version}.");
-            if (server.Role != expectedServer) throw new ProtocolException($"Expected a {expectedServer} but reached a {server}.");
+            // Refused, not retried: a server that is another node will not turn into the one meant.
+            if (server.Role != expectedServer.Role) throw new HandshakeRejectedException(RejectCode.BadRole, $"expected {expectedServer} but reached {server}");
+            if (server != expectedServer) throw new HandshakeRejectedException(RejectCode.UnknownNode, $"expected {expectedServer} but reached {server}");
         }
         byte[] clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
         Span<byte> hello = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes + MacBytes];
@@ -113,7 +122,7 @@ public static class Handshake
         w.U8((byte)self.Role);
         w.U16(self.NodeId);
         w.Bytes(clientNonce);
-        ComputeMac(key, "BFSN/hello", serverNonce, clientNonce, self, server, w.Free[..MacBytes]);
+        ComputeMac(key, self.Role, "BFSN/hello", serverNonce, clientNonce, self, server, w.Free[..MacBytes]);
         w.Advance(MacBytes);
         connection.Send(MessageType.Hello, hello);
 
@@ -129,10 +138,10 @@ public static class Handshake
         }
         if (answer.Type != MessageType.Welcome) throw new ProtocolException($"Expected Welcome, got frame type {(byte)answer.Type}.");
         Span<byte> expected = stackalloc byte[MacBytes];
-        ComputeMac(key, "BFSN/welcome", clientNonce, serverNonce, self, server, expected);
+        ComputeMac(key, self.Role, "BFSN/welcome", clientNonce, serverNonce, self, server, expected);
         var wr = answer.Reader();
         if (!CryptographicOperations.FixedTimeEquals(expected, wr.Bytes(MacBytes)))
-            throw new HandshakeRejectedException(RejectCode.BadKey, "the server does not hold this cluster key");
+            throw new HandshakeRejectedException(RejectCode.BadKey, $"the server does not hold the {self.Role} key of this cluster");
         wr.End();
         connection.Peer = server;
         return server;
@@ -164,7 +173,7 @@ public static class Handshake
     }
 
     private static void ComputeMac(
-        ClusterKey key, string label, ReadOnlySpan<byte> firstNonce, ReadOnlySpan<byte> secondNonce,
+        ClusterKey key, NodeRole keyRole, string label, ReadOnlySpan<byte> firstNonce, ReadOnlySpan<byte> secondNonce,
         PeerIdentity client, PeerIdentity server, Span<byte> mac)
     {
         Span<byte> message = stackalloc byte[16 + 2 * NonceBytes + 6];
@@ -179,6 +188,6 @@ public static class Handshake
         message[n++] = (byte)server.Role;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(message[n..], server.NodeId);
         n += 2;
-        key.Mac(message[..n], mac);
+        key.Mac(keyRole, message[..n], mac);
     }
 }

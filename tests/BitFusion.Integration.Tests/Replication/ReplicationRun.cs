@@ -144,7 +144,7 @@ internal sealed class ReplicationRun
     private async Task<BitsResult> ReadReplicaAsync(NodeProcess node)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using BitListClient client = await BitListClient.ConnectAsync(Cluster!.EndPointOf(node.Id), Cluster.Key, NodeRole.DataNode, 3000,
+        using BitListClient client = await BitListClient.ConnectAsync(Cluster!.EndPointOf(node.Id), Cluster.Key, Cluster.IdentityOf(node.Id), 3000,
             cancellation: timeout.Token);
         return await client.ReadAllAsync().WaitAsync(timeout.Token);
     }

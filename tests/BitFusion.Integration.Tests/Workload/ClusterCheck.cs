@@ -46,7 +46,7 @@ internal static class ClusterCheck
     {
         foreach (NodeProcess backup in cluster.Backups)
         {
-            BackupReport report = await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)cluster.Primaries[0].Id).ConfigureAwait(false);
+            BackupReport report = await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id, (ushort)cluster.Primaries[0].Id).ConfigureAwait(false);
             if (!report.Complete) return $"{backup} does not hold every primary though the cluster is quiet.";
             foreach (ListWorker w in workers)
             {
