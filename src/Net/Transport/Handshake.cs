@@ -48,34 +48,7 @@ public static class Handshake
         if (hello.IsEnd) throw new ProtocolException("Peer closed before the handshake.");
         if (hello.Type != MessageType.Hello) throw new ProtocolException($"Expected Hello, got frame type {(byte)hello.Type} before the handshake.");
 
-        PeerIdentity peer;
-        byte[] clientNonce;
-        byte[] mac;
-        string? refusal = null;
-        RejectCode code = RejectCode.None;
-        {
-            var r = hello.Reader();
-            uint magic = r.U32();
-            ushort version = r.U16();
-            var role = (NodeRole)r.U8();
-            ushort nodeId = r.U16();
-            clientNonce = r.Bytes(NonceBytes).ToArray();
-            mac = r.Bytes(MacBytes).ToArray();
-            r.End();
-            peer = new PeerIdentity(role, nodeId);
-            if (magic != Magic) (code, refusal) = (RejectCode.BadMagic, $"bad magic 0x{magic:X8}");
-            else if (version != Version) (code, refusal) = (RejectCode.BadVersion, $"protocol version {version} is not supported (this server speaks {Version})");
-            else if (!Enum.IsDefined(role)) (code, refusal) = (RejectCode.BadRole, $"unknown role {(byte)role}");
-        }
-        if (refusal is null)
-        {
-            Span<byte> expected = stackalloc byte[MacBytes];
-            ComputeMac(key, peer.Role, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
-            if (!CryptographicOperations.FixedTimeEquals(expected, mac))
-                (code, refusal) = (RejectCode.BadKey, $"authentication failed: not the {peer.Role} key of this cluster");
-            else if (!RoleTable.Admits(self.Role, peer.Role)) (code, refusal) = (RejectCode.BadRole, $"a {self.Role} does not accept connections from a {peer.Role}");
-            else if (!knows(peer)) (code, refusal) = (RejectCode.UnknownNode, $"the configuration names no {peer}");
-        }
+        (PeerIdentity peer, RejectCode code, string? refusal) = Judge(hello.Payload.Span, key, self, serverNonce, knows, out byte[] clientNonce);
         if (refusal is not null)
         {
             SendReject(connection, code, refusal);
@@ -89,6 +62,58 @@ public static class Handshake
         return peer;
     }
 
+    /// <summary>
+    /// The server's whole decision on a Hello payload, without I/O: who the peer claims to be, and why it is refused
+    /// (null when admitted). A malformed payload is a <see cref="ProtocolException"/>.
+    /// </summary>
+    internal static (PeerIdentity Peer, RejectCode Code, string? Refusal) Judge(
+        ReadOnlySpan<byte> hello, ClusterKey key, PeerIdentity self, ReadOnlySpan<byte> serverNonce, Func<PeerIdentity, bool> knows, out byte[] clientNonce)
+    {
+        var r = new PayloadReader(hello);
+        uint magic = r.U32();
+        ushort version = r.U16();
+        var role = (NodeRole)r.U8();
+        ushort nodeId = r.U16();
+        clientNonce = r.Bytes(NonceBytes).ToArray();
+        ReadOnlySpan<byte> mac = r.Bytes(MacBytes);
+        r.End();
+        var peer = new PeerIdentity(role, nodeId);
+        if (magic != Magic) return (peer, RejectCode.BadMagic, $"bad magic 0x{magic:X8}");
+        if (version != Version) return (peer, RejectCode.BadVersion, $"protocol version {version} is not supported (this server speaks {Version})");
+        if (!Enum.IsDefined(role)) return (peer, RejectCode.BadRole, $"unknown role {(byte)role}");
+        Span<byte> expected = stackalloc byte[MacBytes];
+        ComputeMac(key, role, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, mac)) return (peer, RejectCode.BadKey, $"authentication failed: not the {role} key of this cluster");
+        if (!RoleTable.Admits(self.Role, role)) return (peer, RejectCode.BadRole, $"a {self.Role} does not accept connections from a {role}");
+        if (!knows(peer)) return (peer, RejectCode.UnknownNode, $"the configuration names no {peer}");
+        return (peer, RejectCode.None, null);
+    }
+
+    /// <summary>A Challenge payload: the server's identity and nonce, or a <see cref="ProtocolException"/>.</summary>
+    internal static (PeerIdentity Server, byte[] Nonce) ReadChallenge(ReadOnlySpan<byte> challenge)
+    {
+        var r = new PayloadReader(challenge);
+        uint magic = r.U32();
+        ushort version = r.U16();
+        var server = new PeerIdentity((NodeRole)r.U8(), r.U16());
+        byte[] nonce = r.Bytes(NonceBytes).ToArray();
+        r.End();
+        if (magic != Magic) throw new ProtocolException($"Not a BitFusion server (magic 0x{magic:X8}).");
+        if (version != Version) throw new ProtocolException($"Server speaks protocol version {version}; this client speaks {Version}.");
+        return (server, nonce);
+    }
+
+    /// <summary>A Reject payload as the exception the dialer throws; a malformed one is a <see cref="ProtocolException"/>.</summary>
+    internal static HandshakeRejectedException ReadReject(ReadOnlySpan<byte> reject)
+    {
+        var r = new PayloadReader(reject);
+        var code = (RejectCode)r.U8();
+        int length = r.U16();
+        string reason = Encoding.UTF8.GetString(r.Bytes(length));
+        r.End();
+        return new HandshakeRejectedException(code, reason);
+    }
+
     /// <summary>Dials as <paramref name="self"/>; the server must be exactly <paramref name="expectedServer"/>, role and id.</summary>
     public static async Task<PeerIdentity> ConnectAsync(
         Connection connection, ClusterKey key, PeerIdentity self, PeerIdentity expectedServer, CancellationToken cancellation)
@@ -99,21 +124,10 @@ public static class Handshake
         Frame challenge = await ReadWithinAsync(connection, timeout.Token, cancellation, "Challenge").ConfigureAwait(false);
         if (challenge.IsEnd) throw new ProtocolException("Server closed before the handshake.");
         if (challenge.Type != MessageType.Challenge) throw new ProtocolException($"Expected Challenge, got frame type {(byte)challenge.Type}.");
-        PeerIdentity server;
-        byte[] serverNonce;
-        {
-            var r = challenge.Reader();
-            uint magic = r.U32();
-            ushort version = r.U16();
-            server = new PeerIdentity((NodeRole)r.U8(), r.U16());
-            serverNonce = r.Bytes(NonceBytes).ToArray();
-            r.End();
-            if (magic != Magic) throw new ProtocolException($"Not a BitFusion server (magic 0x{magic:X8}).");
-            if (version != Version) throw new ProtocolException($"Server speaks protocol version {version}; this client speaks {Version}.");
-            // Refused, not retried: a server that is another node will not turn into the one meant.
-            if (server.Role != expectedServer.Role) throw new HandshakeRejectedException(RejectCode.BadRole, $"expected {expectedServer} but reached {server}");
-            if (server != expectedServer) throw new HandshakeRejectedException(RejectCode.UnknownNode, $"expected {expectedServer} but reached {server}");
-        }
+        (PeerIdentity server, byte[] serverNonce) = ReadChallenge(challenge.Payload.Span);
+        // Refused, not retried: a server that is another node will not turn into the one meant.
+        if (server.Role != expectedServer.Role) throw new HandshakeRejectedException(RejectCode.BadRole, $"expected {expectedServer} but reached {server}");
+        if (server != expectedServer) throw new HandshakeRejectedException(RejectCode.UnknownNode, $"expected {expectedServer} but reached {server}");
         byte[] clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
         Span<byte> hello = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes + MacBytes];
         var w = new PayloadWriter(hello);
@@ -128,14 +142,7 @@ public static class Handshake
 
         Frame answer = await ReadWithinAsync(connection, timeout.Token, cancellation, "Welcome or Reject").ConfigureAwait(false);
         if (answer.IsEnd) throw new ProtocolException("Server closed during the handshake.");
-        if (answer.Type == MessageType.Reject)
-        {
-            var r = answer.Reader();
-            var code = (RejectCode)r.U8();
-            int length = r.U16();
-            string reason = Encoding.UTF8.GetString(r.Bytes(length));
-            throw new HandshakeRejectedException(code, reason);
-        }
+        if (answer.Type == MessageType.Reject) throw ReadReject(answer.Payload.Span);
         if (answer.Type != MessageType.Welcome) throw new ProtocolException($"Expected Welcome, got frame type {(byte)answer.Type}.");
         Span<byte> expected = stackalloc byte[MacBytes];
         ComputeMac(key, self.Role, "BFSN/welcome", clientNonce, serverNonce, self, server, expected);
