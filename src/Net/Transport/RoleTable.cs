@@ -5,8 +5,8 @@ namespace BitFusion.Net.Transport;
 /// <summary>
 /// Authority in one place: which roles a server of each role admits, and which frames each admitted role may send
 /// it. The handshake refuses a pairing that is not here; <see cref="FrameServer"/> closes a connection whose peer
-/// sends a frame its row does not list. A row without a frame list lets that peer speak the whole protocol of the
-/// pairing (the server's handler still refuses frames it does not know).
+/// sends a frame its row does not list. A row without a frame list lets that peer send any frame type the protocol
+/// defines (the server's handler still refuses those it does not serve); an undefined type is refused here.
 /// </summary>
 public static class RoleTable
 {
@@ -40,7 +40,10 @@ public static class RoleTable
         foreach ((NodeRole server, NodeRole peer, MessageType[]? frames) in Rows)
         {
             var mask = new bool[256];
-            if (frames is null) Array.Fill(mask, true);
+            if (frames is null)
+            {
+                foreach (MessageType t in Enum.GetValues<MessageType>()) mask[(byte)t] = true;
+            }
             else foreach (MessageType t in frames) mask[(byte)t] = true;
             // The handshake is over once a connection is served: its frames are never valid again.
             foreach (MessageType t in (ReadOnlySpan<MessageType>)[MessageType.Challenge, MessageType.Hello, MessageType.Welcome, MessageType.Reject])

@@ -50,19 +50,19 @@ internal static class FramePool
         _ => null,
     };
 
-    /// <summary>Splits a byte stream into frames as a server would; null when it does not end on a frame boundary.</summary>
-    public static List<(MessageType Type, int PayloadBytes)>? Split(ReadOnlySpan<byte> stream, int maxFrameBytes)
+    /// <summary>Splits a byte stream into frames as a server would: the whole frames, and whether the stream ended on a boundary.</summary>
+    public static (List<(MessageType Type, int PayloadBytes)> Frames, bool Whole) Split(ReadOnlySpan<byte> stream, int maxFrameBytes)
     {
         var frames = new List<(MessageType, int)>();
         while (stream.Length > 0)
         {
-            if (stream.Length < 4) return null;
+            if (stream.Length < 4) return (frames, false);
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(stream);
-            if (length == 0 || length > maxFrameBytes || stream.Length < 4 + length) return null;
+            if (length == 0 || length > maxFrameBytes || stream.Length < 4 + length) return (frames, false);
             frames.Add(((MessageType)stream[4], (int)length - 1));
             stream = stream[(4 + (int)length)..];
         }
-        return frames;
+        return (frames, true);
     }
 
     private static byte[] Request(MessageType type, int payloadBytes, Action<FieldWriter>? fields = null)

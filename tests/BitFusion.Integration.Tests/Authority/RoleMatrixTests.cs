@@ -90,6 +90,22 @@ public sealed class RoleMatrixTests
         Assert.Equal(1, server.Counters.ProtocolErrors);
     }
 
+    /// <summary>Found by the stateful fuzzer: a frame of type 0 passed for a clean end of stream and moved no error counter.</summary>
+    [Fact]
+    public async Task AFrameOfTypeZeroIsAProtocolErrorNotAnEndOfStream()
+    {
+        Assert.True(default(Frame).IsEnd);
+        Assert.False(new Frame(0, new byte[1]).IsEnd);
+        ClusterKey key = ClusterKey.Generate();
+        var self = new PeerIdentity(NodeRole.Primary, 1);
+        using FrameServer server = Serve(key, self);
+        using RawPeer peer = await RawPeer.ConnectAsync(server.LocalEndPoint);
+        await peer.HandshakeAsync(key, new PeerIdentity(NodeRole.Client, 7), self);
+        peer.SendFrame(0, [0]);
+        await peer.ExpectClosedAsync();
+        Assert.Equal(1, server.Counters.ProtocolErrors);
+    }
+
     [Fact]
     public async Task AClientKeyCannotCompleteAHandshakeAsAnyNodeRole()
     {
