@@ -78,11 +78,14 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             await Closed("oversized frame", ToManager(), p => p.Send([0xFF, 0xFF, 0xFF, 0x7F, 20]), atManager: true);
             await Closed("zero-length frame", ToManager(), p => p.Send([0, 0, 0, 0, 20]), atManager: true);
             await Closed("unknown frame type", ToManager(), p => p.SendFrame((MessageType)200, Head(1, 0)), atManager: true);
-            await Closed("truncated append", ToManager(), p => p.SendFrame(MessageType.Append, Head(1, 0)[..8]), atManager: true);
-            await Closed("append with a bit of 2", ToManager(), p => p.SendFrame(MessageType.Append, [.. Head(1, 0), 2]), atManager: true);
-            await Closed("append with trailing bytes", ToManager(), p => p.SendFrame(MessageType.Append, [.. Head(1, 0), 1, 9, 9]), atManager: true);
-            await Closed("append-many of -5 bits", ToManager(), p => p.SendFrame(MessageType.AppendMany, [.. Head(1, 0), 0xFB, 0xFF, 0xFF, 0xFF]), atManager: true);
-            await Closed("append-many short of words", ToManager(), p => p.SendFrame(MessageType.AppendMany, [.. Head(1, 0), 200, 0, 0, 0, 1, 2, 3]), atManager: true);
+            await Closed("truncated append", ToManager(), p => p.SendFrame(MessageType.Append, WriteHead(1, 0)[..20]), atManager: true);
+            await Closed("append with a bit of 2", ToManager(), p => p.SendFrame(MessageType.Append, [.. WriteHead(1, 0), 2]), atManager: true);
+            await Closed("append with trailing bytes", ToManager(), p => p.SendFrame(MessageType.Append, [.. WriteHead(1, 0), 1, 9, 9]), atManager: true);
+            await Closed("append with client id 0", ToManager(), p => p.SendFrame(MessageType.Append, [.. WriteHead(1, 0, clientId: 0), 1]), atManager: true);
+            await Closed("append with client seq 0", ToManager(), p => p.SendFrame(MessageType.Append, [.. WriteHead(1, 0, seq: 0), 1]), atManager: true);
+            await Closed("append with a resend flag of 3", ToManager(), p => p.SendFrame(MessageType.Append, [.. WriteHead(1, 0, resend: 3), 1]), atManager: true);
+            await Closed("append-many of -5 bits", ToManager(), p => p.SendFrame(MessageType.AppendMany, [.. WriteHead(1, 0), 0xFB, 0xFF, 0xFF, 0xFF]), atManager: true);
+            await Closed("append-many short of words", ToManager(), p => p.SendFrame(MessageType.AppendMany, [.. WriteHead(1, 0), 200, 0, 0, 0, 1, 2, 3]), atManager: true);
             await Closed("a data node's message from a client", ToManager(), p => p.SendFrame(MessageType.AbcastPropose, new byte[20]), atManager: true);
             await Closed("unknown frame type (data node)", ToReplica(), p => p.SendFrame((MessageType)201, new byte[8]), atManager: false);
             await Closed("truncated get (data node)", ToReplica(), p => p.SendFrame(MessageType.Get, new byte[10]), atManager: false);
@@ -137,6 +140,18 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
         byte[] head = new byte[12];
         BinaryPrimitives.WriteUInt64LittleEndian(head, id);
         BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(8), group);
+        return head;
+    }
+
+    /// <summary>A write's head to a manager: reqId, group, clientId, clientSeq, resend.</summary>
+    private static byte[] WriteHead(ulong id, int group, ulong clientId = 0xC1, ulong seq = 1, byte resend = 0)
+    {
+        byte[] head = new byte[12 + 17];
+        BinaryPrimitives.WriteUInt64LittleEndian(head, id);
+        BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(8), group);
+        BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(12), clientId);
+        BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(20), seq);
+        head[28] = resend;
         return head;
     }
 

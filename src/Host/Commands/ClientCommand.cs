@@ -2,12 +2,21 @@ using System.CommandLine;
 using BitFusion.Net.Client;
 using BitFusion.Net.Config;
 using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
 
 namespace BitFusion.Host.Commands;
 
-/// <summary>`bitfusion client`: one operation against a primary (fusion) or a manager's group (replication).</summary>
+/// <summary>
+/// `bitfusion client`: one operation against a primary (fusion) or a manager's group (replication). Exit 0: done;
+/// 1: not done (refused, or nothing sent); 2: bad arguments; 3: a write's outcome is unknown.
+/// </summary>
 internal static class ClientCommand
 {
+    /// <summary>Exit code of a write whose fate the client cannot know (no answer in time, connection lost, or the server's Unknown).</summary>
+    private const int OutcomeUnknown = 3;
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
     private static readonly string[] Operations = ["append", "set", "insert", "remove", "swap-remove", "get", "count", "read"];
 
     public static Command Create()
@@ -26,7 +35,8 @@ internal static class ClientCommand
             Description = "append BIT | set INDEX BIT | insert INDEX BIT | remove INDEX | swap-remove INDEX | get INDEX | count | read",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var command = new Command("client", "Send one operation to a list and print the answer (writes print the new count).")
+        var command = new Command("client", "Send one operation to a list and print the answer (writes print the new count). " +
+            "Exit 0 done, 1 not done, 2 bad arguments, 3 a write's outcome is unknown (no answer within 10 s, connection lost, or the server cannot tell).")
         { config, node, group, op, values };
         command.SetAction(async (result, cancellation) =>
         {
@@ -59,12 +69,13 @@ internal static class ClientCommand
                 Console.Error.WriteLine("error: a manager serves several groups: give --group.");
                 return 2;
             }
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            bool write = operation is "append" or "set" or "insert" or "remove" or "swap-remove";
+            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            connectTimeout.CancelAfter(Timeout);
             try
             {
                 using BitListClient client = await BitListClient.ConnectAsync(Cluster.EndPointOf(target), file.Key,
-                    Cluster.IdentityOf(target), 0, g, file.MaxFrameBytes, timeout.Token);
+                    Cluster.IdentityOf(target), 0, g, file.MaxFrameBytes, connectTimeout.Token, Timeout);
                 string answer = operation switch
                 {
                     "append" => (await client.AppendAsync(v[0] == 1)).ToString(),
@@ -79,14 +90,29 @@ internal static class ClientCommand
                 Console.WriteLine(answer);
                 return 0;
             }
+            catch (RemoteException e) when (e.Code == ErrorCode.Unknown)
+            {
+                Console.Error.WriteLine($"error: outcome unknown: {e.Message}");
+                return OutcomeUnknown;
+            }
             catch (RemoteException e)
             {
-                Console.Error.WriteLine($"error: {e.Code}: {e.Message}");
+                Console.Error.WriteLine(write ? $"error: not applied ({e.Code}): {e.Message}" : $"error: {e.Code}: {e.Message}");
+                return 1;
+            }
+            catch (Exception e) when (e is TimeoutException or IOException && write)
+            {
+                Console.Error.WriteLine($"error: outcome unknown: {e.Message}");
+                return OutcomeUnknown;
+            }
+            catch (Exception e) when (e is TimeoutException or IOException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
                 return 1;
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine($"error: no answer from node {id} at {target.Host}:{target.Port} within 10 s.");
+                Console.Error.WriteLine($"error: could not connect to node {id} at {target.Host}:{target.Port} within {Timeout.TotalSeconds:0} s; nothing was sent.");
                 return 1;
             }
             catch (HandshakeRejectedException e)

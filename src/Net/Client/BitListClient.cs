@@ -1,5 +1,7 @@
-using System.Buffers.Binary;
+using System.Buffers;
+using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
@@ -12,36 +14,92 @@ namespace BitFusion.Net.Client;
 /// <summary>
 /// A pipelined client of one list: a fusion primary, or a group of a replication manager (every request then
 /// carries the group number). Any number of requests may be outstanding; replies are matched by request id.
+/// Every write carries this client's random <see cref="ClientId"/> and its own seq (1, 2, 3, …), so the server
+/// never applies a retried write twice. Every request fails after <see cref="Timeout"/> without an answer — a
+/// timer sweeps them, so a server that stopped answering (paused, or waiting on a paused peer) cannot hold a
+/// caller forever. With <c>reconnect</c>, a dropped connection is dialed again and every request in flight is sent
+/// again, writes under their first seq and marked as resent, so the server answers each with its first result.
 /// Write and point-read requests reuse pooled completions, so a steady stream of them allocates nothing.
 /// </summary>
 public sealed class BitListClient : IFrameHandler, IDisposable
 {
-    private readonly Connection _connection;
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly EndPoint _endpoint;
+    private readonly ClusterKey _key;
+    private readonly PeerIdentity _self;
+    private readonly PeerIdentity _server;
+    private readonly int _maxFrameBytes;
     private readonly int? _group;
+    private readonly bool _reconnect;
+    private readonly long _timeoutTicks;
     private readonly Lock _gate = new();
-    private readonly Dictionary<ulong, OpCompletion> _pending = [];
-    private readonly Dictionary<ulong, TaskCompletionSource<BitsResult>> _reads = [];
-    private readonly Dictionary<ulong, TaskCompletionSource<float[]>> _samples = [];
+    private readonly Dictionary<ulong, Request> _pending = [];
+    private readonly List<ulong> _expired = [];
     private readonly ObjectPool<OpCompletion> _pool = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), 4096);
     private readonly NetCounters _counters = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Timer _sweeper;
+    private Connection _connection;
+    private bool _reconnecting;
     private ulong _nextId;
+    private ulong _nextSeq;
+    private int _sweeping;
 
-    private BitListClient(Connection connection, int? group)
+    private BitListClient(Connection connection, EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int? group,
+        int maxFrameBytes, TimeSpan timeout, bool reconnect)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         _connection = connection;
+        _endpoint = endpoint;
+        _key = key;
+        _self = self;
+        _server = server;
         _group = group;
+        _maxFrameBytes = maxFrameBytes;
+        _reconnect = reconnect;
+        Timeout = timeout;
+        _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        ClientId = DrawClientId();
+        TimeSpan sweep = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 8, 5, 250));
+        _sweeper = new Timer(static state => ((BitListClient)state!).Expire(), this, sweep, sweep);
     }
 
-    /// <param name="server">The primary, manager or data node meant, by role and id; the handshake checks both.</param>
-    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort clientId,
-        int? group = null, int maxFrameBytes = Frame.DefaultMaxFrameBytes, CancellationToken cancellation = default)
+    /// <summary>
+    /// Connects (retrying until the server answers or <paramref name="cancellation"/> fires). <paramref name="server"/>
+    /// is the primary, manager or data node meant, by role and id; the handshake checks both. <paramref name="nodeId"/>
+    /// is the handshake's node id; the idempotency <see cref="ClientId"/> is drawn at random.
+    /// </summary>
+    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort nodeId,
+        int? group = null, int maxFrameBytes = Frame.DefaultMaxFrameBytes, CancellationToken cancellation = default,
+        TimeSpan? timeout = null, bool reconnect = false)
     {
         if (server.Role == NodeRole.Manager && group is null) throw new ArgumentException("A manager serves groups: give the group number.", nameof(group));
-        Connection connection = await Dialer.ConnectWithRetryAsync(endpoint, key, new PeerIdentity(NodeRole.Client, clientId), server, maxFrameBytes, cancellation).ConfigureAwait(false);
-        var client = new BitListClient(connection, server.Role == NodeRole.Manager ? group : null);
+        var self = new PeerIdentity(NodeRole.Client, nodeId);
+        Connection connection = await Dialer.ConnectWithRetryAsync(endpoint, key, self, server, maxFrameBytes, cancellation).ConfigureAwait(false);
+        var client = new BitListClient(connection, endpoint, key, self, server, server.Role == NodeRole.Manager ? group : null,
+            maxFrameBytes, timeout ?? DefaultTimeout, reconnect);
         _ = FrameLoop.RunAsync(connection, client, client._counters, CancellationToken.None);
         return client;
     }
+
+    /// <summary>This client's random nonzero name in every write it sends.</summary>
+    public ulong ClientId { get; }
+
+    /// <summary>How long a request waits for its answer before it fails.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>The seq of the last write this client numbered (0 before the first).</summary>
+    public ulong LastSeq
+    {
+        get
+        {
+            lock (_gate) return _nextSeq;
+        }
+    }
+
+    /// <summary>Connections lost and dialed again since this client connected.</summary>
+    public int Reconnects { get; private set; }
 
     public bool IsConnected => !_connection.IsClosed;
 
@@ -49,38 +107,27 @@ public sealed class BitListClient : IFrameHandler, IDisposable
 
     public long BytesReceived => _connection.BytesReceived;
 
-    public ValueTask<long> AppendAsync(bool bit) => Write(MessageType.Append, null, bit);
-    public ValueTask<long> SetAsync(int index, bool bit) => Write(MessageType.Set, index, bit);
-    public ValueTask<long> InsertAsync(int index, bool bit) => Write(MessageType.Insert, index, bit);
-    public ValueTask<long> RemoveAtAsync(int index) => Write(MessageType.RemoveAt, index, null);
-    public ValueTask<long> SwapRemoveAtAsync(int index) => Write(MessageType.SwapRemoveAt, index, null);
-    public async ValueTask<bool> GetAsync(int index) => await Write(MessageType.Get, index, null).ConfigureAwait(false) != 0;
-    public async ValueTask<int> CountAsync() => (int)await Write(MessageType.Count, null, null).ConfigureAwait(false);
+    public ValueTask<long> AppendAsync(bool bit) => Op(new Request { Type = MessageType.Append, Bit = bit });
+    public ValueTask<long> SetAsync(int index, bool bit) => Op(new Request { Type = MessageType.Set, Index = index, Bit = bit });
+    public ValueTask<long> InsertAsync(int index, bool bit) => Op(new Request { Type = MessageType.Insert, Index = index, Bit = bit });
+    public ValueTask<long> RemoveAtAsync(int index) => Op(new Request { Type = MessageType.RemoveAt, Index = index });
+    public ValueTask<long> SwapRemoveAtAsync(int index) => Op(new Request { Type = MessageType.SwapRemoveAt, Index = index });
+    public async ValueTask<bool> GetAsync(int index) => await Op(new Request { Type = MessageType.Get, Index = index }).ConfigureAwait(false) != 0;
+    public async ValueTask<int> CountAsync() => (int)await Op(new Request { Type = MessageType.Count }).ConfigureAwait(false);
 
+    /// <summary>Appends a run of bits as one write; the words are copied, so the caller may reuse them at once.</summary>
     public ValueTask<long> AppendManyAsync(ReadOnlySpan<ulong> packed, int bits)
     {
         if (bits < 1 || Delta.WordsFor(bits) > packed.Length) throw new ArgumentException($"{bits} bits need {Delta.WordsFor(bits)} words.", nameof(bits));
-        (ulong id, OpCompletion waiter) = Register();
-        Span<byte> head = stackalloc byte[16];
-        int n = Head(head, id);
-        BinaryPrimitives.WriteInt32LittleEndian(head[n..], bits);
-        _connection.Send(MessageType.AppendMany, head[..(n + 4)], System.Runtime.InteropServices.MemoryMarshal.AsBytes(packed[..Delta.WordsFor(bits)]));
-        if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
-        return waiter.Task;
+        ulong[] words = ArrayPool<ulong>.Shared.Rent(Delta.WordsFor(bits));
+        packed[..Delta.WordsFor(bits)].CopyTo(words);
+        return Op(new Request { Type = MessageType.AppendMany, Bits = bits, Words = words });
     }
 
     public Task<BitsResult> ReadAllAsync()
     {
         var result = new TaskCompletionSource<BitsResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ulong id;
-        lock (_gate)
-        {
-            id = ++_nextId;
-            _reads[id] = result;
-        }
-        Span<byte> head = stackalloc byte[12];
-        _connection.Send(MessageType.ReadAll, head[..Head(head, id)]);
-        if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
+        Issue(new Request { Type = MessageType.ReadAll, Read = result });
         return result.Task;
     }
 
@@ -100,56 +147,57 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private Task<float[]> SampleRequestAsync(MessageType type)
     {
         var result = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ulong id;
-        lock (_gate)
-        {
-            id = ++_nextId;
-            _samples[id] = result;
-        }
-        Span<byte> head = stackalloc byte[12];
-        _connection.Send(type, head[..Head(head, id)]);
-        if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
+        Issue(new Request { Type = type, Samples = result });
         return result.Task;
     }
 
-    private ValueTask<long> Write(MessageType type, int? index, bool? bit)
-    {
-        (ulong id, OpCompletion waiter) = Register();
-        Span<byte> payload = stackalloc byte[17];
-        int n = Head(payload, id);
-        if (index is { } i)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(payload[n..], i);
-            n += 4;
-        }
-        if (bit is { } b) payload[n++] = b ? (byte)1 : (byte)0;
-        // Deferred: a caller continuing inline from a reply (a pipelined driver) batches its next requests into one send.
-        _connection.Enqueue(type, payload[..n]);
-        DeferredFlush.Request(_connection);
-        if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
-        return waiter.Task;
-    }
-
-    private (ulong, OpCompletion) Register()
+    private ValueTask<long> Op(Request request)
     {
         OpCompletion waiter = _pool.Get();
         waiter.Pool = _pool;
         waiter.Inline = true;
+        request.Op = waiter;
+        Issue(request);
+        return waiter.Task;
+    }
+
+    /// <summary>
+    /// Numbers the request, registers it with its deadline and enqueues it, all under the lock, so writes reach the
+    /// wire in seq order. While a reconnect is under way it only registers: the reconnect sends it.
+    /// </summary>
+    private void Issue(Request request)
+    {
+        Connection? connection;
+        bool closed;
         lock (_gate)
         {
             ulong id = ++_nextId;
-            _pending[id] = waiter;
-            return (id, waiter);
+            if (ClientRequestCodec.IsWrite(request.Type)) request.Seq = ++_nextSeq;
+            request.Deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
+            closed = _stop.IsCancellationRequested || (_connection.IsClosed && !_reconnect);
+            connection = closed || _reconnecting ? null : _connection;
+            if (connection is not null)
+            {
+                Send(connection, id, request);
+                request.Sent = true;
+            }
+            if (!closed) _pending[id] = request;
         }
+        if (closed)
+        {
+            Fail(request, new IOException($"connection to {_connection.Name} is closed{Unsure(request)}"));
+            return;
+        }
+        // Deferred: a caller continuing inline from a reply (a pipelined driver) batches its next requests into one send.
+        if (connection is not null) DeferredFlush.Request(connection);
     }
 
-    private int Head(Span<byte> payload, ulong id)
-    {
-        BinaryPrimitives.WriteUInt64LittleEndian(payload, id);
-        if (_group is not { } g) return 8;
-        BinaryPrimitives.WriteInt32LittleEndian(payload[8..], g);
-        return 12;
-    }
+    private void Send(Connection connection, ulong id, in Request request) =>
+        ClientRequestCodec.Enqueue(connection, new ClientRequest
+        {
+            Type = request.Type, RequestId = id, Group = _group ?? -1, ClientId = ClientId, ClientSeq = request.Seq, Resend = request.Sent,
+            Index = request.Index, Bit = request.Bit, Bits = request.Bits, Packed = request.Words,
+        }, grouped: _group is not null);
 
     public void OnOpen(Connection connection)
     {
@@ -158,95 +206,211 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     public void OnFrame(Connection connection, in Frame frame)
     {
         var r = frame.Reader();
+        ulong id = r.U64();
+        Request request;
+        lock (_gate)
+        {
+            // A late answer to a request that timed out, or one already answered before a reconnect sent it again.
+            if (connection != _connection || !_pending.Remove(id, out request)) return;
+        }
         switch (frame.Type)
         {
-            case MessageType.Ok or MessageType.Applied:
+            case MessageType.Ok or MessageType.Applied when request.Op is { } op:
             {
-                ulong id = r.U64();
                 long value = r.I64();
                 if (frame.Type == MessageType.Applied) r.I64();
                 r.End();
-                Take(id).Complete(value);
+                Release(request);
+                op.Complete(value);
                 break;
             }
             case MessageType.Error:
             {
-                var (id, code, message) = Replies.ReadError(frame.Payload.Span);
-                Exception error = new RemoteException(code, message);
-                lock (_gate)
-                {
-                    if (_reads.Remove(id, out TaskCompletionSource<BitsResult>? read))
-                    {
-                        read.TrySetException(error);
-                        return;
-                    }
-                    if (_samples.Remove(id, out TaskCompletionSource<float[]>? sample))
-                    {
-                        sample.TrySetException(error);
-                        return;
-                    }
-                }
-                Take(id).Fail(error);
+                var (_, code, message) = Replies.ReadError(frame.Payload.Span);
+                Fail(request, new RemoteException(code, message));
                 break;
             }
-            case MessageType.Bits:
+            case MessageType.Bits when request.Read is { } read:
             {
-                ulong id = r.U64();
                 int length = r.Count("length", int.MaxValue - 64);
                 long seq = r.I64();
                 int words = Delta.WordsFor(length);
                 ulong[] pooled = BulkCodec.Read(ref r, words, int.MaxValue);
                 r.End();
                 ulong[] copy = pooled.AsSpan(0, words).ToArray();
-                System.Buffers.ArrayPool<ulong>.Shared.Return(pooled);
-                TaskCompletionSource<BitsResult>? read;
-                lock (_gate)
-                    if (!_reads.Remove(id, out read)) throw new ProtocolException($"Bits for unknown request {id}.");
+                ArrayPool<ulong>.Shared.Return(pooled);
                 read.TrySetResult(new BitsResult(copy, length, seq));
                 break;
             }
-            case MessageType.SamplesReply:
-            {
-                ulong id = r.U64();
-                float[] micros = SampleReply.Read(frame.Payload.Span);
-                TaskCompletionSource<float[]>? samples;
-                lock (_gate)
-                    if (!_samples.Remove(id, out samples)) throw new ProtocolException($"Samples for unknown request {id}.");
-                samples.TrySetResult(micros);
+            case MessageType.SamplesReply when request.Samples is { } samples:
+                samples.TrySetResult(SampleReply.Read(frame.Payload.Span));
                 break;
-            }
             default:
-                throw new ProtocolException($"Unexpected frame type {(byte)frame.Type} from the server.");
+                Fail(request, new ProtocolException($"request {id} ({request.Type}) was answered with frame type {(byte)frame.Type}"));
+                throw new ProtocolException($"Unexpected frame type {(byte)frame.Type} for request {id} ({request.Type}).");
         }
     }
 
-    private OpCompletion Take(ulong id)
+    public void OnClose(Connection connection)
     {
-        lock (_gate)
-            if (_pending.Remove(id, out OpCompletion? waiter)) return waiter;
-        throw new ProtocolException($"Reply to unknown request {id}.");
-    }
-
-    public void OnClose(Connection connection) => FailAll(new IOException($"connection to {connection.Name} closed: {connection.CloseReason}"));
-
-    private void FailAll(Exception error)
-    {
-        OpCompletion[] waiters;
-        TaskCompletionSource<BitsResult>[] reads;
-        TaskCompletionSource<float[]>[] samples;
         lock (_gate)
         {
-            waiters = [.. _pending.Values];
-            reads = [.. _reads.Values];
-            samples = [.. _samples.Values];
-            _pending.Clear();
-            _reads.Clear();
-            _samples.Clear();
+            if (connection != _connection) return;
+            if (_reconnect && !_stop.IsCancellationRequested)
+            {
+                _reconnecting = true;
+                _ = ReconnectAsync();
+                return;
+            }
         }
-        foreach (OpCompletion w in waiters) w.Fail(error);
-        foreach (var r in reads) r.TrySetException(error);
-        foreach (var s in samples) s.TrySetException(error);
+        FailAll(_ => new IOException($"connection to {connection.Name} closed: {connection.CloseReason}"));
     }
 
-    public void Dispose() => _connection.Close("client closed");
+    /// <summary>Dials until the server answers again (requests time out meanwhile), then sends every request still waiting, in order.</summary>
+    private async Task ReconnectAsync()
+    {
+        Connection fresh;
+        while (true)
+        {
+            try
+            {
+                fresh = await Dialer.ConnectWithRetryAsync(_endpoint, _key, _self, _server, _maxFrameBytes, _stop.Token).ConfigureAwait(false);
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (HandshakeRejectedException e)
+            {
+                FailAll(_ => new IOException($"reconnecting to {_endpoint} was refused: {e.Message}", e));
+                return;
+            }
+            catch (IOException)
+            {
+                // The server went away again mid-handshake: dial again.
+            }
+        }
+        lock (_gate)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                fresh.Close("client closed");
+                return;
+            }
+            _connection = fresh;
+            _reconnecting = false;
+            Reconnects++;
+            ulong[] ids = [.. _pending.Keys];
+            Array.Sort(ids);
+            foreach (ulong id in ids)
+            {
+                ref Request request = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pending, id);
+                Send(fresh, id, request);
+                request.Sent = true;
+            }
+        }
+        fresh.Flush();
+        _ = FrameLoop.RunAsync(fresh, this, _counters, CancellationToken.None);
+    }
+
+    /// <summary>The timer: fails every request past its deadline.</summary>
+    private void Expire()
+    {
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1) return;
+        try
+        {
+            ExpireOverdue();
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private void ExpireOverdue()
+    {
+        long now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            _expired.Clear();
+            foreach ((ulong id, Request request) in _pending)
+                if (request.Deadline <= now) _expired.Add(id);
+        }
+        foreach (ulong id in _expired)
+        {
+            Request request;
+            lock (_gate)
+                if (!_pending.Remove(id, out request)) continue;
+            Fail(request, new TimeoutException(
+                $"no answer to {request.Type}{(request.Seq != 0 ? $" (write {request.Seq})" : "")} from {_endpoint} within {Timeout.TotalSeconds:0.###} s{Unsure(request)}"));
+        }
+    }
+
+    private static string Unsure(in Request request) =>
+        request.Sent && request.Seq != 0 ? "; the write may or may not have been applied (outcome unknown)" : "";
+
+    private void FailAll(Func<Request, Exception> error)
+    {
+        Request[] all;
+        lock (_gate)
+        {
+            all = [.. _pending.Values];
+            _pending.Clear();
+        }
+        foreach (Request request in all) Fail(request, error(request));
+    }
+
+    private static void Fail(Request request, Exception error)
+    {
+        Release(request);
+        request.Op?.Fail(error);
+        request.Read?.TrySetException(error);
+        request.Samples?.TrySetException(error);
+    }
+
+    private static void Release(Request request)
+    {
+        if (request.Words is { } words) ArrayPool<ulong>.Shared.Return(words);
+    }
+
+    private static ulong DrawClientId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        ulong id;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            id = BitConverter.ToUInt64(bytes);
+        } while (id == 0);
+        return id;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _sweeper.Dispose();
+        _connection.Close("client closed");
+        FailAll(request => new IOException($"client closed{Unsure(request)}"));
+    }
+
+    /// <summary>One request until its answer: what to send again after a reconnect, and whom to tell.</summary>
+    private struct Request
+    {
+        public MessageType Type;
+        public int Index;
+        public bool Bit;
+        public int Bits;
+        public ulong[]? Words;
+
+        /// <summary>The write's client seq (0 for a read).</summary>
+        public ulong Seq;
+
+        /// <summary>Handed to a connection at least once: sent again, a write is marked as a resend.</summary>
+        public bool Sent;
+        public long Deadline;
+        public OpCompletion? Op;
+        public TaskCompletionSource<BitsResult>? Read;
+        public TaskCompletionSource<float[]>? Samples;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
+using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -18,6 +19,9 @@ namespace BitFusion.Net.Fusion;
 /// </summary>
 public sealed class FusedBitList : IDisposable
 {
+    /// <summary>Clients whose recent writes are remembered for their retries; each window is the cluster's write window.</summary>
+    internal const int DedupClients = 64;
+
     // A monitor, not a Lock: writers wait on it for window space and readers for durability.
     internal readonly object Gate = new();
     private readonly PackedBitList _list = new();
@@ -25,6 +29,7 @@ public sealed class FusedBitList : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ObjectPool<OpCompletion> _completions;
     private readonly List<Connection> _toFlush = [];
+    private readonly WriteDedup _dedup;
     private long _seq;
     private bool _serving;
     private long _nextRequestId;
@@ -38,6 +43,7 @@ public sealed class FusedBitList : IDisposable
         PrimaryIndex = cluster.PrimaryIndex(nodeId);
         Code = new FusionCode(cluster.Primaries.Count, cluster.Faults);
         _pending = new PendingRing(cluster.Config.Window);
+        _dedup = new WriteDedup(DedupClients, cluster.Config.Window);
         Links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
         _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), cluster.Config.Window);
     }
@@ -155,61 +161,132 @@ public sealed class FusedBitList : IDisposable
     {
         OpCompletion waiter = _completions.Get();
         waiter.Pool = _completions;
-        if (!TrySubmit(op, index, bit, default, 0, null, 0, waiter, out ErrorCode code, out string? error))
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool submitted;
+        ErrorCode code;
+        string? error;
+        lock (Gate)
+        {
+            WaitForWindowLocked();
+            submitted = TryApplyLocked(op, index, bit, default, 0, new PendingOp { Waiter = waiter, Started = started }, out code, out error);
+        }
+        if (!submitted)
         {
             _completions.Return(waiter);
             return ValueTask.FromException<long>(code == ErrorCode.OutOfRange
                 ? new ArgumentOutOfRangeException(nameof(index), index, error)
                 : new InvalidOperationException(error));
         }
+        FlushBackups();
         return waiter.Task;
     }
 
     /// <summary>
-    /// Applies one operation, streams its delta and registers who to tell when every backup has it: a client
-    /// connection and request id, or an in-process waiter. Returns false (and changes nothing) on a bad index.
+    /// A client's write: applied, streamed and answered once every backup has it — unless the dedup table knows
+    /// its (clientId, clientSeq) already: then it joins the write in flight or gets the first result, and nothing is
+    /// applied again. Returns false (and changes nothing) with the error to answer.
     /// </summary>
-    internal bool TrySubmit(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed, int packedBits,
-        Connection? client, ulong requestId, OpCompletion? waiter, out ErrorCode code, out string? error)
+    internal bool TrySubmit(in ClientRequest request, Connection client, out ErrorCode code, out string? error)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool applied = false;
         lock (Gate)
         {
-            while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
+            WaitForWindowLocked();
             if (!_serving)
             {
                 (code, error) = (ErrorCode.NotReady, "the primary is not serving");
                 return false;
             }
-            Delta delta;
-            try
+            DedupDecision seen = _dedup.Begin(request.ClientId, request.ClientSeq, request.Resend);
+            switch (seen.Verdict)
             {
-                delta = op switch
-                {
-                    ListOp.Append when packedBits > 0 => _list.AppendRange(packed, packedBits),
-                    ListOp.Append => _list.Append(bit),
-                    ListOp.Set => _list.Set(index, bit),
-                    ListOp.Insert => _list.Insert(index, bit),
-                    ListOp.RemoveAt => _list.RemoveAt(index),
-                    _ => _list.SwapRemoveAt(index),
-                };
+                case DedupVerdict.New:
+                    var pending = new PendingOp
+                    {
+                        Client = client, RequestId = request.RequestId, ClientId = request.ClientId, ClientSeq = request.ClientSeq, Started = started,
+                    };
+                    if (!TryApplyLocked(request.Op, request.Index, request.Bit, request.Packed, request.Bits, pending, out code, out error))
+                    {
+                        _dedup.Complete(request.ClientId, request.ClientSeq, new WriteResult(WriteOutcome.Refused, _list.Count, 0));
+                        return false;
+                    }
+                    applied = true;
+                    break;
+                case DedupVerdict.InFlight when _pending.Redirect(request.ClientId, request.ClientSeq, client, request.RequestId):
+                    break;
+                case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Applied:
+                    Replies.Ok(client, request.RequestId, seen.Result.Value, flush: false);
+                    if (!_toFlush.Contains(client)) _toFlush.Add(client);
+                    break;
+                case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Refused:
+                    (code, error) = (ErrorCode.OutOfRange,
+                        $"write {request.ClientSeq} was refused when it was first tried: index {request.Index} was out of range for a list of Count {seen.Result.Value}.");
+                    return false;
+                default:
+                    (code, error) = (ErrorCode.Unknown,
+                        $"write {request.ClientSeq} of client {request.ClientId:x16} may or may not have been applied: this primary no longer remembers it (restarted, or the seq is older than its window).");
+                    return false;
             }
-            catch (ArgumentException e)
-            {
-                (code, error) = (ErrorCode.OutOfRange, e.Message);
-                return false;
-            }
-            _seq++;
-            long watermark = WatermarkLocked();
-            foreach (BackupLink link in Links)
-                if (link.Streaming && link.Connection is { } c)
-                    DeltaWire.Enqueue(c, MessageType.Delta, _seq, watermark, delta);
-            _pending.Add(new PendingOp { Seq = _seq, Value = _list.Count, Client = client, RequestId = requestId, Waiter = waiter, Started = started });
         }
-        foreach (BackupLink link in Links)
-            if (link.Connection is { } c) DeferredFlush.Request(c);
+        if (applied) FlushBackups();
+        FlushClients();
         (code, error) = (default, null);
         return true;
+    }
+
+    private void WaitForWindowLocked()
+    {
+        while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
+    }
+
+    /// <summary>
+    /// Applies one operation, streams its delta and registers who to tell when every backup has it (a client
+    /// connection and request id, or an in-process waiter, with the arrival time). Returns false (and changes
+    /// nothing) on a bad index or while not serving.
+    /// </summary>
+    private bool TryApplyLocked(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed, int packedBits, PendingOp pending,
+        out ErrorCode code, out string? error)
+    {
+        if (!_serving)
+        {
+            (code, error) = (ErrorCode.NotReady, "the primary is not serving");
+            return false;
+        }
+        Delta delta;
+        try
+        {
+            delta = op switch
+            {
+                ListOp.Append when packedBits > 0 => _list.AppendRange(packed, packedBits),
+                ListOp.Append => _list.Append(bit),
+                ListOp.Set => _list.Set(index, bit),
+                ListOp.Insert => _list.Insert(index, bit),
+                ListOp.RemoveAt => _list.RemoveAt(index),
+                _ => _list.SwapRemoveAt(index),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            (code, error) = (ErrorCode.OutOfRange, e.Message);
+            return false;
+        }
+        _seq++;
+        long watermark = WatermarkLocked();
+        foreach (BackupLink link in Links)
+            if (link.Streaming && link.Connection is { } c)
+                DeltaWire.Enqueue(c, MessageType.Delta, _seq, watermark, delta);
+        pending.Seq = _seq;
+        pending.Value = _list.Count;
+        _pending.Add(pending);
+        (code, error) = (default, null);
+        return true;
+    }
+
+    private void FlushBackups()
+    {
+        foreach (BackupLink link in Links)
+            if (link.Connection is { } c) DeferredFlush.Request(c);
     }
 
     /// <summary>
@@ -390,6 +467,7 @@ public sealed class FusedBitList : IDisposable
     private void Answer(in PendingOp op)
     {
         if (op.Started != 0) UpdateTimes.Record(op.Started);
+        if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Applied, op.Value, op.Seq));
         if (op.Waiter is { } waiter)
         {
             waiter.Complete(op.Value);

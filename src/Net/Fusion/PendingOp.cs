@@ -12,6 +12,10 @@ internal struct PendingOp
     public long Value;
     public Connection? Client;
     public ulong RequestId;
+
+    /// <summary>The client's name for this write (0 for reads and in-process writes), so a retry can find it.</summary>
+    public ulong ClientId;
+    public ulong ClientSeq;
     public OpCompletion? Waiter;
 
     /// <summary>For a ReadAll: the list as it was when the read arrived (a pooled array), sent once earlier writes are durable.</summary>

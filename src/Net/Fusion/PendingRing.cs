@@ -1,3 +1,5 @@
+using BitFusion.Net.Transport;
+
 namespace BitFusion.Net.Fusion;
 
 /// <summary>A fixed-capacity FIFO of pending operations in seq order (the primary's window).</summary>
@@ -15,6 +17,20 @@ internal sealed class PendingRing(int capacity)
         if (IsFull) throw new InvalidOperationException("The pending window is full.");
         _items[(_head + _count) % _items.Length] = op;
         _count++;
+    }
+
+    /// <summary>Points a write in flight at the connection and request id of its retry; false if it is not here.</summary>
+    public bool Redirect(ulong clientId, ulong clientSeq, Connection client, ulong requestId)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            ref PendingOp op = ref _items[(_head + i) % _items.Length];
+            if (op.ClientId != clientId || op.ClientSeq != clientSeq) continue;
+            op.Client = client;
+            op.RequestId = requestId;
+            return true;
+        }
+        return false;
     }
 
     public PendingOp Take()

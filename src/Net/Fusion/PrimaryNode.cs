@@ -14,10 +14,12 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
 {
     private readonly FusedBitList _list;
     private readonly FrameServer _server;
+    private readonly int _maxRunBits;
 
     private PrimaryNode(FusedBitList list, Cluster cluster, int nodeId, IPEndPoint bind)
     {
         _list = list;
+        _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Primary, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes);
     }
@@ -47,78 +49,30 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
 
     public void OnFrame(Connection connection, in Frame frame)
     {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        ListOp op;
-        int index = 0;
-        bool bit = false;
-        switch (frame.Type)
+        ClientRequest request = ClientRequestCodec.Read(frame, grouped: false, _maxRunBits);
+        switch (request.Type)
         {
-            case MessageType.Append:
-                op = ListOp.Append;
-                bit = r.Bool();
-                break;
-            case MessageType.Set:
-                op = ListOp.Set;
-                index = r.I32();
-                bit = r.Bool();
-                break;
-            case MessageType.Insert:
-                op = ListOp.Insert;
-                index = r.I32();
-                bit = r.Bool();
-                break;
-            case MessageType.RemoveAt:
-                op = ListOp.RemoveAt;
-                index = r.I32();
-                break;
-            case MessageType.SwapRemoveAt:
-                op = ListOp.SwapRemoveAt;
-                index = r.I32();
-                break;
-            case MessageType.AppendMany:
-            {
-                int bits = r.Count("bits", 1 << 30);
-                ReadOnlySpan<ulong> packed = r.Words(Core.Bits.Delta.WordsFor(bits));
-                r.End();
-                if (bits == 0)
-                {
-                    Replies.Error(connection, id, ErrorCode.BadRequest, "AppendMany needs at least one bit");
-                    return;
-                }
-                Submit(connection, id, ListOp.Append, 0, false, packed, bits);
-                return;
-            }
             case MessageType.Stats:
             {
-                r.End();
                 int length = _list.Count;
-                NodeStats.Send(connection, id, length, Core.Bits.Delta.WordsFor(length), Counters);
+                NodeStats.Send(connection, request.RequestId, length, Core.Bits.Delta.WordsFor(length), Counters);
                 return;
             }
             case MessageType.Samples:
-                r.End();
-                SampleReply.Send(connection, id, _list.DrainUpdateTimes());
+                SampleReply.Send(connection, request.RequestId, _list.DrainUpdateTimes());
                 return;
+            case MessageType.RejoinTimes:
+                throw new ProtocolException("RejoinTimes is a manager's request; a primary keeps no rejoins.");
             case MessageType.Get or MessageType.Count or MessageType.ReadAll:
-            {
-                if (frame.Type == MessageType.Get) index = r.I32();
-                r.End();
-                if (!_list.TryRead(frame.Type, index, connection, id, out string? error))
-                    Replies.Error(connection, id, error!.StartsWith("Index", StringComparison.Ordinal) ? ErrorCode.OutOfRange : ErrorCode.NotReady, error);
+                if (!_list.TryRead(request.Type, request.Index, connection, request.RequestId, out string? readError))
+                    Replies.Error(connection, request.RequestId, readError!.StartsWith("Index", StringComparison.Ordinal) ? ErrorCode.OutOfRange : ErrorCode.NotReady, readError);
                 return;
-            }
-            default:
-                throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} for a primary.");
+            case MessageType.AppendMany when request.Bits == 0:
+                Replies.Error(connection, request.RequestId, ErrorCode.BadRequest, "AppendMany needs at least one bit");
+                return;
         }
-        r.End();
-        Submit(connection, id, op, index, bit, default, 0);
-    }
-
-    private void Submit(Connection connection, ulong id, ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed, int bits)
-    {
-        if (!_list.TrySubmit(op, index, bit, packed, bits, connection, id, null, out ErrorCode code, out string? error))
-            Replies.Error(connection, id, code, error!);
+        if (!_list.TrySubmit(request, connection, out ErrorCode code, out string? error))
+            Replies.Error(connection, request.RequestId, code, error!);
     }
 
     public void Dispose()

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using BitFusion.Core.Abcast;
-using BitFusion.Core.Bits;
+using BitFusion.Core.Idempotency;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -24,68 +24,40 @@ public sealed partial class ManagerNode
     private int _windowWaiters;
     private long _completed;
     private long _divergences;
+    private readonly WriteDedup _dedup;
+    private readonly int _maxRunBits;
 
     private void OnClientFrame(Connection connection, in Frame frame)
     {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        int group = r.I32();
-        WriteOp op;
-        switch (frame.Type)
+        ClientRequest request = ClientRequestCodec.Read(frame, grouped: true, _maxRunBits);
+        ulong id = request.RequestId;
+        int group = request.Group;
+        switch (request.Type)
         {
-            case MessageType.Append:
-                op = new WriteOp { Kind = ListOp.Append, Bit = r.Bool() };
-                break;
-            case MessageType.Set:
-                op = new WriteOp { Kind = ListOp.Set, Index = r.I32(), Bit = r.Bool() };
-                break;
-            case MessageType.Insert:
-                op = new WriteOp { Kind = ListOp.Insert, Index = r.I32(), Bit = r.Bool() };
-                break;
-            case MessageType.RemoveAt:
-                op = new WriteOp { Kind = ListOp.RemoveAt, Index = r.I32() };
-                break;
-            case MessageType.SwapRemoveAt:
-                op = new WriteOp { Kind = ListOp.SwapRemoveAt, Index = r.I32() };
-                break;
-            case MessageType.AppendMany:
-            {
-                int bits = r.Count("bits", (int)Math.Min(int.MaxValue - 64L, Cluster.Config.MaxFrameBytes * 8L));
-                ReadOnlySpan<ulong> packed = r.Words(Delta.WordsFor(bits));
-                r.End();
-                if (bits == 0)
-                {
-                    Replies.Error(connection, id, ErrorCode.BadRequest, "AppendMany needs at least one bit");
-                    return;
-                }
-                if (CheckGroup(connection, id, group)) Submit(connection, id, group, WriteOp.AppendMany(packed, bits));
+            case MessageType.Stats:
+                ReplyStats(connection, id);
                 return;
-            }
+            case MessageType.AppendMany when request.Bits == 0:
+                Replies.Error(connection, id, ErrorCode.BadRequest, "AppendMany needs at least one bit");
+                return;
+        }
+        if (!CheckGroup(connection, id, group)) return;
+        switch (request.Type)
+        {
             case MessageType.Get or MessageType.Count or MessageType.ReadAll:
-            {
-                int index = frame.Type == MessageType.Get ? r.I32() : 0;
-                r.End();
-                if (CheckGroup(connection, id, group)) Relay(connection, id, group, frame.Type, index);
+                Relay(connection, id, group, request.Type, request.Index);
                 return;
-            }
             case MessageType.Samples or MessageType.RejoinTimes:
             {
-                r.End();
-                if (!CheckGroup(connection, id, group)) return;
                 float[] micros;
-                lock (_gate) micros = frame.Type == MessageType.Samples ? _groups[group].UpdateTimes.Drain() : DrainRejoins(group);
+                lock (_gate) micros = request.Type == MessageType.Samples ? _groups[group].UpdateTimes.Drain() : DrainRejoins(group);
                 SampleReply.Send(connection, id, micros);
                 return;
             }
-            case MessageType.Stats:
-                r.End();
-                ReplyStats(connection, id);
-                return;
             default:
-                throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} for a manager.");
+                Submit(connection, request);
+                return;
         }
-        r.End();
-        if (CheckGroup(connection, id, group)) Submit(connection, id, group, op);
     }
 
     private bool CheckGroup(Connection connection, ulong id, int group)
@@ -103,10 +75,16 @@ public sealed partial class ManagerNode
         return copy;
     }
 
-    /// <summary>Starts the write's multicast; waits first while a full window of writes is in flight (back-pressure).</summary>
-    private void Submit(Connection client, ulong requestId, int group, WriteOp op)
+    /// <summary>
+    /// Starts the write's multicast, unless <see cref="_dedup"/> knows its (clientId, clientSeq): then the retry
+    /// joins the write in flight or gets its first result, and nothing is multicast again. Waits first while a full
+    /// window of writes is in flight (back-pressure).
+    /// </summary>
+    private void Submit(Connection client, in ClientRequest request)
     {
         long started = Stopwatch.GetTimestamp();
+        ulong requestId = request.RequestId;
+        int group = request.Group;
         string? refusal = null;
         ErrorCode code = default;
         FlushSet.Batch batch;
@@ -118,27 +96,87 @@ public sealed partial class ManagerNode
                 Monitor.Wait(_gate, 100);
                 _windowWaiters--;
             }
-            if (_sender is null || _excluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet");
-            else if (_view!.Skeen.MembersOf(group).IsEmpty) (code, refusal) = (ErrorCode.Unavailable, $"group {group} has no live data node");
+            if (_sender is null || _excluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet; the write was not applied");
             else
             {
-                PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
-                w.Client = client;
-                w.RequestId = requestId;
-                w.Group = group;
-                w.Started = started;
-                w.Kind = op.Kind;
-                w.Index = op.Index;
-                foreach (ViewMember m in _view.Skeen.MembersOf(group)) w.AddDestination(m.Node, m.Incarnation);
-                MessageId id = _sender.Multicast(GroupSet.Of(group), op);
-                _writes.Add(id.Seq, w);
+                DedupDecision seen = _dedup.Begin(request.ClientId, request.ClientSeq, request.Resend);
+                switch (seen.Verdict)
+                {
+                    case DedupVerdict.New when _view!.Skeen.MembersOf(group).IsEmpty:
+                        _dedup.Forget(request.ClientId, request.ClientSeq);
+                        (code, refusal) = (ErrorCode.NotDone, $"group {group} has no live data node; the write was not applied");
+                        break;
+                    case DedupVerdict.New:
+                        Multicast(client, request, started);
+                        break;
+                    case DedupVerdict.InFlight when Redirect(request.ClientId, request.ClientSeq, client, requestId):
+                        break;
+                    case DedupVerdict.Done:
+                        AnswerLocked(client, requestId, group, seen.Result, request.Op, request.Index);
+                        break;
+                    default:
+                        (code, refusal) = (ErrorCode.Unknown,
+                            $"write {request.ClientSeq} of client {request.ClientId:x16} may or may not have been applied: this manager does not remember it " +
+                            "(it restarted, the client wrote through another manager, or the seq is older than its window)");
+                        break;
+                }
             }
             batch = _flushes.Take();
         }
         batch.Flush();
-        if (refusal is null) return;
-        op.Release();
-        Replies.Error(client, requestId, code, refusal);
+        if (refusal is not null) Replies.Error(client, requestId, code, refusal);
+    }
+
+    private void Multicast(Connection client, in ClientRequest request, long started)
+    {
+        PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
+        w.Client = client;
+        w.RequestId = request.RequestId;
+        w.ClientId = request.ClientId;
+        w.ClientSeq = request.ClientSeq;
+        w.Group = request.Group;
+        w.Started = started;
+        w.Kind = request.Op;
+        w.Index = request.Index;
+        foreach (ViewMember m in _view!.Skeen.MembersOf(request.Group)) w.AddDestination(m.Node, m.Incarnation);
+        WriteOp op = request.Bits > 0
+            ? WriteOp.AppendMany(request.Packed, request.Bits)
+            : new WriteOp { Kind = request.Op, Index = request.Index, Bit = request.Bit };
+        MessageId id = _sender!.Multicast(GroupSet.Of(request.Group), op);
+        _writes.Add(id.Seq, w);
+    }
+
+    /// <summary>Points a write in flight at the connection and request id of its retry; false if it is not in flight here.</summary>
+    private bool Redirect(ulong clientId, ulong clientSeq, Connection client, ulong requestId)
+    {
+        foreach (PendingWrite w in _writes.Values)
+        {
+            if (w.ClientId != clientId || w.ClientSeq != clientSeq) continue;
+            w.Client = client;
+            w.RequestId = requestId;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Answers a completed write (or its retry) with its result; the caller flushes.</summary>
+    private void AnswerLocked(Connection client, ulong requestId, int group, in WriteResult result, ListOp kind, int index)
+    {
+        if (client.IsClosed) return;
+        switch (result.Outcome)
+        {
+            case WriteOutcome.Applied:
+                Replies.Applied(client, requestId, result.Value, result.Position);
+                break;
+            case WriteOutcome.Refused:
+                Replies.Error(client, requestId, ErrorCode.OutOfRange, OutOfRange(kind, index, result.Value), flush: false);
+                break;
+            default:
+                Replies.Error(client, requestId, ErrorCode.Unknown,
+                    $"every replica of group {group} that delivered the write left before reporting its result: it may or may not have been applied", flush: false);
+                break;
+        }
+        _flushes.Add(client);
     }
 
     internal void OnPropose(NodeLink link, Connection connection, in ProposalMessage proposal)
@@ -192,26 +230,21 @@ public sealed partial class ManagerNode
         _writes.Remove(seq);
         _completed++;
         _groups[w.Group].UpdateTimes.Record(w.Started);
-        if (w.Client is { IsClosed: false } client)
-        {
-            if (!w.HasResult)
-                Replies.Error(client, w.RequestId, ErrorCode.Unavailable, "every replica that applied the write left before reporting its result", flush: false);
-            else if (w.Status == DeliveryStatus.Applied)
-                Replies.Applied(client, w.RequestId, w.Value, w.Position);
-            else
-                Replies.Error(client, w.RequestId, ErrorCode.OutOfRange, OutOfRange(w), flush: false);
-            _flushes.Add(client);
-        }
+        WriteResult result = !w.HasResult ? new WriteResult(WriteOutcome.Unknown, 0, 0)
+            : w.Status == DeliveryStatus.Applied ? new WriteResult(WriteOutcome.Applied, w.Value, w.Position)
+            : new WriteResult(WriteOutcome.Refused, w.Value, 0);
+        _dedup.Complete(w.ClientId, w.ClientSeq, result);
+        if (w.Client is { } client) AnswerLocked(client, w.RequestId, w.Group, result, w.Kind, w.Index);
         w.Reset();
         _writePool.Push(w);
         if (_windowWaiters > 0) Monitor.PulseAll(_gate);
     }
 
-    private static string OutOfRange(PendingWrite w) => w.Kind switch
+    private static string OutOfRange(ListOp kind, int index, long count) => kind switch
     {
-        ListOp.Insert => $"Insert index must be in 0..{w.Value} (Count = {w.Value}); it was {w.Index} when the write's turn came.",
-        ListOp.Append => $"An append would make the list of Count {w.Value} longer than the largest list.",
-        _ => $"Index {w.Index} is out of range for a list of Count {w.Value} (the count when the write's turn came).",
+        ListOp.Insert => $"Insert index must be in 0..{count} (Count = {count}); it was {index} when the write's turn came.",
+        ListOp.Append => $"An append would make the list of Count {count} longer than the largest list.",
+        _ => $"Index {index} is out of range for a list of Count {count} (the count when the write's turn came).",
     };
 
     /// <summary>After a view change: destinations that left no longer hold a write back.</summary>
@@ -275,9 +308,10 @@ public sealed partial class ManagerNode
     {
         payload.Release();
         if (!_writes.Remove(id.Seq, out PendingWrite? w)) return;
+        _dedup.Forget(w.ClientId, w.ClientSeq);
         if (w.Client is { IsClosed: false } client)
         {
-            Replies.Error(client, w.RequestId, ErrorCode.Unavailable, $"every replica of group {w.Group} left before the write was ordered; it was not applied", flush: false);
+            Replies.Error(client, w.RequestId, ErrorCode.NotDone, $"every replica of group {w.Group} left before the write was ordered; it was not applied", flush: false);
             _flushes.Add(client);
         }
         w.Reset();

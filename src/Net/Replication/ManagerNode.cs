@@ -1,5 +1,6 @@
 using System.Net;
 using BitFusion.Core.Abcast;
+using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -40,6 +41,8 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _nodes = cluster.DataNodes.ToDictionary(n => n.Id, n => new NodeLink(this, n));
         _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
+        _dedup = new WriteDedup(Fusion.FusedBitList.DedupClients, cluster.Config.Window);
+        _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             cluster.Knows, this, cluster.Config.MaxFrameBytes);
     }

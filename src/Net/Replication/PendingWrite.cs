@@ -11,6 +11,10 @@ internal sealed class PendingWrite
 {
     public Connection? Client;
     public ulong RequestId;
+
+    /// <summary>The client's name for this write, so a retry can find it and its result can be remembered.</summary>
+    public ulong ClientId;
+    public ulong ClientSeq;
     public int Group;
     public long Started;
     public ListOp Kind;

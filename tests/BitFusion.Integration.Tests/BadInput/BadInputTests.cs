@@ -116,7 +116,7 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             }
             case BadInputCase.ShortPayload when target == Target.Primary:
                 await peer.HandshakeAsync(cluster.Key, client, server);
-                peer.SendFrame(MessageType.Set, new byte[12]);
+                peer.SendFrame(MessageType.Set, new byte[8 + 17 + 3]);
                 return await ClosedSilently(peer);
             case BadInputCase.ShortPayload:
                 await peer.HandshakeAsync(cluster.Key, new PeerIdentity(NodeRole.Primary, realPrimary), server);
@@ -125,8 +125,11 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             case BadInputCase.CorruptPayload when target == Target.Primary:
             {
                 await peer.HandshakeAsync(cluster.Key, client, server);
-                byte[] append = new byte[9];
-                append[8] = 7;
+                // reqId | clientId 1 | clientSeq 1 | resend 0 | a bit of 7.
+                byte[] append = new byte[8 + 17 + 1];
+                append[8] = 1;
+                append[16] = 1;
+                append[25] = 7;
                 peer.SendFrame(MessageType.Append, append);
                 return await ClosedSilently(peer);
             }

@@ -58,9 +58,14 @@ internal sealed class GroupWriter(ReplicationCluster cluster, GroupLedger ledger
             // The manager is not in a view yet (it restarted): the write was never multicast.
             await Task.Delay(20).ConfigureAwait(false);
         }
-        catch (RemoteException e) when (e.Code == ErrorCode.Unavailable)
+        catch (RemoteException e) when (e.Code == ErrorCode.NotDone)
         {
-            // Applied, but every replica that computed its result left before reporting it.
+            // Every replica left before the write was ordered: not applied.
+            ledger.Refuse();
+        }
+        catch (RemoteException e) when (e.Code == ErrorCode.Unknown)
+        {
+            // Ordered, but every replica that computed its result left before reporting it.
             ledger.Unknown(op);
         }
         catch (IOException e)

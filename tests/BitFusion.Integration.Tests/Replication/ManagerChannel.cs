@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using BitFusion.Net.Fusion;
 using System.Net;
-using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Integration.Tests.Workload;
 using BitFusion.Net.Client;
@@ -24,7 +24,9 @@ internal sealed class ManagerChannel : IFrameHandler, IDisposable
     private readonly int _group;
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, TaskCompletionSource<(MessageType Type, byte[] Payload)>> _pending = [];
+    private readonly ulong _clientId = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
     private ulong _nextId;
+    private ulong _seq;
 
     private ManagerChannel(Connection connection, int group)
     {
@@ -45,35 +47,22 @@ internal sealed class ManagerChannel : IFrameHandler, IDisposable
 
     public async Task<WriteReceipt> WriteAsync(Operation op)
     {
-        Span<byte> head = stackalloc byte[12 + 4 + 1];
-        int n = 12;
-        MessageType type;
-        ReadOnlySpan<byte> body = default;
-        switch (op.Kind)
+        (MessageType type, ListOp kind) = op.Kind switch
         {
-            case OpKind.Append:
-                type = MessageType.Append;
-                head[n++] = op.Bit ? (byte)1 : (byte)0;
-                break;
-            case OpKind.AppendMany:
-                type = MessageType.AppendMany;
-                BinaryPrimitives.WriteInt32LittleEndian(head[n..], op.Index);
-                n += 4;
-                body = MemoryMarshal.AsBytes(op.Bits.AsSpan(0, Delta.WordsFor(op.Index)));
-                break;
-            case OpKind.Set or OpKind.Insert:
-                type = op.Kind == OpKind.Set ? MessageType.Set : MessageType.Insert;
-                BinaryPrimitives.WriteInt32LittleEndian(head[n..], op.Index);
-                n += 4;
-                head[n++] = op.Bit ? (byte)1 : (byte)0;
-                break;
-            default:
-                type = op.Kind == OpKind.RemoveAt ? MessageType.RemoveAt : MessageType.SwapRemoveAt;
-                BinaryPrimitives.WriteInt32LittleEndian(head[n..], op.Index);
-                n += 4;
-                break;
-        }
-        (MessageType reply, byte[] payload) = await RequestAsync(type, head[..n], body).ConfigureAwait(false);
+            OpKind.Append => (MessageType.Append, ListOp.Append),
+            OpKind.AppendMany => (MessageType.AppendMany, ListOp.Append),
+            OpKind.Set => (MessageType.Set, ListOp.Set),
+            OpKind.Insert => (MessageType.Insert, ListOp.Insert),
+            OpKind.RemoveAt => (MessageType.RemoveAt, ListOp.RemoveAt),
+            _ => (MessageType.SwapRemoveAt, ListOp.SwapRemoveAt),
+        };
+        (MessageType reply, byte[] payload) = await RequestAsync(id => new ClientRequest
+        {
+            Type = type, RequestId = id, Group = _group, ClientId = _clientId, ClientSeq = ++_seq, Op = kind,
+            Index = op.Kind == OpKind.AppendMany ? 0 : op.Index, Bit = op.Bit,
+            Bits = op.Kind == OpKind.AppendMany ? op.Index : 0,
+            Packed = op.Kind == OpKind.AppendMany ? op.Bits.AsSpan(0, Delta.WordsFor(op.Index)) : default,
+        }).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
         if (reply != MessageType.Applied) throw new ProtocolException($"A write was answered with frame type {reply}.");
@@ -84,7 +73,7 @@ internal sealed class ManagerChannel : IFrameHandler, IDisposable
 
     public async Task<BitsResult> ReadAllAsync()
     {
-        (MessageType reply, byte[] payload) = await RequestAsync(MessageType.ReadAll, stackalloc byte[12], default).ConfigureAwait(false);
+        (MessageType reply, byte[] payload) = await RequestAsync(id => new ClientRequest { Type = MessageType.ReadAll, RequestId = id, Group = _group }).ConfigureAwait(false);
         if (reply != MessageType.Bits) throw new ProtocolException($"A read was answered with frame type {reply}.");
         return Bits(payload);
     }
@@ -102,18 +91,18 @@ internal sealed class ManagerChannel : IFrameHandler, IDisposable
         return new BitsResult(words, length, seq);
     }
 
-    private Task<(MessageType, byte[])> RequestAsync(MessageType type, Span<byte> head, ReadOnlySpan<byte> body)
+    private delegate ClientRequest RequestOf(ulong id);
+
+    private Task<(MessageType, byte[])> RequestAsync(RequestOf request)
     {
         var reply = new TaskCompletionSource<(MessageType, byte[])>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ulong id;
         lock (_gate)
         {
-            id = ++_nextId;
+            ulong id = ++_nextId;
             _pending[id] = reply;
+            ClientRequestCodec.Enqueue(_connection, request(id), grouped: true);
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(head, id);
-        BinaryPrimitives.WriteInt32LittleEndian(head[8..], _group);
-        _connection.Send(type, head, body);
+        _connection.Flush();
         if (_connection.IsClosed) FailAll(new IOException($"connection to {_connection.Name} is closed"));
         return reply.Task;
     }
