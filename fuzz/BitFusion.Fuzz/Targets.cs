@@ -94,7 +94,7 @@ internal sealed class Targets : IDisposable
             case 6:
             {
                 var r = new PayloadReader(p);
-                DeltaWire.Read(ref r, out _, out _);
+                DeltaWire.Read(ref r, int.MaxValue - 64, out _, out _);
                 break;
             }
             case 7:

@@ -34,6 +34,22 @@ public static class BackupProbe
         return new BackupReport(complete, views);
     }
 
+    /// <summary>The backup's fused words and fused length (a client's ReadAll).</summary>
+    public static async Task<(ulong[] Words, int Length)> FusedAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default)
+    {
+        byte[] payload = await AskAsync(backup, key, backupId, new PeerIdentity(NodeRole.Client, 0), MessageType.ReadAll, MessageType.Bits, cancellation).ConfigureAwait(false);
+        var r = new PayloadReader(payload);
+        r.U64();
+        int length = r.Count("length", int.MaxValue - 64);
+        r.I64();
+        int count = Core.Bits.Delta.WordsFor(length);
+        ulong[] pooled = BulkCodec.Read(ref r, count, int.MaxValue);
+        r.End();
+        ulong[] words = pooled.AsSpan(0, count).ToArray();
+        System.Buffers.ArrayPool<ulong>.Shared.Return(pooled);
+        return (words, length);
+    }
+
     public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default) =>
         NodeProbe.StatsAsync(backup, key, new PeerIdentity(NodeRole.Backup, backupId), cancellation);
 

@@ -1,3 +1,4 @@
+using BitFusion.Harness.Faults;
 using BitFusion.Net.Config;
 
 namespace BitFusion.Harness;
@@ -10,5 +11,13 @@ public static class ClusterFile
         Cluster cluster = Cluster.FromConfig(config, path);
         SecretFile.Write(path, ClusterLayout.ToJson(config));
         return cluster;
+    }
+
+    /// <summary>Writes <paramref name="node"/>'s own copy of the file at <paramref name="shared"/>, its peers reached through <paramref name="proxies"/>; returns its path.</summary>
+    public static string WriteRouted(ProxyMesh proxies, string shared, int node)
+    {
+        string path = Path.Combine(Path.GetDirectoryName(shared)!, $"{Path.GetFileNameWithoutExtension(shared)}-{node}.json");
+        File.WriteAllText(path, proxies.ConfigFor(File.ReadAllText(shared), node));
+        return path;
     }
 }

@@ -21,6 +21,9 @@ public sealed class FusionClusterOptions
     /// <summary>How long a node may take to print its ready line, and a restarted backup to hold every primary again.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Route every node-to-node connection through a <see cref="Faults.FaultProxy"/> (see <see cref="ProcessCluster.Proxies"/>).</summary>
+    public bool FaultProxies { get; init; }
+
     /// <summary>Lines of each node's output kept in memory for failure reports.</summary>
     public int LogLines { get; init; } = 400;
 }

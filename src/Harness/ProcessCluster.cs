@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using BitFusion.Harness.Faults;
 using BitFusion.Net.Config;
 using BitFusion.Net.Transport;
 
@@ -23,9 +24,14 @@ public abstract class ProcessCluster : IAsyncDisposable
         Directory.CreateDirectory(WorkDirectory);
         ConfigPath = Path.Combine(WorkDirectory, "cluster.json");
         Cluster = ClusterFile.Write(config, ConfigPath);
-        _nodes = members(Cluster).ToDictionary(n => n.Id, n => new NodeProcess(options.Binary, n, ConfigPath,
+        NodeConfig[] nodes = members(Cluster).ToArray();
+        if (options.FaultProxies) Proxies = new ProxyMesh(nodes);
+        _nodes = nodes.ToDictionary(n => n.Id, n => new NodeProcess(options.Binary, n, Proxies is null ? ConfigPath : ClusterFile.WriteRouted(Proxies, ConfigPath, n.Id),
             options.Namespace(n), new LineTail(options.LogLines, Path.Combine(WorkDirectory, $"{n.Role}-{n.Id}.log"))));
     }
+
+    /// <summary>The proxies every node-to-node connection passes, when the options asked for them.</summary>
+    public ProxyMesh? Proxies { get; }
 
     private protected FusionClusterOptions Options { get; }
 
@@ -75,6 +81,7 @@ public abstract class ProcessCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_nodes.Values.Select(n => n.DisposeAsync().AsTask())).ConfigureAwait(false);
+        if (Proxies is not null) await Proxies.DisposeAsync().ConfigureAwait(false);
         if (_ownsWorkDirectory && !KeepWorkDirectory)
         {
             try

@@ -1,3 +1,4 @@
+using BitFusion.Harness;
 using BitFusion.Integration.Tests.Workload;
 using BitFusion.Net.Config;
 using Xunit.Abstractions;
@@ -7,7 +8,9 @@ namespace BitFusion.Integration.Tests;
 /// <summary>
 /// Invariant 1 under fire: clients write to every primary while random primaries and backups are SIGKILLed (up to f
 /// down at once, at random moments, several at the same instant) and restarted. Every acknowledged write must
-/// survive every recovery, and each list must end equal, bit for bit, to the writes its client saw acknowledged.
+/// survive every recovery, and each list must end equal, bit for bit, to the writes its client saw acknowledged,
+/// and every backup must hold exactly the fused words of those lists. A second theory adds pauses (SIGSTOP/SIGCONT)
+/// and dropped node-to-node connections (through the harness's fault proxies).
 /// BITFUSION_CHAOS_SECONDS lengthens the chaos for soak runs.
 /// </summary>
 public sealed class ChaosTests(ITestOutputHelper output)
@@ -16,12 +19,27 @@ public sealed class ChaosTests(ITestOutputHelper output)
     [InlineData(1, 3)]
     [InlineData(2, 3)]
     [InlineData(3, 4)]
-    public Task AcknowledgedWritesSurviveRandomKills(int f, int n) =>
-        Scenario.RunAsync(output, $"chaos f={f} n={n}", async s =>
+    public Task AcknowledgedWritesSurviveRandomKills(int f, int n) => RunAsync(f, n, ChaosMonkey.Nemesis.Kills);
+
+    /// <summary>The same with the rest of the fault model: SIGSTOP/SIGCONT pauses and connections dropped between live nodes.</summary>
+    [Theory(Skip = "Fails on every f (seeds 129711468, 117063325, 805375873): after a dropped primary→backup connection the " +
+                   "primary logs 'backup 0 holds seq 51 of this primary but the primary is at 58; a dropped connection lost deltas " +
+                   "this primary no longer keeps' and its writes hang (no answer within 60 s); a restarted primary then loops forever on " +
+                   "'backup refused (Conflict): primary 1's snapshot is at seq 7 but its deltas reached 5 here'. Issue 9 (helper fusion) fixes both.")]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    [InlineData(3, 4)]
+    public Task AcknowledgedWritesSurviveKillsPausesAndDrops(int f, int n) => RunAsync(f, n, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);
+
+
+    private Task RunAsync(int f, int n, ChaosMonkey.Nemesis nemesis) =>
+        Scenario.RunAsync(output, $"chaos f={f} n={n} ({nemesis})", async s =>
         {
-            await s.StartClusterAsync(ClusterLayout.Build(n, f, 0, 0, "127.0.0.1", 0));
+            bool proxies = nemesis.HasFlag(ChaosMonkey.Nemesis.Drops);
+            await s.StartClusterAsync(ClusterLayout.Build(n, f, 0, 0, "127.0.0.1", 0),
+                o => new FusionClusterOptions { Binary = o.Binary, FaultProxies = proxies });
             s.AddWorkers(maxBatch: 8);
-            var chaos = s.Chaos = new ChaosMonkey(s.Cluster!, new Random(s.Rng.Next()));
+            var chaos = s.Chaos = new ChaosMonkey(s.Cluster!, new Random(s.Rng.Next()), nemesis);
             TimeSpan duration = TimeSpan.FromSeconds(ChaosSeconds());
             await s.DriveAsync(async cancel =>
             {
@@ -30,7 +48,8 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 await chaos.RunAsync(timer.Token);
                 cancel.ThrowIfCancellationRequested();
             });
-            s.Log($"chaos over: {chaos.Kills} kills (+{chaos.MidRecoveryKills} during a recovery), {chaos.Restarts} restarts, at most {chaos.MostDownAtOnce} down at once");
+            s.Log($"chaos over: {chaos.Kills} kills (+{chaos.MidRecoveryKills} during a recovery), {chaos.Restarts} restarts, " +
+                  $"{chaos.Pauses} pauses, {chaos.Drops} drops, at most {chaos.MostDownAtOnce} unhealthy at once");
             Assert.True(chaos.Kills > 0, "the chaos killed nothing");
             await ClusterCheck.VerifyAsync(s.Cluster!, s.Workers, s.Rng, s.Log);
         });

@@ -80,7 +80,7 @@ public sealed class ClientTimeoutTests(ITestOutputHelper output)
     private static async Task<(int Exit, string Stderr)> CliAppendAsync(string config, int node)
     {
         var start = new ProcessStartInfo(HostBinary.Path) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "client", "-c", config, "-n", node.ToString(System.Globalization.CultureInfo.InvariantCulture), "append", "1" })
+        foreach (string a in new[] { "client", "-c", config, "-n", node.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "1", "append", "1" })
             start.ArgumentList.Add(a);
         using Process process = Process.Start(start)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();

@@ -2,6 +2,7 @@ using System.Net;
 using BitFusion.Harness;
 using BitFusion.Integration.Tests.Replication;
 using BitFusion.Integration.Tests.Workload;
+using BitFusion.Net.Client;
 using BitFusion.Net.Config;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -43,6 +44,52 @@ public sealed class IdempotentWriteTests(ITestOutputHelper output)
             ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0));
             await RetriesAreAnsweredOnceAsync(run.Log, cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, cluster.IdentityOf(cluster.Managers[0].Id), cluster.Groups[0][1]);
         });
+
+    /// <summary>
+    /// BitListClient's own retry: its connection runs through a fault proxy that swallows the answer to a write the
+    /// server applied, then drops; the client dials again, resends the write under its first seq, and the server
+    /// answers it with the first result instead of applying it twice.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task AClientResendsAfterADroppedConnectionAndTheWriteAppliesOnce(bool replication)
+    {
+        async Task Body(EndPoint server, ClusterKey key, PeerIdentity role, Action<string> log)
+        {
+            await using var proxy = new Harness.Faults.FaultProxy(server, "client → server");
+            proxy.Start();
+            int? group = role.Role == NodeRole.Manager ? 0 : null;
+            using BitListClient client = await BitListClient.ConnectAsync(proxy.EndPoint, key, role, 40, group, timeout: Patience, reconnect: true);
+            using BitListClient direct = await BitListClient.ConnectAsync(server, key, role, 41, group);
+            Assert.Equal(1, await client.AppendAsync(true));
+
+            proxy.Blackhole(Harness.Faults.Direction.ToDialer);
+            ValueTask<long> write = client.AppendAsync(false);
+            using (var deadline = new CancellationTokenSource(Patience))
+                while (await direct.CountAsync() < 2) await Task.Delay(20, deadline.Token);
+            log("the server applied write 2; its answer is held in the proxy");
+            proxy.Drop();
+            proxy.Heal();
+            Assert.Equal(2, await write.AsTask().WaitAsync(Patience));
+            Assert.Equal(1, client.Reconnects);
+            Assert.Equal(2, await direct.CountAsync());
+            Assert.Equal(3, await client.AppendAsync(true));
+            log("after a reconnect the resent write got its first answer and the list holds it once");
+        }
+
+        return replication
+            ? ReplicationRun.RunAsync(output, "client resend after a drop (manager)", async run =>
+            {
+                ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0));
+                await Body(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, cluster.IdentityOf(cluster.Managers[0].Id), run.Log);
+            })
+            : Scenario.RunAsync(output, "client resend after a drop (primary)", async s =>
+            {
+                FusionCluster cluster = await s.StartClusterAsync(ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0));
+                await Body(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), s.Log);
+            });
+    }
 
     /// <summary>Writes 1..3 of a fresh client id, resending each after a dropped connection; returns the client id.</summary>
     private static async Task<ulong> RetriesAreAnsweredOnceAsync(Action<string> log, EndPoint server, ClusterKey key, PeerIdentity role, NodeProcess stall)

@@ -22,6 +22,12 @@ public sealed class PackedBitList : IDisposable
         _scratch = PooledWords.Rent(2);
     }
 
+    /// <summary>
+    /// The most bits a list holds: a whole word short of int.MaxValue, so no count, index or word count wraps.
+    /// Growing past it throws <see cref="InvalidOperationException"/> and changes nothing.
+    /// </summary>
+    public const int MaxCount = int.MaxValue - 64;
+
     public int Count { get; private set; }
 
     public int WordCount => Delta.WordsFor(Count);
@@ -54,6 +60,7 @@ public sealed class PackedBitList : IDisposable
 
     public Delta Append(bool bit)
     {
+        CheckGrowth(1);
         EnsureCapacity(Count + 1);
         int w = Count >> 6;
         ulong x = bit ? 1UL << (Count & 63) : 0;
@@ -69,7 +76,8 @@ public sealed class PackedBitList : IDisposable
         if (Delta.WordsFor(bitCount) > packed.Length)
             throw new ArgumentException($"{bitCount} bits need {Delta.WordsFor(bitCount)} words; {packed.Length} given.", nameof(packed));
         if (bitCount == 0) return new Delta(Count, Count >> 6, default);
-        int start = Count, end = checked(Count + bitCount);
+        CheckGrowth(bitCount);
+        int start = Count, end = Count + bitCount;
         EnsureCapacity(end);
         int first = start >> 6, last = (end - 1) >> 6;
         Snapshot(first, last);
@@ -89,7 +97,8 @@ public sealed class PackedBitList : IDisposable
     public Delta AppendRange(scoped ReadOnlySpan<bool> bits)
     {
         if (bits.IsEmpty) return new Delta(Count, Count >> 6, default);
-        int start = Count, end = checked(Count + bits.Length);
+        CheckGrowth(bits.Length);
+        int start = Count, end = Count + bits.Length;
         EnsureCapacity(end);
         int first = start >> 6, last = (end - 1) >> 6;
         Snapshot(first, last);
@@ -104,6 +113,7 @@ public sealed class PackedBitList : IDisposable
     {
         if ((uint)index > (uint)Count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Insert index must be in 0..{Count} (Count = {Count}).");
+        CheckGrowth(1);
         EnsureCapacity(Count + 1);
         int first = index >> 6, last = Count >> 6;
         Snapshot(first, last);
@@ -177,6 +187,7 @@ public sealed class PackedBitList : IDisposable
     public void Load(ReadOnlySpan<ulong> words, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
         int need = Delta.WordsFor(count);
         if (words.Length < need)
             throw new ArgumentException($"{count} bits need {need} words; {words.Length} given.", nameof(words));
@@ -241,6 +252,12 @@ public sealed class PackedBitList : IDisposable
         ReadOnlySpan<ulong> now = _words.AsSpan(first, n);
         for (int i = 0; i < n; i++) d[i] ^= now[i];
         return new Delta(Count, first, d);
+    }
+
+    private void CheckGrowth(int bits)
+    {
+        if (bits > MaxCount - Count)
+            throw new InvalidOperationException($"Adding {bits} bits to a list of {Count} would pass the {MaxCount}-bit limit.");
     }
 
     private void EnsureCapacity(int bits) => PooledWords.Grow(ref _words, Delta.WordsFor(bits));

@@ -15,8 +15,6 @@ internal static class ClientCommand
     /// <summary>Exit code of a write whose fate the client cannot know (no answer in time, connection lost, or the server's Unknown).</summary>
     private const int OutcomeUnknown = 3;
 
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     private static readonly string[] Operations = ["append", "set", "insert", "remove", "swap-remove", "get", "count", "read"];
 
     public static Command Create()
@@ -28,6 +26,7 @@ internal static class ClientCommand
         };
         var node = new Option<int>("--node", "-n") { Description = "The primary or manager to talk to (its id).", Required = true };
         var group = new Option<int?>("--group", "-g") { Description = "With a manager: the replica group." };
+        var seconds = new Option<double>("--timeout", "-t") { Description = "Seconds to wait for the connection and for the answer.", DefaultValueFactory = _ => 10 };
         var op = new Argument<string>("operation") { Description = $"One of: {string.Join(", ", Operations)}." };
         op.AcceptOnlyFromAmong(Operations);
         var values = new Argument<int[]>("values")
@@ -36,8 +35,8 @@ internal static class ClientCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var command = new Command("client", "Send one operation to a list and print the answer (writes print the new count). " +
-            "Exit 0 done, 1 not done, 2 bad arguments, 3 a write's outcome is unknown (no answer within 10 s, connection lost, or the server cannot tell).")
-        { config, node, group, op, values };
+            "Exit 0 done, 1 not done, 2 bad arguments, 3 a write's outcome is unknown (no answer within the timeout, connection lost, or the server cannot tell).")
+        { config, node, group, seconds, op, values };
         command.SetAction(async (result, cancellation) =>
         {
             ClientFile? file = CommonOptions.LoadClientFile(result.GetRequiredValue(config));
@@ -69,13 +68,20 @@ internal static class ClientCommand
                 Console.Error.WriteLine("error: a manager serves several groups: give --group.");
                 return 2;
             }
+            double timeoutSeconds = result.GetValue(seconds);
+            if (!(timeoutSeconds is > 0 and <= 86_400))
+            {
+                Console.Error.WriteLine($"error: --timeout is {timeoutSeconds} s; it must be more than 0 and at most 86400.");
+                return 2;
+            }
+            TimeSpan timeout = TimeSpan.FromSeconds(timeoutSeconds);
             bool write = operation is "append" or "set" or "insert" or "remove" or "swap-remove";
             using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            connectTimeout.CancelAfter(Timeout);
+            connectTimeout.CancelAfter(timeout);
             try
             {
                 using BitListClient client = await BitListClient.ConnectAsync(Cluster.EndPointOf(target), file.Key,
-                    Cluster.IdentityOf(target), 0, g, file.MaxFrameBytes, connectTimeout.Token, Timeout);
+                    Cluster.IdentityOf(target), 0, g, file.MaxFrameBytes, connectTimeout.Token, timeout);
                 string answer = operation switch
                 {
                     "append" => (await client.AppendAsync(v[0] == 1)).ToString(),
@@ -112,7 +118,7 @@ internal static class ClientCommand
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine($"error: could not connect to node {id} at {target.Host}:{target.Port} within {Timeout.TotalSeconds:0} s; nothing was sent.");
+                Console.Error.WriteLine($"error: could not connect to node {id} at {target.Host}:{target.Port} within {timeout.TotalSeconds:0.###} s; nothing was sent.");
                 return 1;
             }
             catch (HandshakeRejectedException e)

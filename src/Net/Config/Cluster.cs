@@ -61,9 +61,27 @@ public sealed class Cluster
     public static EndPoint EndPointOf(NodeConfig node) =>
         IPAddress.TryParse(node.Host, out IPAddress? ip) ? new IPEndPoint(ip, node.Port) : new DnsEndPoint(node.Host, node.Port);
 
-    /// <summary>Where a node listens: its configured address when that is an IP literal, else every interface.</summary>
-    public static IPEndPoint BindEndPointOf(NodeConfig node) =>
-        new(IPAddress.TryParse(node.Host, out IPAddress? ip) ? ip : IPAddress.Any, node.Port);
+    /// <summary>
+    /// Where a node listens: its configured address, a host name resolved to its first address (IPv4 first) —
+    /// never every interface, which would expose a node meant for one network to all of them.
+    /// </summary>
+    public static IPEndPoint BindEndPointOf(NodeConfig node)
+    {
+        if (IPAddress.TryParse(node.Host, out IPAddress? ip)) return new IPEndPoint(ip, node.Port);
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(node.Host);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new ConfigException($"Node {node.Id}: cannot resolve host \"{node.Host}\" to bind to: {e.Message}");
+        }
+        IPAddress? chosen = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+        return chosen is null
+            ? throw new ConfigException($"Node {node.Id}: host \"{node.Host}\" resolves to no address to bind to.")
+            : new IPEndPoint(chosen, node.Port);
+    }
 
     public static Cluster Load(string path)
     {
@@ -94,7 +112,13 @@ public sealed class Cluster
         if (config.Nodes.Count == 0) problems.Add("\"nodes\" is empty.");
         if (config.Faults is < 1 or > 16) problems.Add($"faults = {config.Faults}; it must be 1..16.");
         if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
+        if (config.MaxSendQueueBytes is < 4096 or > 1L << 40) problems.Add($"maxSendQueueBytes = {config.MaxSendQueueBytes}; it must be 4096..2^40 (or absent).");
+        if (config.MaxHandshakes is < 1 or > 65536) problems.Add($"maxHandshakes = {config.MaxHandshakes}; it must be 1..65536.");
         if (config.Window is < 1 or > 1 << 20) problems.Add($"window = {config.Window}; it must be 1..1048576.");
+        if (config.HeartbeatMs is < 10 or > 60_000) problems.Add($"heartbeatMs = {config.HeartbeatMs}; it must be 10..60000.");
+        if (config.SuspectAfterMs < 2 * config.HeartbeatMs || config.SuspectAfterMs > 600_000)
+            problems.Add($"suspectAfterMs = {config.SuspectAfterMs}; it must be at least 2 × heartbeatMs ({2 * config.HeartbeatMs}) and at most 600000, " +
+                         "or an idle but healthy peer is suspected between two heartbeats.");
         var seen = new HashSet<int>();
         foreach (NodeConfig n in config.Nodes)
         {

@@ -14,8 +14,24 @@ public sealed class ClusterConfig
 
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>Bytes a connection may have queued for a peer that reads too slowly before it is disconnected; unset: maxFrameBytes + 8 MiB.</summary>
+    public long? MaxSendQueueBytes { get; set; }
+
+    /// <summary>Connections a server lets sit in their handshake at once; one more is closed on arrival.</summary>
+    public int MaxHandshakes { get; set; } = Transport.FrameServer.DefaultMaxHandshakes;
+
     /// <summary>How many operations a primary keeps in flight before new ones wait.</summary>
     public int Window { get; set; } = 4096;
+
+    /// <summary>A connection idle this long (ms) sends a heartbeat, so silence means a paused process or a dead link.</summary>
+    public int HeartbeatMs { get; set; } = 300;
+
+    /// <summary>
+    /// A peer silent this long (ms) is suspected and treated as failed. Five heartbeats: a GC pause or a busy
+    /// scheduler on a loaded machine rarely silences a process that long, and detection stays well under the
+    /// several seconds a client waits.
+    /// </summary>
+    public int SuspectAfterMs { get; set; } = 1500;
 
     public List<NodeConfig> Nodes { get; set; } = [];
 }

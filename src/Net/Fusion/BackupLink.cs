@@ -65,7 +65,7 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
                 await Task.Delay(1000, cancellation).ConfigureAwait(false);
                 continue;
             }
-            await FrameLoop.RunAsync(connection, this, owner.Counters, cancellation).ConfigureAwait(false);
+            await FrameLoop.RunAsync(connection, this, owner.Counters, cancellation, owner.Cluster.Config.HeartbeatMs).ConfigureAwait(false);
         }
     }
 

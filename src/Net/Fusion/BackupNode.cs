@@ -19,6 +19,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Cluster _cluster;
+    private readonly ListLimits _limits;
     private readonly FusedBackup _backup;
     private readonly PrimarySlot[] _slots;
     private readonly List<Cut> _cuts = [];
@@ -28,6 +29,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
     public BackupNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
+        _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         BackupIndex = cluster.BackupIndex(nodeId);
         var code = new FusionCode(cluster.Primaries.Count, cluster.Faults);
         _backup = new FusedBackup(code, BackupIndex);
@@ -36,7 +38,8 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         NodeConfig me = cluster.Node(nodeId);
         bind ??= Cluster.BindEndPointOf(me);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Backup, (ushort)nodeId),
-            cluster.Knows, this, cluster.Config.MaxFrameBytes);
+            cluster.Knows, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     public int BackupIndex { get; }
@@ -61,8 +64,13 @@ public sealed class BackupNode : IFrameHandler, IDisposable
             ReplyStats(connection, frame);
             return;
         }
+        if (frame.Type == MessageType.ReadAll && connection.Peer.Role == NodeRole.Client)
+        {
+            ReplyFused(connection, frame);
+            return;
+        }
         if (connection.Peer.Role != NodeRole.Primary)
-            throw new ProtocolException($"A {connection.Peer.Role} may only ask for Stats; it sent frame type {(byte)frame.Type}.");
+            throw new ProtocolException($"A {connection.Peer.Role} may only ask for Stats or ReadAll; it sent frame type {(byte)frame.Type}.");
         int p = PrimaryOf(connection);
         switch (frame.Type)
         {
@@ -148,7 +156,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
     private void OnDelta(Connection connection, int p, in Frame frame)
     {
         var r = frame.Reader();
-        Delta delta = DeltaWire.Read(ref r, out long seq, out long watermark);
+        Delta delta = DeltaWire.Read(ref r, _limits.MaxListBits, out long seq, out long watermark);
         r.End();
         long acked;
         lock (_gate)
@@ -325,7 +333,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         ulong id = r.U64();
         int p = r.Count("primary", _slots.Length - 1);
         ReadOnlySpan<byte> payload = frame.Payload.Span[12..];
-        Delta delta = DeltaWire.Read(ref r, out long seq, out _);
+        Delta delta = DeltaWire.Read(ref r, _limits.MaxListBits, out long seq, out _);
         r.End();
         lock (_gate)
         {
@@ -398,7 +406,8 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         _cuts.Remove(cut);
         int t = cut.Lost.Length;
         int maxWords = 0;
-        Span<byte> head = stackalloc byte[16 + t * 12];
+        // Sized for the most primaries a cluster can have (n + f ≤ 256), never by the request's count.
+        Span<byte> head = stackalloc byte[16 + 12 * 256];
         var w = new PayloadWriter(head);
         w.U64(cut.RequestId);
         w.I32(BackupIndex);
@@ -436,6 +445,30 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         int length, words;
         lock (_gate) (length, words) = (_backup.FusedLength, _backup.WordCount);
         NodeStats.Send(connection, id, length, words, Counters);
+    }
+
+    /// <summary>A client's ReadAll: the fused words as a Bits reply (seq 0), so a test can check them against the primaries' lists.</summary>
+    private void ReplyFused(Connection connection, in Frame frame)
+    {
+        var r = frame.Reader();
+        ulong id = r.U64();
+        r.End();
+        int length, count;
+        ulong[] words;
+        lock (_gate)
+        {
+            (length, count) = (_backup.FusedLength, _backup.WordCount);
+            words = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
+            _backup.Words.CopyTo(words);
+        }
+        Span<byte> head = stackalloc byte[20];
+        var w = new PayloadWriter(head);
+        w.U64(id);
+        w.I32(length);
+        w.I64(0);
+        BulkCodec.Enqueue(connection, MessageType.Bits, head, words.AsSpan(0, count));
+        System.Buffers.ArrayPool<ulong>.Shared.Return(words);
+        connection.Flush();
     }
 
     public void Dispose()

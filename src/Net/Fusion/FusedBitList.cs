@@ -29,6 +29,8 @@ public sealed class FusedBitList : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ObjectPool<OpCompletion> _completions;
     private readonly List<Connection> _toFlush = [];
+    private readonly ListLimits _limits;
+    private SharedSnapshot? _readSnapshot;
     private readonly WriteDedup _dedup;
     private long _seq;
     private bool _serving;
@@ -43,6 +45,7 @@ public sealed class FusedBitList : IDisposable
         PrimaryIndex = cluster.PrimaryIndex(nodeId);
         Code = new FusionCode(cluster.Primaries.Count, cluster.Faults);
         _pending = new PendingRing(cluster.Config.Window);
+        _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         _dedup = new WriteDedup(DedupClients, cluster.Config.Window);
         Links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
         _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), cluster.Config.Window);
@@ -253,6 +256,11 @@ public sealed class FusedBitList : IDisposable
             (code, error) = (ErrorCode.NotReady, "the primary is not serving");
             return false;
         }
+        if (_limits.Refuse(op, _list.Count, packedBits) is { } tooLarge)
+        {
+            (code, error) = (ErrorCode.BadRequest, tooLarge);
+            return false;
+        }
         Delta delta;
         try
         {
@@ -316,9 +324,12 @@ public sealed class FusedBitList : IDisposable
                     op.Value = _list.Count;
                     break;
                 default:
-                    op.Words = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(1, _list.WordCount));
-                    _list.Words.CopyTo(op.Words);
-                    op.Length = _list.Count;
+                    if (!client.TryBeginBulkRead())
+                    {
+                        error = "too many whole-list reads outstanding on this connection";
+                        return false;
+                    }
+                    op.Snapshot = SharedSnapshot.Share(ref _readSnapshot, _seq, _list.Words, _list.Count);
                     op.Value = _seq;
                     break;
             }
@@ -474,15 +485,16 @@ public sealed class FusedBitList : IDisposable
             return;
         }
         if (op.Client is not { } client) return;
-        if (op.Words is { } words)
+        if (op.Snapshot is { } snapshot)
         {
             Span<byte> head = stackalloc byte[20];
             var w = new PayloadWriter(head);
             w.U64(op.RequestId);
-            w.I32(op.Length);
+            w.I32(snapshot.Length);
             w.I64(op.Value);
-            BulkCodec.Enqueue(client, MessageType.Bits, head, words.AsSpan(0, Delta.WordsFor(op.Length)));
-            System.Buffers.ArrayPool<ulong>.Shared.Return(words);
+            BulkCodec.Enqueue(client, MessageType.Bits, head, snapshot.Words);
+            snapshot.Release();
+            client.EndBulkRead();
         }
         else
         {

@@ -18,7 +18,6 @@ internal struct PendingOp
     public ulong ClientSeq;
     public OpCompletion? Waiter;
 
-    /// <summary>For a ReadAll: the list as it was when the read arrived (a pooled array), sent once earlier writes are durable.</summary>
-    public ulong[]? Words;
-    public int Length;
+    /// <summary>For a ReadAll: the list as it was when the read arrived, sent once earlier writes are durable.</summary>
+    public Wire.SharedSnapshot? Snapshot;
 }

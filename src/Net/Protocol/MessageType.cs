@@ -9,6 +9,9 @@ public enum MessageType : byte
     Welcome = 3,
     Reject = 4,
 
+    /// <summary>Empty; sent on an authenticated connection idle for heartbeatMs and swallowed by the frame loop.</summary>
+    Heartbeat = 5,
+
     // Generic replies, each echoing the request id.
     Ok = 10,
     Error = 11,

@@ -40,13 +40,15 @@ public sealed class DataNode : IFrameHandler, IDisposable
     public DataNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
+        Limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         NodeConfig me = cluster.Node(nodeId);
         if (me.Role != "datanode") throw new ConfigException($"Node {nodeId} is a {me.Role}, not a data node.");
         NodeId = nodeId;
         Group = me.Group!.Value;
         if (Group >= GroupSet.Capacity) throw new ConfigException($"Data node {nodeId} is in group {Group}; groups run from 0 to {GroupSet.Capacity - 1}.");
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
-            cluster.Knows, this, cluster.Config.MaxFrameBytes);
+            cluster.Knows, this, cluster.Config.MaxFrameBytes,
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     public int NodeId { get; }
@@ -61,6 +63,8 @@ public sealed class DataNode : IFrameHandler, IDisposable
     public Task<DataNodeReady> Serving => _serving.Task;
 
     internal FlushSet Flushes { get; } = new();
+
+    internal ListLimits Limits { get; private init; }
 
     public void Start() => _server.Start();
 

@@ -22,6 +22,11 @@ public sealed partial class ManagerNode
 
     private void Relay(Connection client, ulong requestId, int group, MessageType kind, int index)
     {
+        if (kind == MessageType.ReadAll && !client.TryBeginBulkRead())
+        {
+            Replies.Error(client, requestId, ErrorCode.NotReady, "too many whole-list reads outstanding on this connection");
+            return;
+        }
         FlushSet.Batch batch;
         lock (_gate)
         {
@@ -108,6 +113,7 @@ public sealed partial class ManagerNode
 
     private void RecycleLocked(PendingRead read)
     {
+        if (read.Kind == MessageType.ReadAll) read.Client?.EndBulkRead();
         read.Client = null;
         _readPool.Push(read);
     }

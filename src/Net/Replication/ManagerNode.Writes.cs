@@ -26,6 +26,7 @@ public sealed partial class ManagerNode
     private long _divergences;
     private readonly WriteDedup _dedup;
     private readonly int _maxRunBits;
+    private readonly ListLimits _limits;
 
     private void OnClientFrame(Connection connection, in Frame frame)
     {
@@ -39,6 +40,10 @@ public sealed partial class ManagerNode
                 return;
             case MessageType.AppendMany when request.Bits == 0:
                 Replies.Error(connection, id, ErrorCode.BadRequest, "AppendMany needs at least one bit");
+                return;
+            // Refused here, before the multicast: a run too long for the data frame would stick in the sender.
+            case MessageType.AppendMany when _limits.Refuse(ListOp.Append, 0, request.Bits) is { } tooLarge:
+                Replies.Error(connection, id, ErrorCode.BadRequest, tooLarge);
                 return;
         }
         if (!CheckGroup(connection, id, group)) return;

@@ -4,6 +4,7 @@ using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
 
 namespace BitFusion.Net.Replication;
 
@@ -43,8 +44,10 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _dedup = new WriteDedup(Fusion.FusedBitList.DedupClients, cluster.Config.Window);
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
+        _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
-            cluster.Knows, this, cluster.Config.MaxFrameBytes);
+            cluster.Knows, this, cluster.Config.MaxFrameBytes,
+            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     internal Cluster Cluster { get; }

@@ -69,7 +69,7 @@ internal sealed class Replica : ISkeenReceiverOutput<WriteOp>, IDisposable
 
     public void Deliver(MessageId id, long timestamp, WriteOp payload)
     {
-        bool applied = payload.TryApply(List);
+        bool applied = payload.TryApply(List, _node.Limits);
         payload.Release();
         if (applied) Position++;
         Report(id, applied ? DeliveryStatus.Applied : DeliveryStatus.OutOfRange, List.Count, applied ? Position : 0);

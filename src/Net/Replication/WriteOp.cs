@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 
 namespace BitFusion.Net.Replication;
 
@@ -55,7 +56,7 @@ internal struct WriteOp
         byte kind = r.U8();
         int index = r.I32();
         bool bit = r.Bool();
-        int bits = r.Count("bits", (int)Math.Min(int.MaxValue - 64L, maxFrameBytes * 8L));
+        int bits = r.Count("bits", ListLimits.For(maxFrameBytes).MaxAppendBits);
         if (kind > (byte)ListOp.SwapRemoveAt) throw new ProtocolException($"Unknown write kind {kind}.");
         if (bits > 0 && kind != (byte)ListOp.Append) throw new ProtocolException($"Only an append carries a run of bits; a {(ListOp)kind} carries {bits}.");
         ReadOnlySpan<ulong> words = r.Words(Delta.WordsFor(bits));
@@ -64,20 +65,19 @@ internal struct WriteOp
 
     /// <summary>
     /// Applies the write to <paramref name="list"/> unless its index is out of range there (or the run would make
-    /// the list too long): then nothing changes and it returns false. Every replica decides the same way, because
-    /// every replica applies the same writes in the same order.
+    /// the list too long for <paramref name="limits"/>): then nothing changes and it returns false. Every replica
+    /// decides the same way, because every replica applies the same writes in the same order under the same limits.
     /// </summary>
-    public readonly bool TryApply(PackedBitList list)
+    public readonly bool TryApply(PackedBitList list, in ListLimits limits)
     {
         int count = list.Count;
+        if (limits.Refuse(Kind, count, Bits) is not null) return false;
         switch (Kind)
         {
             case ListOp.Append when Bits > 0:
-                if (Bits > int.MaxValue - 64 - count) return false;
                 list.AppendRange(RunWords, Bits);
                 return true;
             case ListOp.Append:
-                if (count == int.MaxValue - 64) return false;
                 list.Append(Bit);
                 return true;
             case ListOp.Set:
@@ -85,7 +85,7 @@ internal struct WriteOp
                 list.Set(Index, Bit);
                 return true;
             case ListOp.Insert:
-                if ((uint)Index > (uint)count || count == int.MaxValue - 64) return false;
+                if ((uint)Index > (uint)count) return false;
                 list.Insert(Index, Bit);
                 return true;
             case ListOp.RemoveAt:

@@ -7,38 +7,56 @@ namespace BitFusion.Net.Transport;
 
 /// <summary>
 /// A framed, pipelined TCP connection over pooled buffers. Reads are async and return frames that live in the
-/// receive buffer until the next read. Writes are appended to a pooled send buffer under a short lock and sent by
-/// whichever thread finds the socket idle ("combining"): no thread hop on an idle connection, natural batching
-/// under load, and no allocation per message.
+/// receive buffer until the next read; the buffer grows only as bytes arrive, never to a length a peer merely
+/// declares. Writes are appended to a pooled send queue under a short lock; <see cref="Flush"/> hands the queue to
+/// a non-blocking send that drains it, so no thread ever waits on a slow reader. A peer that lets more than
+/// <see cref="MaxQueuedBytes"/> pile up is disconnected. Until <see cref="Open"/> (after the handshake) only
+/// handshake-sized frames are accepted.
 /// </summary>
 public sealed class Connection : IDisposable
 {
-    private const int InitialBuffer = 64 << 10;
+    /// <summary>The longest handshake frame: a Reject with a reason of 65,535 bytes (type, code, length, text).</summary>
+    public const int HandshakeMaxFrameBytes = 1 + 3 + ushort.MaxValue;
+
+    // Small while unauthenticated, so a flood of handshakes costs little; a steady-state read takes up to 64 KiB.
+    private const int HandshakeBuffer = 4 << 10;
+    private const int SteadyBuffer = 64 << 10;
     private const int KeepLargeBuffer = 1 << 20;
+    private const int MaxBulkReads = 4;
 
     private readonly Socket _socket;
     private readonly int _maxFrameBytes;
     private readonly Lock _gate = new();
+    private readonly SocketAsyncEventArgs _sendArgs = new();
+    private int _receiveLimit;
     private byte[] _rx;
     private int _rxStart, _rxEnd;
     private byte[] _tx, _txSpare;
-    private int _txLength;
-    private bool _sending;
-    private int _closed;
+    private int _txLength, _inFlight;
+    private bool _sending, _overflowed;
+    private int _closed, _bulkReads;
+    private long _lastReceivedMs = Environment.TickCount64;
+    private long _lastSentMs = Environment.TickCount64;
     private static long s_totalBytesSent;
     private static long s_totalFramesSent;
 
-    public Connection(Socket socket, string name, int maxFrameBytes = Frame.DefaultMaxFrameBytes)
+    public Connection(Socket socket, string name, int maxFrameBytes = Frame.DefaultMaxFrameBytes, long maxQueuedBytes = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameBytes, 64);
         _socket = socket;
         _socket.NoDelay = true;
         _maxFrameBytes = maxFrameBytes;
+        _receiveLimit = Math.Min(maxFrameBytes, HandshakeMaxFrameBytes);
+        MaxQueuedBytes = maxQueuedBytes > 0 ? maxQueuedBytes : DefaultMaxQueuedBytes(maxFrameBytes);
         Name = name;
-        _rx = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-        _tx = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-        _txSpare = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        _rx = ArrayPool<byte>.Shared.Rent(HandshakeBuffer);
+        _tx = ArrayPool<byte>.Shared.Rent(HandshakeBuffer);
+        _txSpare = ArrayPool<byte>.Shared.Rent(HandshakeBuffer);
+        _sendArgs.Completed += (_, args) => OnSendCompleted(args);
     }
+
+    /// <summary>Room for one largest frame plus 8 MiB of small replies behind it.</summary>
+    public static long DefaultMaxQueuedBytes(int maxFrameBytes) => maxFrameBytes + (8L << 20);
 
     /// <summary>Who is on the other end, for logs: e.g. "backup 1 @ 127.0.0.1:7001".</summary>
     public string Name { get; set; }
@@ -52,6 +70,21 @@ public sealed class Connection : IDisposable
     public long BytesSent { get; private set; }
 
     public long BytesReceived { get; private set; }
+
+    /// <summary>Queued bytes (not yet taken by the socket) beyond which the peer counts as too slow and is disconnected.</summary>
+    public long MaxQueuedBytes { get; }
+
+    /// <summary>Where a slow-consumer disconnect is counted; a server sets it on the connections it accepts.</summary>
+    internal NetCounters? Counters { get; set; }
+
+    /// <summary>
+    /// When bytes last arrived (<see cref="Environment.TickCount64"/>, ms): with heartbeats on idle links, a peer
+    /// silent for longer than the suspicion timeout is paused, stalled or behind a half-open connection.
+    /// </summary>
+    public long LastReceivedMs => Volatile.Read(ref _lastReceivedMs);
+
+    /// <summary>When a frame was last enqueued to this peer, so heartbeats go only on links that are otherwise idle.</summary>
+    public long LastSentMs => Volatile.Read(ref _lastSentMs);
 
     /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
     public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
@@ -68,11 +101,23 @@ public sealed class Connection : IDisposable
         get
         {
             int available = _rxEnd - _rxStart;
-            return available >= 4 && available >= 4 + (long)BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart));
+            // A buffered heartbeat does not count: the read skips it and may then wait on the socket.
+            return available >= 5 && available >= 4 + (long)BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart))
+                && _rx[_rxStart + 4] != (byte)MessageType.Heartbeat;
         }
     }
 
-    /// <summary>Reads the next frame; <see cref="Frame.IsEnd"/> when the peer closed cleanly between frames.</summary>
+    /// <summary>
+    /// Lifts the receive limit from handshake size to the configured frame limit, once the peer is authenticated.
+    /// Call from the reading thread, between reads.
+    /// </summary>
+    public void Open()
+    {
+        _receiveLimit = _maxFrameBytes;
+        if (_rx.Length < SteadyBuffer && _rx.Length > 0) ResizeReceive(SteadyBuffer, _rxEnd - _rxStart);
+    }
+
+    /// <summary>Reads the next frame, skipping heartbeats; <see cref="Frame.IsEnd"/> when the peer closed cleanly between frames.</summary>
     // Pooled state machines: a read that waits for the socket would otherwise allocate one per frame.
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame> ReadAsync(CancellationToken cancellation = default)
@@ -83,24 +128,32 @@ public sealed class Connection : IDisposable
             if (available == 0)
             {
                 _rxStart = _rxEnd = 0;
-                if (_rx.Length > KeepLargeBuffer) ResizeReceive(InitialBuffer, 0);
+                if (_rx.Length > KeepLargeBuffer) ResizeReceive(SteadyBuffer, 0);
             }
             if (available >= 4)
             {
                 uint length = BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart));
-                if (length == 0 || length > (uint)_maxFrameBytes)
-                    throw new ProtocolException($"Frame length {length} is outside 1..{_maxFrameBytes}.");
+                if (length == 0 || length > (uint)_receiveLimit)
+                    throw new ProtocolException(_receiveLimit < _maxFrameBytes
+                        ? $"Frame length {length} is outside 1..{_receiveLimit} before the handshake completed."
+                        : $"Frame length {length} is outside 1..{_receiveLimit}.");
                 int total = 4 + (int)length;
                 if (available >= total)
                 {
+                    // Heartbeats only refresh LastReceivedMs; no reader (frame loop, probe, transfer) ever sees one.
+                    if ((MessageType)_rx[_rxStart + 4] == MessageType.Heartbeat)
+                    {
+                        if (length != 1) throw new ProtocolException($"A heartbeat carries no payload; this one has {length - 1} bytes.");
+                        _rxStart += total;
+                        continue;
+                    }
                     var frame = new Frame((MessageType)_rx[_rxStart + 4], _rx.AsMemory(_rxStart + Frame.HeaderSize, total - Frame.HeaderSize));
                     _rxStart += total;
                     return frame;
                 }
-                if (_rx.Length < total) ResizeReceive(total, available);
-                else if (_rxStart + total > _rx.Length) Compact(available);
+                MakeRoom(total, available);
             }
-            else if (_rxStart > 0 && _rx.Length - _rxStart < 4)
+            else if (_rx.Length - _rxStart < 4)
             {
                 Compact(available);
             }
@@ -126,10 +179,40 @@ public sealed class Connection : IDisposable
             }
             _rxEnd += n;
             BytesReceived += n;
+            Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
         }
     }
 
-    /// <summary>Appends a frame (head then body as its payload) to the send buffer without sending it.</summary>
+    /// <summary>
+    /// Returns the receive buffer to the pool. Only the connection's reader may call it, after its last read: a
+    /// frame it handed out points into that buffer.
+    /// </summary>
+    public void ReleaseReceiveBuffer()
+    {
+        byte[] rx = _rx;
+        _rx = [];
+        _rxStart = _rxEnd = 0;
+        if (rx.Length > 0) ArrayPool<byte>.Shared.Return(rx);
+    }
+
+    /// <summary>
+    /// Reserves one of the few bulk reads (whole-list replies) a connection may have outstanding; false when the
+    /// peer already has that many waiting. Pair with <see cref="EndBulkRead"/>.
+    /// </summary>
+    public bool TryBeginBulkRead()
+    {
+        if (Interlocked.Increment(ref _bulkReads) <= MaxBulkReads) return true;
+        Interlocked.Decrement(ref _bulkReads);
+        return false;
+    }
+
+    public void EndBulkRead() => Interlocked.Decrement(ref _bulkReads);
+
+    /// <summary>
+    /// Appends a frame (head then body as its payload) to the send queue without sending it. If the queue would
+    /// pass <see cref="MaxQueuedBytes"/>, the frame is dropped and the connection closed (on another thread, so
+    /// a caller holding its own lock is not re-entered through <see cref="Closed"/>).
+    /// </summary>
     public void Enqueue(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
     {
         int payload = head.Length + body.Length;
@@ -137,8 +220,15 @@ public sealed class Connection : IDisposable
             throw new InvalidOperationException($"A {type} frame of {payload + 1} bytes exceeds the {_maxFrameBytes}-byte limit.");
         lock (_gate)
         {
-            if (IsClosed) return;
+            if (IsClosed || _overflowed) return;
             int need = _txLength + Frame.HeaderSize + payload;
+            if ((long)need + _inFlight > MaxQueuedBytes && _txLength + _inFlight > 0)
+            {
+                _overflowed = true;
+                long queued = (long)_txLength + _inFlight;
+                ThreadPool.UnsafeQueueUserWorkItem(c => c.DisconnectSlowConsumer(queued), this, preferLocal: false);
+                return;
+            }
             if (need > _tx.Length) GrowSend(Math.Max(need, _tx.Length * 2));
             Span<byte> dst = _tx.AsSpan(_txLength);
             BinaryPrimitives.WriteUInt32LittleEndian(dst, (uint)(payload + 1));
@@ -147,6 +237,7 @@ public sealed class Connection : IDisposable
             body.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
             _txLength = need;
         }
+        Volatile.Write(ref _lastSentMs, Environment.TickCount64);
         Interlocked.Increment(ref s_totalFramesSent);
     }
 
@@ -158,48 +249,108 @@ public sealed class Connection : IDisposable
     }
 
     /// <summary>
-    /// Sends what is buffered, unless another thread is already sending (it will pick this up before it stops).
-    /// A send failure closes the connection; callers learn of it through <see cref="Closed"/>.
+    /// Starts sending what is queued, unless a send is already under way (it takes this up when it completes).
+    /// Never blocks: the socket takes what it can now and the rest goes when the peer reads. A send failure closes
+    /// the connection; callers learn of it through <see cref="Closed"/>.
     /// </summary>
     public void Flush()
     {
-        byte[] batch;
-        int length;
         lock (_gate)
         {
             if (_sending || _txLength == 0 || IsClosed) return;
             _sending = true;
-            (batch, _tx, _txSpare) = (_tx, _txSpare, _tx);
-            length = _txLength;
-            _txLength = 0;
+            TakeBatchLocked();
         }
+        Pump();
+    }
+
+    /// <summary>
+    /// Sends the batch in <see cref="_sendArgs"/> and every batch queued behind it. Sends that complete at once
+    /// (the usual case: the socket buffer has room) loop here on the caller's thread; one that must wait resumes
+    /// in <see cref="OnSendCompleted"/>.
+    /// </summary>
+    private void Pump()
+    {
         while (true)
         {
+            bool pending;
             try
             {
-                int sent = 0;
-                while (sent < length) sent += _socket.Send(batch, sent, length - sent, SocketFlags.None);
-                BytesSent += length;
-                Interlocked.Add(ref s_totalBytesSent, length);
+                pending = _socket.SendAsync(_sendArgs);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException or InvalidOperationException)
             {
-                lock (_gate) _sending = false;
-                Close($"send failed: {e.Message}");
+                FailSend(e.Message);
                 return;
             }
-            lock (_gate)
-            {
-                if (_txLength == 0 || IsClosed)
-                {
-                    _sending = false;
-                    return;
-                }
-                (batch, _tx, _txSpare) = (_tx, _txSpare, _tx);
-                length = _txLength;
-                _txLength = 0;
-            }
+            if (pending || !Sent(_sendArgs)) return;
         }
+    }
+
+    private void OnSendCompleted(SocketAsyncEventArgs args)
+    {
+        if (Sent(args)) Pump();
+    }
+
+    /// <summary>Accounts a finished send; true when another one should start now.</summary>
+    private bool Sent(SocketAsyncEventArgs args)
+    {
+        if (args.SocketError != SocketError.Success || args.BytesTransferred <= 0)
+        {
+            FailSend(args.SocketError.ToString());
+            return false;
+        }
+        int sent = args.BytesTransferred;
+        BytesSent += sent;
+        Interlocked.Add(ref s_totalBytesSent, sent);
+        lock (_gate)
+        {
+            _inFlight -= sent;
+            if (IsClosed)
+            {
+                _sending = false;
+                ReleaseSendLocked();
+                return false;
+            }
+            if (sent < args.Count)
+            {
+                args.SetBuffer(args.Offset + sent, args.Count - sent);
+                return true;
+            }
+            if (_txLength == 0)
+            {
+                _sending = false;
+                return false;
+            }
+            TakeBatchLocked();
+            return true;
+        }
+    }
+
+    private void TakeBatchLocked()
+    {
+        byte[] batch = _tx;
+        (_tx, _txSpare) = (_txSpare, batch);
+        _sendArgs.SetBuffer(batch, 0, _txLength);
+        _inFlight = _txLength;
+        _txLength = 0;
+    }
+
+    private void FailSend(string why)
+    {
+        lock (_gate)
+        {
+            _sending = false;
+            if (IsClosed) ReleaseSendLocked();
+        }
+        Close($"send failed: {why}");
+    }
+
+    private void DisconnectSlowConsumer(long queued)
+    {
+        Counters?.CountSlowConsumer();
+        Log.Warn($"closing {Name}: slow consumer, {queued} bytes queued and the next frame would pass the {MaxQueuedBytes}-byte limit");
+        Close($"slow consumer: {queued} bytes queued");
     }
 
     public void Close(string reason)
@@ -219,11 +370,37 @@ public sealed class Connection : IDisposable
             // Already disposed by a racing close.
         }
         _socket.Dispose();
+        lock (_gate)
+        {
+            if (!_sending) ReleaseSendLocked();
+        }
         Closed?.Invoke(this);
     }
 
-    // Buffers are not returned to the pool on close: a racing read or send may still be using them.
+    /// <summary>Closes; the receive buffer stays with the reader (<see cref="ReleaseReceiveBuffer"/>).</summary>
     public void Dispose() => Close("disposed");
+
+    // The send buffers go back once no send uses them: here when idle, else when the running send sees the close.
+    private void ReleaseSendLocked()
+    {
+        if (_tx.Length == 0) return;
+        ArrayPool<byte>.Shared.Return(_tx);
+        ArrayPool<byte>.Shared.Return(_txSpare);
+        _tx = _txSpare = [];
+        _txLength = 0;
+        _sendArgs.Dispose();
+    }
+
+    /// <summary>
+    /// Makes room for the rest of a frame of <paramref name="total"/> bytes. The buffer grows only when it is full
+    /// of received bytes, and at most doubles, so memory follows what the peer actually sent.
+    /// </summary>
+    private void MakeRoom(int total, int available)
+    {
+        if (_rxStart + total <= _rx.Length) return;
+        if (_rxStart > 0) Compact(available);
+        if (_rxEnd == _rx.Length) ResizeReceive((int)Math.Min(total, 2L * _rx.Length), available);
+    }
 
     private void Compact(int available)
     {
@@ -236,7 +413,7 @@ public sealed class Connection : IDisposable
     {
         byte[] fresh = ArrayPool<byte>.Shared.Rent(size);
         Buffer.BlockCopy(_rx, _rxStart, fresh, 0, available);
-        ArrayPool<byte>.Shared.Return(_rx);
+        if (_rx.Length > 0) ArrayPool<byte>.Shared.Return(_rx);
         _rx = fresh;
         _rxStart = 0;
         _rxEnd = available;
@@ -246,7 +423,7 @@ public sealed class Connection : IDisposable
     {
         byte[] fresh = ArrayPool<byte>.Shared.Rent(size);
         Buffer.BlockCopy(_tx, 0, fresh, 0, _txLength);
-        ArrayPool<byte>.Shared.Return(_tx);
+        if (_tx.Length > 0) ArrayPool<byte>.Shared.Return(_tx);
         _tx = fresh;
     }
 }

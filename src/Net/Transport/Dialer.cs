@@ -28,11 +28,13 @@ public static class Dialer
         try
         {
             await Handshake.ConnectAsync(connection, key, self, server, cancellation).ConfigureAwait(false);
+            connection.Open();
             return connection;
         }
         catch
         {
             connection.Close("handshake failed");
+            connection.ReleaseReceiveBuffer();
             throw;
         }
     }

@@ -2,20 +2,32 @@ using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Transport;
 
-/// <summary>Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.</summary>
+/// <summary>
+/// Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.
+/// With <c>heartbeatMs</c> &gt; 0 the connection sends heartbeats while idle (the reader swallows received ones).
+/// </summary>
 public static class FrameLoop
 {
-    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation)
+    // A batch (frames handled before the deferred flush) ends at this many frames even if more are buffered: a
+    // peer that pipelines thousands of requests in one send still sees its replies, and the deltas they cause
+    // reach the backups, while the window has room.
+    private const int MaxBatchFrames = 64;
+
+    public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation,
+        int heartbeatMs = 0)
     {
         connection.Closed += handler.OnClose;
         if (connection.IsClosed)
         {
             handler.OnClose(connection);
+            connection.ReleaseReceiveBuffer();
             return;
         }
+        using Heartbeat? heartbeat = Heartbeat.Start(connection, heartbeatMs);
         try
         {
             handler.OnOpen(connection);
+            int batch = 0;
             while (!cancellation.IsCancellationRequested)
             {
                 Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
@@ -31,8 +43,9 @@ public static class FrameLoop
                 }
                 finally
                 {
-                    if (!connection.HasBufferedFrame)
+                    if (++batch >= MaxBatchFrames || !connection.HasBufferedFrame)
                     {
+                        batch = 0;
                         DeferredFlush.End();
                         connection.Flush();
                     }
@@ -56,6 +69,10 @@ public static class FrameLoop
             DeferredFlush.End();
             Log.Warn($"closing {connection.Name}: internal error: {e}");
             connection.Close($"internal error: {e.Message}");
+        }
+        finally
+        {
+            connection.ReleaseReceiveBuffer();
         }
     }
 }

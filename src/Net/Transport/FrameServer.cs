@@ -7,9 +7,13 @@ namespace BitFusion.Net.Transport;
 /// <summary>
 /// Accepts TCP connections, runs the handshake on each, then serves its frames with a handler behind
 /// <see cref="RoleTable"/>: only the roles that may talk to this server get in, and each sends only its own frames.
+/// At most <see cref="MaxHandshakes"/> connections may be in their handshake at once; one more is closed on arrival
+/// and counted, so unauthenticated peers can hold only a small, fixed amount of memory.
 /// </summary>
 public sealed class FrameServer : IDisposable
 {
+    public const int DefaultMaxHandshakes = 64;
+
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
 
@@ -19,17 +23,25 @@ public sealed class FrameServer : IDisposable
     private readonly Func<PeerIdentity, bool> _knows;
     private readonly IFrameHandler _handler;
     private readonly int _maxFrameBytes;
+    private readonly int _heartbeatMs;
     private readonly CancellationTokenSource _stop = new();
+    private readonly long _maxQueuedBytes;
+    private int _handshaking;
 
     /// <param name="knows">Whether the configuration names a peer (see <see cref="Config.Cluster.Knows"/>).</param>
-    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<PeerIdentity, bool> knows, IFrameHandler handler, int maxFrameBytes)
+    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<PeerIdentity, bool> knows, IFrameHandler handler, int maxFrameBytes,
+        int heartbeatMs = 0, int maxHandshakes = DefaultMaxHandshakes, long maxQueuedBytes = 0)
     {
         if (key.IsClientOnly) throw new ArgumentException("A server needs the cluster key; this is a client key.", nameof(key));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakes, 1);
+        MaxHandshakes = maxHandshakes;
+        _maxQueuedBytes = maxQueuedBytes;
         _key = key;
         _self = self;
         _knows = knows;
         _handler = new RoleGuard(self.Role, handler);
         _maxFrameBytes = maxFrameBytes;
+        _heartbeatMs = heartbeatMs;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // Plain SO_REUSEADDR, so a restarted node can bind while its old connections sit in TIME_WAIT. .NET's
         // ReuseAddress also sets SO_REUSEPORT on Linux, which lets a second process listen on the same port and
@@ -43,6 +55,8 @@ public sealed class FrameServer : IDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     public NetCounters Counters { get; } = new();
+
+    public int MaxHandshakes { get; }
 
     public void Start() => _ = AcceptLoopAsync();
 
@@ -64,39 +78,51 @@ public sealed class FrameServer : IDisposable
                 Log.Warn($"accept failed: {e.SocketErrorCode}");
                 continue;
             }
+            if (Interlocked.Increment(ref _handshaking) > MaxHandshakes)
+            {
+                Interlocked.Decrement(ref _handshaking);
+                Counters.CountHandshakeOverflow();
+                // Logged at powers of two: a flood must not turn into a flood of log lines.
+                long overflows = Counters.HandshakeOverflows;
+                if ((overflows & (overflows - 1)) == 0)
+                    Log.Warn($"closed a connection from {socket.RemoteEndPoint} at once: {MaxHandshakes} others are still in their handshake ({overflows} so far)");
+                socket.Dispose();
+                continue;
+            }
             _ = ServeAsync(socket);
         }
     }
 
     private async Task ServeAsync(Socket socket)
     {
-        var connection = new Connection(socket, $"peer @ {socket.RemoteEndPoint}", _maxFrameBytes);
+        var connection = new Connection(socket, $"peer @ {socket.RemoteEndPoint}", _maxFrameBytes, _maxQueuedBytes) { Counters = Counters };
         try
         {
             PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _knows, _stop.Token).ConfigureAwait(false);
             connection.Name = $"{peer} @ {socket.RemoteEndPoint}";
+            connection.Open();
             Counters.CountAccepted();
         }
-        catch (HandshakeRejectedException e)
+        catch (Exception e) when (e is HandshakeRejectedException or ProtocolException or OperationCanceledException)
         {
-            Counters.CountRejected();
-            Log.Warn($"rejected {connection.Name}: {e.Message}");
-            connection.Close($"rejected: {e.Message}");
+            string reason = e switch
+            {
+                HandshakeRejectedException => $"rejected: {e.Message}",
+                ProtocolException => $"handshake: {e.Message}",
+                _ => "shutting down",
+            };
+            if (e is HandshakeRejectedException) Counters.CountRejected();
+            if (e is ProtocolException) Counters.CountProtocolError();
+            if (e is not OperationCanceledException) Log.Warn($"closing {connection.Name} during the handshake: {reason}");
+            connection.Close(reason);
+            connection.ReleaseReceiveBuffer();
             return;
         }
-        catch (ProtocolException e)
+        finally
         {
-            Counters.CountProtocolError();
-            Log.Warn($"closing {connection.Name} during handshake: {e.Message}");
-            connection.Close($"handshake: {e.Message}");
-            return;
+            Interlocked.Decrement(ref _handshaking);
         }
-        catch (OperationCanceledException)
-        {
-            connection.Close("shutting down");
-            return;
-        }
-        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token).ConfigureAwait(false);
+        await FrameLoop.RunAsync(connection, _handler, Counters, _stop.Token, _heartbeatMs).ConfigureAwait(false);
     }
 
     public void Dispose()

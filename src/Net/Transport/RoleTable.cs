@@ -13,7 +13,7 @@ public static class RoleTable
     private static readonly (NodeRole Server, NodeRole Peer, MessageType[]? Frames)[] Rows =
     [
         (NodeRole.Backup, NodeRole.Primary, null),
-        (NodeRole.Backup, NodeRole.Client, [MessageType.Stats]),
+        (NodeRole.Backup, NodeRole.Client, [MessageType.Stats, MessageType.ReadAll]),
         (NodeRole.Primary, NodeRole.Client, null),
         (NodeRole.Manager, NodeRole.Client, null),
         (NodeRole.Manager, NodeRole.Manager, null),

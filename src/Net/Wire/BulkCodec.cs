@@ -22,9 +22,7 @@ public static class BulkCodec
             if (packed < 0) throw new InvalidOperationException("LZ4 could not encode the list.");
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer, raw.Length);
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(4), packed);
-            Span<byte> all = stackalloc byte[head.Length];
-            head.CopyTo(all);
-            connection.Enqueue(type, all, buffer.AsSpan(0, 8 + packed));
+            connection.Enqueue(type, head, buffer.AsSpan(0, 8 + packed));
         }
         finally
         {

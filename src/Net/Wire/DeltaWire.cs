@@ -28,12 +28,12 @@ public static class DeltaWire
         connection.Enqueue(type, head[..w.Written], System.Runtime.InteropServices.MemoryMarshal.AsBytes(delta.Words));
     }
 
-    /// <summary>Reads and validates a delta; the words alias the frame and live as long as it does.</summary>
-    public static Delta Read(ref PayloadReader r, out long seq, out long watermark)
+    /// <summary>Reads and validates a delta (its new length at most <paramref name="maxLength"/>); the words alias the frame and live as long as it does.</summary>
+    public static Delta Read(ref PayloadReader r, int maxLength, out long seq, out long watermark)
     {
         seq = r.I64();
         watermark = r.I64();
-        int newLength = r.Count("newLength", int.MaxValue - 64);
+        int newLength = r.Count("newLength", maxLength);
         int firstWord = r.Count("firstWord", int.MaxValue / 64);
         int wordCount = r.Count("wordCount", int.MaxValue / 64);
         int extraWord = r.I32();

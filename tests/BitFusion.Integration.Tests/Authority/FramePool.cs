@@ -26,8 +26,8 @@ internal static class FramePool
         Request(MessageType.Stats, 8),
     ];
 
-    /// <summary>The one request a client may send a backup.</summary>
-    public static readonly byte[][] BackupReads = [Request(MessageType.Stats, 8)];
+    /// <summary>The requests a client may send a backup.</summary>
+    public static readonly byte[][] BackupReads = [Request(MessageType.Stats, 8), Request(MessageType.ReadAll, 8)];
 
     /// <summary>Frames of other roles, written by their own writers.</summary>
     public static readonly byte[][] WrongRole = Capture(c =>

@@ -94,7 +94,7 @@ public sealed class StatefulFuzzTests(ITestOutputHelper output)
         bool refuse = !whole, mayWrite = false;
         foreach ((MessageType type, int payload) in frames)
         {
-            bool read = atBackup ? type == MessageType.Stats : FramePool.ReadPayloadBytes(type) is not null;
+            bool read = atBackup ? type is MessageType.Stats or MessageType.ReadAll : FramePool.ReadPayloadBytes(type) is not null;
             if (read) refuse |= FramePool.ReadPayloadBytes(type) != payload;
             else if (!atBackup && type is >= MessageType.Append and <= MessageType.AppendMany) mayWrite = true;
             else refuse = true;

@@ -19,9 +19,11 @@ internal sealed class RawPeer : IDisposable
 
     private RawPeer(Socket socket) => _socket = socket;
 
-    public static async Task<RawPeer> ConnectAsync(EndPoint endpoint)
+    /// <param name="receiveBufferBytes">A small receive buffer (set before connecting, which turns off the kernel's autotuning) makes a peer that stops reading push back sooner.</param>
+    public static async Task<RawPeer> ConnectAsync(EndPoint endpoint, int? receiveBufferBytes = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferBytes is { } bytes) socket.ReceiveBufferSize = bytes;
         await socket.ConnectAsync(endpoint);
         return new RawPeer(socket);
     }

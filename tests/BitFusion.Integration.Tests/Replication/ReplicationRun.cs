@@ -68,9 +68,10 @@ internal sealed class ReplicationRun
 
     public void Log(string line) => _output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:0.000}s] {line}");
 
-    public async Task<ReplicationCluster> StartAsync(ClusterConfig config)
+    /// <summary>Starts the cluster; with <paramref name="proxies"/> every node-to-node connection runs through a fault proxy.</summary>
+    public async Task<ReplicationCluster> StartAsync(ClusterConfig config, bool proxies = false)
     {
-        Cluster = await ReplicationCluster.StartAsync(config, new FusionClusterOptions { Binary = HostBinary.Path });
+        Cluster = await ReplicationCluster.StartAsync(config, new FusionClusterOptions { Binary = HostBinary.Path, FaultProxies = proxies });
         Log($"{Cluster.Managers.Count} managers and {Cluster.Groups.Count} groups of {Cluster.Faults + 1} data nodes are up; work folder {Cluster.WorkDirectory}");
         return Cluster;
     }
@@ -112,10 +113,18 @@ internal sealed class ReplicationRun
 
     /// <summary>
     /// Reads every replica of every group directly, requires each group's replicas identical (waiting briefly for the
-    /// last deliveries to land everywhere), and checks the group against its ledger.
+    /// last deliveries to land everywhere), and checks the group against its ledger; every group must have
+    /// acknowledged writes, and no running manager may have seen replicas disagree on a write's result.
     /// </summary>
     public async Task VerifyAsync()
     {
+        foreach (NodeProcess manager in Cluster!.Managers.Where(m => m.IsRunning))
+        {
+            ManagerStats stats = await ReplicationProbe.ManagerAsync(Cluster.EndPointOf(manager.Id), Cluster.Key, (ushort)manager.Id);
+            if (stats.Divergences != 0) throw new WorkloadException($"{manager} saw replicas disagree on {stats.Divergences} writes' results.");
+        }
+        foreach (GroupLedger ledger in Ledgers)
+            if (ledger.Acked == 0) throw new WorkloadException($"group {ledger.Group} acknowledged no write. {ledger}");
         for (int g = 0; g < Cluster!.Groups.Count; g++)
         {
             BitsResult[] replicas = await ReadAgreeingAsync(Cluster.Groups[g]);

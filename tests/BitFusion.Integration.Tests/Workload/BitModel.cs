@@ -46,6 +46,15 @@ internal sealed class BitModel
         Seq++;
     }
 
+    /// <summary>The bits packed LSB-first into words, as a primary holds them.</summary>
+    public ulong[] Pack()
+    {
+        var words = new ulong[(_bits.Count + 63) / 64];
+        for (int i = 0; i < _bits.Count; i++)
+            if (_bits[i]) words[i >> 6] |= 1UL << (i & 63);
+        return words;
+    }
+
     /// <summary>Null if the words hold exactly these bits (and zeros past them), else where they first differ.</summary>
     public string? Difference(ReadOnlySpan<ulong> words, int length, long seq)
     {

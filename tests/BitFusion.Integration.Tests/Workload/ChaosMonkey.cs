@@ -8,16 +8,27 @@ namespace BitFusion.Integration.Tests.Workload;
 /// more than f be unhealthy at once: a node counts as down from its kill until it is healthy again (a primary
 /// serving its rebuilt list, a backup holding every primary). Several may die at the same instant, and a node may
 /// die while others are still recovering, and a node may be killed again in the middle of its own recovery.
-/// Every decision comes from the seeded generator.
+/// With <see cref="Nemesis.Pauses"/> it also freezes a live node with SIGSTOP for a while (it counts as unhealthy
+/// until SIGCONT); with <see cref="Nemesis.Drops"/> (the cluster must run its fault proxies) it drops every
+/// connection of a live node to and from its peers while both ends live. Every decision comes from the seeded generator.
 /// </summary>
-internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
+internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey.Nemesis nemesis = ChaosMonkey.Nemesis.Kills)
 {
+    [Flags]
+    public enum Nemesis
+    {
+        Kills = 0,
+        Pauses = 1,
+        Drops = 2,
+    }
+
     private const int SigKillExitCode = 128 + 9;
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<string> _events = [];
     private readonly HashSet<NodeProcess> _down = [];
     private readonly Dictionary<NodeProcess, Task> _recovering = [];
+    private readonly Dictionary<NodeProcess, Task> _paused = [];
     private int _midRecoveryKills;
 
     public int Kills { get; private set; }
@@ -25,6 +36,10 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
     public int Restarts { get; private set; }
 
     public int MostDownAtOnce { get; private set; }
+
+    public int Pauses { get; private set; }
+
+    public int Drops { get; private set; }
 
     /// <summary>Nodes killed again while they were still recovering from an earlier kill.</summary>
     public int MidRecoveryKills => Volatile.Read(ref _midRecoveryKills);
@@ -57,11 +72,30 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
     private async Task StepAsync()
     {
         await ReapAsync(wait: false).ConfigureAwait(false);
+        await ReapPausesAsync(wait: false).ConfigureAwait(false);
         CheckNobodyDiedAlone();
-        int unhealthy = _down.Count + _recovering.Count;
-        if (unhealthy < cluster.Faults && (_down.Count == 0 || rng.NextDouble() < 0.5))
+        int unhealthy = _down.Count + _recovering.Count + _paused.Count;
+        NodeProcess[] up = cluster.Nodes.Where(n => !_down.Contains(n) && !_recovering.ContainsKey(n) && !_paused.ContainsKey(n)).ToArray();
+        double roll = rng.NextDouble();
+        if (nemesis.HasFlag(Nemesis.Pauses) && roll < 0.2 && unhealthy < cluster.Faults)
         {
-            NodeProcess[] up = cluster.Nodes.Where(n => !_down.Contains(n) && !_recovering.ContainsKey(n)).ToArray();
+            NodeProcess node = up[rng.Next(up.Length)];
+            int ms = rng.Next(100, 1500);
+            Note($"pause {node} for {ms} ms");
+            node.Suspend();
+            _paused[node] = ResumeAsync(node, ms);
+            Pauses++;
+            MostDownAtOnce = Math.Max(MostDownAtOnce, unhealthy + 1);
+        }
+        else if (nemesis.HasFlag(Nemesis.Drops) && roll < 0.4)
+        {
+            NodeProcess node = cluster.Nodes.ElementAt(rng.Next(cluster.Nodes.Count()));
+            Note($"drop every connection of {node}");
+            cluster.Proxies!.Drop(node.Id);
+            Drops++;
+        }
+        else if (unhealthy < cluster.Faults && (_down.Count == 0 || rng.NextDouble() < 0.5))
+        {
             int t = rng.Next(1, cluster.Faults - unhealthy + 1);
             NodeProcess[] victims = up.OrderBy(_ => rng.Next()).Take(t).ToArray();
             Note($"kill {string.Join(", ", victims.Select(v => v.ToString()))}");
@@ -73,7 +107,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
                 _down.Add(v);
             }
             Kills += victims.Length;
-            MostDownAtOnce = Math.Max(MostDownAtOnce, _down.Count + _recovering.Count);
+            MostDownAtOnce = Math.Max(MostDownAtOnce, _down.Count + _recovering.Count + _paused.Count);
         }
         else if (_down.Count > 0)
         {
@@ -130,6 +164,23 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
         if (node.Role == "backup") Note($"{node} holds every primary again");
     }
 
+    private async Task ResumeAsync(NodeProcess node, int ms)
+    {
+        await Task.Delay(ms).ConfigureAwait(false);
+        node.Resume();
+        Note($"resume {node}");
+    }
+
+    private async Task ReapPausesAsync(bool wait)
+    {
+        foreach ((NodeProcess node, Task resume) in _paused.ToArray())
+        {
+            if (!wait && !resume.IsCompleted) continue;
+            await resume.ConfigureAwait(false);
+            _paused.Remove(node);
+        }
+    }
+
     private async Task ReapAsync(bool wait)
     {
         foreach (NodeProcess node in _recovering.Keys.ToArray())
@@ -151,6 +202,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng)
     /// <summary>Restarts everything still down and waits until the whole cluster is healthy.</summary>
     private async Task HealAsync()
     {
+        await ReapPausesAsync(wait: true).ConfigureAwait(false);
         foreach (NodeProcess node in _down.OrderBy(n => n.Id))
         {
             Note($"restart {node} (healing)");

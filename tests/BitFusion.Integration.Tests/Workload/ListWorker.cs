@@ -180,7 +180,7 @@ internal sealed class ListWorker(FusionCluster cluster, NodeProcess primary, int
         try
         {
             _client = await BitListClient.ConnectAsync(cluster.EndPointOf(Primary.Id), cluster.Key, cluster.IdentityOf(Primary.Id),
-                (ushort)(1000 + Primary.Id), cancellation: timeout.Token).ConfigureAwait(false);
+                (ushort)(1000 + Primary.Id), cancellation: timeout.Token, timeout: OpTimeout).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

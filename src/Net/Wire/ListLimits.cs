@@ -1,0 +1,64 @@
+using BitFusion.Core.Bits;
+using BitFusion.Net.Fusion;
+using K4os.Compression.LZ4;
+
+namespace BitFusion.Net.Wire;
+
+/// <summary>
+/// The one size rule every role checks before it changes a list (primary, manager, replica, backup): a list
+/// must still travel as one bulk frame (snapshot, state transfer, ReadAll reply) even when LZ4 cannot shrink it,
+/// and one AppendMany must still fit the frames it becomes (a delta to each backup, a multicast to each replica),
+/// which carry one word and a few dozen bytes more than the request. Derived from maxFrameBytes alone, so every
+/// node of a cluster agrees.
+/// </summary>
+public readonly struct ListLimits
+{
+    /// <summary>Counts stay a whole word short of int.MaxValue, so no bit index or word count can wrap.</summary>
+    public const int MaxCount = PackedBitList.MaxCount;
+
+    // Room a bulk frame needs besides the LZ4 block: type, the largest head (a Residual: 16 + 12 per lost primary,
+    // up to 256) and the bulk prefix. The rule does not depend on which frame carries the list.
+    private const int BulkOverhead = 1 + 16 + 12 * 256 + 8;
+
+    // Room a delta or multicast needs besides the run's words: type, the largest head (a multicast: 44 bytes plus
+    // a 10-byte write; a forwarded delta: 12 + 40 + 16), one word a misaligned run spills into, and a margin.
+    private const int AppendOverhead = 1 + 128 + 8;
+
+    private ListLimits(int maxListBits, int maxAppendBits)
+    {
+        MaxListBits = maxListBits;
+        MaxAppendBits = maxAppendBits;
+    }
+
+    /// <summary>The longest list a node keeps.</summary>
+    public int MaxListBits { get; }
+
+    /// <summary>The most bits one AppendMany may add.</summary>
+    public int MaxAppendBits { get; }
+
+    public static ListLimits For(int maxFrameBytes)
+    {
+        // LZ4's worst case is n + n/255 + 16: start just under it and step down the few words rounding leaves over.
+        long rawBytes = Math.Max(0, (long)(maxFrameBytes - BulkOverhead - 16) * 255 / 256) / 8 * 8;
+        while (rawBytes > 0 && BulkOverhead + LZ4Codec.MaximumOutputSize((int)rawBytes) > maxFrameBytes) rawBytes -= 8;
+        int maxList = (int)Math.Min(MaxCount, Math.Max(0, rawBytes) * 8);
+        int maxAppend = (int)Math.Min(maxList, Math.Max(0, (maxFrameBytes - AppendOverhead) / 8) * 64L);
+        return new ListLimits(maxList, maxAppend);
+    }
+
+    /// <summary>Why a write would break the rule on a list of <paramref name="count"/> bits, or null if it may go ahead.</summary>
+    public string? Refuse(ListOp op, int count, int appendBits)
+    {
+        if (appendBits > MaxAppendBits)
+            return $"an AppendMany of {appendBits} bits exceeds the {MaxAppendBits}-bit limit of one write (maxFrameBytes)";
+        int grows = op switch
+        {
+            ListOp.Append when appendBits > 0 => appendBits,
+            ListOp.Append or ListOp.Insert => 1,
+            _ => 0,
+        };
+        return grows > 0 && (long)count + grows > MaxListBits
+            ? $"the list would hold {(long)count + grows} bits, past its {MaxListBits}-bit limit (maxFrameBytes)"
+            : null;
+    }
+}
