@@ -109,7 +109,6 @@ public sealed class Cluster
         if (config.Nodes is null) throw new ConfigException($"{source}: \"nodes\" is null; it must list the cluster's nodes.");
         int nullAt = config.Nodes.IndexOf(null!);
         if (nullAt >= 0) throw new ConfigException($"{source}: node #{nullAt + 1} in \"nodes\" is null.");
-        if (config.Nodes.Count == 0) problems.Add("\"nodes\" is empty.");
         if (config.Faults is < 1 or > 16) problems.Add($"faults = {config.Faults}; it must be 1..16.");
         if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
         if (config.MaxSendQueueBytes is < 4096 or > 1L << 40) problems.Add($"maxSendQueueBytes = {config.MaxSendQueueBytes}; it must be 4096..2^40 (or absent).");
