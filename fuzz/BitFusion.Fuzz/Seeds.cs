@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Protocol;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Replication;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

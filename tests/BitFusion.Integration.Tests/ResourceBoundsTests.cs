@@ -6,6 +6,7 @@ using BitFusion.Harness;
 using BitFusion.Integration.Tests.BadInput;
 using BitFusion.Net.Client;
 using BitFusion.Net.Config;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;

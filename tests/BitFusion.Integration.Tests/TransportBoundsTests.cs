@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using BitFusion.Integration.Tests.BadInput;
 using BitFusion.Net.Config;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;

@@ -337,6 +337,18 @@ public sealed class SkeenReceiver<TPayload>
         return slot >= 0;
     }
 
+    /// <summary>
+    /// The state cut for <paramref name="joiner"/> did not reach it (the push failed): cut it again, now, if the joiner
+    /// is still a member with that incarnation. A later cut is as good as the first: it reflects more deliveries, and
+    /// the joiner drops whatever it kept that the cut reflects.
+    /// </summary>
+    public void RetryTransfer(int joiner, long joinEpoch)
+    {
+        if (_stopped is not null || _view is null || !_view.Contains(joiner, joinEpoch) || _transfers.Contains((joiner, joinEpoch))) return;
+        _transfers.Add((joiner, joinEpoch));
+        CheckTransfers();
+    }
+
     private void CheckTransfers()
     {
         if (_transfers.Count == 0 || !_caughtUp) return;

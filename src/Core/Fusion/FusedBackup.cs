@@ -67,15 +67,7 @@ public sealed class FusedBackup : IDisposable
                 nameof(delta));
 
         EnsureWords(reach);
-        byte c = _coefficients[primary];
-        Span<byte> fused = MemoryMarshal.AsBytes(_words.AsSpan());
-        if (!delta.Words.IsEmpty)
-            Code.Kernel.MulXor(fused.Slice(delta.FirstWord * sizeof(ulong)), MemoryMarshal.AsBytes(delta.Words), c);
-        if (delta.HasExtra)
-        {
-            ulong extra = delta.ExtraXor;
-            Code.Kernel.MulXor(fused.Slice(delta.ExtraWord * sizeof(ulong), sizeof(ulong)), MemoryMarshal.AsBytes(new ReadOnlySpan<ulong>(in extra)), c);
-        }
+        Roles.DeltaMath.MulXor(Code.Kernel, _words, delta, _coefficients[primary]);
 
         _lengths[primary] = delta.NewLength;
         _seqs[primary] = seq;

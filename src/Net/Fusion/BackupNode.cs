@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -191,14 +192,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         {
             if (!cut.Waiting[p]) continue;
             cut.EnsureWords(Math.Max(delta.EndWord, Delta.WordsFor(Math.Max(oldLength, delta.NewLength))));
-            Span<byte> acc = MemoryMarshal.AsBytes(cut.Words.AsSpan());
-            if (!delta.Words.IsEmpty)
-                _backup.Code.Kernel.MulXor(acc[(delta.FirstWord * 8)..], MemoryMarshal.AsBytes(delta.Words), c);
-            if (delta.HasExtra)
-            {
-                ulong x = delta.ExtraXor;
-                _backup.Code.Kernel.MulXor(acc.Slice(delta.ExtraWord * 8, 8), MemoryMarshal.AsBytes(new ReadOnlySpan<ulong>(in x)), c);
-            }
+            DeltaMath.MulXor(_backup.Code.Kernel, cut.Words, delta, c);
         }
         return outcome;
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
@@ -264,15 +265,7 @@ public sealed class FusedBitList : IDisposable
         Delta delta;
         try
         {
-            delta = op switch
-            {
-                ListOp.Append when packedBits > 0 => _list.AppendRange(packed, packedBits),
-                ListOp.Append => _list.Append(bit),
-                ListOp.Set => _list.Set(index, bit),
-                ListOp.Insert => _list.Insert(index, bit),
-                ListOp.RemoveAt => _list.RemoveAt(index),
-                _ => _list.SwapRemoveAt(index),
-            };
+            delta = new ListMutation(op, index, bit, packed, packedBits).ApplyTo(_list);
         }
         catch (ArgumentException e)
         {

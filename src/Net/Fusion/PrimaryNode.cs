@@ -1,4 +1,5 @@
 using System.Net;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;

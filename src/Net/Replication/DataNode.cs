@@ -1,3 +1,4 @@
+using BitFusion.Core.Replication;
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
@@ -17,24 +18,24 @@ namespace BitFusion.Net.Replication;
 /// refusal for an index out of range at its turn). It serves reads to managers and clients once caught up.
 /// A process that starts (or must start over) is a new <em>life</em>: it says so to every manager and waits for a
 /// view that admits it, then for the state a live replica of its group streams to it directly.
-/// All state changes happen under one lock, after a frame has been fully parsed and validated.
+/// This is the adapter of <see cref="DataNodeMember{TPayload}"/>, which decides all of that: each frame is parsed and
+/// validated, fed to the machine under one lock, and what the machine emits is enqueued and flushed after the lock
+/// is released. The list itself (<see cref="Replica"/>) and the state pushes stay here.
 /// </summary>
 public sealed class DataNode : IFrameHandler, IDisposable
 {
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan TransferRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly Lock _gate = new();
     private readonly Cluster _cluster;
     private readonly FrameServer _server;
-    private readonly Dictionary<Connection, int> _managers = [];
-    private readonly Dictionary<int, Connection> _bySender = [];
-    private readonly List<ParkedQuery> _parked = [];
+    private readonly Dictionary<int, Connection> _managers = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<DataNodeReady> _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DataNodeMember<WriteOp> _member;
     private Replica? _replica;
-    private ClusterView? _view;
     private StateTransfer? _early;
-    private ulong _life = LifeId.New();
     private long _ignored;
 
     public DataNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
@@ -48,7 +49,8 @@ public sealed class DataNode : IFrameHandler, IDisposable
         if (Group >= GroupSet.Capacity) throw new ConfigException($"Data node {nodeId} is in group {Group}; groups run from 0 to {GroupSet.Capacity - 1}.");
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
-            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
+            cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
+        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this));
     }
 
     public int NodeId { get; }
@@ -62,23 +64,31 @@ public sealed class DataNode : IFrameHandler, IDisposable
     /// <summary>Completes the first time this process serves (caught up in a view).</summary>
     public Task<DataNodeReady> Serving => _serving.Task;
 
-    internal FlushSet Flushes { get; } = new();
+    private FlushSet Flushes { get; } = new();
 
     internal ListLimits Limits { get; private init; }
 
-    public void Start() => _server.Start();
+    public void Start()
+    {
+        _server.Start();
+        _ = SilenceWatch.RunAsync(WatchedConnections, _cluster.Config.HeartbeatMs, _cluster.Config.SuspectAfterMs, _stop.Token);
+    }
+
+    /// <summary>Managers' connections: one silent past suspectAfterMs is closed, so a query parked on it is answered.</summary>
+    private List<Connection> WatchedConnections()
+    {
+        lock (_gate) return [.. _managers.Values];
+    }
 
     /// <summary>A copy of the list and its position, for in-process checks; null while not serving.</summary>
     public (ulong[] Words, int Length, long Position)? Snapshot()
     {
         lock (_gate)
         {
-            if (_replica is not { Skeen.IsCaughtUp: true } r) return null;
+            if (!_member.IsServing || _replica is not { } r) return null;
             return (r.List.Words.ToArray(), r.List.Count, r.Position);
         }
     }
-
-    internal Connection? ManagerConnection(int sender) => _bySender.GetValueOrDefault(sender);
 
     public void OnOpen(Connection connection)
     {
@@ -86,32 +96,26 @@ public sealed class DataNode : IFrameHandler, IDisposable
         FlushSet.Batch batch;
         lock (_gate)
         {
-            _managers[connection] = -1;
-            MembershipWire.EnqueueStatus(connection, StatusLocked());
-            Flushes.Add(connection);
-            batch = Flushes.Take();
+            int manager = connection.Peer.NodeId;
+            if (_managers.TryGetValue(manager, out Connection? old) && old != connection) _member.ManagerClosed(manager);
+            _managers[manager] = connection;
+            _member.ManagerConnected(manager);
+            batch = FinishLocked();
         }
         batch.Flush();
     }
 
     public void OnClose(Connection connection)
     {
+        if (connection.Peer.Role != NodeRole.Manager) return;
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (!_managers.Remove(connection, out int sender)) return;
-            if (sender >= 0 && _bySender.GetValueOrDefault(sender) == connection) _bySender.Remove(sender);
-            for (int i = _parked.Count - 1; i >= 0; i--)
-            {
-                ParkedQuery q = _parked[i];
-                if (q.Connection.IsClosed) _parked.RemoveAt(i);
-                else if (!AnyOpenLocked(q.DeadSenders))
-                {
-                    _parked.RemoveAt(i);
-                    AnswerQueryLocked(q.Connection, q.RequestId);
-                }
-            }
-            batch = Flushes.Take();
+            int manager = connection.Peer.NodeId;
+            if (_managers.GetValueOrDefault(manager) != connection) return;
+            _managers.Remove(manager);
+            _member.ManagerClosed(manager);
+            batch = FinishLocked();
         }
         batch.Flush();
     }
@@ -142,6 +146,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
 
     private void OnManagerFrame(Connection connection, in Frame frame)
     {
+        int manager = connection.Peer.NodeId;
         FlushSet.Batch batch;
         switch (frame.Type)
         {
@@ -150,8 +155,8 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 (int sender, _, _) = MembershipWire.ReadHello(frame);
                 lock (_gate)
                 {
-                    if (_managers.ContainsKey(connection)) OnHelloLocked(connection, sender);
-                    batch = Flushes.Take();
+                    if (IsCurrent(connection)) _member.ManagerHello(manager, sender);
+                    batch = FinishLocked();
                 }
                 break;
             }
@@ -160,7 +165,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 ClusterView view = MembershipWire.ReadView(frame);
                 lock (_gate)
                 {
-                    if (_managers.ContainsKey(connection)) OnViewLocked(view);
+                    if (IsCurrent(connection)) _member.ViewReceived(manager, view);
                     batch = FinishLocked();
                 }
                 break;
@@ -173,11 +178,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 {
                     lock (_gate)
                     {
-                        if (IsFrom(connection, m.Id.Sender))
-                        {
-                            if (_replica is null) _ignored++;
-                            else kept = _replica.Skeen.OnData(m) == ReceiveOutcome.Accepted;
-                        }
+                        if (IsFrom(connection, m.Id.Sender)) kept = Count(_member.Data(m)) == ReceiveOutcome.Accepted;
                         batch = FinishLocked();
                     }
                 }
@@ -192,11 +193,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 FinalMessage m = AbcastWire.ReadFinal(frame);
                 lock (_gate)
                 {
-                    if (IsFrom(connection, m.Id.Sender))
-                    {
-                        if (_replica is null) _ignored++;
-                        else _replica.Skeen.OnFinal(m);
-                    }
+                    if (IsFrom(connection, m.Id.Sender)) Count(_member.Final(m));
                     batch = FinishLocked();
                 }
                 break;
@@ -206,11 +203,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 EpochMarker m = AbcastWire.ReadMarker(frame);
                 lock (_gate)
                 {
-                    if (IsFrom(connection, m.Sender))
-                    {
-                        if (_replica is null) _ignored++;
-                        else _replica.Skeen.OnMarker(m);
-                    }
+                    if (IsFrom(connection, m.Sender)) Count(_member.Marker(m));
                     batch = FinishLocked();
                 }
                 break;
@@ -220,7 +213,17 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 RecoveryDecision decision = OrphanWire.ReadDecision(frame);
                 lock (_gate)
                 {
-                    if (_managers.ContainsKey(connection)) ApplyDecisionLocked(decision);
+                    if (IsCurrent(connection))
+                    {
+                        try
+                        {
+                            _member.Verdicts(manager, decision);
+                        }
+                        catch (ArgumentException e)
+                        {
+                            throw new ProtocolException($"Recovery verdicts on sender {decision.DeadSender} contradict this replica: {e.Message}");
+                        }
+                    }
                     batch = FinishLocked();
                 }
                 break;
@@ -230,12 +233,8 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 (ulong id, int[] dead) = MembershipWire.ReadQuery(frame);
                 lock (_gate)
                 {
-                    if (_managers.ContainsKey(connection))
-                    {
-                        if (AnyOpenLocked(dead)) _parked.Add(new ParkedQuery(connection, id, dead));
-                        else AnswerQueryLocked(connection, id);
-                    }
-                    batch = Flushes.Take();
+                    if (IsCurrent(connection)) _member.Query(manager, id, dead);
+                    batch = FinishLocked();
                 }
                 break;
             }
@@ -248,166 +247,59 @@ public sealed class DataNode : IFrameHandler, IDisposable
     /// <summary>
     /// Whether a frame from a manager still counts. Frames still buffered from a connection that has closed are
     /// dropped, as if the connection had broken before them: a new coordinator relies on nothing arriving from a
-    /// dead manager once its connection is gone. A message naming another sender than the connection's breaks the
-    /// protocol.
+    /// dead manager once its connection is gone.
     /// </summary>
+    private bool IsCurrent(Connection connection) => _managers.GetValueOrDefault(connection.Peer.NodeId) == connection;
+
+    /// <summary>As <see cref="IsCurrent"/>; a message naming another sender than the connection's breaks the protocol.</summary>
     private bool IsFrom(Connection connection, int sender)
     {
-        if (!_managers.TryGetValue(connection, out int own)) return false;
+        if (!IsCurrent(connection)) return false;
+        int own = _member.SenderOf(connection.Peer.NodeId) ?? -1;
         if (own != sender) throw new ProtocolException($"The connection of sender {own} carried a message of sender {sender}.");
         return true;
     }
 
-    /// <summary>Reacts to what the frame did to the replica; returns the connections to flush once the lock is released.</summary>
+    private ReceiveOutcome Count(ReceiveOutcome outcome)
+    {
+        if (outcome == ReceiveOutcome.Stopped && _replica is null) _ignored++;
+        return outcome;
+    }
+
+    /// <summary>Takes a state transfer that arrived before the view admitting this life; returns the connections to flush.</summary>
     private FlushSet.Batch FinishLocked()
     {
-        AfterEventLocked();
-        return Flushes.Take();
-    }
-
-    private void OnHelloLocked(Connection connection, int sender)
-    {
-        int old = _managers[connection];
-        if (old >= 0 && _bySender.GetValueOrDefault(old) == connection) _bySender.Remove(old);
-        _managers[connection] = sender;
-        if (sender >= 0) _bySender[sender] = connection;
-    }
-
-    private void OnViewLocked(ClusterView view)
-    {
-        if (_view is not null && view.Epoch <= _view.Epoch) return;
-        _view = view;
-        if (_replica is null)
-        {
-            if (view.ReceiverLife(NodeId) != _life) return;
-            AdmitLocked(view);
-            return;
-        }
-        ViewOutcome outcome = _replica.Skeen.InstallView(view.Skeen);
-        if (outcome == ViewOutcome.Installed) ReportOrphansLocked(view);
-        else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted) RestartLocked($"{outcome} by view {view.Epoch}");
-    }
-
-    private void AdmitLocked(ClusterView view)
-    {
-        view.Skeen.TryGetReceiver(NodeId, out ViewMember me);
-        if (me.Group != Group)
-        {
-            Log.Warn($"view {view.Epoch} admits this node to group {me.Group}, but the configuration puts it in group {Group}; ignored");
-            return;
-        }
-        var replica = new Replica(this, NodeId, me.Incarnation, me.Donor);
-        _replica = replica;
-        if (replica.Skeen.InstallView(view.Skeen) == ViewOutcome.JoinAborted)
-        {
-            RestartLocked($"donor {me.Donor} left before view {view.Epoch} arrived");
-            return;
-        }
-        Log.Info(me.NeedsTransfer
-            ? $"admitted to group {Group} in view {view.Epoch}; waiting for state from node {me.Donor}"
-            : $"founding member of group {Group} in view {view.Epoch}");
-        if (_early is { } early)
+        if (_early is { } early && _member.WantsTransfer(early.JoinerLife, early.Skeen))
         {
             _early = null;
             InstallTransferLocked(early);
+            early.Release();
         }
-        ReportOrphansLocked(view);
+        return Flushes.Take();
     }
 
-    private void ReportOrphansLocked(ClusterView view)
-    {
-        if (view.DeadSenders.IsEmpty || _replica is null || ManagerConnection(view.Coordinator) is not { } coordinator) return;
-        foreach (int dead in view.DeadSenders) OrphanWire.EnqueueReport(coordinator, _replica.Skeen.ReportOrphans(dead));
-        Flushes.Add(coordinator);
-    }
+    private Connection? ManagerConnection(int manager) => manager >= 0 ? _managers.GetValueOrDefault(manager) : null;
 
-    private void ApplyDecisionLocked(RecoveryDecision decision)
-    {
-        if (_replica is null || _replica.Skeen.View is not { } view || view.ContainsSender(decision.DeadSender)) return;
-        try
-        {
-            _replica.Skeen.ApplyRecovery(decision);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ProtocolException($"Recovery verdicts on sender {decision.DeadSender} contradict this replica: {e.Message}");
-        }
-    }
-
-    private void AfterEventLocked()
-    {
-        if (_replica is not { } r) return;
-        if (r.Skeen.IsStopped) RestartLocked($"{r.Skeen.StopReason}");
-        else if (!r.Announced && r.Skeen.IsCaughtUp) AnnounceLocked(r);
-    }
-
-    /// <summary>
-    /// Starts over as a new life: the view excluded this one, or its donor left before the state arrived. The
-    /// managers learn the new life at once and the coordinator admits it again (with a donor that is still there).
-    /// </summary>
-    private void RestartLocked(string reason)
-    {
-        Log.Warn($"starting over as a new life ({reason})");
-        _replica?.Dispose();
-        _replica = null;
-        _early?.Release();
-        _early = null;
-        _life = LifeId.New();
-        BroadcastStatusLocked();
-    }
-
-    private void AnnounceLocked(Replica r)
-    {
-        r.Announced = true;
-        TimeSpan pause = r.HasDonor ? Stopwatch.GetElapsedTime(r.AdmittedAt) : TimeSpan.Zero;
-        Log.Info($"serving in view {_view!.Epoch}: {r.List.Count} bits at position {r.Position}" +
-                 (r.HasDonor ? $", caught up {pause.TotalMilliseconds:0.000} ms after admission ({r.TransferBytes} bytes of state)" : ""));
-        BroadcastStatusLocked();
-        _serving.TrySetResult(new DataNodeReady(r.HasDonor, _view.Epoch, r.Incarnation, r.List.Count, r.Position, pause, r.TransferBytes));
-    }
-
-    private void BroadcastStatusLocked()
-    {
-        NodeStatus status = StatusLocked();
-        foreach (Connection c in _managers.Keys)
-        {
-            MembershipWire.EnqueueStatus(c, status);
-            Flushes.Add(c);
-        }
-    }
-
-    private NodeStatus StatusLocked() =>
-        new(_life, _replica?.Phase ?? NodePhase.Fresh, _replica?.Incarnation ?? -1, _view?.Epoch ?? -1, _replica?.Position ?? 0, _replica?.List.Count ?? 0);
-
-    private bool AnyOpenLocked(int[] senders)
-    {
-        foreach (int s in senders)
-            if (_bySender.ContainsKey(s)) return true;
-        return false;
-    }
-
-    private void AnswerQueryLocked(Connection connection, ulong requestId)
-    {
-        MembershipWire.EnqueueReport(connection, requestId, _view);
-        Flushes.Add(connection);
-    }
+    private NodeStatus StatusLocked() => _member.Status(_replica?.Position ?? 0, _replica?.List.Count ?? 0);
 
     // ---- state transfer ----
 
-    /// <summary>Called by the replica, under the lock, at the point of its order the joiner's state is cut at.</summary>
-    internal void StartTransfer(int joiner, SkeenTransfer transfer, PackedBitList list, long position)
+    /// <summary>The machine cut the joiner's state here: copy the list now and push it, retrying until the joiner has it or no longer waits.</summary>
+    private void StartTransferLocked(int joiner, ulong joinerLife, SkeenTransfer transfer)
     {
-        ulong life = _view!.ReceiverLife(joiner);
-        int length = list.Count;
-        ulong[] words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, list.WordCount));
-        list.Words.CopyTo(words);
+        Replica r = _replica!;
+        int length = r.List.Count;
+        ulong[] words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, r.List.WordCount));
+        r.List.Words.CopyTo(words);
         NodeConfig target = _cluster.Node(joiner);
-        _ = Task.Run(() => PushAsync(target, joiner, life, transfer, position, words, length));
+        long position = r.Position;
+        _ = Task.Run(() => PushAsync(target, joiner, joinerLife, transfer, position, words, length));
     }
 
     private async Task PushAsync(NodeConfig target, int joiner, ulong life, SkeenTransfer transfer, long position, ulong[] words, int length)
     {
         var clock = Stopwatch.StartNew();
+        bool delivered = false;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -420,8 +312,9 @@ public sealed class DataNode : IFrameHandler, IDisposable
                 long bytes = c.BytesSent;
                 c.Flush();
                 Frame ack = await c.ReadAsync(timeout.Token).ConfigureAwait(false);
+                delivered = !ack.IsEnd;
                 Log.Info($"state for node {joiner} (view {transfer.JoinEpoch}): {length} bits at position {position}, {bytes} bytes, " +
-                         $"{(ack.IsEnd ? "not acknowledged" : "installed")} after {clock.Elapsed.TotalMilliseconds:0.000} ms");
+                         $"{(delivered ? "installed" : "not acknowledged")} after {clock.Elapsed.TotalMilliseconds:0.000} ms");
             }
             finally
             {
@@ -436,32 +329,41 @@ public sealed class DataNode : IFrameHandler, IDisposable
         {
             ArrayPool<ulong>.Shared.Return(words);
         }
+        if (delivered || _stop.IsCancellationRequested) return;
+        try
+        {
+            await Task.Delay(TransferRetryDelay, _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            _member.RetryTransfer(joiner, life);
+            batch = FinishLocked();
+        }
+        batch.Flush();
     }
 
     private void OnState(Connection connection, in Frame frame)
     {
         StateTransfer t = StateTransfer.Read(frame, _cluster.Config.MaxFrameBytes);
-        long bytes = frame.Payload.Length + Frame.HeaderSize;
+        t.Bytes = frame.Payload.Length + Frame.HeaderSize;
         bool kept = false;
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (t.Joiner == NodeId && t.JoinerLife == _life)
+            if (_member.WantsTransfer(t.JoinerLife, t.Skeen)) InstallTransferLocked(t);
+            else if (t.Joiner == NodeId && t.JoinerLife == _member.Life && _member.Skeen is null)
             {
-                t.Bytes = bytes;
-                if (_replica is null)
-                {
-                    _early?.Release();
-                    _early = t;
-                    kept = true;
-                }
-                else
-                {
-                    InstallTransferLocked(t);
-                    AfterEventLocked();
-                }
+                _early?.Release();
+                _early = t;
+                kept = true;
             }
-            batch = Flushes.Take();
+            else Log.Warn($"ignored a state transfer from node {t.Skeen.Donor} for view {t.Skeen.JoinEpoch}: not this life's to load");
+            batch = FinishLocked();
         }
         if (!kept) t.Release();
         batch.Flush();
@@ -470,15 +372,9 @@ public sealed class DataNode : IFrameHandler, IDisposable
 
     private void InstallTransferLocked(StateTransfer t)
     {
-        Replica r = _replica!;
-        if (r.HasState || t.Skeen.JoinEpoch != r.Incarnation || t.Skeen.Donor != r.Donor)
-        {
-            Log.Warn($"ignored a state transfer from node {t.Skeen.Donor} for view {t.Skeen.JoinEpoch}: this life was admitted in view {r.Incarnation} from node {r.Donor}");
-            return;
-        }
-        r.Load(t);
-        r.Skeen.InstallTransfer(t.Skeen);
+        _replica!.Load(t);
         Log.Info($"installed state from node {t.Skeen.Donor}: {t.Length} bits at position {t.Position} ({t.Bytes} bytes)");
+        _member.InstallTransfer(t.Skeen);
     }
 
     // ---- reads and diagnostics ----
@@ -491,9 +387,9 @@ public sealed class DataNode : IFrameHandler, IDisposable
         r.End();
         lock (_gate)
         {
-            if (_replica is not { Skeen.IsCaughtUp: true, Skeen.IsStopped: false } replica)
+            if (!_member.IsServing || _replica is not { } replica)
             {
-                Replies.Error(connection, id, ErrorCode.NotReady, $"data node {NodeId} is not serving yet ({StatusLocked().Phase})", flush: false);
+                Replies.Error(connection, id, ErrorCode.NotReady, $"data node {NodeId} is not serving yet ({_member.Phase})", flush: false);
                 DeferredFlush.Request(connection);
                 return;
             }
@@ -543,7 +439,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
             w.U8((byte)s.Phase);
             w.I64(s.Incarnation);
             w.I64(s.Epoch);
-            w.I32(_replica?.Skeen.PendingCount ?? 0);
+            w.I32(_member.Skeen?.PendingCount ?? 0);
             w.I64(_ignored);
         }
         w.I64(Counters.Accepted);
@@ -558,12 +454,96 @@ public sealed class DataNode : IFrameHandler, IDisposable
         _server.Dispose();
         lock (_gate)
         {
-            foreach (Connection c in _managers.Keys.ToArray()) c.Close("data node shutting down");
+            foreach (Connection c in _managers.Values.ToArray()) c.Close("data node shutting down");
             _replica?.Dispose();
             _replica = null;
             _early?.Release();
         }
     }
 
-    private sealed record ParkedQuery(Connection Connection, ulong RequestId, int[] DeadSenders);
+    /// <summary>The machine's effects, always called under the data node's lock.</summary>
+    private sealed class Effects(DataNode node) : IDataNodeOutput<WriteOp>
+    {
+        public void SendStatus(int manager)
+        {
+            if (node.ManagerConnection(manager) is not { } c) return;
+            MembershipWire.EnqueueStatus(c, node.StatusLocked());
+            node.Flushes.Add(c);
+        }
+
+        public void SendProposal(int manager, in ProposalMessage proposal)
+        {
+            if (node.ManagerConnection(manager) is not { } c) return;
+            AbcastWire.EnqueuePropose(c, proposal);
+            node.Flushes.Add(c);
+        }
+
+        public void SendOrphanReport(int manager, OrphanReport report)
+        {
+            if (node.ManagerConnection(manager) is not { } c) return;
+            OrphanWire.EnqueueReport(c, report);
+            node.Flushes.Add(c);
+        }
+
+        public void SendViewReport(int manager, ulong queryId, ClusterView? view)
+        {
+            if (node.ManagerConnection(manager) is not { } c) return;
+            MembershipWire.EnqueueReport(c, queryId, view);
+            node.Flushes.Add(c);
+        }
+
+        public void Admitted(long incarnation, int donor)
+        {
+            node._replica?.Dispose();
+            node._replica = new Replica(incarnation, donor);
+        }
+
+        public void Deliver(int manager, MessageId id, long timestamp, WriteOp payload)
+        {
+            Replica r = node._replica!;
+            bool applied = r.Apply(payload, node.Limits);
+            payload.Release();
+            Report(manager, id, applied ? DeliveryStatus.Applied : DeliveryStatus.OutOfRange, r.List.Count, applied ? r.Position : 0);
+        }
+
+        public void Discard(int manager, MessageId id, WriteOp payload, DiscardReason reason)
+        {
+            payload.Release();
+            // The donor delivered it before its snapshot and reported the value; this replica holds it all the same.
+            if (reason == DiscardReason.InTransferredState) Report(manager, id, DeliveryStatus.InSnapshot, 0, 0);
+        }
+
+        public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer) => node.StartTransferLocked(joiner, joinerLife, transfer);
+
+        public void Serving()
+        {
+            Replica r = node._replica!;
+            TimeSpan pause = r.HasDonor ? Stopwatch.GetElapsedTime(r.AdmittedAt) : TimeSpan.Zero;
+            ClusterView view = node._member.View!;
+            Transport.Log.Info($"serving in view {view.Epoch}: {r.List.Count} bits at position {r.Position}" +
+                               (r.HasDonor ? $", caught up {pause.TotalMilliseconds:0.000} ms after admission ({r.TransferBytes} bytes of state)" : ""));
+            node._serving.TrySetResult(new DataNodeReady(r.HasDonor, view.Epoch, r.Incarnation, r.List.Count, r.Position, pause, r.TransferBytes));
+        }
+
+        public void StartedOver(string reason)
+        {
+            node._replica?.Dispose();
+            node._replica = null;
+            node._early?.Release();
+            node._early = null;
+        }
+
+        public void Log(string message, bool warning)
+        {
+            if (warning) Transport.Log.Warn(message);
+            else Transport.Log.Info(message);
+        }
+
+        private void Report(int manager, MessageId id, DeliveryStatus status, long value, long position)
+        {
+            if (node.ManagerConnection(manager) is not { } c) return;
+            AbcastWire.EnqueueDelivered(c, id, status, value, position);
+            node.Flushes.Add(c);
+        }
+    }
 }

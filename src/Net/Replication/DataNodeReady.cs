@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 namespace BitFusion.Net.Replication;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 namespace BitFusion.Net.Replication;
 
 /// <summary>How a replica settled one write, in its <c>AbcastDelivered</c> report to the write's manager.</summary>

@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 using System.Buffers;
 using BitFusion.Net.Transport;
 

@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Diagnostics;
 
 namespace BitFusion.Net.Replication;

@@ -1,3 +1,5 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 using System.Security.Cryptography;
 
 namespace BitFusion.Net.Replication;

@@ -1,3 +1,4 @@
+using BitFusion.Core.Replication;
 using System.Buffers.Binary;
 using BitFusion.Core.Abcast;
 using BitFusion.Net.Protocol;
@@ -41,15 +42,16 @@ public sealed partial class ManagerNode
     /// <summary>Sends the read to the next serving replica of its group, or fails it when there is none.</summary>
     private void DispatchLocked(PendingRead read)
     {
-        if (_view is not null && ++read.Attempts <= MaxReadAttempts)
+        if (_membership.View is { } view && ++read.Attempts <= MaxReadAttempts)
         {
-            ReadOnlySpan<ViewMember> members = _view.Skeen.MembersOf(read.Group);
+            ReadOnlySpan<ViewMember> members = view.Skeen.MembersOf(read.Group);
             GroupStats stats = _groups[read.Group];
             for (int k = 0; k < members.Length; k++)
             {
                 int node = members[(stats.NextReader + k) % members.Length].Node;
                 NodeLink link = _nodes[node];
-                if (ReadyLink(node) is not { } c || !link.HasStatus || link.Status.Phase != NodePhase.Serving || link.Status.Life != link.SyncedLife)
+                if (ReadyLink(node) is not { } c || !_membership.TryGetStatus(node, out NodeStatus status) || status.Phase != NodePhase.Serving
+                    || status.Life != link.SyncedLife)
                     continue;
                 stats.NextReader = (stats.NextReader + k + 1) % members.Length;
                 ulong id = ++_nextReadId;

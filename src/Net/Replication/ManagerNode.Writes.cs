@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Idempotency;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -20,8 +22,7 @@ public sealed partial class ManagerNode
     private readonly Stack<PendingWrite> _writePool = new();
     private readonly List<long> _scratchSeqs = [];
     private SkeenSender<WriteOp>? _sender;
-    private int _senderId = -1;
-    private int _windowWaiters;
+    private readonly Queue<QueuedWrite> _queued = new();
     private long _completed;
     private long _divergences;
     private readonly WriteDedup _dedup;
@@ -82,8 +83,9 @@ public sealed partial class ManagerNode
 
     /// <summary>
     /// Starts the write's multicast, unless <see cref="_dedup"/> knows its (clientId, clientSeq): then the retry
-    /// joins the write in flight or gets its first result, and nothing is multicast again. Waits first while a full
-    /// window of writes is in flight (back-pressure).
+    /// joins the write in flight or gets its first result, and nothing is multicast again. While a full window of
+    /// writes is in flight a new write is queued behind the others (back-pressure without blocking the reading
+    /// thread: the frames that free the window must not wait behind it); the queue holds only what clients sent.
     /// </summary>
     private void Submit(Connection client, in ClientRequest request)
     {
@@ -95,25 +97,26 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            while (_writes.Count >= Cluster.Config.Window && !_stop.IsCancellationRequested)
-            {
-                _windowWaiters++;
-                Monitor.Wait(_gate, 100);
-                _windowWaiters--;
-            }
-            if (_sender is null || _excluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet; the write was not applied");
+            if (_sender is null || _membership.IsExcluded) (code, refusal) = (ErrorCode.NotReady, "this manager is not in a view yet; the write was not applied");
             else
             {
                 DedupDecision seen = _dedup.Begin(request.ClientId, request.ClientSeq, request.Resend);
                 switch (seen.Verdict)
                 {
-                    case DedupVerdict.New when _view!.Skeen.MembersOf(group).IsEmpty:
+                    case DedupVerdict.New when _membership.View!.Skeen.MembersOf(group).IsEmpty:
                         _dedup.Forget(request.ClientId, request.ClientSeq);
                         (code, refusal) = (ErrorCode.NotDone, $"group {group} has no live data node; the write was not applied");
                         break;
                     case DedupVerdict.New:
-                        Multicast(client, request, started);
+                    {
+                        WriteOp op = request.Bits > 0
+                            ? WriteOp.AppendMany(request.Packed, request.Bits)
+                            : new WriteOp { Kind = request.Op, Index = request.Index, Bit = request.Bit };
+                        var write = new QueuedWrite(client, requestId, request.ClientId, request.ClientSeq, group, request.Index, op, started);
+                        if (_queued.Count > 0 || _writes.Count >= Cluster.Config.Window) _queued.Enqueue(write);
+                        else StartLocked(write);
                         break;
+                    }
                     case DedupVerdict.InFlight when Redirect(request.ClientId, request.ClientSeq, client, requestId):
                         break;
                     case DedupVerdict.Done:
@@ -132,23 +135,52 @@ public sealed partial class ManagerNode
         if (refusal is not null) Replies.Error(client, requestId, code, refusal);
     }
 
-    private void Multicast(Connection client, in ClientRequest request, long started)
+    /// <summary>Multicasts a write, or answers NotDone when its group has no member left (nothing was applied).</summary>
+    private void StartLocked(QueuedWrite write)
     {
+        if (_sender is null || _membership.IsExcluded || _membership.View!.Skeen.MembersOf(write.Group).IsEmpty)
+        {
+            write.Op.Release();
+            _dedup.Forget(write.ClientId, write.ClientSeq);
+            if (write.Client.IsClosed) return;
+            Replies.Error(write.Client, write.RequestId, ErrorCode.NotDone, $"group {write.Group} has no live data node; the write was not applied", flush: false);
+            _flushes.Add(write.Client);
+            return;
+        }
         PendingWrite w = _writePool.Count > 0 ? _writePool.Pop() : new PendingWrite();
-        w.Client = client;
-        w.RequestId = request.RequestId;
-        w.ClientId = request.ClientId;
-        w.ClientSeq = request.ClientSeq;
-        w.Group = request.Group;
-        w.Started = started;
-        w.Kind = request.Op;
-        w.Index = request.Index;
-        foreach (ViewMember m in _view!.Skeen.MembersOf(request.Group)) w.AddDestination(m.Node, m.Incarnation);
-        WriteOp op = request.Bits > 0
-            ? WriteOp.AppendMany(request.Packed, request.Bits)
-            : new WriteOp { Kind = request.Op, Index = request.Index, Bit = request.Bit };
-        MessageId id = _sender!.Multicast(GroupSet.Of(request.Group), op);
+        w.Client = write.Client;
+        w.RequestId = write.RequestId;
+        w.ClientId = write.ClientId;
+        w.ClientSeq = write.ClientSeq;
+        w.Group = write.Group;
+        w.Started = write.Started;
+        w.Kind = write.Op.Kind;
+        w.Index = write.Index;
+        foreach (ViewMember m in _membership.View.Skeen.MembersOf(write.Group)) w.AddDestination(m.Node, m.Incarnation);
+        MessageId id = _sender.Multicast(GroupSet.Of(write.Group), write.Op);
         _writes.Add(id.Seq, w);
+    }
+
+    /// <summary>
+    /// After writes completed, start queued ones, oldest first, while the window has room. Called once Skeen's sender
+    /// returned (never from inside its callbacks, which must not call back into it).
+    /// </summary>
+    private void StartQueuedLocked()
+    {
+        while (_queued.Count > 0 && _writes.Count < Cluster.Config.Window) StartLocked(_queued.Dequeue());
+    }
+
+    /// <summary>A write waiting for room in the window; a retry may redirect its answer.</summary>
+    private sealed class QueuedWrite(Connection client, ulong requestId, ulong clientId, ulong clientSeq, int group, int index, WriteOp op, long started)
+    {
+        public Connection Client { get; set; } = client;
+        public ulong RequestId { get; set; } = requestId;
+        public ulong ClientId { get; } = clientId;
+        public ulong ClientSeq { get; } = clientSeq;
+        public int Group { get; } = group;
+        public int Index { get; } = index;
+        public WriteOp Op { get; } = op;
+        public long Started { get; } = started;
     }
 
     /// <summary>Points a write in flight at the connection and request id of its retry; false if it is not in flight here.</summary>
@@ -159,6 +191,13 @@ public sealed partial class ManagerNode
             if (w.ClientId != clientId || w.ClientSeq != clientSeq) continue;
             w.Client = client;
             w.RequestId = requestId;
+            return true;
+        }
+        foreach (QueuedWrite q in _queued)
+        {
+            if (q.ClientId != clientId || q.ClientSeq != clientSeq) continue;
+            q.Client = client;
+            q.RequestId = requestId;
             return true;
         }
         return false;
@@ -189,9 +228,12 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (link.Connection == connection && link.SyncedLife != 0 && _sender is { IsExcluded: false } sender
+            // Only from the life the view admits: proposals an earlier life of the node sent on this same connection
+            // before it started over are for multicasts addressed to that life, which the view no longer holds.
+            if (ReadyLink(link.NodeId) == connection && _sender is { IsExcluded: false } sender
                 && sender.OnProposal(link.NodeId, proposal) == ReceiveOutcome.Invalid)
                 throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
+            StartQueuedLocked();
             batch = _flushes.Take();
         }
         batch.Flush();
@@ -202,7 +244,7 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (link.Connection == connection && report.Id.Sender == _senderId && _writes.TryGetValue(report.Id.Seq, out PendingWrite? w))
+            if (link.Connection == connection && report.Id.Sender == _membership.SenderId && _writes.TryGetValue(report.Id.Seq, out PendingWrite? w))
             {
                 for (int i = 0; i < w.DestinationCount; i++)
                 {
@@ -212,6 +254,7 @@ public sealed partial class ManagerNode
                 if (report.Status != DeliveryStatus.InSnapshot) Record(w, report);
                 TryCompleteLocked(report.Id.Seq, w);
             }
+            StartQueuedLocked();
             batch = _flushes.Take();
         }
         batch.Flush();
@@ -242,7 +285,6 @@ public sealed partial class ManagerNode
         if (w.Client is { } client) AnswerLocked(client, w.RequestId, w.Group, result, w.Kind, w.Index);
         w.Reset();
         _writePool.Push(w);
-        if (_windowWaiters > 0) Monitor.PulseAll(_gate);
     }
 
     private static string OutOfRange(ListOp kind, int index, long count) => kind switch
@@ -277,7 +319,7 @@ public sealed partial class ManagerNode
     private Connection? ReadyLink(int node)
     {
         if (!_nodes.TryGetValue(node, out NodeLink? link) || link.Connection is not { IsClosed: false } c) return null;
-        return link.SyncedLife != 0 && link.SyncedLife == _view?.ReceiverLife(node) ? c : null;
+        return link.SyncedLife != 0 && link.SyncedLife == _membership.View?.ReceiverLife(node) ? c : null;
     }
 
     private void SendData(int node, in DataMessage<WriteOp> message)
@@ -321,7 +363,6 @@ public sealed partial class ManagerNode
         }
         w.Reset();
         _writePool.Push(w);
-        if (_windowWaiters > 0) Monitor.PulseAll(_gate);
     }
 
     /// <summary>Skeen's sender state machine calls back through this, always under the manager's lock.</summary>
@@ -345,9 +386,9 @@ public sealed partial class ManagerNode
         lock (_gate)
         {
             w.U64(id);
-            w.I64(_view?.Epoch ?? -1);
-            w.I32(_senderId);
-            w.Bool(CoordinatingLocked());
+            w.I64(_membership.View?.Epoch ?? -1);
+            w.I32(_membership.SenderId);
+            w.Bool(_membership.IsCoordinator);
             w.I32(_writes.Count);
             w.I32(_reads.Count);
             w.I64(_completed);

@@ -2,9 +2,10 @@ using System.Net;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
-using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
+using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;
 
@@ -27,7 +28,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ulong _life = LifeId.New();
     private readonly FlushSet _flushes = new();
-    private ClusterView? _view;
+    private readonly ManagerMembership _membership;
 
     public ManagerNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
@@ -42,12 +43,14 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _nodes = cluster.DataNodes.ToDictionary(n => n.Id, n => new NodeLink(this, n));
         _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
+        _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
+            [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, new MembershipEffects(this));
         _dedup = new WriteDedup(Fusion.FusedBitList.DedupClients, cluster.Config.Window);
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
-            maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
+            cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
     }
 
     internal Cluster Cluster { get; }
@@ -74,7 +77,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     {
         get
         {
-            lock (_gate) return _senderId;
+            lock (_gate) return _membership.SenderId;
         }
     }
 
@@ -82,7 +85,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     {
         get
         {
-            lock (_gate) return _view?.Epoch ?? -1;
+            lock (_gate) return _membership.View?.Epoch ?? -1;
         }
     }
 
@@ -90,7 +93,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     {
         get
         {
-            lock (_gate) return CoordinatingLocked();
+            lock (_gate) return _membership.IsCoordinator;
         }
     }
 
@@ -100,6 +103,22 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _server.Start();
         foreach (NodeLink link in _nodes.Values) _ = link.RunAsync(_stop.Token);
         foreach (PeerLink link in _peers.Values) _ = link.RunAsync(_stop.Token);
+        _ = SilenceWatch.RunAsync(WatchedConnections, Cluster.Config.HeartbeatMs, Cluster.Config.SuspectAfterMs, _stop.Token);
+    }
+
+    /// <summary>Connections to data nodes and managers: a peer silent on one of them is suspected (its connection closed).</summary>
+    private List<Connection> WatchedConnections()
+    {
+        var watched = new List<Connection>();
+        lock (_gate)
+        {
+            foreach (NodeLink link in _nodes.Values)
+                if (link.Connection is { } c) watched.Add(c);
+            foreach (PeerLink link in _peers.Values)
+                if (link.Connection is { } c) watched.Add(c);
+            watched.AddRange(_incoming.Keys);
+        }
+        return watched;
     }
 
     public static async Task<ManagerNode> StartAsync(Cluster cluster, int nodeId, IPEndPoint? bind = null, CancellationToken cancellation = default)
@@ -126,7 +145,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         lock (_gate)
         {
             _incoming[connection] = -1;
-            MembershipWire.EnqueueHello(connection, _senderId, _life, _view);
+            MembershipWire.EnqueueHello(connection, _membership.SenderId, _life, _membership.View);
         }
         connection.Flush();
     }
@@ -163,7 +182,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
                     if (_incoming.ContainsKey(connection))
                     {
                         _incoming[connection] = sender;
-                        if (view is not null) InstallLocked(view);
+                        if (view is not null) _membership.ViewReceived(view);
                     }
                     batch = _flushes.Take();
                 }
@@ -174,7 +193,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
                 ClusterView view = MembershipWire.ReadView(frame);
                 lock (_gate)
                 {
-                    if (_incoming.ContainsKey(connection)) InstallLocked(view);
+                    if (_incoming.ContainsKey(connection)) _membership.ViewReceived(view);
                     batch = _flushes.Take();
                 }
                 break;
@@ -204,7 +223,6 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
             foreach (NodeLink link in _nodes.Values) link.Connection?.Close("manager shutting down");
             foreach (PeerLink link in _peers.Values) link.Connection?.Close("manager shutting down");
             foreach (Connection c in _incoming.Keys.ToArray()) c.Close("manager shutting down");
-            Monitor.PulseAll(_gate);
         }
     }
 }

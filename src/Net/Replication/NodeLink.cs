@@ -1,5 +1,7 @@
 using BitFusion.Net.Config;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;
@@ -18,13 +20,6 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
 
     public Connection? Connection;
 
-    public LifeTracker Lives { get; } = new();
-
-    /// <summary>What the node last said about itself on this connection.</summary>
-    public NodeStatus Status;
-
-    public bool HasStatus;
-
     /// <summary>
     /// The life this connection was brought up to date for (view sent, Skeen's resend done). Multicasts go out on
     /// the connection only while this is the life the installed view admits.
@@ -33,9 +28,6 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
 
     /// <summary>The incarnation of the member this link was synced for.</summary>
     public long Incarnation;
-
-    /// <summary>A restarted manager with no view asked this connection for the node's.</summary>
-    public bool AskedForView;
 
     public Task RunAsync(CancellationToken stop) =>
         Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnNodeRefused(this), stop);

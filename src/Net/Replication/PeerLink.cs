@@ -1,5 +1,7 @@
 using BitFusion.Net.Config;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;
@@ -16,15 +18,6 @@ internal sealed class PeerLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     public NodeConfig Config { get; } = node;
 
     public Connection? Connection;
-
-    public LifeTracker Lives { get; } = new();
-
-    /// <summary>The sender id the peer's life announced (−1: none yet), and the view it held then.</summary>
-    public int Sender = -1;
-
-    public ClusterView? View;
-
-    public bool HasHello;
 
     public Task RunAsync(CancellationToken stop) =>
         Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnPeerRefused(this), stop);

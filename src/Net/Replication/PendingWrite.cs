@@ -1,4 +1,7 @@
+using BitFusion.Core.Replication;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
+using BitFusion.Net.Wire;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Replication;
@@ -43,7 +45,7 @@ internal static class Redial
                 continue;
             }
             delay = FirstDelayMs;
-            await FrameLoop.RunAsync(connection, handler, owner.Counters, stop).ConfigureAwait(false);
+            await FrameLoop.RunAsync(connection, handler, owner.Counters, stop, owner.Cluster.Config.HeartbeatMs).ConfigureAwait(false);
         }
     }
 

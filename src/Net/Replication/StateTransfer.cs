@@ -1,3 +1,4 @@
+using BitFusion.Core.Replication;
 using System.Buffers;
 using System.Collections.Immutable;
 using BitFusion.Core.Abcast;

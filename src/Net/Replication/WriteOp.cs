@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Fusion;
+using BitFusion.Core.Replication;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Wire;
 

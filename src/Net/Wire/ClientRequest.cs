@@ -1,4 +1,4 @@
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Wire;

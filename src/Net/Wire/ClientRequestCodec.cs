@@ -1,5 +1,5 @@
 using BitFusion.Core.Bits;
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 

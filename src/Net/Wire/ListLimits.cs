@@ -1,5 +1,5 @@
 using BitFusion.Core.Bits;
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using K4os.Compression.LZ4;
 
 namespace BitFusion.Net.Wire;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
 using BitFusion.Net.Protocol;
+using BitFusion.Core.Replication;
 using BitFusion.Net.Replication;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using System.Net;
 using BitFusion.Core.Bits;
 using BitFusion.Integration.Tests.Workload;

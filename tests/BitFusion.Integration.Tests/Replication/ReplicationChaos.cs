@@ -56,6 +56,8 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
             await ReapAsync(wait: false).ConfigureAwait(false);
             await ReapPausesAsync(wait: false).ConfigureAwait(false);
             CheckNobodyDiedAlone();
+            // The manager's crash may overlap data-node kills and rejoins (a rejoin whose coordinator dies is settled by
+            // the membership machine: orphan reports resent to the new coordinator, transfers re-cut until installed).
             if (!_managerKilled && _clock.Elapsed.TotalSeconds >= managerAt) await KillManagerAsync().ConfigureAwait(false);
             else if (!Disturb()) await StepAsync().ConfigureAwait(false);
         }

@@ -66,11 +66,17 @@ internal sealed class ReplicationRun
         }
     }
 
+    private const int SuspectAfterMs = 20_000;
+
     public void Log(string line) => _output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:0.000}s] {line}");
 
     /// <summary>Starts the cluster; with <paramref name="proxies"/> every node-to-node connection runs through a fault proxy.</summary>
-    public async Task<ReplicationCluster> StartAsync(ClusterConfig config, bool proxies = false)
+    /// <param name="suspectAfterMs">The failure detector's bound. By default these runs crash processes (seen at once as
+    /// closed connections and refused ports) on a shared CI machine, where a process starved of CPU for the default
+    /// 1.5 s would be suspected as if paused; runs that pause processes on purpose pass their own bound.</param>
+    public async Task<ReplicationCluster> StartAsync(ClusterConfig config, bool proxies = false, int suspectAfterMs = SuspectAfterMs)
     {
+        config.SuspectAfterMs = suspectAfterMs;
         Cluster = await ReplicationCluster.StartAsync(config, new FusionClusterOptions { Binary = HostBinary.Path, FaultProxies = proxies });
         Log($"{Cluster.Managers.Count} managers and {Cluster.Groups.Count} groups of {Cluster.Faults + 1} data nodes are up; work folder {Cluster.WorkDirectory}");
         return Cluster;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using BitFusion.Net.Fusion;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

@@ -1,4 +1,4 @@
-namespace BitFusion.Net.Fusion;
+namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>The mutations a client can ask of a list; each yields one delta.</summary>
 public enum ListOp : byte

@@ -1,8 +1,7 @@
 using System.Collections.Immutable;
 using BitFusion.Core.Abcast;
-using BitFusion.Net.Protocol;
 
-namespace BitFusion.Net.Replication;
+namespace BitFusion.Core.Replication;
 
 /// <summary>
 /// One membership epoch as the coordinating manager decides it and every manager and data node installs it:
@@ -74,73 +73,14 @@ public sealed class ClusterView
         return -1;
     }
 
+    /// <summary>
+    /// Views are totally ordered by (epoch, coordinator). Two views share an epoch only when a coordinator that was
+    /// taken for dead (a pause, a cut connection) decided one after its successor took over; the successor's id is
+    /// higher (it coordinates because every lower sender is dead), and its view wins.
+    /// </summary>
+    public bool Supersedes(ClusterView? other) =>
+        other is null || Epoch > other.Epoch || (Epoch == other.Epoch && Coordinator > other.Coordinator);
+
     public override string ToString() =>
         $"{Skeen} coordinator {Coordinator}{(DeadSenders.IsEmpty ? "" : $" dead [{string.Join(' ', DeadSenders)}]")}";
-
-    public int WireSize => 8 + 4 + 4 + Skeen.Receivers.Length * 28 + 4 + Skeen.Senders.Length * 12 + 4 + DeadSenders.Length * 4;
-
-    /// <summary>
-    /// <c>epoch i64 | coordinator i32 | receivers i32 | (node i32, group i32, incarnation i64, donor i32, life u64)* |
-    /// senders i32 | (sender i32, life u64)* | dead i32 | sender i32*</c>
-    /// </summary>
-    public void Write(ref PayloadWriter w)
-    {
-        w.I64(Epoch);
-        w.I32(Coordinator);
-        w.I32(Skeen.Receivers.Length);
-        foreach (ViewMember m in Skeen.Receivers)
-        {
-            w.I32(m.Node);
-            w.I32(m.Group);
-            w.I64(m.Incarnation);
-            w.I32(m.Donor);
-            w.U64(_receiverLives[m.Node]);
-        }
-        w.I32(Skeen.Senders.Length);
-        foreach (int s in Skeen.Senders)
-        {
-            w.I32(s);
-            w.U64(_senderLives[s]);
-        }
-        w.I32(DeadSenders.Length);
-        foreach (int s in DeadSenders) w.I32(s);
-    }
-
-    /// <summary>Reads and validates a view; anything inconsistent is a <see cref="ProtocolException"/>.</summary>
-    public static ClusterView Read(ref PayloadReader r)
-    {
-        long epoch = r.I64();
-        int coordinator = r.I32();
-        int receiverCount = r.Count("receivers", MaxReceivers);
-        var members = new ViewMember[receiverCount];
-        var receiverLives = new Dictionary<int, ulong>(receiverCount);
-        for (int i = 0; i < receiverCount; i++)
-        {
-            int node = r.I32(), group = r.I32();
-            long incarnation = r.I64();
-            int donor = r.I32();
-            ulong life = r.U64();
-            members[i] = new ViewMember(node, group, incarnation, donor);
-            if (!receiverLives.TryAdd(node, life)) throw new ProtocolException($"View {epoch} lists data node {node} twice.");
-        }
-        int senderCount = r.Count("senders", MaxSenders);
-        var senders = new int[senderCount];
-        var senderLives = new Dictionary<int, ulong>(senderCount);
-        for (int i = 0; i < senderCount; i++)
-        {
-            senders[i] = r.I32();
-            if (!senderLives.TryAdd(senders[i], r.U64())) throw new ProtocolException($"View {epoch} lists sender {senders[i]} twice.");
-        }
-        int deadCount = r.Count("dead senders", MaxDeadSenders);
-        var dead = new int[deadCount];
-        for (int i = 0; i < deadCount; i++) dead[i] = r.I32();
-        try
-        {
-            return new ClusterView(new SkeenView(epoch, members, senders), coordinator, receiverLives, senderLives, dead);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ProtocolException($"Invalid view {epoch}: {e.Message}");
-        }
-    }
 }

@@ -1,4 +1,4 @@
-namespace BitFusion.Net.Replication;
+namespace BitFusion.Core.Replication;
 
 /// <summary>
 /// A manager that finds every lower sender dead asks every live member of its view (data nodes and managers) for
@@ -6,7 +6,7 @@ namespace BitFusion.Net.Replication;
 /// is the last view the old coordinator got out to anyone alive; the new coordinator continues from it, so two
 /// different views never share an epoch.
 /// </summary>
-internal sealed class TakeoverQuery(ulong id, int[] deadSenders)
+public sealed class TakeoverQuery(ulong id, int[] deadSenders)
 {
     public ulong Id { get; } = id;
 
@@ -22,6 +22,6 @@ internal sealed class TakeoverQuery(ulong id, int[] deadSenders)
 
     public void Offer(ClusterView? view)
     {
-        if (view is not null && (Newest is null || view.Epoch > Newest.Epoch)) Newest = view;
+        if (view is not null && view.Supersedes(Newest)) Newest = view;
     }
 }

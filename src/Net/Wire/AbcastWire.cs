@@ -2,7 +2,10 @@ using BitFusion.Core.Abcast;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 
-namespace BitFusion.Net.Replication;
+using BitFusion.Core.Replication;
+using BitFusion.Net.Replication;
+
+namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// Skeen's messages between a manager and a data node, one frame each, on the one FIFO connection the manager

@@ -3,7 +3,10 @@ using BitFusion.Core.Abcast;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 
-namespace BitFusion.Net.Replication;
+using BitFusion.Core.Replication;
+using BitFusion.Net.Replication;
+
+namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// Orphan recovery on the wire: a data node's <see cref="OrphanReport"/> to the coordinating manager, and the

@@ -1,7 +1,7 @@
-namespace BitFusion.Net.Replication;
+namespace BitFusion.Core.Replication;
 
 /// <summary>Where one life of a data node stands.</summary>
-internal enum NodePhase : byte
+public enum NodePhase : byte
 {
     /// <summary>No view admits this life yet: a new process, or one that had to start over. It wants to join.</summary>
     Fresh = 0,
@@ -14,4 +14,4 @@ internal enum NodePhase : byte
 }
 
 /// <summary>What a data node tells each manager on connect and whenever its life or phase changes.</summary>
-internal readonly record struct NodeStatus(ulong Life, NodePhase Phase, long Incarnation, long Epoch, long Position, int Length);
+public readonly record struct NodeStatus(ulong Life, NodePhase Phase, long Incarnation, long Epoch, long Position, int Length);

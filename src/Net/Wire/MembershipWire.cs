@@ -1,7 +1,10 @@
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 
-namespace BitFusion.Net.Replication;
+using BitFusion.Core.Replication;
+using BitFusion.Net.Replication;
+
+namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// Membership frames: who is at the other end of a connection (<c>NodeStatus</c>, <c>ManagerHello</c>), view
@@ -39,12 +42,12 @@ internal static class MembershipWire
     /// <summary><c>sender i32 (−1: none yet) | life u64 | hasView bool | [view]</c></summary>
     public static void EnqueueHello(Connection c, int sender, ulong life, ClusterView? view)
     {
-        byte[] p = new byte[13 + (view?.WireSize ?? 0)];
+        byte[] p = new byte[13 + (view is null ? 0 : ClusterViewWire.WireSize(view))];
         var w = new PayloadWriter(p);
         w.I32(sender);
         w.U64(life);
         w.Bool(view is not null);
-        view?.Write(ref w);
+        if (view is not null) ClusterViewWire.Write(ref w, view);
         c.Enqueue(MessageType.ManagerHello, p);
     }
 
@@ -53,7 +56,7 @@ internal static class MembershipWire
         var r = frame.Reader();
         int sender = r.I32();
         ulong life = r.U64();
-        ClusterView? view = r.Bool() ? ClusterView.Read(ref r) : null;
+        ClusterView? view = r.Bool() ? ClusterViewWire.Read(ref r) : null;
         r.End();
         if (sender < -1 || life == 0) throw new ProtocolException($"Manager hello (sender {sender}, life {life:x}) is out of range.");
         return (sender, life, view);
@@ -62,16 +65,16 @@ internal static class MembershipWire
     /// <summary>A <c>ViewChange</c> frame's payload: the view.</summary>
     public static byte[] EncodeView(ClusterView view)
     {
-        byte[] p = new byte[view.WireSize];
+        byte[] p = new byte[ClusterViewWire.WireSize(view)];
         var w = new PayloadWriter(p);
-        view.Write(ref w);
+        ClusterViewWire.Write(ref w, view);
         return p;
     }
 
     public static ClusterView ReadView(in Frame frame)
     {
         var r = frame.Reader();
-        ClusterView view = ClusterView.Read(ref r);
+        ClusterView view = ClusterViewWire.Read(ref r);
         r.End();
         return view;
     }
@@ -101,11 +104,11 @@ internal static class MembershipWire
     /// <summary><c>reqId u64 | hasView bool | [view]</c></summary>
     public static void EnqueueReport(Connection c, ulong requestId, ClusterView? view)
     {
-        byte[] p = new byte[9 + (view?.WireSize ?? 0)];
+        byte[] p = new byte[9 + (view is null ? 0 : ClusterViewWire.WireSize(view))];
         var w = new PayloadWriter(p);
         w.U64(requestId);
         w.Bool(view is not null);
-        view?.Write(ref w);
+        if (view is not null) ClusterViewWire.Write(ref w, view);
         c.Enqueue(MessageType.ViewReport, p);
     }
 
@@ -113,7 +116,7 @@ internal static class MembershipWire
     {
         var r = frame.Reader();
         ulong id = r.U64();
-        ClusterView? view = r.Bool() ? ClusterView.Read(ref r) : null;
+        ClusterView? view = r.Bool() ? ClusterViewWire.Read(ref r) : null;
         r.End();
         return (id, view);
     }

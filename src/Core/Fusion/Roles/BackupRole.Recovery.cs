@@ -1,0 +1,151 @@
+using BitFusion.Core.Bits;
+
+namespace BitFusion.Core.Fusion.Roles;
+
+/// <summary>The requests a recovering primary sends a backup: status, retained deltas, forwarded deltas and residual cuts.</summary>
+public sealed partial class BackupRole
+{
+    public BackupReport Report()
+    {
+        var views = new PrimaryView[_slots.Length];
+        for (int p = 0; p < views.Length; p++) views[p] = View(p);
+        return new BackupReport(BackupIndex, IsComplete, views);
+    }
+
+    public void Status(long link, ulong requestId) => _out.Status(link, requestId, Report());
+
+    /// <summary>Primary <paramref name="q"/>'s retained deltas with from &lt; seq ≤ to, if all are still held.</summary>
+    public void RetainedRequest(long link, ulong requestId, int q, long from, long to)
+    {
+        if ((uint)q >= (uint)_slots.Length)
+        {
+            _out.Refused(link, requestId, Refusal.BadRequest, $"no primary {q}");
+            return;
+        }
+        RetainedDeltas retained = _slots[q].Retained;
+        if (to > _backup.Seq(q) || !retained.Covers(from, to))
+        {
+            _out.Refused(link, requestId, Refusal.Unavailable, $"deltas {from + 1}..{to} of primary {q} are not all held here");
+            return;
+        }
+        _out.Retained(link, requestId, retained.Range(from, to).ToList());
+    }
+
+    /// <summary>A lost primary's delta, applied as if it had sent it, but only in the life this backup holds for it.</summary>
+    public void Forward(long link, ulong requestId, int q, long life, long seq, in Delta delta)
+    {
+        if ((uint)q >= (uint)_slots.Length)
+        {
+            _out.Refused(link, requestId, Refusal.BadRequest, $"no primary {q}");
+            return;
+        }
+        Slot s = _slots[q];
+        if (s.Serving || !s.Loaded || s.Life != life)
+        {
+            _out.Refused(link, requestId, Refusal.Conflict,
+                $"primary {q} is {(s.Serving ? "serving" : !s.Loaded ? "not held here" : $"held in life {s.Life}, not {life}")}; forwarding its deltas is refused");
+            return;
+        }
+        ApplyOutcome outcome;
+        try
+        {
+            outcome = Apply(q, seq, delta);
+        }
+        catch (ArgumentException e)
+        {
+            _out.Refused(link, requestId, Refusal.BadRequest, e.Message);
+            return;
+        }
+        if (outcome == ApplyOutcome.Gap)
+        {
+            _out.Refused(link, requestId, Refusal.Conflict, $"forwarded seq {seq} of primary {q} leaves a gap after {_backup.Seq(q)}");
+            return;
+        }
+        _out.Forwarded(link, requestId, _backup.Seq(q));
+    }
+
+    /// <summary>Starts a non-blocking cut for the lost set: every other primary must be serving here and sends a snapshot on its delta stream.</summary>
+    public void ResidualRequest(long link, ulong requestId, ReadOnlySpan<int> lost)
+    {
+        int n = _slots.Length;
+        var set = new bool[n];
+        foreach (int l in lost)
+        {
+            if ((uint)l >= (uint)n || set[l])
+            {
+                _out.Refused(link, requestId, Refusal.BadRequest, "the lost set must hold distinct primaries");
+                return;
+            }
+            set[l] = true;
+        }
+        if (lost.IsEmpty)
+        {
+            _out.Refused(link, requestId, Refusal.BadRequest, "the lost set is empty");
+            return;
+        }
+        if (!IsComplete)
+        {
+            _out.Refused(link, requestId, Refusal.NotReady, "this backup is still being re-encoded");
+            return;
+        }
+        for (int p = 0; p < n; p++)
+        {
+            if (set[p] && _slots[p].Serving)
+            {
+                _out.Refused(link, requestId, Refusal.Conflict, $"primary {p} is serving, not lost");
+                return;
+            }
+            if (!set[p] && (!_slots[p].Serving || _slots[p].Link == 0))
+            {
+                _out.Refused(link, requestId, Refusal.NotReady, $"primary {p} is neither lost nor serving");
+                return;
+            }
+        }
+        var cut = new Cut(link, requestId, _nextToken++, lost.ToArray(), _backup.Words, n);
+        _cuts.Add(cut);
+        for (int p = 0; p < n; p++)
+        {
+            if (set[p]) continue;
+            cut.Waiting[p] = true;
+            cut.Outstanding++;
+        }
+        for (int p = 0; p < n; p++)
+            if (cut.Waiting[p]) _out.SnapshotRequest(_slots[p].Link, cut.Token);
+        if (cut.Outstanding == 0) FinishCut(cut);
+    }
+
+    private void AbsorbIntoCut(int p, ulong token, long seq, ReadOnlySpan<ulong> words)
+    {
+        Cut? cut = _cuts.Find(c => c.Token == token);
+        if (cut is null || !cut.Waiting[p]) return; // the cut ended before this survivor answered
+        if (seq != _backup.Seq(p))
+        {
+            EndCut(cut);
+            _out.Refused(cut.Requester, cut.RequestId, Refusal.Conflict, $"primary {p}'s snapshot is at seq {seq} but its deltas reached {_backup.Seq(p)} here");
+            return;
+        }
+        cut.EnsureWords(words.Length);
+        _backup.Code.Kernel.MulXor(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cut.Words.AsSpan()),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(words), _backup.Coefficient(p));
+        cut.Waiting[p] = false;
+        if (--cut.Outstanding == 0) FinishCut(cut);
+    }
+
+    private void FinishCut(Cut cut)
+    {
+        int t = cut.Lost.Length;
+        var seqs = new long[t];
+        var lengths = new int[t];
+        int maxWords = 0;
+        for (int i = 0; i < t; i++)
+        {
+            seqs[i] = _backup.Seq(cut.Lost[i]);
+            lengths[i] = _backup.Length(cut.Lost[i]);
+            maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(lengths[i]));
+        }
+        cut.EnsureWords(maxWords);
+        _cuts.Remove(cut);
+        _out.Residual(cut.Requester, cut.RequestId, seqs, lengths, cut.Words.AsSpan(0, maxWords));
+        cut.Release();
+    }
+}

@@ -1,0 +1,45 @@
+using System.Buffers;
+
+namespace BitFusion.Core.Fusion.Roles;
+
+/// <summary>
+/// A non-blocking cut in progress at a backup, computing residual = Σ_{lost} c·list_lost without pausing anyone.
+/// At T0 the backup copies its fused words; it then asks each survivor for a snapshot sent on the same ordered
+/// stream as the survivor's deltas, and XORs in c · (snapshot ⊕ every delta of that survivor applied since T0),
+/// which is c · (the survivor's state at T0). When every survivor has answered, the fused words at T0 minus the
+/// survivors at T0 leave only the lost primaries.
+/// </summary>
+internal sealed class Cut
+{
+    public Cut(long requester, ulong requestId, ulong token, int[] lost, ReadOnlySpan<ulong> fusedAtT0, int primaries)
+    {
+        Requester = requester;
+        RequestId = requestId;
+        Token = token;
+        Lost = lost;
+        Waiting = new bool[primaries];
+        Words = ArrayPool<ulong>.Shared.Rent(Math.Max(16, fusedAtT0.Length));
+        Words.AsSpan().Clear();
+        fusedAtT0.CopyTo(Words);
+    }
+
+    public long Requester { get; }
+    public ulong RequestId { get; }
+    public ulong Token { get; }
+    public int[] Lost { get; }
+    public bool[] Waiting { get; }
+    public int Outstanding { get; set; }
+    public ulong[] Words { get; private set; }
+
+    public void EnsureWords(int words)
+    {
+        if (words <= Words.Length) return;
+        ulong[] bigger = ArrayPool<ulong>.Shared.Rent(Math.Max(words, Words.Length * 2));
+        bigger.AsSpan().Clear();
+        Words.AsSpan().CopyTo(bigger);
+        ArrayPool<ulong>.Shared.Return(Words);
+        Words = bigger;
+    }
+
+    public void Release() => ArrayPool<ulong>.Shared.Return(Words);
+}

@@ -1,0 +1,329 @@
+using System.Buffers;
+using BitFusion.Core.Bits;
+using BitFusion.Core.Idempotency;
+
+namespace BitFusion.Core.Fusion.Roles;
+
+/// <summary>
+/// A fusion primary as a pure state machine: its list, its life (incarnation) and seq, a link per backup, and the
+/// window of requests waiting for acknowledgements. A write completes once every streaming backup acknowledged it
+/// and at least <c>minAckBackups</c> are streaming; below that minimum, writes fail fast (not done) and those in
+/// flight end as unknown — nothing waits for a backup that may never answer. A backup silent for the suspicion
+/// timeout is dropped; when it attaches again it catches up from this primary's recent deltas, or is re-encoded.
+/// Recovery after a restart lives in <see cref="PrimaryRole"/>.Recovery. Not thread-safe: the caller serialises
+/// every input.
+/// </summary>
+public sealed partial class PrimaryRole : IDisposable
+{
+    /// <summary>At most 64 MiB of recent deltas kept for resend: past that a lagging backup is re-encoded instead.</summary>
+    private const long ResendWords = 8 << 20;
+
+    /// <summary>Clients whose recent writes are remembered for their retries; the least recently heard is forgotten first.</summary>
+    private const int DedupClients = 1024;
+
+    private readonly IPrimaryOutput _out;
+    private readonly PackedBitList _list = new();
+    private readonly BackupLinkState[] _links;
+    private readonly PendingRing _pending;
+    private readonly RetainedDeltas _sent;
+    private readonly WriteDedup _dedup;
+    private readonly long _suspectAfterMs;
+    private readonly int _minAck;
+    private readonly ushort _lifeNonce;
+    private long _seq;
+    private long _life;
+    private bool _serving;
+
+    public PrimaryRole(FusionCode code, int primaryIndex, int window, int minAckBackups, long suspectAfterMs, ushort lifeNonce, long now, IPrimaryOutput output)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minAckBackups, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minAckBackups, code.Faults);
+        Code = code;
+        PrimaryIndex = primaryIndex;
+        _out = output;
+        _minAck = minAckBackups;
+        _suspectAfterMs = suspectAfterMs;
+        _lifeNonce = lifeNonce;
+        _pending = new PendingRing(window);
+        _sent = new RetainedDeltas(window, ResendWords);
+        _dedup = new WriteDedup(DedupClients, window);
+        _links = new BackupLinkState[code.Faults];
+        for (int j = 0; j < _links.Length; j++) _links[j] = new BackupLinkState { DownSince = now };
+        _recovery = new RecoveryState(now) { Reports = new BackupReport?[code.Faults] };
+    }
+
+    public FusionCode Code { get; }
+    public int PrimaryIndex { get; }
+    public bool IsServing => _serving;
+    public long Seq => _seq;
+    public long Life => _life;
+    public int Count => _list.Count;
+    public ReadOnlySpan<ulong> Words => _list.Words;
+
+    /// <summary>Backups that acknowledge writes now.</summary>
+    public int StreamingBackups
+    {
+        get
+        {
+            int k = 0;
+            foreach (BackupLinkState l in _links)
+                if (l.Streaming) k++;
+            return k;
+        }
+    }
+
+    public bool IsStreamingTo(int backup) => _links[backup].Streaming;
+
+    /// <summary>How many backups this primary dropped after they went silent.</summary>
+    public int Suspicions { get; private set; }
+
+    public void LinkUp(int backup, long link, long now)
+    {
+        BackupLinkState l = _links[backup];
+        if (l.Link != 0) DropLink(backup, now);
+        l.Link = link;
+        l.Refused = false;
+        l.DownSince = now;
+        _out.Attach(backup, _life, _seq, _list.Count, !_serving);
+    }
+
+    public void LinkDown(int backup, long link, long now)
+    {
+        if (_links[backup].Link != link) return;
+        DropLink(backup, now);
+        RecoveryLinkLost(backup);
+        Settle();
+    }
+
+    /// <summary>A dial found nothing listening: the backup is down, and a recovery need not wait for it.</summary>
+    public void DialRefused(int backup, long now)
+    {
+        if (_links[backup].Link != 0) return;
+        _links[backup].Refused = true;
+        AdvanceRecovery(now);
+    }
+
+    public void Attached(int backup, long link, PrimaryView view, bool complete, long now)
+    {
+        BackupLinkState l = _links[backup];
+        if (l.Link != link) return;
+        l.Attached = true;
+        l.Seen = view;
+        l.Complete = complete;
+        if (_serving) StartStreaming(backup);
+        else AdvanceRecovery(now);
+    }
+
+    public void Ack(int backup, long link, long seq)
+    {
+        BackupLinkState l = _links[backup];
+        if (l.Link != link || !l.Streaming) return;
+        if (seq > l.Acked) l.Acked = seq;
+        Settle();
+    }
+
+    public void SnapshotRequest(int backup, long link, ulong token)
+    {
+        if (_links[backup].Link != link || !_serving) return;
+        _out.Snapshot(backup, token, _life, _seq, _list.Words, _list.Count);
+    }
+
+    /// <summary>Suspects backups silent for the timeout, and moves a recovery on.</summary>
+    public void Tick(long now)
+    {
+        for (int j = 0; j < _links.Length; j++)
+        {
+            BackupLinkState l = _links[j];
+            if (l.Link == 0 || now - Math.Max(l.DownSince, _out.LastHeard(j)) <= _suspectAfterMs) continue;
+            Suspicions++;
+            _recovery.Suspected.Add(j);
+            _out.Close(j, $"backup {j} silent for more than {_suspectAfterMs} ms: suspected");
+            DropLink(j, now);
+            RecoveryLinkLost(j);
+        }
+        Settle();
+        if (!_serving) AdvanceRecovery(now);
+    }
+
+    /// <summary>
+    /// A client's write. With a nonzero <paramref name="clientId"/>, a retry of the same <paramref name="clientSeq"/>
+    /// (marked <paramref name="resend"/> after a lost connection) is never applied twice: it joins the write in
+    /// flight, gets its first result, or learns the outcome is unknown when that is no longer remembered here.
+    /// </summary>
+    public void Write(long client, ulong requestId, ulong clientId, ulong clientSeq, bool resend, in ListMutation mutation)
+    {
+        if (clientId != 0 && !FirstTime(client, requestId, clientId, clientSeq, resend)) return;
+        if (!Admit(client, requestId))
+        {
+            if (clientId != 0) _dedup.Forget(clientId, clientSeq);
+            return;
+        }
+        Delta delta;
+        try
+        {
+            delta = mutation.ApplyTo(_list);
+        }
+        catch (ArgumentException e)
+        {
+            if (clientId != 0) _dedup.Complete(clientId, clientSeq, new WriteResult(WriteOutcome.Refused, _list.Count, 0));
+            _out.Failed(client, requestId, Outcome.OutOfRange, e.Message);
+            return;
+        }
+        _seq++;
+        _sent.Add(_seq, delta);
+        long watermark = Watermark();
+        for (int j = 0; j < _links.Length; j++)
+            if (_links[j].Streaming) _out.Delta(j, _seq, watermark, delta);
+        _pending.Add(new PendingOp { Seq = _seq, Client = client, RequestId = requestId, Value = _list.Count, IsWrite = true, ClientId = clientId, ClientSeq = clientSeq });
+    }
+
+    /// <summary>True for a write to apply now; otherwise the retry has been answered or joined to its first try.</summary>
+    private bool FirstTime(long client, ulong requestId, ulong clientId, ulong clientSeq, bool resend)
+    {
+        DedupDecision seen = _dedup.Begin(clientId, clientSeq, resend);
+        switch (seen.Verdict)
+        {
+            case DedupVerdict.New:
+                return true;
+            case DedupVerdict.InFlight when _pending.Redirect(clientId, clientSeq, client, requestId):
+                return false;
+            case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Applied:
+                _out.Done(client, requestId, seen.Result.Value);
+                return false;
+            case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Refused:
+                _out.Failed(client, requestId, Outcome.OutOfRange, $"write {clientSeq} was refused when first tried: its index was out of range for a list of Count {seen.Result.Value}");
+                return false;
+            default:
+                _out.Failed(client, requestId, Outcome.Unknown, $"write {clientSeq} of client {clientId:x16} may or may not have been applied, and this primary no longer knows");
+                return false;
+        }
+    }
+
+    /// <summary>Answers with the state as of now, once every earlier write is durable, so no client sees a write a crash could undo.</summary>
+    public void Read(long client, ulong requestId, ReadKind kind, int index)
+    {
+        if (!Admit(client, requestId)) return;
+        var op = new PendingOp { Seq = _seq, Client = client, RequestId = requestId };
+        switch (kind)
+        {
+            case ReadKind.Get when (uint)index >= (uint)_list.Count:
+                _out.Failed(client, requestId, Outcome.OutOfRange, $"Index {index} is out of range for a list of Count {_list.Count}.");
+                return;
+            case ReadKind.Get:
+                op.Value = _list.Get(index) ? 1 : 0;
+                break;
+            case ReadKind.Count:
+                op.Value = _list.Count;
+                break;
+            default:
+                op.Words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, _list.WordCount));
+                _list.Words.CopyTo(op.Words);
+                op.Length = _list.Count;
+                op.Value = _seq;
+                break;
+        }
+        if (_pending.Count == 0) Answer(op);
+        else _pending.Add(op);
+    }
+
+    public void Dispose()
+    {
+        while (_pending.Count > 0)
+        {
+            PendingOp op = _pending.Take();
+            if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+        }
+        _sent.Clear();
+        _list.Dispose();
+    }
+
+    private bool Admit(long client, ulong requestId)
+    {
+        string? why = !_serving ? "the primary is recovering"
+            : StreamingBackups < _minAck ? $"only {StreamingBackups} of {_links.Length} backups acknowledge writes; minAckBackups is {_minAck}"
+            : _pending.IsFull ? "the primary's window is full"
+            : null;
+        if (why is null) return true;
+        _out.Failed(client, requestId, Outcome.NotDone, why);
+        return false;
+    }
+
+    /// <summary>
+    /// Brings an attached backup into the stream: a snapshot if it holds nothing of this primary; nothing to do if it
+    /// is exactly current; a resend of the deltas it misses if it lags in this life and they are still here;
+    /// otherwise its contribution is not this primary's list (another life, or ahead) and it is re-encoded.
+    /// </summary>
+    private void StartStreaming(int backup)
+    {
+        BackupLinkState l = _links[backup];
+        PrimaryView v = l.Seen;
+        if (!v.Loaded)
+        {
+            _out.Snapshot(backup, 0, _life, _seq, _list.Words, _list.Count);
+            l.Acked = 0;
+            l.Streaming = true;
+        }
+        else if (v.Life == _life && v.Seq <= _seq && _sent.Covers(v.Seq, _seq))
+        {
+            long watermark = Watermark();
+            foreach (DeltaRecord d in _sent.Range(v.Seq, _seq)) _out.Delta(backup, d.Seq, watermark, d.View);
+            l.Acked = v.Seq;
+            l.Streaming = true;
+        }
+        else
+        {
+            _out.Reencode(backup);
+        }
+    }
+
+    private void DropLink(int backup, long now)
+    {
+        BackupLinkState l = _links[backup];
+        l.Link = 0;
+        l.Attached = false;
+        l.Streaming = false;
+        l.DownSince = now;
+    }
+
+    private long Watermark()
+    {
+        long min = long.MaxValue;
+        foreach (BackupLinkState l in _links)
+            if (l.Streaming) min = Math.Min(min, l.Acked);
+        return min == long.MaxValue ? 0 : min;
+    }
+
+    /// <summary>Completes what every streaming backup acknowledged; below the minimum, ends everything in flight.</summary>
+    private void Settle()
+    {
+        if (_pending.Count == 0) return;
+        if (StreamingBackups < _minAck)
+        {
+            string why = $"only {StreamingBackups} of {_links.Length} backups acknowledge writes; minAckBackups is {_minAck}";
+            while (_pending.Count > 0)
+            {
+                PendingOp op = _pending.Take();
+                if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+                if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Unknown, op.Value, op.Seq));
+                _out.Failed(op.Client, op.RequestId, op.IsWrite ? Outcome.Unknown : Outcome.NotDone, why);
+            }
+            return;
+        }
+        long durable = Watermark();
+        while (_pending.Count > 0 && _pending.Head.Seq <= durable) Answer(_pending.Take());
+    }
+
+    private void Answer(in PendingOp op)
+    {
+        if (op.Words is { } words)
+        {
+            _out.Bits(op.Client, op.RequestId, words.AsSpan(0, Bits.Delta.WordsFor(op.Length)), op.Length, op.Value);
+            ArrayPool<ulong>.Shared.Return(words);
+        }
+        else
+        {
+            if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Applied, op.Value, op.Seq));
+            _out.Done(op.Client, op.RequestId, op.Value);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+namespace BitFusion.Core.Fusion.Roles;
+
+/// <summary>
+/// Turns the reports of the reachable backups into a recovery step, with no I/O. The rules:
+/// <list type="number">
+/// <item>No backup holds this primary: a new cluster if every backup answered, else wait.</item>
+/// <item>The lost set is every primary some complete backup sees as not serving; this primary must be in it.</item>
+/// <item>Per lost primary, the newest life any backup holds is current. A backup holding an older life is stale:
+///   it is neither used nor rolled forward (it missed writes another backup acknowledged), only re-encoded later.
+///   Backups in the current life that lag are rolled forward from the retained deltas of the one that reached
+///   furthest; one that lags past what is retained is stale too.</item>
+/// <item>Any |L| complete backups that are current on every lost primary answer the residual cut.</item>
+/// </list>
+/// A life is <c>counter &lt;&lt; 16 | nonce</c>: each recovery takes a counter above every one it saw, so a backup
+/// left behind by an earlier recovery always shows an older life, and a nonce keeps two recoveries that saw
+/// different backups from ever minting the same life.
+/// </summary>
+public static class RecoveryPlanner
+{
+    public static long Counter(long life) => life >> 16;
+
+    public static long MakeLife(long counter, ushort nonce) => counter << 16 | nonce;
+
+    public static RecoveryPlan Plan(IReadOnlyList<BackupReport> reports, int me, int primaries, int faults)
+    {
+        long nextCounter = 1;
+        foreach (BackupReport r in reports) nextCounter = Math.Max(nextCounter, Counter(r.Primaries[me].Life) + 1);
+
+        if (!reports.Any(r => r.Primaries[me].Loaded))
+        {
+            return reports.Count == faults
+                ? new RecoveryPlan(PlanKind.Fresh, "", [], [], [], [], 0, 0, nextCounter)
+                : Wait($"only {reports.Count} of {faults} backups reachable, and none holds this primary", nextCounter);
+        }
+
+        int[] lost = Enumerable.Range(0, primaries).Where(p => reports.Any(r => r.Complete && !r.Primaries[p].Serving)).ToArray();
+        if (!lost.Contains(me)) return Wait("a backup still counts this primary's old connection as serving", nextCounter);
+
+        var stale = new HashSet<int>();
+        var steps = new List<ReconcileStep>();
+        var currentLife = new long[primaries];
+        var target = new long[primaries];
+        foreach (int q in lost)
+        {
+            BackupReport[] holders = reports.Where(r => r.Primaries[q].Loaded).ToArray();
+            if (holders.Length == 0) continue;
+            long life = holders.Max(r => r.Primaries[q].Life);
+            currentLife[q] = life;
+            foreach (BackupReport r in holders)
+                if (r.Primaries[q].Life != life) stale.Add(r.Backup);
+            BackupReport[] inLife = holders.Where(r => r.Primaries[q].Life == life).ToArray();
+            long top = inLife.Max(r => r.Primaries[q].Seq);
+            target[q] = top;
+            BackupReport source = inLife.First(r => r.Primaries[q].Seq == top);
+            foreach (BackupReport behind in inLife.Where(r => r.Primaries[q].Seq < top))
+            {
+                if (source.Primaries[q].RetainedFrom <= behind.Primaries[q].Seq + 1)
+                    steps.Add(new ReconcileStep(q, source.Backup, behind.Backup, behind.Primaries[q].Seq, top, life));
+                else stale.Add(behind.Backup);
+            }
+        }
+        steps.RemoveAll(s => stale.Contains(s.Behind) || stale.Contains(s.Source));
+        if (steps.Count > 0) return new RecoveryPlan(PlanKind.Reconcile, "", lost, [], [], steps.ToArray(), 0, 0, nextCounter);
+
+        int[] current = reports
+            .Where(r => !stale.Contains(r.Backup) && r.Primaries[me].Loaded && r.Primaries[me].Life == currentLife[me] && r.Primaries[me].Seq == target[me])
+            .Select(r => r.Backup).ToArray();
+        int[] usable = reports
+            .Where(r => r.Complete && !stale.Contains(r.Backup)
+                        && lost.All(q => r.Primaries[q].Life == currentLife[q] && r.Primaries[q].Seq == target[q]))
+            .Select(r => r.Backup).ToArray();
+        if (usable.Length < lost.Length)
+            return Wait($"{lost.Length} primaries are down ({string.Join(",", lost)}) but only {usable.Length} complete backups hold them current", nextCounter);
+        return new RecoveryPlan(PlanKind.Cut, "", lost, usable[..lost.Length], current, [], currentLife[me], target[me], nextCounter);
+    }
+
+    private static RecoveryPlan Wait(string reason, long nextCounter) => new(PlanKind.Wait, reason, [], [], [], [], 0, 0, nextCounter);
+}

@@ -1,0 +1,267 @@
+using BitFusion.Core.Abcast;
+
+namespace BitFusion.Core.Replication;
+
+/// <summary>
+/// A data node's replica and membership, as a pure state machine: which life it is, the view that admitted it,
+/// Skeen's receiver for that life, orphan reports and verdicts, view queries from a new coordinator, and the joiner
+/// and donor halves of state transfer. The application state (the bit list) stays with the adapter, which applies
+/// deliveries and snapshots for joiners when told. Inputs come from the managers' connections, addressed by the
+/// manager's node id; effects leave through <see cref="IDataNodeOutput{TPayload}"/>.
+/// </summary>
+public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
+{
+    private readonly int _nodeId;
+    private readonly int _group;
+    private readonly Func<ulong> _newLife;
+    private readonly IDataNodeOutput<TPayload> _out;
+    private readonly Dictionary<int, int> _managers = [];
+    private readonly List<(int Manager, ulong QueryId, int[] DeadSenders)> _parked = [];
+    private ClusterView? _view;
+    private SkeenReceiver<TPayload>? _skeen;
+    private bool _announced;
+
+    /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
+    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output)
+    {
+        _nodeId = nodeId;
+        _group = group;
+        _newLife = newLife;
+        _out = output;
+        Life = newLife();
+    }
+
+    public ulong Life { get; private set; }
+
+    public ClusterView? View => _view;
+
+    /// <summary>Skeen's receiver of the admitted life, or null while not admitted.</summary>
+    public SkeenReceiver<TPayload>? Skeen => _skeen;
+
+    /// <summary>The view that admitted this life (its incarnation), or −1.</summary>
+    public long Incarnation => _skeen?.Incarnation ?? -1;
+
+    /// <summary>The replica this life loads its state from, or <see cref="ViewMember.NoDonor"/>.</summary>
+    public int Donor { get; private set; } = ViewMember.NoDonor;
+
+    /// <summary>Holds the group's state: a founding member from the start, a joiner once its transfer is installed.</summary>
+    public bool HasState { get; private set; }
+
+    /// <summary>Caught up in a view: delivers, serves reads, may donate.</summary>
+    public bool IsServing => _skeen is { IsCaughtUp: true, IsStopped: false };
+
+    public NodePhase Phase => _skeen is null ? NodePhase.Fresh : _skeen.IsCaughtUp ? NodePhase.Serving : NodePhase.Joining;
+
+    /// <summary>What this node tells managers about itself (position and length come from the application).</summary>
+    public NodeStatus Status(long position, int length) => new(Life, Phase, Incarnation, _view?.Epoch ?? -1, position, length);
+
+    /// <summary>The sender id the manager on <paramref name="manager"/>'s connection announced (−1: none yet), or null when not connected.</summary>
+    public int? SenderOf(int manager) => _managers.TryGetValue(manager, out int s) ? s : null;
+
+    // ---- manager connections ----
+
+    public void ManagerConnected(int manager)
+    {
+        _managers[manager] = -1;
+        _out.SendStatus(manager);
+    }
+
+    public void ManagerClosed(int manager)
+    {
+        if (!_managers.Remove(manager)) return;
+        for (int i = _parked.Count - 1; i >= 0; i--)
+        {
+            (int m, ulong id, int[] dead) = _parked[i];
+            if (!_managers.ContainsKey(m)) _parked.RemoveAt(i);
+            else if (!AnyConnected(dead))
+            {
+                _parked.RemoveAt(i);
+                _out.SendViewReport(m, id, _view);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The manager on <paramref name="manager"/>'s connection multicasts as <paramref name="sender"/>. When that is the
+    /// coordinator of this node's view, the orphan reports go (again) to it: a report sent while it was not connected,
+    /// or lost with a dropped connection, would otherwise leave its recovery waiting forever.
+    /// </summary>
+    public void ManagerHello(int manager, int sender)
+    {
+        if (!_managers.ContainsKey(manager)) return;
+        _managers[manager] = sender;
+        if (_view is not null && sender == _view.Coordinator) ReportOrphans(_view);
+    }
+
+    /// <summary>A view from a connected manager.</summary>
+    public void ViewReceived(int manager, ClusterView view)
+    {
+        if (!_managers.ContainsKey(manager) || !view.Supersedes(_view)) return;
+        bool replaced = _view is not null && view.Epoch == _view.Epoch;
+        _view = view;
+        if (replaced && _skeen is not null)
+        {
+            StartOver($"view {view.Epoch} of coordinator {view.Coordinator} replaces the one installed, decided by a coordinator taken for dead");
+            return;
+        }
+        if (_skeen is null)
+        {
+            if (view.ReceiverLife(_nodeId) == Life) Admit(view);
+            return;
+        }
+        ViewOutcome outcome = _skeen.InstallView(view.Skeen);
+        if (outcome == ViewOutcome.Installed) ReportOrphans(view);
+        else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted) StartOver($"{outcome} by view {view.Epoch}");
+        AfterEvent();
+    }
+
+    public ReceiveOutcome Data(in DataMessage<TPayload> message)
+    {
+        if (_skeen is null) return ReceiveOutcome.Stopped;
+        ReceiveOutcome outcome = _skeen.OnData(message);
+        AfterEvent();
+        return outcome;
+    }
+
+    public ReceiveOutcome Final(in FinalMessage message)
+    {
+        if (_skeen is null) return ReceiveOutcome.Stopped;
+        ReceiveOutcome outcome = _skeen.OnFinal(message);
+        AfterEvent();
+        return outcome;
+    }
+
+    public ReceiveOutcome Marker(in EpochMarker marker)
+    {
+        if (_skeen is null) return ReceiveOutcome.Stopped;
+        ReceiveOutcome outcome = _skeen.OnMarker(marker);
+        AfterEvent();
+        return outcome;
+    }
+
+    /// <summary>Orphan verdicts; throws <see cref="ArgumentException"/> when they contradict this replica (nothing changes then).</summary>
+    public void Verdicts(int manager, RecoveryDecision decision)
+    {
+        if (!_managers.ContainsKey(manager) || _skeen?.View is not { } view || view.ContainsSender(decision.DeadSender)) return;
+        _skeen.ApplyRecovery(decision);
+        AfterEvent();
+    }
+
+    /// <summary>A new coordinator asks for the newest view: answered once no connection from those senders is left.</summary>
+    public void Query(int manager, ulong queryId, int[] deadSenders)
+    {
+        if (!_managers.ContainsKey(manager)) return;
+        if (AnyConnected(deadSenders)) _parked.Add((manager, queryId, deadSenders));
+        else _out.SendViewReport(manager, queryId, _view);
+    }
+
+    /// <summary>Whether a state transfer for (<paramref name="joinerLife"/>, <paramref name="transfer"/>) is this life's to load now.</summary>
+    public bool WantsTransfer(ulong joinerLife, SkeenTransfer transfer) =>
+        joinerLife == Life && _skeen is not null && !HasState && transfer.JoinEpoch == _skeen.Incarnation && transfer.Donor == Donor;
+
+    /// <summary>Skeen's half of a state transfer, once the adapter loaded the application half.</summary>
+    public void InstallTransfer(SkeenTransfer transfer)
+    {
+        HasState = true;
+        _skeen!.InstallTransfer(transfer);
+        AfterEvent();
+    }
+
+    /// <summary>The push of this donor's state to (<paramref name="joiner"/>, <paramref name="joinerLife"/>) failed: cut it again if the joiner still waits for it.</summary>
+    public void RetryTransfer(int joiner, ulong joinerLife)
+    {
+        if (_skeen?.View is not { } view || _view is null || _view.ReceiverLife(joiner) != joinerLife || !view.TryGetReceiver(joiner, out ViewMember j)) return;
+        _skeen.RetryTransfer(joiner, j.Incarnation);
+        AfterEvent();
+    }
+
+    // ---- internals ----
+
+    private void Admit(ClusterView view)
+    {
+        view.Skeen.TryGetReceiver(_nodeId, out ViewMember me);
+        if (me.Group != _group)
+        {
+            _out.Log($"view {view.Epoch} admits this node to group {me.Group}, but the configuration puts it in group {_group}; ignored", true);
+            return;
+        }
+        Donor = me.Donor;
+        HasState = !me.NeedsTransfer;
+        _announced = false;
+        _skeen = new SkeenReceiver<TPayload>(_nodeId, me.Incarnation, this);
+        _out.Admitted(me.Incarnation, me.Donor);
+        if (_skeen.InstallView(view.Skeen) == ViewOutcome.JoinAborted)
+        {
+            StartOver($"donor {me.Donor} left before view {view.Epoch} arrived");
+            return;
+        }
+        _out.Log(me.NeedsTransfer
+            ? $"admitted to group {_group} in view {view.Epoch}; waiting for state from node {me.Donor}"
+            : $"founding member of group {_group} in view {view.Epoch}", false);
+        ReportOrphans(view);
+        AfterEvent();
+    }
+
+    private void ReportOrphans(ClusterView view)
+    {
+        if (view.DeadSenders.IsEmpty || _skeen is null || ManagerOfSender(view.Coordinator) is not int coordinator) return;
+        foreach (int dead in view.DeadSenders) _out.SendOrphanReport(coordinator, _skeen.ReportOrphans(dead));
+    }
+
+    private void AfterEvent()
+    {
+        if (_skeen is not { } s) return;
+        if (s.IsStopped) StartOver($"{s.StopReason}");
+        else if (!_announced && s.IsCaughtUp)
+        {
+            _announced = true;
+            _out.Serving();
+            BroadcastStatus();
+        }
+    }
+
+    /// <summary>Starts over as a new life: the managers learn it at once and the coordinator admits it again.</summary>
+    private void StartOver(string reason)
+    {
+        _out.Log($"starting over as a new life ({reason})", true);
+        _skeen = null;
+        Donor = ViewMember.NoDonor;
+        HasState = false;
+        Life = _newLife();
+        _out.StartedOver(reason);
+        BroadcastStatus();
+    }
+
+    private void BroadcastStatus()
+    {
+        foreach (int m in _managers.Keys) _out.SendStatus(m);
+    }
+
+    private int? ManagerOfSender(int sender)
+    {
+        foreach ((int manager, int s) in _managers)
+            if (s == sender) return manager;
+        return null;
+    }
+
+    private bool AnyConnected(int[] senders)
+    {
+        foreach (int s in _managers.Values)
+            if (s >= 0 && senders.Contains(s)) return true;
+        return false;
+    }
+
+    void ISkeenReceiverOutput<TPayload>.Propose(int sender, in ProposalMessage proposal)
+    {
+        if (ManagerOfSender(sender) is int m) _out.SendProposal(m, proposal);
+    }
+
+    void ISkeenReceiverOutput<TPayload>.Deliver(MessageId id, long timestamp, TPayload payload) =>
+        _out.Deliver(ManagerOfSender(id.Sender) ?? -1, id, timestamp, payload);
+
+    void ISkeenReceiverOutput<TPayload>.Discard(MessageId id, TPayload payload, DiscardReason reason) =>
+        _out.Discard(ManagerOfSender(id.Sender) ?? -1, id, payload, reason);
+
+    void ISkeenReceiverOutput<TPayload>.TransferReady(int joiner, SkeenTransfer transfer) =>
+        _out.TransferReady(joiner, _view!.ReceiverLife(joiner), transfer);
+}

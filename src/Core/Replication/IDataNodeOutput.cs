@@ -1,0 +1,40 @@
+using BitFusion.Core.Abcast;
+
+namespace BitFusion.Core.Replication;
+
+/// <summary>
+/// Effects of a <see cref="DataNodeMember{TPayload}"/>. Managers are addressed by node id; the adapter sends on its
+/// connection from that manager, or drops the message when there is none. Implementations must not call back into
+/// the machine.
+/// </summary>
+public interface IDataNodeOutput<TPayload>
+{
+    /// <summary>Tell <paramref name="manager"/> where this node stands (<see cref="DataNodeMember{TPayload}.Status"/>).</summary>
+    void SendStatus(int manager);
+
+    void SendProposal(int manager, in ProposalMessage proposal);
+
+    void SendOrphanReport(int manager, OrphanReport report);
+
+    void SendViewReport(int manager, ulong queryId, ClusterView? view);
+
+    /// <summary>A view admitted this life: create its (empty) application state; a joiner loads its donor's next.</summary>
+    void Admitted(long incarnation, int donor);
+
+    /// <summary>Apply a delivered write and report it to <paramref name="manager"/> (−1: its manager is not connected).</summary>
+    void Deliver(int manager, MessageId id, long timestamp, TPayload payload);
+
+    /// <summary>Release a write this replica will never apply; <see cref="DiscardReason.InTransferredState"/> is reported as held.</summary>
+    void Discard(int manager, MessageId id, TPayload payload, DiscardReason reason);
+
+    /// <summary>Snapshot the application state now and stream it to the joiner (node, life).</summary>
+    void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer);
+
+    /// <summary>This life caught up: it serves reads and may donate its state.</summary>
+    void Serving();
+
+    /// <summary>This life is over (excluded, or its join aborted): drop the application state; a new life follows.</summary>
+    void StartedOver(string reason);
+
+    void Log(string message, bool warning);
+}

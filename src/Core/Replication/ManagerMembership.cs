@@ -1,0 +1,544 @@
+using BitFusion.Core.Abcast;
+
+namespace BitFusion.Core.Replication;
+
+/// <summary>
+/// One manager's part in membership, as a pure state machine. Inputs: what this manager's own connections show
+/// (a link to a data node or manager opened, closed, refused, what the process at the other end said), views and
+/// view reports from other managers, orphan reports from data nodes. Effects leave through
+/// <see cref="IManagerMembershipOutput"/>. Assumptions: processes crash and stop (a restart is a new life); each
+/// connection is FIFO; a closed connection, a refused port, another life answering there, or a peer silent past
+/// the failure detector's bound is a failure, and each manager judges only by its own connections.
+/// <list type="bullet">
+/// <item>Boot: the first manager of the configuration, once it reaches every data node and every manager and
+/// none holds a view, decides view 0 (every data node founding its group, every manager a sender).</item>
+/// <item>The coordinator is the lowest sender of the view that this manager cannot prove dead. It alone decides
+/// views: it removes dead data nodes and senders, admits a new data-node life with a serving member of its group
+/// as donor, and admits a new manager life as a sender under a never-used id.</item>
+/// <item>A manager that becomes coordinator because every lower sender died first asks every data node of the
+/// configuration and every live manager for the newest view it holds (<see cref="TakeoverQuery"/>), then
+/// continues from it.</item>
+/// <item>After every view change the coordinator re-runs orphan recovery for every dead sender.</item>
+/// </list>
+/// </summary>
+public sealed class ManagerMembership
+{
+    private readonly int _nodeId;
+    private readonly ulong _life;
+    private readonly int _bootManager;
+    private readonly IManagerMembershipOutput _out;
+    private readonly long _grace;
+    private readonly SortedDictionary<int, DataNodeRecord> _nodes = [];
+    private readonly SortedDictionary<int, PeerRecord> _peers = [];
+    private readonly Dictionary<int, OrphanRecovery> _recoveries = [];
+    private readonly Dictionary<int, RecoveryDecision> _decided = [];
+    private readonly HashSet<int> _lostGroups = [];
+    private ClusterView? _view;
+    private int _senderId = -1;
+    private bool _coordinating;
+    private bool _excluded;
+    private TakeoverQuery? _takeover;
+    private ulong _nextQueryId;
+    private long _now;
+
+    /// <param name="nodeId">This manager's node id.</param>
+    /// <param name="life">This process's life id (random, never 0).</param>
+    /// <param name="dataNodes">Every data node of the configuration with its group.</param>
+    /// <param name="managers">Every manager of the configuration, in the file's order (the first boots the cluster).</param>
+    /// <param name="closedGrace">How long a closed connection's life may take to answer again before it is taken for dead
+    /// (the failure detector's bound; the unit is the one of the times given to the inputs).</param>
+    public ManagerMembership(int nodeId, ulong life, IEnumerable<(int Node, int Group)> dataNodes, IReadOnlyList<int> managers,
+        long closedGrace, IManagerMembershipOutput output)
+    {
+        _grace = closedGrace;
+        _nodeId = nodeId;
+        _life = life;
+        _bootManager = managers[0];
+        _out = output;
+        foreach ((int node, int group) in dataNodes) _nodes.Add(node, new DataNodeRecord(group));
+        foreach (int m in managers)
+            if (m != nodeId) _peers.Add(m, new PeerRecord());
+    }
+
+    public ClusterView? View => _view;
+
+    /// <summary>This manager's sender id once a view admitted it, else −1.</summary>
+    public int SenderId => _senderId;
+
+    public bool IsExcluded => _excluded;
+
+    public ulong Life => _life;
+
+    /// <summary>A sender coordinates when every lower sender is dead; one not yet admitted only when every sender of its view is.</summary>
+    public bool IsCoordinator
+    {
+        get
+        {
+            if (_view is null || _excluded) return false;
+            foreach (int s in _view.Skeen.Senders)
+            {
+                if (_senderId >= 0 && s >= _senderId) break;
+                if (!SenderDead(s)) return false;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>The life at the other end of this manager's open connection to data node <paramref name="node"/>, or 0.</summary>
+    public ulong NodeLife(int node) => _nodes[node].Lives.Life;
+
+    /// <summary>What data node <paramref name="node"/> last said on the open connection, if it said anything yet.</summary>
+    public bool TryGetStatus(int node, out NodeStatus status)
+    {
+        DataNodeRecord n = _nodes[node];
+        status = n.Status;
+        return n.HasStatus;
+    }
+
+    // ---- data node links ----
+
+    public void NodeConnected(int node)
+    {
+        DataNodeRecord n = _nodes[node];
+        n.Lives.OnConnected();
+        n.HasStatus = false;
+        n.AskedForView = false;
+        _out.SendHello(node, toManager: false, _senderId, null);
+        AskIfTakingOver(node, toManager: false);
+    }
+
+    /// <summary>Data node <paramref name="node"/> said where it stands; returns true when it names a new life.</summary>
+    public bool NodeStatusReceived(int node, in NodeStatus status)
+    {
+        DataNodeRecord n = _nodes[node];
+        bool newLife = n.Lives.OnLife(status.Life);
+        n.Status = status;
+        n.HasStatus = true;
+        FenceIfExcluded(node);
+        AfterMembershipEvent();
+        return newLife;
+    }
+
+    /// <summary>The connection closed at <paramref name="now"/>; the peer was last heard at <paramref name="lastHeard"/> (its life counts as gone since then).</summary>
+    public void NodeClosed(int node, long now, long lastHeard)
+    {
+        _now = Math.Max(_now, now);
+        DataNodeRecord n = _nodes[node];
+        n.Lives.OnClosed(Math.Min(now, lastHeard));
+        _out.Wake(n.Lives.DeadlineAfter(_grace));
+        n.HasStatus = false;
+        if (_takeover is { } q)
+        {
+            q.Asked.Remove(node);
+            if (_view is not null && !_view.Skeen.TryGetReceiver(node, out _)) q.Awaiting.Remove(node);
+        }
+        AfterMembershipEvent();
+    }
+
+    public void NodeRefused(int node)
+    {
+        if (_nodes[node].Lives.OnRefused()) AfterMembershipEvent();
+    }
+
+    // ---- links to other managers ----
+
+    public void PeerConnected(int manager)
+    {
+        PeerRecord p = _peers[manager];
+        p.Lives.OnConnected();
+        p.HasHello = false;
+        p.Sender = -1;
+        p.View = null;
+        _out.SendHello(manager, toManager: true, _senderId, _view);
+        AskIfTakingOver(manager, toManager: true);
+    }
+
+    public void PeerHello(int manager, int sender, ulong life, ClusterView? view)
+    {
+        PeerRecord p = _peers[manager];
+        p.Lives.OnLife(life);
+        (p.Sender, p.View, p.HasHello) = (sender, view, true);
+        if (view is not null) Install(view);
+        AfterMembershipEvent();
+    }
+
+    /// <summary>The connection closed at <paramref name="now"/>; the peer was last heard at <paramref name="lastHeard"/> (its life counts as gone since then).</summary>
+    public void PeerClosed(int manager, long now, long lastHeard)
+    {
+        _now = Math.Max(_now, now);
+        PeerRecord p = _peers[manager];
+        p.Lives.OnClosed(Math.Min(now, lastHeard));
+        _out.Wake(p.Lives.DeadlineAfter(_grace));
+        p.HasHello = false;
+        _takeover?.Asked.Remove(manager);
+        AfterMembershipEvent();
+    }
+
+    public void PeerRefused(int manager)
+    {
+        if (_peers[manager].Lives.OnRefused()) AfterMembershipEvent();
+    }
+
+    /// <summary>The time asked for with <see cref="IManagerMembershipOutput.Wake"/> (or any later one) has come.</summary>
+    public void Tick(long now)
+    {
+        _now = Math.Max(_now, now);
+        AfterMembershipEvent();
+    }
+
+    /// <summary>A view another manager sent (a view change, or the view in its hello on the connection it dialed).</summary>
+    public void ViewReceived(ClusterView view) => Install(view);
+
+    /// <summary>An answer to a view query, from data node or manager <paramref name="node"/>.</summary>
+    public void ViewReport(int node, ulong queryId, ClusterView? view)
+    {
+        if (_view is null && view is not null)
+        {
+            Install(view);
+            AfterMembershipEvent();
+        }
+        else if (_takeover is { } q && q.Id == queryId && q.Asked.Contains(node))
+        {
+            q.Awaiting.Remove(node);
+            q.Offer(view);
+            AfterMembershipEvent();
+        }
+    }
+
+    /// <summary>
+    /// A replica's orphan report. Once the recovery of that sender is decided in the report's view, a report (a node
+    /// that missed the verdicts, re-reporting on reconnect) gets the same decision again.
+    /// </summary>
+    public void OrphanReportReceived(OrphanReport report)
+    {
+        if (!_coordinating) return;
+        if (_decided.TryGetValue(report.DeadSender, out RecoveryDecision? decided) && decided.Epoch == report.Epoch)
+        {
+            _out.SendVerdicts(report.Node, decided);
+            return;
+        }
+        if (!_recoveries.TryGetValue(report.DeadSender, out OrphanRecovery? recovery)
+            || !recovery.Add(report) || !recovery.IsComplete) return;
+        _recoveries.Remove(report.DeadSender);
+        Decide(recovery);
+    }
+
+    // ---- views ----
+
+    private void Install(ClusterView view)
+    {
+        if (_excluded || !view.Supersedes(_view)) return;
+        bool replaced = _view is not null && view.Epoch == _view.Epoch;
+        _view = view;
+        int admitted = -1;
+        if (_senderId < 0)
+        {
+            int me = view.SenderOf(_life);
+            if (me < 0) return;
+            _senderId = admitted = me;
+            _out.Log($"admitted as sender {me} in view {view.Epoch}", false);
+        }
+        else if (replaced)
+        {
+            _excluded = true;
+            _out.Excluded($"view {view.Epoch} of coordinator {view.Coordinator} replaces the one this manager installed, decided by a coordinator taken for dead");
+            return;
+        }
+        else if (!view.Skeen.ContainsSender(_senderId))
+        {
+            _excluded = true;
+            _out.Excluded($"view {view.Epoch} no longer lists sender {_senderId}: the coordinator took this manager for dead");
+            return;
+        }
+        _out.Installed(view, admitted);
+        foreach (int node in _nodes.Keys) FenceIfExcluded(node);
+        if (_coordinating) RestartRecoveries(view);
+        _out.Log($"installed {view}", false);
+    }
+
+    /// <summary>
+    /// A data-node life that holds a view but is not admitted by this one (it was excluded, possibly while alive
+    /// behind a dropped connection or a pause) gets the view: it finds itself excluded, stops serving, starts over.
+    /// </summary>
+    private void FenceIfExcluded(int node)
+    {
+        DataNodeRecord n = _nodes[node];
+        if (_view is null || _senderId < 0 || !n.Lives.Connected || !n.HasStatus || n.Status.Phase == NodePhase.Fresh
+            || _view.ReceiverLife(node) == n.Status.Life) return;
+        _out.Fence(node, _view);
+    }
+
+    private bool SenderDead(int sender)
+    {
+        int node = sender & 0xFFFF;
+        if (node == _nodeId) return sender != _senderId;
+        return !_peers.TryGetValue(node, out PeerRecord? peer) || peer.Lives.IsDead(_view!.SenderLife(sender), _now, _grace);
+    }
+
+    /// <summary>A member of the view is waited for until proven dead; another data node only while it can be reached.</summary>
+    private bool GoneForTakeover(int node)
+    {
+        if (_view!.Skeen.TryGetReceiver(node, out _) || !_nodes.TryGetValue(node, out DataNodeRecord? n)) return MemberDead(node);
+        return !n.Lives.Connected && n.Lives.Refused;
+    }
+
+    private bool MemberDead(int node)
+    {
+        if (_nodes.TryGetValue(node, out DataNodeRecord? n)) return n.Lives.IsDead(_view!.ReceiverLife(node), _now, _grace);
+        foreach (int s in _view!.Skeen.Senders)
+            if ((s & 0xFFFF) == node) return SenderDead(s);
+        return true;
+    }
+
+    /// <summary>Re-evaluates this manager's role after anything that can change it, and coordinates if it is its turn.</summary>
+    private void AfterMembershipEvent()
+    {
+        if (_excluded) return;
+        if (_view is null)
+        {
+            if (!TryBoot()) AskForAView();
+            return;
+        }
+        if (!IsCoordinator)
+        {
+            _coordinating = false;
+            _takeover = null;
+            return;
+        }
+        if (!_coordinating)
+        {
+            if (_senderId >= 0 && _view.Coordinator == _senderId)
+            {
+                _coordinating = true;
+                RestartRecoveries(_view);
+            }
+            else if (!ProgressTakeover() || !IsCoordinator)
+            {
+                return;
+            }
+        }
+        Reconcile();
+    }
+
+    private bool TryBoot()
+    {
+        if (_bootManager != _nodeId) return false;
+        foreach (DataNodeRecord n in _nodes.Values)
+            if (!n.HasStatus || n.Status.Phase != NodePhase.Fresh || n.Status.Epoch >= 0) return false;
+        foreach (PeerRecord p in _peers.Values)
+            if (!p.HasHello || p.View is not null || p.Sender >= 0) return false;
+        var receiverLives = _nodes.ToDictionary(kv => kv.Key, kv => kv.Value.Status.Life);
+        var senderLives = new Dictionary<int, ulong> { [_nodeId] = _life };
+        foreach ((int id, PeerRecord p) in _peers) senderLives.Add(id, p.Lives.Life);
+        var view = new ClusterView(SkeenView.Initial(_nodes.Select(kv => (kv.Key, kv.Value.Group)), senderLives.Keys), _nodeId,
+            receiverLives, senderLives, []);
+        _out.Log("booting the cluster: every data node and manager is up and none holds a view", false);
+        _coordinating = true;
+        Broadcast(view);
+        return true;
+    }
+
+    /// <summary>
+    /// A restarted manager learns views from the other managers' hellos; when no manager answers with one but data
+    /// nodes hold views, it asks them, so it can tell whether any sender is left to admit it.
+    /// </summary>
+    private void AskForAView()
+    {
+        foreach (PeerRecord p in _peers.Values)
+            if (!p.HasHello && !p.Lives.Refused) return;
+        foreach ((int id, DataNodeRecord n) in _nodes)
+        {
+            if (!n.Lives.Connected || !n.HasStatus || n.Status.Epoch < 0 || n.AskedForView) continue;
+            n.AskedForView = true;
+            _out.SendQuery(id, toManager: false, 0, []);
+        }
+    }
+
+    // ---- coordinator ----
+
+    /// <summary>Returns true once the takeover query is answered (and its newest view installed).</summary>
+    private bool ProgressTakeover()
+    {
+        ClusterView view = _view!;
+        if (_takeover is null)
+        {
+            var dead = new List<int>();
+            foreach (int s in view.Skeen.Senders)
+                if (_senderId < 0 || s < _senderId) dead.Add(s);
+            _takeover = new TakeoverQuery(++_nextQueryId, [.. dead]);
+            // Every data node of the configuration, not only the view's members: a joiner the dying coordinator admitted
+            // may be the only live holder of the newest view.
+            foreach (int node in _nodes.Keys) _takeover.Awaiting.Add(node);
+            foreach (int s in view.Skeen.Senders)
+                if (s != _senderId && !dead.Contains(s)) _takeover.Awaiting.Add(s & 0xFFFF);
+            _out.Log($"senders {string.Join(", ", dead)} are gone: taking over as coordinator of view {view.Epoch} " +
+                     $"after asking {_takeover.Awaiting.Count} processes for their newest view", false);
+            foreach ((int id, DataNodeRecord n) in _nodes)
+                if (n.Lives.Connected) AskIfTakingOver(id, toManager: false);
+            foreach ((int id, PeerRecord p) in _peers)
+                if (p.Lives.Connected) AskIfTakingOver(id, toManager: true);
+        }
+        _takeover.Awaiting.RemoveWhere(GoneForTakeover);
+        if (_takeover.Awaiting.Count > 0) return false;
+        ClusterView? newest = _takeover.Newest;
+        _takeover = null;
+        _coordinating = true;
+        if (newest is not null && newest.Supersedes(view)) Install(newest);
+        else RestartRecoveries(view);
+        _out.Log($"coordinating from view {_view!.Epoch}", false);
+        return !_excluded;
+    }
+
+    private void AskIfTakingOver(int node, bool toManager)
+    {
+        if (_takeover is not { } q || !q.Awaiting.Contains(node) || !q.Asked.Add(node)) return;
+        _out.SendQuery(node, toManager, q.Id, q.DeadSenders);
+    }
+
+    /// <summary>
+    /// Decides the next view from what this manager's connections show, if anything changed: dead data nodes and
+    /// senders out, fresh data-node lives in (each with a serving donor of its group), fresh manager lives in.
+    /// </summary>
+    private void Reconcile()
+    {
+        ClusterView view = _view!;
+        long epoch = view.Epoch + 1;
+        var changes = new List<string>();
+        var receivers = new List<ViewMember>(view.Skeen.Receivers.Length + 1);
+        var receiverLives = new Dictionary<int, ulong>();
+        foreach (ViewMember m in view.Skeen.Receivers)
+        {
+            ulong life = view.ReceiverLife(m.Node);
+            if (_nodes[m.Node].Lives.IsDead(life, _now, _grace))
+            {
+                changes.Add($"-node {m.Node}");
+                continue;
+            }
+            receivers.Add(m);
+            receiverLives.Add(m.Node, life);
+        }
+        foreach ((int id, DataNodeRecord n) in _nodes)
+        {
+            if (!n.HasStatus || n.Status.Phase != NodePhase.Fresh || receiverLives.ContainsKey(id)) continue;
+            if (Donor(n.Group, receivers, receiverLives, epoch) is not { } donor)
+            {
+                if (!receivers.Exists(r => r.Group == n.Group) && _lostGroups.Add(n.Group))
+                    _out.Log($"group {n.Group} has lost every replica (more than f failures); node {id} cannot rejoin it", true);
+                continue;
+            }
+            receivers.Add(new ViewMember(id, n.Group, epoch, donor));
+            receiverLives.Add(id, n.Status.Life);
+            changes.Add($"+node {id} from {donor}");
+        }
+        var senders = new List<int>(view.Skeen.Senders.Length + 1);
+        var senderLives = new Dictionary<int, ulong>();
+        var dead = new List<int>(view.DeadSenders);
+        foreach (int s in view.Skeen.Senders)
+        {
+            if (SenderDead(s))
+            {
+                dead.Add(s);
+                changes.Add($"-sender {s}");
+                continue;
+            }
+            senders.Add(s);
+            senderLives.Add(s, view.SenderLife(s));
+        }
+        int rank = 1;
+        foreach (int s in view.Skeen.Senders) rank = Math.Max(rank, (s >> 16) + 1);
+        foreach (int s in dead) rank = Math.Max(rank, (s >> 16) + 1);
+        int coordinator = _senderId;
+        if (_senderId < 0)
+        {
+            coordinator = NewSenderId(ref rank, _nodeId);
+            senders.Add(coordinator);
+            senderLives.Add(coordinator, _life);
+            changes.Add($"+sender {coordinator} (this manager, no sender being left)");
+        }
+        foreach ((int id, PeerRecord p) in _peers)
+        {
+            if (!p.HasHello || p.Sender >= 0 || p.Lives.Life == 0 || view.SenderOf(p.Lives.Life) >= 0) continue;
+            int sender = NewSenderId(ref rank, id);
+            senders.Add(sender);
+            senderLives.Add(sender, p.Lives.Life);
+            changes.Add($"+sender {sender} (manager {id})");
+        }
+        if (changes.Count == 0) return;
+        _out.Log($"deciding view {epoch}: {string.Join(", ", changes)}", false);
+        Broadcast(new ClusterView(new SkeenView(epoch, receivers, senders), coordinator, receiverLives, senderLives, dead));
+    }
+
+    /// <summary>A sender id never used before: every id handed out has a lower rank, so a newcomer never outranks the coordinator.</summary>
+    private static int NewSenderId(ref int rank, int node)
+    {
+        if (rank > short.MaxValue) throw new InvalidOperationException("Sender ids are exhausted: more than 32767 manager lives were admitted.");
+        return (rank++ << 16) | node;
+    }
+
+    /// <summary>A serving member of <paramref name="group"/> (it has caught up, so it may donate its state).</summary>
+    private int? Donor(int group, List<ViewMember> receivers, Dictionary<int, ulong> lives, long epoch)
+    {
+        foreach (ViewMember m in receivers)
+        {
+            if (m.Group != group || m.Incarnation >= epoch) continue;
+            DataNodeRecord n = _nodes[m.Node];
+            if (n.HasStatus && n.Status.Phase == NodePhase.Serving && n.Lives.Life == lives[m.Node] && n.Status.Incarnation == m.Incarnation)
+                return m.Node;
+        }
+        return null;
+    }
+
+    private void Broadcast(ClusterView view)
+    {
+        foreach ((int id, PeerRecord p) in _peers)
+            if (p.Lives.Connected) _out.SendView(id, view);
+        Install(view);
+    }
+
+    // ---- orphan recovery ----
+
+    private void RestartRecoveries(ClusterView view)
+    {
+        _recoveries.Clear();
+        _decided.Clear();
+        foreach (int dead in view.DeadSenders) _recoveries[dead] = new OrphanRecovery(dead, view.Skeen);
+    }
+
+    private void Decide(OrphanRecovery recovery)
+    {
+        RecoveryDecision decision;
+        try
+        {
+            decision = recovery.Decide();
+        }
+        catch (InvalidOperationException e)
+        {
+            _out.Log($"orphan recovery of sender {recovery.DeadSender} failed: {e.Message}", true);
+            return;
+        }
+        _decided[decision.DeadSender] = decision;
+        foreach (ViewMember m in recovery.View.Receivers)
+            if (_nodes[m.Node].Lives.Connected) _out.SendVerdicts(m.Node, decision);
+        int finalised = decision.Verdicts.Count(v => v.Finalize);
+        if (decision.Verdicts.Length > 0)
+            _out.Log($"orphans of sender {decision.DeadSender} in view {decision.Epoch}: {finalised} finalised, " +
+                     $"{decision.Verdicts.Length - finalised} discarded", false);
+    }
+
+    private sealed class DataNodeRecord(int group)
+    {
+        public int Group { get; } = group;
+        public LifeTracker Lives { get; } = new();
+        public NodeStatus Status;
+        public bool HasStatus;
+        public bool AskedForView;
+    }
+
+    private sealed class PeerRecord
+    {
+        public LifeTracker Lives { get; } = new();
+        public int Sender = -1;
+        public ClusterView? View;
+        public bool HasHello;
+    }
+}

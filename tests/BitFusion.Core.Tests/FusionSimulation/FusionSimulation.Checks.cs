@@ -1,0 +1,124 @@
+using BitFusion.Core.Fusion;
+using BitFusion.Core.Fusion.Roles;
+
+namespace BitFusion.Core.Tests.FusionSimulation;
+
+/// <summary>
+/// The checks of every run: an acknowledged write is never lost (a recovery reproduces the primary's history at a
+/// seq no lower than any acknowledged write), reads return a state of that history, and once faults stop the
+/// cluster settles within a bounded time to backups whose words decode to exactly the primaries' lists.
+/// </summary>
+internal sealed partial class FusionSimulation
+{
+    private long[]? _acked;
+
+    public Lineage[] Lineages { get; }
+
+    public long[] AckedSeq => _acked ??= new long[Options.Primaries];
+
+    public void Acknowledged(int primary, long seq) => AckedSeq[primary] = Math.Max(AckedSeq[primary], seq);
+
+    public void CheckRecovery(int primary, PrimaryRole role, RecoveryResult result)
+    {
+        if (result.Seq < AckedSeq[primary])
+        {
+            Fail($"P{primary} came back at seq {result.Seq}, but seq {AckedSeq[primary]} was acknowledged to a client: an acknowledged write is lost");
+            return;
+        }
+        if (!Lineages[primary].Matches(result.Seq, role.Words, role.Count, out string why))
+        {
+            Fail($"P{primary} rebuilt a list that is not its history: {why}");
+            return;
+        }
+        Lineages[primary].ForgetAbove(result.Seq);
+    }
+
+    public void CheckRead(int primary, ReadOnlySpan<ulong> words, int length, long seq)
+    {
+        if (!Lineages[primary].Matches(seq, words, length, out string why)) Fail($"P{primary} answered a read with a state not in its history: {why}");
+    }
+
+    private bool[][]? _inSync;
+
+    /// <summary>Per primary, the backups it streamed to when it last served: for a primary that is down, the backups that hold its current state.</summary>
+    private bool[][] InSync => _inSync ??= Primaries.Select(_ => Enumerable.Repeat(true, Options.Faults).ToArray()).ToArray();
+
+    public void RememberSync(SimPrimaryNode p)
+    {
+        if (p.Role is not { IsServing: true } role) return;
+        for (int j = 0; j < Options.Faults; j++) InSync[p.Index][j] = role.IsStreamingTo(j);
+    }
+
+    /// <summary>
+    /// Servers counted against the fault budget f: a primary down, paused or recovering; a backup down, paused,
+    /// incomplete, or out of sync with some primary (not streamed to by a serving one, or not streamed to by a
+    /// down one when it died: it lacks writes another backup acknowledged).
+    /// </summary>
+    private int Faulty()
+    {
+        int faulty = 0;
+        foreach (SimPrimaryNode p in Primaries)
+        {
+            if (p.Role is { IsServing: true }) RememberSync(p);
+            if (p.State != ProcessState.Up || p.Role is not { IsServing: true }) faulty++;
+        }
+        foreach (SimBackupNode b in Backups)
+        {
+            bool healthy = b.State == ProcessState.Up && b.Role is { IsComplete: true } && Primaries.All(p => InSync[p.Index][b.Index]);
+            if (!healthy) faulty++;
+        }
+        return faulty;
+    }
+
+    private bool Settled()
+    {
+        if (Clients.Any(c => !c.Finished)) return false;
+        foreach (SimPrimaryNode p in Primaries)
+            if (p.State != ProcessState.Up || p.Role is not { IsServing: true } r || r.StreamingBackups != Options.Faults) return false;
+        foreach (SimBackupNode b in Backups)
+        {
+            if (b.State != ProcessState.Up || b.Role is not { IsComplete: true } r) return false;
+            foreach (SimPrimaryNode p in Primaries)
+                if (r.State.Seq(p.Index) != p.Role!.Seq || r.View(p.Index).Life != p.Role.Life) return false;
+        }
+        return true;
+    }
+
+    private void CheckSettled()
+    {
+        if (Settled()) return;
+        var state = new List<string>();
+        foreach (SimPrimaryNode p in Primaries)
+            state.Add(p.Role is { } r
+                ? $"{p} {p.State} serving={r.IsServing} seq={r.Seq} streaming={r.StreamingBackups}{(r.IsServing ? "" : $" waiting: {r.RecoveryWaiting}")}"
+                : $"{p} {p.State}");
+        foreach (SimBackupNode b in Backups)
+            state.Add(b.Role is { } r ? $"{b} {b.State} complete={r.IsComplete} seqs=[{string.Join(",", Primaries.Select(p => r.State.Seq(p.Index)))}]" : $"{b} {b.State}");
+        foreach (SimClient c in Clients) state.Add($"{c} done {c.Done}/{Options.OpsPerClient}");
+        Fail($"not settled {Now - FaultsEnd} ms after faults stopped (a hang): {string.Join("; ", state)}");
+    }
+
+    private void CheckBackupsDecode()
+    {
+        var states = Primaries.Select(p => new PrimaryState(p.Role!.Words.ToArray(), p.Role.Count, p.Role.Seq)).ToArray();
+        foreach (SimBackupNode b in Backups)
+        {
+            BackupRole role = b.Role!;
+            using FusedBackup expected = Code.EncodeBackup(b.Index, states);
+            if (!role.State.Words.SequenceEqual(expected.Words))
+            {
+                Fail($"{b}'s fused words differ from the encoding of the primaries' lists");
+                return;
+            }
+            foreach (SimPrimaryNode p in Primaries)
+            {
+                PrimaryView v = role.View(p.Index);
+                if (v.Seq != p.Role!.Seq || v.Length != p.Role.Count || v.Life != p.Role.Life)
+                {
+                    Fail($"{b} holds P{p.Index} at life {v.Life:x} seq {v.Seq} length {v.Length}; the primary is at life {p.Role.Life:x} seq {p.Role.Seq} length {p.Role.Count}");
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Xunit.Abstractions;
+
+namespace BitFusion.Core.Tests.FusionSimulation;
+
+/// <summary>
+/// The whole fusion cluster under the fault model, one seed per run. CI runs the seeds below; set
+/// BITFUSION_FUSION_SEEDS (e.g. 100000) to run that many instead, and BITFUSION_FUSION_SEED to replay one.
+/// </summary>
+public class FusionSimulationTests(ITestOutputHelper output)
+{
+    private const int CiSeeds = 2000;
+
+    [Fact]
+    public void Every_seed_keeps_acknowledged_writes_settles_and_decodes()
+    {
+        int count = Environment.GetEnvironmentVariable("BITFUSION_FUSION_SEEDS") is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : CiSeeds;
+        long events = 0;
+        var failures = new List<string>();
+        for (int seed = 1; seed <= count && failures.Count < 3; seed++)
+        {
+            var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
+            if (sim.Run() is { } failure) failures.Add(failure);
+            events += sim.Events;
+        }
+        output.WriteLine($"{count} seeds, {events} events");
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    [Fact]
+    public void Replay()
+    {
+        if (Environment.GetEnvironmentVariable("BITFUSION_FUSION_SEED") is not { Length: > 0 } text) return;
+        int seed = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
+        string? failure = sim.Run();
+        output.WriteLine($"seed {seed}: {sim.Events} events, {(failure ?? "passed")}");
+        Assert.Null(failure);
+    }
+}

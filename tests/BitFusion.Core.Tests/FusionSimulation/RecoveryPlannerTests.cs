@@ -1,0 +1,72 @@
+using BitFusion.Core.Fusion.Roles;
+
+namespace BitFusion.Core.Tests.FusionSimulation;
+
+/// <summary>The recovery rules on hand-made reports: what is lost, who is stale, what rolls forward, who answers the cut.</summary>
+public class RecoveryPlannerTests
+{
+    private static readonly long L1 = RecoveryPlanner.MakeLife(1, 7), L2 = RecoveryPlanner.MakeLife(2, 9);
+
+    private static PrimaryView Held(long life, long seq, bool serving = false, long retainedFrom = 1) =>
+        new(true, life, seq, (int)seq, serving, retainedFrom);
+
+    private static BackupReport Report(int backup, params PrimaryView[] views) => new(backup, views.All(v => v.Loaded), views);
+
+    [Fact]
+    public void A_new_cluster_starts_fresh_only_when_every_backup_answered()
+    {
+        var empty = new PrimaryView(false, 0, 0, 0, false, 1);
+        Assert.Equal(PlanKind.Fresh, RecoveryPlanner.Plan([Report(0, empty), Report(1, empty)], 0, 1, 2).Kind);
+        RecoveryPlan partial = RecoveryPlanner.Plan([Report(0, empty)], 0, 1, 2);
+        Assert.Equal(PlanKind.Wait, partial.Kind);
+        Assert.Contains("only 1 of 2", partial.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_backup_in_an_older_life_is_stale_even_with_a_higher_seq()
+    {
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L2, 5)), Report(1, Held(L1, 9))], 0, 1, 2);
+        Assert.Equal(PlanKind.Cut, plan.Kind);
+        Assert.Equal([0], plan.Chosen);
+        Assert.Equal([0], plan.Current);
+        Assert.Equal((L2, 5L), (plan.BasisLife, plan.BasisSeq));
+        Assert.Equal(3, plan.NextLifeCounter);
+    }
+
+    [Fact]
+    public void A_lagging_backup_in_the_current_life_rolls_forward_from_retained_deltas()
+    {
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 5, retainedFrom: 3)), Report(1, Held(L1, 3))], 0, 1, 2);
+        Assert.Equal(PlanKind.Reconcile, plan.Kind);
+        Assert.Equal([new ReconcileStep(0, 0, 1, 3, 5, L1)], plan.Steps);
+    }
+
+    [Fact]
+    public void A_backup_lagging_past_what_is_retained_is_stale_and_left_out()
+    {
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 9, retainedFrom: 8)), Report(1, Held(L1, 3))], 0, 1, 2);
+        Assert.Equal(PlanKind.Cut, plan.Kind);
+        Assert.Equal([0], plan.Chosen);
+        Assert.DoesNotContain(1, plan.Current);
+    }
+
+    [Fact]
+    public void Two_lost_primaries_need_two_backups_current_on_both()
+    {
+        PrimaryView p0 = Held(L1, 4), p1 = Held(L1, 6), serving = Held(L1, 2, serving: true);
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, p0, p1, serving), Report(1, p0, Held(L2, 1), serving)], 0, 3, 2);
+        Assert.Equal(PlanKind.Wait, plan.Kind);
+        Assert.Contains("only 1 complete", plan.Reason, StringComparison.Ordinal);
+        RecoveryPlan both = RecoveryPlanner.Plan([Report(0, p0, p1, serving), Report(1, p0, p1, serving)], 0, 3, 2);
+        Assert.Equal(PlanKind.Cut, both.Kind);
+        Assert.Equal([0, 1], both.Lost);
+        Assert.Equal([0, 1], both.Chosen);
+    }
+
+    [Fact]
+    public void A_primary_still_counted_as_serving_waits()
+    {
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 4, serving: true))], 0, 1, 1);
+        Assert.Equal(PlanKind.Wait, plan.Kind);
+    }
+}

@@ -1,0 +1,82 @@
+using BitFusion.Core.Fusion.Roles;
+
+namespace BitFusion.Core.Tests.FusionSimulation;
+
+/// <summary>A backup process: a <see cref="BackupRole"/> whose effects become simulated messages.</summary>
+internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProcess(sim, $"B{index}"), IBackupOutput
+{
+    private readonly Dictionary<long, SimLink> _links = [];
+
+    public int Index { get; } = index;
+    public BackupRole? Role { get; private set; }
+
+    public override void Start() => Role = new BackupRole(Sim.Code, Index, FusionSimOptions.SuspectAfterMs, this);
+
+    public override void Stop()
+    {
+        Role?.Dispose();
+        Role = null;
+        _links.Clear();
+    }
+
+    public override void Tick() => Role!.Tick(Sim.Now);
+
+    public override void OnLinkDown(SimLink link)
+    {
+        _links.Remove(link.Id);
+        Role!.Disconnected(link.Id);
+    }
+
+    public override void OnMessage(SimLink link, object message)
+    {
+        BackupRole role = Role!;
+        if (link.Dialer is not SimPrimaryNode primary) return;
+        int p = primary.Index;
+        _links[link.Id] = link;
+        switch (message)
+        {
+            case AttachMsg m: role.Attach(p, link.Id, m.Life, m.Seq, m.Recovering); break;
+            case DeltaMsg m: role.Delta(p, link.Id, m.Delta.Seq, m.Watermark, m.Delta.View); break;
+            case SnapshotMsg m: role.Snapshot(p, link.Id, m.Token, m.Life, m.Seq, m.Words, m.Length); break;
+            case ServingMsg m: role.Serving(p, link.Id, m.OldLife, m.NewLife, m.Seq); break;
+            case ReencodeMsg: role.Reencode(p, link.Id); break;
+            case StatusMsg m: role.Status(link.Id, m.Id); break;
+            case RetainedRequestMsg m: role.RetainedRequest(link.Id, m.Id, m.Primary, m.From, m.To); break;
+            case ForwardMsg m: role.Forward(link.Id, m.Id, m.Primary, m.Life, m.Delta.Seq, m.Delta.View); break;
+            case ResidualRequestMsg m: role.ResidualRequest(link.Id, m.Id, m.Lost); break;
+        }
+    }
+
+    private void Send(long link, object message)
+    {
+        if (_links.TryGetValue(link, out SimLink? l)) Sim.Send(l, this, message);
+    }
+
+    public long LastHeard(long link) => _links.TryGetValue(link, out SimLink? l) ? l.LastHeardBy(this) : Sim.Now;
+
+    public void Attached(long link, PrimaryView view, bool complete) => Send(link, new AttachedMsg(view, complete));
+
+    public void Ack(long link, long seq) => Send(link, new AckMsg(seq));
+
+    public void SnapshotRequest(long link, ulong token) => Send(link, new SnapshotRequestMsg(token));
+
+    public void Status(long link, ulong requestId, BackupReport report) => Send(link, new StatusReplyMsg(requestId, report));
+
+    public void Retained(long link, ulong requestId, IReadOnlyList<DeltaRecord> deltas) =>
+        Send(link, new RetainedMsg(requestId, deltas.Select(d => DeltaRecord.Copy(d.Seq, d.View)).ToArray()));
+
+    public void Forwarded(long link, ulong requestId, long seq) => Send(link, new ForwardedMsg(requestId, seq));
+
+    public void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words) =>
+        Send(link, new ResidualMsg(requestId, seqs.ToArray(), lengths.ToArray(), words.ToArray()));
+
+    public void Refused(long link, ulong requestId, Refusal why, string message) => Send(link, new RefusedMsg(requestId, why, message));
+
+    public void Close(long link, string reason)
+    {
+        if (reason.Contains("skipped", StringComparison.Ordinal) || reason.Contains("before it was serving", StringComparison.Ordinal)
+            || reason.Contains("invalid", StringComparison.Ordinal) || reason.Contains("already holds", StringComparison.Ordinal))
+            Sim.Fail($"{Name} saw a protocol violation: {reason}");
+        if (_links.Remove(link, out SimLink? l)) Sim.Close(l, $"{Name}: {reason}");
+    }
+}

@@ -1,0 +1,40 @@
+using BitFusion.Core.Fusion.Roles;
+
+namespace BitFusion.Core.Tests.FusionSimulation;
+
+// Every message the simulated network carries: the fields of the wire frames, with owned copies of any words.
+internal sealed record Heartbeat;
+
+internal sealed record AttachMsg(long Life, long Seq, int Length, bool Recovering);
+internal sealed record AttachedMsg(PrimaryView View, bool Complete);
+internal sealed record DeltaMsg(long Watermark, DeltaRecord Delta);
+internal sealed record AckMsg(long Seq);
+internal sealed record SnapshotMsg(ulong Token, long Life, long Seq, ulong[] Words, int Length);
+internal sealed record SnapshotRequestMsg(ulong Token);
+internal sealed record ServingMsg(long OldLife, long NewLife, long Seq);
+internal sealed record ReencodeMsg;
+
+internal sealed record StatusMsg(ulong Id);
+internal sealed record StatusReplyMsg(ulong Id, BackupReport Report);
+internal sealed record RetainedRequestMsg(ulong Id, int Primary, long From, long To);
+internal sealed record RetainedMsg(ulong Id, DeltaRecord[] Deltas);
+internal sealed record ForwardMsg(ulong Id, int Primary, long Life, DeltaRecord Delta);
+internal sealed record ForwardedMsg(ulong Id, long Seq);
+internal sealed record ResidualRequestMsg(ulong Id, int[] Lost);
+internal sealed record ResidualMsg(ulong Id, long[] Seqs, int[] Lengths, ulong[] Words);
+internal sealed record RefusedMsg(ulong Id, Refusal Why, string Message);
+
+internal enum ClientOp : byte
+{
+    Append,
+    Set,
+    Insert,
+    RemoveAt,
+    SwapRemoveAt,
+    Get,
+    Count,
+    ReadAll,
+}
+
+internal sealed record ClientRequest(ulong Id, ClientOp Op, int Index, bool Bit, ulong ClientSeq, bool Resend);
+internal sealed record ClientReply(ulong Id, long Value, Outcome? Failure, ulong[]? Words, int Length);

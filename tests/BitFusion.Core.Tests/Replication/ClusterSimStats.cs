@@ -1,0 +1,52 @@
+namespace BitFusion.Core.Tests.Replication;
+
+/// <summary>What really happened in whole-cluster runs, so tests can assert the faults they meant to inject occurred.</summary>
+internal sealed class ClusterSimStats
+{
+    public int Writes;
+    public int Acknowledged;
+    public int Delivered;
+    public int Reads;
+    public int NodeCrashes;
+    public int ManagerCrashes;
+    public int CoordinatorCrashes;
+    public int Pauses;
+    public int Suspicions;
+    public int LinkDrops;
+    public int Rejoins;
+    public int Transfers;
+    public int StartOvers;
+    public int OrphanReports;
+    public int Decisions;
+    public int Fences;
+    public int ManagerExclusions;
+    public int TransfersLost;
+
+    public void Add(ClusterSimStats o)
+    {
+        Writes += o.Writes;
+        Acknowledged += o.Acknowledged;
+        Delivered += o.Delivered;
+        Reads += o.Reads;
+        NodeCrashes += o.NodeCrashes;
+        ManagerCrashes += o.ManagerCrashes;
+        CoordinatorCrashes += o.CoordinatorCrashes;
+        Pauses += o.Pauses;
+        Suspicions += o.Suspicions;
+        LinkDrops += o.LinkDrops;
+        Rejoins += o.Rejoins;
+        Transfers += o.Transfers;
+        StartOvers += o.StartOvers;
+        OrphanReports += o.OrphanReports;
+        Decisions += o.Decisions;
+        Fences += o.Fences;
+        ManagerExclusions += o.ManagerExclusions;
+        TransfersLost += o.TransfersLost;
+    }
+
+    public override string ToString() =>
+        $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads {Reads}, node crashes {NodeCrashes}, " +
+        $"manager crashes {ManagerCrashes} (coordinator {CoordinatorCrashes}), pauses {Pauses} (suspected {Suspicions}), " +
+        $"link drops {LinkDrops}, rejoins {Rejoins}, transfers {Transfers}, start-overs {StartOvers}, orphan reports {OrphanReports}, " +
+        $"verdicts sent {Decisions}, fenced {Fences}, managers excluded {ManagerExclusions}, transfer pushes lost {TransfersLost}";
+}

@@ -1,0 +1,160 @@
+using BitFusion.Core.Abcast;
+using BitFusion.Core.Replication;
+
+namespace BitFusion.Core.Tests.Replication;
+
+internal sealed partial class ClusterSimulation
+{
+    /// <summary>One life of a data node: its machine, and the "application" — the log of writes applied, in order.</summary>
+    internal sealed class SimDataNode : SimProcess, ISimAcceptor, IDataNodeOutput<int>
+    {
+        private readonly ClusterSimulation _sim;
+        private readonly Dictionary<int, SimLink> _managers = [];
+        private (ulong Life, SkeenTransfer Transfer, int[] Log)? _early;
+
+        public SimDataNode(ClusterSimulation sim, int node, int group) : base(node)
+        {
+            _sim = sim;
+            Group = group;
+            Member = new DataNodeMember<int>(node, group, sim.NewLife, this);
+            sim.Trace($"node {node} starts as life {Member.Life}");
+        }
+
+        public int Group { get; }
+
+        public DataNodeMember<int> Member { get; }
+
+        public List<int> Log { get; private set; } = [];
+
+        public void OnAccepted(SimLink link)
+        {
+            _managers[link.Dialer.Node] = link;
+            Member.ManagerConnected(link.Dialer.Node);
+            TakeEarlyTransfer();
+        }
+
+        public override void OnLinkClosed(SimLink link)
+        {
+            int manager = link.Dialer.Node;
+            if (_managers.GetValueOrDefault(manager) != link) return;
+            _managers.Remove(manager);
+            Member.ManagerClosed(manager);
+        }
+
+        /// <summary>Runs a manager's frame if it came on that manager's current connection, then takes a transfer that arrived early.</summary>
+        public void FromManager(int manager, SimLink link, Action action)
+        {
+            if (_managers.GetValueOrDefault(manager) != link) return;
+            action();
+            TakeEarlyTransfer();
+        }
+
+        public void Count<T>(ReceiveOutcome outcome, T message)
+        {
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null) _sim.Trace($"node {Node} got {message}: {outcome}, pending {Member.Skeen?.PendingCount}");
+            if (outcome == ReceiveOutcome.Invalid) _sim.Fail($"node {Node} (life {Member.Life}) found {message} invalid");
+        }
+
+        public void OnRead(int manager, SimLink link, long sentAt) => FromManager(manager, link, () =>
+        {
+            if (Member.IsServing) _sim.CheckRead(this, sentAt);
+        });
+
+        private void TakeEarlyTransfer()
+        {
+            if (_early is not { } e || !Member.WantsTransfer(e.Life, e.Transfer)) return;
+            _early = null;
+            Install(e.Transfer, e.Log);
+        }
+
+        private void Install(SkeenTransfer transfer, int[] log)
+        {
+            Log = [.. log];
+            _sim.Stats.Transfers++;
+            Member.InstallTransfer(transfer);
+        }
+
+        private void OnTransfer(ulong life, SkeenTransfer transfer, int[] log)
+        {
+            if (Member.WantsTransfer(life, transfer)) Install(transfer, log);
+            else if (life == Member.Life && Member.Skeen is null) _early = (life, transfer, log);
+        }
+
+        private void ToManager(int manager, Action<SimManager, SimLink> deliver)
+        {
+            if (!_managers.TryGetValue(manager, out SimLink? link)) return;
+            var m = (SimManager)link.Dialer;
+            _sim.Send(link, this, () => deliver(m, link));
+        }
+
+        // ---- the machine's effects ----
+
+        public void SendStatus(int manager)
+        {
+            NodeStatus status = Member.Status(Log.Count, Log.Count);
+            ToManager(manager, (m, link) => m.OnStatus(Node, link, status));
+        }
+
+        public void SendProposal(int manager, in ProposalMessage proposal)
+        {
+            ProposalMessage p = proposal;
+            ToManager(manager, (m, link) => m.OnProposal(Node, link, p));
+        }
+
+        public void SendOrphanReport(int manager, OrphanReport report)
+        {
+            _sim.Stats.OrphanReports++;
+            ToManager(manager, (m, link) => m.OnOrphanReport(Node, link, report));
+        }
+
+        public void SendViewReport(int manager, ulong queryId, ClusterView? view) =>
+            ToManager(manager, (m, link) => m.OnViewReport(Node, link, queryId, view));
+
+        public void Admitted(long incarnation, int donor)
+        {
+            _sim.Trace($"node {Node} life {Member.Life} admitted in {incarnation} from {donor}");
+            Log = [];
+            if (donor != ViewMember.NoDonor) _sim.Stats.Rejoins++;
+        }
+
+        public void Deliver(int manager, MessageId id, long timestamp, int payload)
+        {
+            if (Log.Contains(payload)) _sim.Fail($"node {Node} applied write {payload} ({id}) twice");
+            Log.Add(payload);
+            _sim.Stats.Delivered++;
+            if (manager >= 0) ToManager(manager, (m, link) => m.OnDelivered(Node, link, id));
+        }
+
+        public void Discard(int manager, MessageId id, int payload, DiscardReason reason)
+        {
+            if (reason == DiscardReason.InTransferredState && manager >= 0) ToManager(manager, (m, link) => m.OnDelivered(Node, link, id));
+        }
+
+        public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer)
+        {
+            int[] snapshot = [.. Log];
+            SimProcess? target = _sim.Current(joiner);
+            if (target is not SimDataNode j || !j.Alive) return;
+            if (_sim._options.LinkDrops > 0 && _sim._rng.Next(4) == 0)
+            {
+                // The push's connection broke: the adapter retries later, with a new cut, while the joiner still waits.
+                _sim.Stats.TransfersLost++;
+                _sim.RunAt(this, _sim.Now + 20 + _sim._rng.Next(50), () => Member.RetryTransfer(joiner, joinerLife));
+                return;
+            }
+            _sim._net.Send(this, j, () => _sim.Run(j, () => j.OnTransfer(joinerLife, transfer, snapshot)));
+        }
+
+        public void Serving() => _sim.Trace($"node {Node} life {Member.Life} serving with {Log.Count} writes");
+
+        public void StartedOver(string reason)
+        {
+            _sim.Trace($"node {Node} starts over as life {Member.Life}: {reason}");
+            _sim.Stats.StartOvers++;
+            Log = [];
+            _early = null;
+        }
+
+        void IDataNodeOutput<int>.Log(string message, bool warning) => _sim.Trace($"node {Node}: {message}");
+    }
+}

@@ -1,0 +1,300 @@
+using BitFusion.Core.Abcast;
+using BitFusion.Core.Replication;
+using BitFusion.Core.Tests.Abcast;
+
+namespace BitFusion.Core.Tests.Replication;
+
+/// <summary>
+/// The whole replication cluster under a seeded simulated network: managers (each a <see cref="ManagerMembership"/>
+/// and a <see cref="SkeenSender{TPayload}"/>, wired the way the Net adapter wires them), data nodes (each a
+/// <see cref="DataNodeMember{TPayload}"/> and its log), clients writing and reading through managers. Faults:
+/// crash and restart of any process (the coordinator included), pauses (a pause past the failure detector's bound
+/// makes its peers close their connections), dropped connections, arbitrary delays with FIFO per connection.
+/// After the faults stop the run must settle; then the checks run. A failure names the seed and replays exactly.
+/// </summary>
+internal sealed partial class ClusterSimulation
+{
+    private const long BootTime = 200;
+    private const long ActivePeriod = 2_000;
+    private const long EventLimit = 3_000_000;
+
+    private readonly ClusterSimOptions _options;
+    private readonly Random _rng;
+    private readonly SimNetwork _net;
+    private readonly Dictionary<int, int> _groupOf = [];
+    private readonly List<int> _managerIds = [];
+    private readonly Dictionary<int, SimDataNode> _dataNodes = [];
+    private readonly Dictionary<int, SimManager> _managers = [];
+    private readonly Dictionary<int, long> _ackedAt = [];
+    private readonly Dictionary<int, int> _writeGroup = [];
+    private readonly List<string> _trace = [];
+    private ulong _nextLife = 1;
+    private int _nextWrite = 1;
+    private string? _failure;
+
+    public ClusterSimulation(int seed, ClusterSimOptions options)
+    {
+        Seed = seed;
+        _options = options;
+        _rng = new Random(seed);
+        _net = new SimNetwork(_rng);
+        for (int g = 0; g < options.Groups; g++)
+            for (int r = 0; r < options.ReplicasPerGroup; r++)
+                _groupOf.Add(1 + g * options.ReplicasPerGroup + r, g);
+        for (int m = 0; m < options.Managers; m++) _managerIds.Add(100 + m);
+    }
+
+    public int Seed { get; }
+
+    public ClusterSimStats Stats { get; } = new();
+
+    public long Now => _net.Now;
+
+    /// <summary>Runs to quiescence; null when every check held, else what broke (with the seed and options).</summary>
+    public string? Run()
+    {
+        try
+        {
+            Start();
+            while (_failure is null && _net.Step())
+                if (_net.Processed > EventLimit) Fail($"no quiescence after {EventLimit} events");
+            if (_failure is null) CheckOutcome();
+        }
+        catch (SimulationFailure)
+        {
+        }
+        catch (Exception e)
+        {
+            _failure ??= $"threw at t={_net.Now}: {e}";
+        }
+        return _failure is null ? null : $"seed {Seed} ({_options}): {_failure}\nlast events:\n{string.Join('\n', _trace.TakeLast(int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_TRACE"), out int n) ? n : 40))}";
+    }
+
+    internal ulong NewLife() => _nextLife++;
+
+    internal void Trace(string what)
+    {
+        _trace.Add($"t={_net.Now} {what}");
+        if (_trace.Count > 400) _trace.RemoveRange(0, 200);
+    }
+
+    private void Start()
+    {
+        foreach ((int node, int group) in _groupOf) _dataNodes[node] = new SimDataNode(this, node, group);
+        foreach (int m in _managerIds) StartManager(m);
+        long end = BootTime + ActivePeriod;
+        for (int i = 0; i < _options.Writes; i++) _net.At(BootTime + _rng.NextInt64(ActivePeriod), Write);
+        for (int i = 0; i < _options.Reads; i++) _net.At(BootTime + _rng.NextInt64(ActivePeriod), Read);
+        for (int i = 0; i < _options.NodeCrashes; i++) _net.At(BootTime + _rng.NextInt64(ActivePeriod), CrashNode);
+        for (int i = 0; i < _options.ManagerCrashes; i++) _net.At(BootTime + _rng.NextInt64(ActivePeriod), CrashManager);
+        for (int i = 0; i < _options.Pauses; i++) _net.At(BootTime + _rng.NextInt64(ActivePeriod), Pause);
+        for (int i = 0; i < _options.LinkDrops; i++) _net.At(BootTime + _rng.NextInt64(ActivePeriod), DropLink);
+        _ = end;
+    }
+
+    private void StartManager(int node)
+    {
+        var m = new SimManager(this, node, _groupOf, _managerIds);
+        _managers[node] = m;
+        foreach (int d in _groupOf.Keys) Dial(m, d);
+        foreach (int other in _managerIds)
+            if (other != node) Dial(m, other);
+    }
+
+    private SimProcess? Current(int node) =>
+        _dataNodes.TryGetValue(node, out SimDataNode? d) ? d : _managers.GetValueOrDefault(node);
+
+    // ---- connections ----
+
+    /// <summary>A manager life dials a node id until it gets a connection to whatever life is there, or dies.</summary>
+    internal void Dial(SimManager dialer, int target)
+    {
+        RunAt(dialer, _net.Now + 1 + _rng.Next(20), () =>
+        {
+            SimProcess? t = Current(target);
+            if (t is { Alive: true } && t.PausedUntil > _net.Now)
+            {
+                // A stopped process completes no handshake: the attempt times out and is made again.
+                RunAt(dialer, _net.Now + 50, () => Dial(dialer, target));
+                return;
+            }
+            if (t is null || !t.Alive)
+            {
+                dialer.OnRefused(target);
+                RunAt(dialer, _net.Now + 20 + _rng.Next(40), () => Dial(dialer, target));
+                return;
+            }
+            var link = new SimLink(dialer, t);
+            dialer.Links.Add(link);
+            t.Links.Add(link);
+            link.Open = true;
+            // The acceptor learns of the connection on its first frame, so both ends see the opening in order.
+            Send(link, dialer, () => ((ISimAcceptor)t).OnAccepted(link));
+            dialer.OnConnected(link, target);
+        });
+    }
+
+    /// <summary>Sends a frame on <paramref name="link"/> from <paramref name="from"/>; it runs at the other end if the link still carries it.</summary>
+    internal void Send(SimLink link, SimProcess from, Action deliver)
+    {
+        if (!link.Open || link.Closing) return;
+        SimProcess to = link.Other(from);
+        _net.Send(link.EndOf(from), link.EndOf(to), () =>
+        {
+            if (link.Open) Run(to, deliver);
+        });
+    }
+
+    /// <summary>Closes a link as TCP does when one end dies or a failure detector gives up: frames after the cutoff are lost.</summary>
+    internal void Close(SimLink link, long cutoff)
+    {
+        if (link.Closing) return;
+        link.Closing = true;
+        _net.Break(link.DialerEnd, link.AcceptorEnd, cutoff);
+        _net.At(cutoff + 1, () =>
+        {
+            link.Open = false;
+            foreach (SimProcess p in new[] { link.Dialer, link.Acceptor })
+            {
+                p.Links.Remove(link);
+                SimProcess end = p;
+                RunAt(end, _net.Now + _rng.Next(30), () => end.OnLinkClosed(link));
+            }
+        });
+    }
+
+    /// <summary>Runs an action in a process's life: never after it died, and only once it is not paused.</summary>
+    internal void Run(SimProcess p, Action action)
+    {
+        if (!p.Alive) return;
+        if (p.PausedUntil > _net.Now)
+        {
+            _net.At(p.PausedUntil, () => Run(p, action));
+            return;
+        }
+        action();
+    }
+
+    internal void RunAt(SimProcess p, long time, Action action) => _net.At(time, () => Run(p, action));
+
+    // ---- clients ----
+
+    private void Write()
+    {
+        SimManager[] ready = _managers.Values.Where(m => m.Alive && m.CanWrite).ToArray();
+        if (ready.Length == 0) return;
+        SimManager m = ready[_rng.Next(ready.Length)];
+        int group = _rng.Next(_options.Groups);
+        int write = _nextWrite++;
+        _writeGroup[write] = group;
+        Run(m, () => m.Submit(write, group));
+    }
+
+    private void Read()
+    {
+        SimManager[] ready = _managers.Values.Where(m => m.Alive && m.CanWrite).ToArray();
+        if (ready.Length == 0) return;
+        SimManager m = ready[_rng.Next(ready.Length)];
+        int group = _rng.Next(_options.Groups);
+        long sentAt = _net.Now;
+        Run(m, () => m.Read(group, sentAt));
+    }
+
+    internal void Acknowledged(int write)
+    {
+        if (_ackedAt.TryAdd(write, _net.Now)) Stats.Acknowledged++;
+    }
+
+    /// <summary>A replica answered a read sent at <paramref name="sentAt"/>: it must hold every write of its group acknowledged before.</summary>
+    internal void CheckRead(SimDataNode node, long sentAt)
+    {
+        Stats.Reads++;
+        var held = node.Log.ToHashSet();
+        foreach ((int write, long at) in _ackedAt)
+            if (at < sentAt && _writeGroup[write] == node.Group && !held.Contains(write))
+                Fail($"stale read: node {node.Node} (life {node.Member.Life}) served a read sent at {sentAt} without write {write}, acknowledged at {at}");
+    }
+
+    // ---- faults ----
+
+    /// <summary>
+    /// At most f failures at once: a data node may crash, pause or lose a connection (each may get it excluded) only
+    /// while another replica of its group serves, alive and running.
+    /// </summary>
+    private bool MayFail(SimDataNode d) =>
+        d.PausedUntil <= _net.Now && _dataNodes.Values.Any(o => o != d && o.Alive && o.Group == d.Group && o.Member.IsServing && o.PausedUntil <= _net.Now);
+
+    private void CrashNode()
+    {
+        SimDataNode[] candidates = _dataNodes.Values.Where(d => d.Alive && MayFail(d)).ToArray();
+        if (candidates.Length == 0) return;
+        SimDataNode victim = candidates[_rng.Next(candidates.Length)];
+        Kill(victim);
+        Stats.NodeCrashes++;
+        _net.At(_net.Now + 50 + _rng.Next(400), () => _dataNodes[victim.Node] = new SimDataNode(this, victim.Node, victim.Group));
+    }
+
+    private void CrashManager()
+    {
+        SimManager[] live = _managers.Values.Where(m => m.Alive).ToArray();
+        if (live.Length < 2) return;
+        SimManager victim = _rng.Next(2) == 0 && live.FirstOrDefault(m => m.Membership.IsCoordinator) is { } c ? c : live[_rng.Next(live.Length)];
+        Kill(victim);
+        Stats.ManagerCrashes++;
+        if (victim.Membership.IsCoordinator) Stats.CoordinatorCrashes++;
+        _net.At(_net.Now + 50 + _rng.Next(400), () => StartManager(victim.Node));
+    }
+
+    private void Kill(SimProcess p)
+    {
+        Trace($"crash {p.Node}");
+        p.Alive = false;
+        long cutoff = _net.Now + _rng.Next(20);
+        foreach (SimLink link in p.Links.ToArray()) Close(link, cutoff);
+    }
+
+    /// <summary>A pause past the failure detector's bound makes every peer close its connections to the paused process.</summary>
+    private void Pause()
+    {
+        SimProcess[] candidates = [.. _dataNodes.Values.Where(d => d.Alive && MayFail(d)), .. _managers.Values.Where(m => m.Alive)];
+        if (candidates.Length == 0) return;
+        SimProcess p = candidates[_rng.Next(candidates.Length)];
+        if (p.PausedUntil > _net.Now) return;
+        long length = _rng.Next(2) == 0 ? _rng.Next(10, 100) : _rng.Next(200, 600);
+        p.PausedUntil = _net.Now + length;
+        Trace($"pause {p.Node} for {length}");
+        Stats.Pauses++;
+        if (length <= _options.SuspectAfter) return;
+        Stats.Suspicions++;
+        _net.At(_net.Now + _options.SuspectAfter, () =>
+        {
+            if (!p.Alive) return;
+            foreach (SimLink link in p.Links.ToArray()) Close(link, _net.Now);
+        });
+    }
+
+    private void DropLink()
+    {
+        SimLink[] links = _managers.Values.Where(m => m.Alive).SelectMany(m => m.Links)
+            .Where(l => l.Open && !l.Closing && (l.Acceptor is not SimDataNode d || MayFail(d))).ToArray();
+        if (links.Length == 0) return;
+        SimLink link = links[_rng.Next(links.Length)];
+        Trace($"drop {link.Dialer.Node}->{link.Acceptor.Node}");
+        Close(link, _net.Now + _rng.Next(20));
+        Stats.LinkDrops++;
+    }
+
+    internal void Fail(string what)
+    {
+        _failure ??= $"t={_net.Now}: {what}";
+        throw new SimulationFailure();
+    }
+
+    private sealed class SimulationFailure : Exception;
+}
+
+/// <summary>A process that accepts connections (every one does: data nodes from managers, managers from managers).</summary>
+internal interface ISimAcceptor
+{
+    void OnAccepted(SimLink link);
+}

@@ -1,0 +1,73 @@
+using Xunit.Abstractions;
+
+namespace BitFusion.Core.Tests.Replication;
+
+/// <summary>
+/// The replication cluster's machines under the whole fault model, seed by seed (see <see cref="ClusterSimulation"/>).
+/// A failure message starts with the seed; replay it with <c>new ClusterSimulation(seed, options).Run()</c>. More seeds:
+/// <c>BITFUSION_SIM_SEEDS=100000 dotnet test tests/BitFusion.Core.Tests -c Release --filter ClusterSimulationTests</c>.
+/// </summary>
+public class ClusterSimulationTests(ITestOutputHelper output)
+{
+    private static int Scale(int seeds) =>
+        int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_SEEDS"), out int n) && n > 0 ? Math.Max(seeds, n / 5) : seeds;
+
+    private ClusterSimStats RunSeeds(int firstSeed, int count, Func<Random, ClusterSimOptions> shape)
+    {
+        var total = new ClusterSimStats();
+        for (int seed = firstSeed; seed < firstSeed + count; seed++)
+        {
+            var sim = new ClusterSimulation(seed, shape(new Random(~seed)));
+            string? failure = sim.Run();
+            Assert.True(failure is null, failure);
+            total.Add(sim.Stats);
+        }
+        output.WriteLine($"seeds {firstSeed}..{firstSeed + count - 1}: {total}");
+        return total;
+    }
+
+    [Fact]
+    public void Data_nodes_crash_and_rejoin_while_managers_write()
+    {
+        ClusterSimStats stats = RunSeeds(1, Scale(500), r => new ClusterSimOptions(
+            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(1, 4), Writes: r.Next(20, 60), Reads: 20,
+            NodeCrashes: r.Next(1, 4)));
+        Assert.True(stats.Rejoins > 500 && stats.Acknowledged > 10_000, stats.ToString());
+    }
+
+    [Fact]
+    public void Managers_crash_the_coordinator_included()
+    {
+        ClusterSimStats stats = RunSeeds(100_001, Scale(500), r => new ClusterSimOptions(
+            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
+            ManagerCrashes: r.Next(1, 3)));
+        Assert.True(stats.CoordinatorCrashes > 100 && stats.OrphanReports > 500, stats.ToString());
+    }
+
+    [Fact]
+    public void Node_rejoins_overlap_manager_crashes()
+    {
+        ClusterSimStats stats = RunSeeds(200_001, Scale(500), r => new ClusterSimOptions(
+            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
+            NodeCrashes: r.Next(1, 4), ManagerCrashes: r.Next(1, 3)));
+        Assert.True(stats.Rejoins > 300 && stats.CoordinatorCrashes > 100, stats.ToString());
+    }
+
+    [Fact]
+    public void Pauses_and_dropped_connections()
+    {
+        ClusterSimStats stats = RunSeeds(300_001, Scale(500), r => new ClusterSimOptions(
+            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(1, 4), Writes: r.Next(20, 60), Reads: 20,
+            Pauses: r.Next(1, 4), LinkDrops: r.Next(1, 4)));
+        Assert.True(stats.Suspicions > 200 && stats.LinkDrops > 500, stats.ToString());
+    }
+
+    [Fact]
+    public void Every_fault_at_once()
+    {
+        ClusterSimStats stats = RunSeeds(400_001, Scale(500), r => new ClusterSimOptions(
+            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
+            NodeCrashes: r.Next(0, 3), ManagerCrashes: r.Next(0, 2), Pauses: r.Next(0, 3), LinkDrops: r.Next(0, 3)));
+        Assert.True(stats.Rejoins > 100 && stats.ManagerCrashes > 100 && stats.Suspicions > 100, stats.ToString());
+    }
+}

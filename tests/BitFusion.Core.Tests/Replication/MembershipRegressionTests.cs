@@ -1,0 +1,238 @@
+using BitFusion.Core.Abcast;
+using BitFusion.Core.Replication;
+
+namespace BitFusion.Core.Tests.Replication;
+
+/// <summary>
+/// One test per membership bug the cluster simulator found; each failed on the logic ported unchanged from the Net
+/// adapters (commit "Core: ManagerMembership and DataNodeMember ... unchanged") and passes with the fix.
+/// </summary>
+public class MembershipRegressionTests
+{
+    private const int ManagerA = 100, ManagerB = 101;
+    private const long Grace = 1_000;
+
+    private static ClusterView View(long epoch, int coordinator, IEnumerable<ViewMember> receivers, int[] senders, int[] dead) =>
+        new(new SkeenView(epoch, receivers, senders), coordinator, receivers.ToDictionary(m => m.Node, m => (ulong)(1000 + m.Node)),
+            senders.ToDictionary(s => s, s => (ulong)(2000 + s)), dead);
+
+    private static ViewMember Founder(int node) => new(node, 0, 0);
+
+    [Fact]
+    public void An_orphan_report_skipped_while_the_coordinator_was_not_connected_goes_out_on_its_hello()
+    {
+        // The known rejoin-during-manager-crash hang: the view that drops a dead manager reached this node before the
+        // new coordinator's connection said which sender it is, so the report was skipped and never sent again.
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        node.ViewReceived(ManagerA, View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]));
+        Assert.Empty(output.Reports);
+
+        node.ManagerHello(ManagerB, ManagerB);
+
+        OrphanReport report = Assert.Single(output.Reports).Report;
+        Assert.Equal(ManagerA, report.DeadSender);
+        Assert.Equal(1, report.Epoch);
+    }
+
+    [Fact]
+    public void A_late_report_gets_the_decision_again()
+    {
+        // Verdicts went only to the nodes connected at that instant; one that missed them re-reports and must be answered.
+        var output = new ManagerRecorder();
+        var m = BootedManager(output, nodes: [1, 2]);
+        m.PeerClosed(ManagerB, now: 10, lastHeard: 10);
+        m.Tick(10 + Grace);
+        ClusterView view = m.View!;
+        Assert.Equal([ManagerB], view.DeadSenders.ToArray());
+        m.OrphanReportReceived(new OrphanReport(1, view.Epoch, ManagerB, true, []));
+        m.OrphanReportReceived(new OrphanReport(2, view.Epoch, ManagerB, true, []));
+        int decided = output.Verdicts.Count;
+        Assert.True(decided >= 1);
+
+        m.OrphanReportReceived(new OrphanReport(2, view.Epoch, ManagerB, true, []));
+
+        Assert.Equal(decided + 1, output.Verdicts.Count);
+        Assert.Equal(2, output.Verdicts[^1].Node);
+        Assert.Equal(ManagerB, output.Verdicts[^1].Decision.DeadSender);
+    }
+
+    [Fact]
+    public void An_excluded_data_node_that_answers_again_is_fenced()
+    {
+        // A node excluded behind a dropped connection kept serving in its old view: views went only to members.
+        var output = new ManagerRecorder();
+        var m = BootedManager(output, nodes: [1, 2]);
+        m.NodeClosed(2, now: 10, lastHeard: 10);
+        m.Tick(10 + Grace);
+        Assert.False(m.View!.Skeen.TryGetReceiver(2, out _));
+
+        m.NodeConnected(2);
+        m.NodeStatusReceived(2, new NodeStatus(1002, NodePhase.Serving, 0, 0, 5, 5));
+
+        (int node, ClusterView fence) = Assert.Single(output.Fences);
+        Assert.Equal(2, node);
+        Assert.Equal(m.View!.Epoch, fence.Epoch);
+    }
+
+    [Fact]
+    public void A_dropped_connection_that_comes_back_within_the_grace_period_excludes_no_one()
+    {
+        var output = new ManagerRecorder();
+        var m = BootedManager(output, nodes: [1, 2]);
+        long epoch = m.View!.Epoch;
+        m.NodeClosed(2, now: 10, lastHeard: 10);
+        m.NodeConnected(2);
+        m.NodeStatusReceived(2, new NodeStatus(1002, NodePhase.Serving, 0, 0, 5, 5));
+        m.Tick(10 + Grace);
+        Assert.Equal(epoch, m.View!.Epoch);
+        Assert.Empty(output.Fences);
+    }
+
+    [Fact]
+    public void A_takeover_asks_every_data_node_of_the_configuration_not_only_the_view()
+    {
+        // A joiner admitted by the dying coordinator may be the only live holder of the newest view.
+        var output = new ManagerRecorder();
+        var m = new ManagerMembership(ManagerB, 2000 + ManagerB, [(1, 0), (2, 0), (3, 0)], [ManagerA, ManagerB], Grace, output);
+        foreach (int n in new[] { 1, 2, 3 }) m.NodeConnected(n);
+        m.PeerConnected(ManagerA);
+        m.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        m.PeerClosed(ManagerA, now: 10, lastHeard: 10);
+        m.PeerRefused(ManagerA);
+
+        Assert.Contains(output.Queries, q => q.Node == 3);
+        Assert.DoesNotContain(output.Views, v => v.Epoch > 0);
+        ClusterView newest = View(1, ManagerA, [Founder(1), Founder(2), new ViewMember(3, 0, 1, 1)], [ManagerA, ManagerB], []);
+        ulong id = output.Queries[^1].Id;
+        m.ViewReport(1, id, m.View);
+        m.ViewReport(2, id, m.View);
+        m.ViewReport(3, id, newest);
+
+        Assert.True(m.View!.Epoch >= 2, $"continued from {m.View}");
+        Assert.True(m.View.Skeen.TryGetReceiver(3, out ViewMember joiner) && joiner.Incarnation == 1, $"lost the joiner: {m.View}");
+    }
+
+    [Fact]
+    public void A_view_decided_by_a_deposed_coordinator_loses_to_its_successors_view_of_the_same_epoch()
+    {
+        ClusterView deposed = View(3, ManagerA, [Founder(1)], [ManagerA, ManagerB], []);
+        ClusterView successor = View(3, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]);
+        Assert.True(successor.Supersedes(deposed));
+        Assert.False(deposed.Supersedes(successor));
+
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, new DataNodeRecorder());
+        node.ManagerConnected(ManagerA);
+        node.ViewReceived(ManagerA, deposed);
+        Assert.True(node.IsServing);
+
+        node.ViewReceived(ManagerA, successor);
+
+        Assert.Equal(successor, node.View);
+        Assert.NotEqual(1001UL, node.Life);
+        Assert.Equal(NodePhase.Fresh, node.Phase);
+    }
+
+    private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
+    {
+        var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, output);
+        foreach (int n in nodes)
+        {
+            m.NodeConnected(n);
+            m.NodeStatusReceived(n, new NodeStatus((ulong)(1000 + n), NodePhase.Fresh, -1, -1, 0, 0));
+        }
+        m.PeerConnected(ManagerB);
+        m.PeerHello(ManagerB, -1, 2000 + ManagerB, null);
+        Assert.NotNull(m.View);
+        foreach (int n in nodes) m.NodeStatusReceived(n, new NodeStatus((ulong)(1000 + n), NodePhase.Serving, 0, 0, 0, 0));
+        return m;
+    }
+
+    private sealed class ManagerRecorder : IManagerMembershipOutput
+    {
+        public List<ClusterView> Views { get; } = [];
+        public List<(int Node, RecoveryDecision Decision)> Verdicts { get; } = [];
+        public List<(int Node, ClusterView View)> Fences { get; } = [];
+        public List<(int Node, ulong Id)> Queries { get; } = [];
+
+        public void SendHello(int node, bool toManager, int sender, ClusterView? view)
+        {
+        }
+
+        public void SendView(int manager, ClusterView view)
+        {
+        }
+
+        public void Fence(int node, ClusterView view) => Fences.Add((node, view));
+
+        public void SendQuery(int node, bool toManager, ulong queryId, int[] deadSenders) => Queries.Add((node, queryId));
+
+        public void SendVerdicts(int node, RecoveryDecision decision) => Verdicts.Add((node, decision));
+
+        public void Installed(ClusterView view, int admittedAs) => Views.Add(view);
+
+        public void Excluded(string reason)
+        {
+        }
+
+        public void Wake(long time)
+        {
+        }
+
+        public void Log(string message, bool warning)
+        {
+        }
+    }
+
+    private sealed class DataNodeRecorder : IDataNodeOutput<int>
+    {
+        public List<(int Manager, OrphanReport Report)> Reports { get; } = [];
+
+        public void SendStatus(int manager)
+        {
+        }
+
+        public void SendProposal(int manager, in ProposalMessage proposal)
+        {
+        }
+
+        public void SendOrphanReport(int manager, OrphanReport report) => Reports.Add((manager, report));
+
+        public void SendViewReport(int manager, ulong queryId, ClusterView? view)
+        {
+        }
+
+        public void Admitted(long incarnation, int donor)
+        {
+        }
+
+        public void Deliver(int manager, MessageId id, long timestamp, int payload)
+        {
+        }
+
+        public void Discard(int manager, MessageId id, int payload, DiscardReason reason)
+        {
+        }
+
+        public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer)
+        {
+        }
+
+        public void Serving()
+        {
+        }
+
+        public void StartedOver(string reason)
+        {
+        }
+
+        public void Log(string message, bool warning)
+        {
+        }
+    }
+}
