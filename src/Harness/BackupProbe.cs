@@ -14,9 +14,9 @@ namespace BitFusion.Harness;
 /// </summary>
 public static class BackupProbe
 {
-    public static async Task<BackupReport> StatusAsync(EndPoint backup, ClusterKey key, ushort anyPrimaryId, CancellationToken cancellation = default)
+    public static async Task<BackupReport> StatusAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, CancellationToken cancellation = default)
     {
-        byte[] payload = await AskAsync(backup, key, new PeerIdentity(NodeRole.Primary, anyPrimaryId), MessageType.Status, MessageType.StatusReply, cancellation).ConfigureAwait(false);
+        byte[] payload = await AskAsync(backup, key, backupId, new PeerIdentity(NodeRole.Primary, anyPrimaryId), MessageType.Status, MessageType.StatusReply, cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
         bool complete = r.Bool();
@@ -35,9 +35,9 @@ public static class BackupProbe
     }
 
     /// <summary>The backup's fused words and fused length (a client's ReadAll).</summary>
-    public static async Task<(ulong[] Words, int Length)> FusedAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default)
+    public static async Task<(ulong[] Words, int Length)> FusedAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default)
     {
-        byte[] payload = await AskAsync(backup, key, new PeerIdentity(NodeRole.Client, 0), MessageType.ReadAll, MessageType.Bits, cancellation).ConfigureAwait(false);
+        byte[] payload = await AskAsync(backup, key, backupId, new PeerIdentity(NodeRole.Client, 0), MessageType.ReadAll, MessageType.Bits, cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
         int length = r.Count("length", int.MaxValue - 64);
@@ -50,11 +50,11 @@ public static class BackupProbe
         return (words, length);
     }
 
-    public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, CancellationToken cancellation = default) =>
-        NodeProbe.StatsAsync(backup, key, NodeRole.Backup, cancellation);
+    public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default) =>
+        NodeProbe.StatsAsync(backup, key, new PeerIdentity(NodeRole.Backup, backupId), cancellation);
 
     /// <summary>Polls Status until the backup holds every primary.</summary>
-    public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default)
+    public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
@@ -65,7 +65,7 @@ public static class BackupProbe
             {
                 try
                 {
-                    if ((await StatusAsync(backup, key, anyPrimaryId, deadline.Token).ConfigureAwait(false)).Complete) return;
+                    if ((await StatusAsync(backup, key, backupId, anyPrimaryId, deadline.Token).ConfigureAwait(false)).Complete) return;
                     last = "it does not hold every primary yet";
                 }
                 catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException)
@@ -81,9 +81,9 @@ public static class BackupProbe
         }
     }
 
-    private static async Task<byte[]> AskAsync(EndPoint backup, ClusterKey key, PeerIdentity self, MessageType request, MessageType reply, CancellationToken cancellation)
+    private static async Task<byte[]> AskAsync(EndPoint backup, ClusterKey key, ushort backupId, PeerIdentity self, MessageType request, MessageType reply, CancellationToken cancellation)
     {
-        using Connection connection = await Dialer.ConnectAsync(backup, key, self, NodeRole.Backup, Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
+        using Connection connection = await Dialer.ConnectAsync(backup, key, self, new PeerIdentity(NodeRole.Backup, backupId), Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
         Span<byte> id = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(id, 1);
         connection.Send(request, id);

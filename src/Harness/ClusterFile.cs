@@ -9,7 +9,7 @@ public static class ClusterFile
     public static Cluster Write(ClusterConfig config, string path)
     {
         Cluster cluster = Cluster.FromConfig(config, path);
-        File.WriteAllText(path, ClusterLayout.ToJson(config));
+        SecretFile.Write(path, ClusterLayout.ToJson(config));
         return cluster;
     }
 

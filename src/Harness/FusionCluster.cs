@@ -53,6 +53,6 @@ public sealed class FusionCluster : ProcessCluster
     public async Task WaitHealthyAsync(NodeProcess node, CancellationToken cancellation = default)
     {
         if (node.Role != "backup") return;
-        await BackupProbe.WaitCompleteAsync(EndPointOf(node.Id), Key, (ushort)Cluster.Primaries[0].Id, Options.StartTimeout, cancellation).ConfigureAwait(false);
+        await BackupProbe.WaitCompleteAsync(EndPointOf(node.Id), Key, (ushort)node.Id, (ushort)Cluster.Primaries[0].Id, Options.StartTimeout, cancellation).ConfigureAwait(false);
     }
 }

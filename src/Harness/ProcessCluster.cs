@@ -54,6 +54,9 @@ public abstract class ProcessCluster : IAsyncDisposable
 
     public EndPoint EndPointOf(int id) => Options.Reach(Node(id).Node);
 
+    /// <summary>Who a dialer expects at node <paramref name="id"/>: its role and id, which the handshake checks.</summary>
+    public PeerIdentity IdentityOf(int id) => Cluster.IdentityOf(Node(id).Node);
+
     /// <summary>Kills the nodes as nearly at once as possible (all signals first), then waits until every one is gone.</summary>
     public async Task KillAsync(IEnumerable<NodeProcess> nodes)
     {

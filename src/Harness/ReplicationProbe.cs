@@ -16,9 +16,9 @@ public sealed record ManagerStats(long Epoch, int Sender, bool Coordinator, int 
 /// <summary>Asks managers and data nodes about themselves over the protocol (role client; Stats is open to clients).</summary>
 public static class ReplicationProbe
 {
-    public static async Task<DataNodeStats> DataNodeAsync(EndPoint node, ClusterKey key, CancellationToken cancellation = default)
+    public static async Task<DataNodeStats> DataNodeAsync(EndPoint node, ClusterKey key, ushort nodeId, CancellationToken cancellation = default)
     {
-        byte[] payload = await AskAsync(node, key, NodeRole.DataNode, [], cancellation).ConfigureAwait(false);
+        byte[] payload = await AskAsync(node, key, new PeerIdentity(NodeRole.DataNode, nodeId), [], cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
         var stats = new DataNodeStats(r.I32(), r.I64(), r.U8(), r.I64(), r.I64(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64());
@@ -27,9 +27,9 @@ public static class ReplicationProbe
     }
 
     /// <summary>A manager's requests carry a group; Stats is the same for any, so group 0 is asked.</summary>
-    public static async Task<ManagerStats> ManagerAsync(EndPoint manager, ClusterKey key, CancellationToken cancellation = default)
+    public static async Task<ManagerStats> ManagerAsync(EndPoint manager, ClusterKey key, ushort managerId, CancellationToken cancellation = default)
     {
-        byte[] payload = await AskAsync(manager, key, NodeRole.Manager, [0, 0, 0, 0], cancellation).ConfigureAwait(false);
+        byte[] payload = await AskAsync(manager, key, new PeerIdentity(NodeRole.Manager, managerId), [0, 0, 0, 0], cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
         var stats = new ManagerStats(r.I64(), r.I32(), r.Bool(), r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
@@ -37,7 +37,7 @@ public static class ReplicationProbe
         return stats;
     }
 
-    private static async Task<byte[]> AskAsync(EndPoint server, ClusterKey key, NodeRole role, byte[] rest, CancellationToken cancellation)
+    private static async Task<byte[]> AskAsync(EndPoint server, ClusterKey key, PeerIdentity role, byte[] rest, CancellationToken cancellation)
     {
         using Connection connection = await Dialer.ConnectAsync(server, key, new PeerIdentity(NodeRole.Client, 0), role, Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
         Span<byte> id = stackalloc byte[8];

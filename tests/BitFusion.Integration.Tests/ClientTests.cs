@@ -16,7 +16,7 @@ public sealed class ClientTests
         ClusterKey key = ClusterKey.Generate();
         using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Primary, 1), _ => true, new SilentHandler(), Frame.DefaultMaxFrameBytes);
         server.Start();
-        BitListClient client = await BitListClient.ConnectAsync(server.LocalEndPoint, key, NodeRole.Primary, 9);
+        BitListClient client = await BitListClient.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Primary, 1), 9);
         client.Dispose();
         Assert.False(client.IsConnected);
         await Assert.ThrowsAsync<IOException>(() => client.AppendAsync(true).AsTask().WaitAsync(Patience));

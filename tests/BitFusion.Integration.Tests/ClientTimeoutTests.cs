@@ -26,7 +26,7 @@ public sealed class ClientTimeoutTests(ITestOutputHelper output)
         {
             FusionCluster cluster = await s.StartClusterAsync(ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0));
             NodeProcess primary = cluster.Primaries[0], backup = cluster.Backups[0];
-            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, NodeRole.Primary, 1, timeout: Timeout);
+            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id), 1, timeout: Timeout);
             Assert.Equal(1, await client.AppendAsync(true));
 
             await WhilePausedAsync(backup, async () =>
@@ -50,7 +50,7 @@ public sealed class ClientTimeoutTests(ITestOutputHelper output)
         ReplicationRun.RunAsync(output, "client timeout against a paused data node", async run =>
         {
             ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0));
-            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, NodeRole.Manager, 1,
+            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, cluster.IdentityOf(cluster.Managers[0].Id), 1,
                 group: 0, timeout: Timeout);
             Assert.Equal(1, await client.AppendAsync(true));
             await WhilePausedAsync(cluster.Groups[0][1], () => WriteTimesOutAsync(client, run.Log));

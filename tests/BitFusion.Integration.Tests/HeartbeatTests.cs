@@ -17,7 +17,7 @@ public sealed class HeartbeatTests
         using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
             new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs: 20);
         server.Start();
-        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Backup,
+        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), new PeerIdentity(NodeRole.Backup, 1),
             Frame.DefaultMaxFrameBytes, CancellationToken.None);
         long afterHandshake = connection.LastReceivedMs;
 

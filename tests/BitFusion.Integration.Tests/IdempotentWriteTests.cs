@@ -26,11 +26,11 @@ public sealed class IdempotentWriteTests(ITestOutputHelper output)
         {
             FusionCluster cluster = await s.StartClusterAsync(ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0));
             NodeProcess primary = cluster.Primaries[0];
-            ulong me = await RetriesAreAnsweredOnceAsync(s.Log, cluster.EndPointOf(primary.Id), cluster.Key, NodeRole.Primary, cluster.Backups[0]);
+            ulong me = await RetriesAreAnsweredOnceAsync(s.Log, cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id), cluster.Backups[0]);
 
             await primary.KillAsync();
             await primary.StartAsync(Patience);
-            using RequestChannel after = await RequestChannel.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, NodeRole.Primary);
+            using RequestChannel after = await RequestChannel.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id));
             Assert.Equal(ErrorCode.Unknown, RequestChannel.Error(await after.Append(me, 3, resend: true)));
             Assert.Equal(4, RequestChannel.Value(await after.Append(me, 4, resend: false)));
             Assert.Equal(4, await after.CountAsync());
@@ -42,7 +42,7 @@ public sealed class IdempotentWriteTests(ITestOutputHelper output)
         ReplicationRun.RunAsync(output, "retried writes at a manager", async run =>
         {
             ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0));
-            await RetriesAreAnsweredOnceAsync(run.Log, cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, NodeRole.Manager, cluster.Groups[0][1]);
+            await RetriesAreAnsweredOnceAsync(run.Log, cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, cluster.IdentityOf(cluster.Managers[0].Id), cluster.Groups[0][1]);
         });
 
     /// <summary>
@@ -55,11 +55,11 @@ public sealed class IdempotentWriteTests(ITestOutputHelper output)
     [InlineData(true)]
     public Task AClientResendsAfterADroppedConnectionAndTheWriteAppliesOnce(bool replication)
     {
-        async Task Body(EndPoint server, ClusterKey key, NodeRole role, Action<string> log)
+        async Task Body(EndPoint server, ClusterKey key, PeerIdentity role, Action<string> log)
         {
             await using var proxy = new Harness.Faults.FaultProxy(server, "client → server");
             proxy.Start();
-            int? group = role == NodeRole.Manager ? 0 : null;
+            int? group = role.Role == NodeRole.Manager ? 0 : null;
             using BitListClient client = await BitListClient.ConnectAsync(proxy.EndPoint, key, role, 40, group, timeout: Patience, reconnect: true);
             using BitListClient direct = await BitListClient.ConnectAsync(server, key, role, 41, group);
             Assert.Equal(1, await client.AppendAsync(true));
@@ -82,17 +82,17 @@ public sealed class IdempotentWriteTests(ITestOutputHelper output)
             ? ReplicationRun.RunAsync(output, "client resend after a drop (manager)", async run =>
             {
                 ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0));
-                await Body(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, NodeRole.Manager, run.Log);
+                await Body(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, cluster.IdentityOf(cluster.Managers[0].Id), run.Log);
             })
             : Scenario.RunAsync(output, "client resend after a drop (primary)", async s =>
             {
                 FusionCluster cluster = await s.StartClusterAsync(ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0));
-                await Body(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, NodeRole.Primary, s.Log);
+                await Body(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), s.Log);
             });
     }
 
     /// <summary>Writes 1..3 of a fresh client id, resending each after a dropped connection; returns the client id.</summary>
-    private static async Task<ulong> RetriesAreAnsweredOnceAsync(Action<string> log, EndPoint server, ClusterKey key, NodeRole role, NodeProcess stall)
+    private static async Task<ulong> RetriesAreAnsweredOnceAsync(Action<string> log, EndPoint server, ClusterKey key, PeerIdentity role, NodeProcess stall)
     {
         ulong me = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
         using (RequestChannel first = await RequestChannel.ConnectAsync(server, key, role))

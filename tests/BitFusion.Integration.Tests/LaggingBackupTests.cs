@@ -71,7 +71,7 @@ public sealed class LaggingBackupTests(ITestOutputHelper output)
         {
             FusionCluster cluster = await s.StartClusterAsync(ClusterLayout.Build(2, 2, 0, 0, "127.0.0.1", 0));
             NodeProcess primary = cluster.Primaries[0], frozen = cluster.Backups[1];
-            using (var client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, NodeRole.Primary, 1))
+            using (var client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id), 1))
                 for (int i = 0; i < 10; i++) await client.AppendAsync(i % 3 == 0);
             frozen.Suspend();
             await primary.KillAsync();
@@ -93,7 +93,7 @@ public sealed class LaggingBackupTests(ITestOutputHelper output)
     private static async Task<long> MakeBackupLagAsync(Scenario s, FusionCluster cluster, NodeProcess primary, NodeProcess frozen)
     {
         ulong[] ones = Enumerable.Repeat(ulong.MaxValue, BitsPerWrite / 64).ToArray();
-        var client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, NodeRole.Primary, 1);
+        var client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id), 1);
         Assert.Equal(1, await client.AppendAsync(true));
         frozen.Suspend();
         // The primary stops reading from this client once it blocks, so the sends run off the test's thread.
@@ -115,7 +115,7 @@ public sealed class LaggingBackupTests(ITestOutputHelper output)
         for (int i = 0; i < 1200 && still < 10; i++)
         {
             await Task.Delay(50);
-            BackupReport.PrimaryView view = (await BackupProbe.StatusAsync(at, cluster.Key, (ushort)primary.Id)).Primaries[0];
+            BackupReport.PrimaryView view = (await BackupProbe.StatusAsync(at, cluster.Key, (ushort)backup.Id, (ushort)primary.Id)).Primaries[0];
             still = view == last && condition(view) ? still + 1 : 0;
             last = view;
         }
@@ -126,14 +126,14 @@ public sealed class LaggingBackupTests(ITestOutputHelper output)
     private static async Task EveryBackupGetsTheNextWriteAsync(FusionCluster cluster, NodeProcess primary, ReadyLine ready)
     {
         long seq = ready.Int64("seq") + 1;
-        using (var client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, NodeRole.Primary, 2))
+        using (var client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id), 2))
             Assert.Equal(ready.Int64("length") + 1, await client.AppendAsync(false).AsTask().WaitAsync(Patience));
         foreach (NodeProcess backup in cluster.Backups)
         {
             BackupReport.PrimaryView view = default!;
             for (int i = 0; i < 100; i++)
             {
-                view = (await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)primary.Id)).Primaries[0];
+                view = (await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id, (ushort)primary.Id)).Primaries[0];
                 if (view.Serving && view.Seq == seq) break;
                 await Task.Delay(50);
             }

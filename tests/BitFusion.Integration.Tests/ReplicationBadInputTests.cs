@@ -31,16 +31,16 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             var managerAt = cluster.EndPointOf(manager.Id);
             var replicaAt = cluster.EndPointOf(replica.Id);
 
-            using BitListClient client = await BitListClient.ConnectAsync(managerAt, cluster.Key, NodeRole.Manager, 10, group: 0);
+            using BitListClient client = await BitListClient.ConnectAsync(managerAt, cluster.Key, cluster.IdentityOf(manager.Id), 10, group: 0);
             for (int i = 0; i < 100; i++) await client.AppendAsync(i % 3 == 0);
             BitsResult[] before = await run.ReadAgreeingAsync(cluster.Groups[0]);
-            ManagerStats managerBefore = await ReplicationProbe.ManagerAsync(managerAt, cluster.Key);
-            DataNodeStats replicaBefore = await ReplicationProbe.DataNodeAsync(replicaAt, cluster.Key);
+            ManagerStats managerBefore = await ReplicationProbe.ManagerAsync(managerAt, cluster.Key, (ushort)manager.Id);
+            DataNodeStats replicaBefore = await ReplicationProbe.DataNodeAsync(replicaAt, cluster.Key, (ushort)replica.Id);
 
             // Semantic errors are answered, not punished: the connection stays and nothing changes.
             var refused = await Assert.ThrowsAsync<RemoteException>(() => client.SetAsync(1_000_000, true).AsTask());
             Assert.Equal(ErrorCode.OutOfRange, refused.Code);
-            using (BitListClient wrongGroup = await BitListClient.ConnectAsync(managerAt, cluster.Key, NodeRole.Manager, 11, group: 7))
+            using (BitListClient wrongGroup = await BitListClient.ConnectAsync(managerAt, cluster.Key, cluster.IdentityOf(manager.Id), 11, group: 7))
             {
                 var bad = await Assert.ThrowsAsync<RemoteException>(() => wrongGroup.AppendAsync(true).AsTask());
                 Assert.Equal(ErrorCode.BadRequest, bad.Code);
@@ -59,7 +59,7 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
                 run.Log($"{what}: connection closed; still serving");
             }
 
-            static async Task<RawPeer> Authenticated(System.Net.EndPoint at, ClusterKey key, PeerIdentity self, NodeRole role)
+            static async Task<RawPeer> Authenticated(System.Net.EndPoint at, ClusterKey key, PeerIdentity self, PeerIdentity role)
             {
                 RawPeer peer = await RawPeer.ConnectAsync(at);
                 await peer.HandshakeAsync(key, self, role);
@@ -67,9 +67,9 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             }
 
             var clientId = new PeerIdentity(NodeRole.Client, 12);
-            Task<RawPeer> ToManager() => Authenticated(managerAt, cluster.Key, clientId, NodeRole.Manager);
-            Task<RawPeer> ToReplica() => Authenticated(replicaAt, cluster.Key, clientId, NodeRole.DataNode);
-            Task<RawPeer> ToReplicaAsManager() => Authenticated(replicaAt, cluster.Key, new PeerIdentity(NodeRole.Manager, (ushort)manager.Id), NodeRole.DataNode);
+            Task<RawPeer> ToManager() => Authenticated(managerAt, cluster.Key, clientId, cluster.IdentityOf(manager.Id));
+            Task<RawPeer> ToReplica() => Authenticated(replicaAt, cluster.Key, clientId, cluster.IdentityOf(replica.Id));
+            Task<RawPeer> ToReplicaAsManager() => Authenticated(replicaAt, cluster.Key, new PeerIdentity(NodeRole.Manager, (ushort)manager.Id), cluster.IdentityOf(replica.Id));
 
             await Closed("garbage before the handshake", RawPeer.ConnectAsync(managerAt),
                 p => p.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), atManager: true);
@@ -94,11 +94,12 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             await Closed("data in another sender's name", ToReplicaAsManager(), p => p.SendFrame(MessageType.AbcastData, Data(kind: 0)), atManager: false);
             await Closed("a malformed view", ToReplicaAsManager(), p => p.SendFrame(MessageType.ViewChange, new byte[30]), atManager: false);
 
-            foreach ((string what, ClusterKey key, PeerIdentity self, NodeRole role, System.Net.EndPoint at, RejectCode expected) in new[]
+            PeerIdentity managerIs = cluster.IdentityOf(manager.Id), replicaIs = cluster.IdentityOf(replica.Id);
+            foreach ((string what, ClusterKey key, PeerIdentity self, PeerIdentity role, System.Net.EndPoint at, RejectCode expected) in new[]
             {
-                ("wrong cluster key", ClusterKey.Generate(), clientId, NodeRole.Manager, managerAt, RejectCode.BadKey),
-                ("role the manager does not accept", cluster.Key, new PeerIdentity(NodeRole.Primary, 1), NodeRole.Manager, managerAt, RejectCode.BadRole),
-                ("role a data node does not accept", cluster.Key, new PeerIdentity(NodeRole.Backup, 1), NodeRole.DataNode, replicaAt, RejectCode.BadRole),
+                ("wrong cluster key", ClusterKey.Generate(), clientId, managerIs, managerAt, RejectCode.BadKey),
+                ("role the manager does not accept", cluster.Key, new PeerIdentity(NodeRole.Primary, 1), managerIs, managerAt, RejectCode.BadRole),
+                ("role a data node does not accept", cluster.Key, new PeerIdentity(NodeRole.Backup, 1), replicaIs, replicaAt, RejectCode.BadRole),
             })
             {
                 var rejected = await Assert.ThrowsAsync<HandshakeRejectedException>(() =>
@@ -122,8 +123,8 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             Assert.Equal(before[0].Seq, after[0].Seq);
             Assert.Equal(before[0].Length, after[0].Length);
             Assert.Equal(before[0].Words, after[0].Words);
-            ManagerStats managerAfter = await ReplicationProbe.ManagerAsync(managerAt, cluster.Key);
-            DataNodeStats replicaAfter = await ReplicationProbe.DataNodeAsync(replicaAt, cluster.Key);
+            ManagerStats managerAfter = await ReplicationProbe.ManagerAsync(managerAt, cluster.Key, (ushort)manager.Id);
+            DataNodeStats replicaAfter = await ReplicationProbe.DataNodeAsync(replicaAt, cluster.Key, (ushort)replica.Id);
             Assert.True(managerAfter.ProtocolErrors - managerBefore.ProtocolErrors >= managerErrors,
                 $"the manager counted {managerAfter.ProtocolErrors - managerBefore.ProtocolErrors} protocol errors for {managerErrors} bad connections");
             Assert.True(replicaAfter.ProtocolErrors - replicaBefore.ProtocolErrors >= replicaErrors,

@@ -23,7 +23,7 @@ public sealed class ReplicationPauseTests(ITestOutputHelper output)
             ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0), suspectAfterMs: 1000);
             NodeProcess manager = cluster.Managers[0];
             var model = new BitModel();
-            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, NodeRole.Manager, 20,
+            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, cluster.IdentityOf(manager.Id), 20,
                 group: 0, timeout: TimeSpan.FromSeconds(60));
 
             async Task WriteAsync(int ops)
@@ -59,7 +59,7 @@ public sealed class ReplicationPauseTests(ITestOutputHelper output)
         {
             try
             {
-                using BitListClient probe = await BitListClient.ConnectAsync(cluster.EndPointOf(node.Id), cluster.Key, NodeRole.DataNode, 21,
+                using BitListClient probe = await BitListClient.ConnectAsync(cluster.EndPointOf(node.Id), cluster.Key, cluster.IdentityOf(node.Id), 21,
                     timeout: TimeSpan.FromSeconds(30));
                 await probe.CountAsync();
                 return;

@@ -28,7 +28,7 @@ public sealed class ReplicationTakeoverTests(ITestOutputHelper output)
             {
                 for (int g = 0; g < models.Length; g++)
                 {
-                    using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, NodeRole.Manager, 20, group: g);
+                    using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, cluster.IdentityOf(manager.Id), 20, group: g);
                     for (int i = 0; i < ops; i++)
                     {
                         Operation op = Operation.Random(run.Rng, models[g].Count);
@@ -71,7 +71,7 @@ public sealed class ReplicationTakeoverTests(ITestOutputHelper output)
             await WriteAsync(100);
             await CheckAsync("after the rejoin");
 
-            using BitListClient probe = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, NodeRole.Manager, 21, group: 0);
+            using BitListClient probe = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, cluster.IdentityOf(manager.Id), 21, group: 0);
             float[] pauses = await probe.RejoinTimesAsync();
             Assert.Single(pauses);
             Assert.Equal(300, (await probe.SamplesAsync()).Length);

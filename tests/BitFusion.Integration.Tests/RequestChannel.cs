@@ -23,11 +23,11 @@ internal sealed class RequestChannel : IFrameHandler, IDisposable
         _grouped = grouped;
     }
 
-    public static async Task<RequestChannel> ConnectAsync(EndPoint server, ClusterKey key, NodeRole role, CancellationToken cancellation = default)
+    public static async Task<RequestChannel> ConnectAsync(EndPoint server, ClusterKey key, PeerIdentity role, CancellationToken cancellation = default)
     {
         Connection connection = await Dialer.ConnectWithRetryAsync(server, key, new PeerIdentity(NodeRole.Client, 31), role,
             Frame.DefaultMaxFrameBytes, cancellation);
-        var channel = new RequestChannel(connection, role == NodeRole.Manager);
+        var channel = new RequestChannel(connection, role.Role == NodeRole.Manager);
         _ = FrameLoop.RunAsync(connection, channel, new NetCounters(), CancellationToken.None);
         return channel;
     }

@@ -30,7 +30,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         await using FusionCluster cluster = await StartAsync(Frame.DefaultMaxFrameBytes);
         NodeProcess backup = cluster.Backups[0];
         EndPoint target = cluster.EndPointOf(backup.Id);
-        using BitListClient honest = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, NodeRole.Primary, 1);
+        using BitListClient honest = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 1);
         for (int i = 0; i < 1000; i++) await honest.AppendAsync(true);
         long before = ResidentBytes(backup);
 
@@ -73,7 +73,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         long after = ResidentBytes(backup);
         Assert.True(backup.IsRunning, "the backup died of the attack");
         Assert.Equal(1000 + served, await honest.CountAsync().AsTask().WaitAsync(Patience));
-        NodeStats stats = await BackupProbe.StatsAsync(target, cluster.Key);
+        NodeStats stats = await BackupProbe.StatsAsync(target, cluster.Key, (ushort)backup.Id);
         output.WriteLine($"{attackers.Count} keyless connections; backup VmRSS before {Mib(before)}, peak {Mib(peak)}, after close {Mib(after)}; " +
                          $"{served} appends served meanwhile; protocol errors {stats.ProtocolErrors}");
         Assert.True(peak - before < RssBudgetBytes, $"resident memory grew by {Mib(peak - before)} with {attackers.Count} keyless connections");
@@ -88,7 +88,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         await using FusionCluster cluster = await StartAsync(Frame.DefaultMaxFrameBytes);
         EndPoint primary = cluster.EndPointOf(cluster.Primaries[0].Id);
         using var timeout = new CancellationTokenSource(Patience);
-        using Connection connection = await Dialer.ConnectAsync(primary, cluster.Key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Primary, Frame.DefaultMaxFrameBytes, timeout.Token);
+        using Connection connection = await Dialer.ConnectAsync(primary, cluster.Key, new PeerIdentity(NodeRole.Client, 2), cluster.IdentityOf(cluster.Primaries[0].Id), Frame.DefaultMaxFrameBytes, timeout.Token);
         for (int i = 0; i < appends; i++)
         {
             ClientRequestCodec.Enqueue(connection, new ClientRequest
@@ -121,7 +121,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
             connection.ReleaseReceiveBuffer();
         }
         output.WriteLine($"{ok} of {appends} appends sent in one send answered");
-        using BitListClient check = await BitListClient.ConnectAsync(primary, cluster.Key, NodeRole.Primary, 3);
+        using BitListClient check = await BitListClient.ConnectAsync(primary, cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 3);
         Assert.Equal(appends, await check.CountAsync());
     }
 
@@ -133,7 +133,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         await using FusionCluster cluster = await StartAsync(maxFrameBytes, maxSendQueueBytes: 1 << 20);
         NodeProcess primaryNode = cluster.Primaries[0];
         EndPoint primary = cluster.EndPointOf(primaryNode.Id);
-        using BitListClient honest = await BitListClient.ConnectAsync(primary, cluster.Key, NodeRole.Primary, 1, maxFrameBytes: maxFrameBytes);
+        using BitListClient honest = await BitListClient.ConnectAsync(primary, cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 1, maxFrameBytes: maxFrameBytes);
         ulong[] words = new ulong[(1 << 20) / 64];
         new Random(5).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words.AsSpan()));
         await honest.AppendManyAsync(words, 1 << 20);
@@ -143,7 +143,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         // Ok replies (answered by whichever thread carries the backup's acks, more than loopback's socket buffers
         // hold) and a few lists.
         using RawPeer slow = await RawPeer.ConnectAsync(primary, receiveBufferBytes: 16 << 10);
-        await slow.HandshakeAsync(cluster.Key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Primary);
+        await slow.HandshakeAsync(cluster.Key, new PeerIdentity(NodeRole.Client, 2), cluster.IdentityOf(cluster.Primaries[0].Id));
         const int slowAppends = 300_000, slowReads = 100;
         byte[] stream = new byte[slowAppends * (Frame.HeaderSize + AppendPayload) + slowReads * (Frame.HeaderSize + 8)];
         int at = 0;
@@ -191,7 +191,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         await using FusionCluster cluster = await StartAsync(maxFrameBytes);
         EndPoint primary = cluster.EndPointOf(cluster.Primaries[0].Id);
         EndPoint backup = cluster.EndPointOf(cluster.Backups[0].Id);
-        using BitListClient client = await BitListClient.ConnectAsync(primary, cluster.Key, NodeRole.Primary, 1, maxFrameBytes: maxFrameBytes);
+        using BitListClient client = await BitListClient.ConnectAsync(primary, cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 1, maxFrameBytes: maxFrameBytes);
         await client.AppendAsync(true);
 
         // The longest run whose request still fits one frame: its delta to the backup carries a word more.
@@ -205,11 +205,11 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         output.WriteLine($"AppendMany of {tooMany} bits: {refused.Code}: {refused.Message}");
         Assert.Equal(ErrorCode.BadRequest, refused.Code);
         Assert.Equal(1, await client.CountAsync());
-        Assert.Equal(1, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
+        Assert.Equal(1, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Backups[0].Id, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
 
         int fits = Math.Min(limits.MaxAppendBits, limits.MaxListBits - 1);
         Assert.Equal(1 + fits, await client.AppendManyAsync(words, fits).AsTask().WaitAsync(Patience));
-        Assert.Equal(1 + fits, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
+        Assert.Equal(1 + fits, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Backups[0].Id, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
     }
 
     [Fact]
@@ -219,14 +219,14 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         await using FusionCluster cluster = await StartAsync(Frame.DefaultMaxFrameBytes);
         NodeProcess primaryNode = cluster.Primaries[0], backup = cluster.Backups[0];
         EndPoint primary = cluster.EndPointOf(primaryNode.Id);
-        using BitListClient writer = await BitListClient.ConnectAsync(primary, cluster.Key, NodeRole.Primary, 1);
+        using BitListClient writer = await BitListClient.ConnectAsync(primary, cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 1);
         ulong[] chunk = new ulong[(1 << 22) / 64];
         new Random(7).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan()));
         for (int filled = 0; filled < bits; filled += 1 << 22) await writer.AppendManyAsync(chunk, 1 << 22);
 
         // With the backup paused, a write stays unacknowledged, so every whole-list read after it must wait.
         using var timeout = new CancellationTokenSource(Patience);
-        using Connection reader = await Dialer.ConnectAsync(primary, cluster.Key, new PeerIdentity(NodeRole.Client, 2), NodeRole.Primary, Frame.DefaultMaxFrameBytes, timeout.Token);
+        using Connection reader = await Dialer.ConnectAsync(primary, cluster.Key, new PeerIdentity(NodeRole.Client, 2), cluster.IdentityOf(cluster.Primaries[0].Id), Frame.DefaultMaxFrameBytes, timeout.Token);
         long before = ResidentBytes(primaryNode);
         backup.Suspend();
         ValueTask<long> pendingWrite = writer.AppendAsync(true);

@@ -23,7 +23,7 @@ public sealed class TransportBoundsTests(ITestOutputHelper output)
             new SilentHandler(), Frame.DefaultMaxFrameBytes);
         server.Start();
         using RawPeer peer = await RawPeer.ConnectAsync(server.LocalEndPoint);
-        await peer.HandshakeAsync(key, new PeerIdentity(NodeRole.Primary, 2), NodeRole.Backup);
+        await peer.HandshakeAsync(key, new PeerIdentity(NodeRole.Primary, 2), new PeerIdentity(NodeRole.Backup, 1));
 
         long before = GC.GetTotalAllocatedBytes(precise: true);
         byte[] start = new byte[4 + (1 << 20)];

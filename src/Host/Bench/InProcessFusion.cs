@@ -54,7 +54,7 @@ internal sealed class InProcessFusion : IAsyncDisposable
     }
 
     public Task<BitListClient> ClientAsync(int index, CancellationToken cancellation) =>
-        BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Primaries[index]), Cluster.Key, NodeRole.Primary, (ushort)(1000 + index),
+        BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Primaries[index]), Cluster.Key, Cluster.IdentityOf(Cluster.Primaries[index]), (ushort)(1000 + index),
             cancellation: cancellation);
 
     public ValueTask DisposeAsync()

@@ -54,7 +54,7 @@ internal sealed class InProcessReplication : IAsyncDisposable
     }
 
     public Task<BitListClient> ClientAsync(int group, int manager, ushort clientId, CancellationToken cancellation) =>
-        BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Managers[manager]), Cluster.Key, NodeRole.Manager, clientId, group,
+        BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Managers[manager]), Cluster.Key, Cluster.IdentityOf(Cluster.Managers[manager]), clientId, group,
             cancellation: cancellation);
 
     /// <summary>Data nodes first: a manager dropped while it dials would leave a half-open handshake behind (and a warning).</summary>

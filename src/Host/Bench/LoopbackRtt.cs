@@ -19,7 +19,7 @@ internal sealed class LoopbackRtt : IFrameHandler
             _ => true, echo, Frame.DefaultMaxFrameBytes);
         server.Start();
         using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2),
-            NodeRole.Backup, Frame.DefaultMaxFrameBytes, cancellation);
+            new PeerIdentity(NodeRole.Backup, 1), Frame.DefaultMaxFrameBytes, cancellation);
         var samples = new double[roundTrips];
         byte[] payload = new byte[16];
         for (int i = -1000; i < roundTrips; i++)

@@ -19,7 +19,11 @@ internal static class ClientCommand
 
     public static Command Create()
     {
-        var config = CommonOptions.Config();
+        var config = new Option<FileInfo>("--config", "-c")
+        {
+            Description = "The client file `bitfusion config` wrote (NAME.client.json); a cluster file works too, and only its client key is used.",
+            Required = true,
+        };
         var node = new Option<int>("--node", "-n") { Description = "The primary or manager to talk to (its id).", Required = true };
         var group = new Option<int?>("--group", "-g") { Description = "With a manager: the replica group." };
         var seconds = new Option<double>("--timeout", "-t") { Description = "Seconds to wait for the connection and for the answer.", DefaultValueFactory = _ => 10 };
@@ -35,11 +39,11 @@ internal static class ClientCommand
         { config, node, group, seconds, op, values };
         command.SetAction(async (result, cancellation) =>
         {
-            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
-            if (cluster is null) return 2;
+            ClientFile? file = CommonOptions.LoadClientFile(result.GetRequiredValue(config));
+            if (file is null) return 2;
             int id = result.GetValue(node);
-            NodeConfig? target = cluster.Config.Nodes.FirstOrDefault(n => n.Id == id);
-            if (target is null || target.Role is not ("primary" or "manager"))
+            NodeConfig? target = file.Servers.FirstOrDefault(n => n.Id == id);
+            if (target is null)
             {
                 Console.Error.WriteLine($"error: node {id} is not a primary or manager in the configuration.");
                 return 2;
@@ -76,8 +80,8 @@ internal static class ClientCommand
             connectTimeout.CancelAfter(timeout);
             try
             {
-                using BitListClient client = await BitListClient.ConnectAsync(Cluster.EndPointOf(target), cluster.Key,
-                    manager ? NodeRole.Manager : NodeRole.Primary, 0, g, cluster.Config.MaxFrameBytes, connectTimeout.Token, timeout);
+                using BitListClient client = await BitListClient.ConnectAsync(Cluster.EndPointOf(target), file.Key,
+                    Cluster.IdentityOf(target), 0, g, file.MaxFrameBytes, connectTimeout.Token, timeout);
                 string answer = operation switch
                 {
                     "append" => (await client.AppendAsync(v[0] == 1)).ToString(),

@@ -21,12 +21,17 @@ internal static class CommonOptions
 
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Log debugging detail to standard error." };
 
-    /// <summary>Loads the configuration, or prints why it cannot be used and returns null.</summary>
+    /// <summary>
+    /// Loads the configuration, or prints why it cannot be used and returns null. A file that holds the key and that
+    /// group or others may read earns one warning line.
+    /// </summary>
     public static Cluster? LoadCluster(FileInfo file)
     {
         try
         {
-            return Cluster.Load(file.FullName);
+            Cluster cluster = Cluster.Load(file.FullName);
+            if (cluster.Config.ClusterKey is not null && SecretFile.SharingWarning(file.FullName) is { } warning) Console.Error.WriteLine(warning);
+            return cluster;
         }
         catch (ConfigException e)
         {
@@ -34,6 +39,25 @@ internal static class CommonOptions
             return null;
         }
     }
+
+    /// <summary>Loads a client file (or a cluster file reduced to its client key), or prints why not and returns null.</summary>
+    public static ClientFile? LoadClientFile(FileInfo file)
+    {
+        try
+        {
+            ClientFile client = ClientFile.Load(file.FullName);
+            if (SecretFile.SharingWarning(file.FullName) is { } warning) Console.Error.WriteLine(warning);
+            return client;
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The node this process runs, once its role is checked: what an error at startup names.</summary>
+    public static string? Starting { get; private set; }
 
     /// <summary>Checks the id names a node of the given role, or prints why not.</summary>
     public static bool CheckRole(Cluster cluster, int id, string role)
@@ -50,6 +74,7 @@ internal static class CommonOptions
             return false;
         }
         Log.Name = $"{role}#{id}";
+        Starting = $"{role} {id} ({node.Host}:{node.Port})";
         return true;
     }
 

@@ -156,7 +156,7 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
     {
         var reports = new List<BackupReport>();
         foreach (NodeProcess b in cluster.Backups)
-            reports.Add(await BackupProbe.StatusAsync(cluster.EndPointOf(b.Id), cluster.Key, (ushort)cluster.Primaries[0].Id, cancellation));
+            reports.Add(await BackupProbe.StatusAsync(cluster.EndPointOf(b.Id), cluster.Key, (ushort)b.Id, (ushort)cluster.Primaries[0].Id, cancellation));
         for (int p = 0; p < groups; p++)
         {
             if (reports.Any(r => !r.Complete || r.Primaries[p].Length != lists[p].Model.Count || r.Primaries[p].Seq != reports[0].Primaries[p].Seq))
@@ -175,7 +175,7 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
         foreach (NodeProcess node in cluster.Nodes)
         {
             long heapBytes = await heap.RetainedBackupBytesAsync(node.Pid ?? throw new InvalidOperationException($"{node} is not running"), cancellation);
-            NodeStats stats = await NodeProbe.StatsAsync(cluster.EndPointOf(node.Id), cluster.Key, node.Role == "backup" ? NodeRole.Backup : NodeRole.Primary, cancellation);
+            NodeStats stats = await NodeProbe.StatsAsync(cluster.EndPointOf(node.Id), cluster.Key, Cluster.IdentityOf(node.Node), cancellation);
             long data = stats.WordCount * 8L + (node.Role == "backup" ? groups * (sizeof(int) + sizeof(long)) : 0);
             string name = node.Role == "backup" ? $"backup {cluster.Backups.ToList().IndexOf(node)}" : $"primary {cluster.Primaries.ToList().IndexOf(node)}";
             m.Space.Add(new SpaceSample(Mechanism, groups, faults, elements, name, heapBytes, data));
@@ -183,7 +183,7 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
     }
 
     private static Task<BitListClient> ConnectAsync(FusionCluster cluster, int i, CancellationToken cancellation) =>
-        BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[i].Id), cluster.Key, NodeRole.Primary, (ushort)(100 + i), cancellation: cancellation);
+        BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[i].Id), cluster.Key, Cluster.IdentityOf(cluster.Primaries[i].Node), (ushort)(100 + i), cancellation: cancellation);
 
     /// <summary>Bytes and frames every running node has sent so far (a killed node's count dies with it).</summary>
     private static async Task<(long Bytes, long Frames)> WireAsync(FusionCluster cluster, CancellationToken cancellation, NodeProcess? except = null)
@@ -192,7 +192,7 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
         foreach (NodeProcess node in cluster.Nodes)
         {
             if (node == except || !node.IsRunning) continue;
-            NodeStats s = await NodeProbe.StatsAsync(cluster.EndPointOf(node.Id), cluster.Key, node.Role == "backup" ? NodeRole.Backup : NodeRole.Primary, cancellation);
+            NodeStats s = await NodeProbe.StatsAsync(cluster.EndPointOf(node.Id), cluster.Key, Cluster.IdentityOf(node.Node), cancellation);
             bytes += s.BytesSent;
             frames += s.FramesSent;
         }

@@ -87,7 +87,7 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
         await cluster.KillAsync([node]);
         ReadyLine ready = (await cluster.StartAsync([node], cancellation))[0];
         double wall = Ticks.MicrosSince(start);
-        DataNodeStats stats = await ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, cancellation);
+        DataNodeStats stats = await ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, cancellation);
         BitsResult bits = await lists[group].Client!.ReadAllAsync();
         bool ok = lists[group].Matches(bits, out string difference) && stats.Length == lists[group].Model.Count;
         if (!ok)
@@ -105,12 +105,12 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
             {
                 NodeProcess node = cluster.Groups[g][r];
                 long heapBytes = await heap.RetainedBackupBytesAsync(node.Pid ?? throw new InvalidOperationException($"{node} is not running"), cancellation);
-                DataNodeStats stats = await ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, cancellation);
+                DataNodeStats stats = await ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, cancellation);
                 m.Space.Add(new SpaceSample(Mechanism, groups, faults, elements, $"group {g} replica {r}{(r > 0 ? " (backup)" : "")}",
                     heapBytes, Delta.WordsFor(stats.Length) * 8L));
             }
     }
 
     private static Task<BitListClient> ConnectAsync(ReplicationCluster cluster, int group, CancellationToken cancellation) =>
-        BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, NodeRole.Manager, (ushort)(200 + group), group, cancellation: cancellation);
+        BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Managers[0].Id), cluster.Key, Cluster.IdentityOf(cluster.Managers[0].Node), (ushort)(200 + group), group, cancellation: cancellation);
 }

@@ -28,7 +28,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private readonly EndPoint _endpoint;
     private readonly ClusterKey _key;
     private readonly PeerIdentity _self;
-    private readonly NodeRole _server;
+    private readonly PeerIdentity _server;
     private readonly int _maxFrameBytes;
     private readonly int? _group;
     private readonly bool _reconnect;
@@ -46,7 +46,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private ulong _nextSeq;
     private int _sweeping;
 
-    private BitListClient(Connection connection, EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole server, int? group,
+    private BitListClient(Connection connection, EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int? group,
         int maxFrameBytes, TimeSpan timeout, bool reconnect)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
@@ -66,17 +66,18 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     }
 
     /// <summary>
-    /// Connects (retrying until the server answers or <paramref name="cancellation"/> fires). <paramref name="nodeId"/>
+    /// Connects (retrying until the server answers or <paramref name="cancellation"/> fires). <paramref name="server"/>
+    /// is the primary, manager or data node meant, by role and id; the handshake checks both. <paramref name="nodeId"/>
     /// is the handshake's node id; the idempotency <see cref="ClientId"/> is drawn at random.
     /// </summary>
-    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, NodeRole server, ushort nodeId,
+    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort nodeId,
         int? group = null, int maxFrameBytes = Frame.DefaultMaxFrameBytes, CancellationToken cancellation = default,
         TimeSpan? timeout = null, bool reconnect = false)
     {
-        if (server == NodeRole.Manager && group is null) throw new ArgumentException("A manager serves groups: give the group number.", nameof(group));
+        if (server.Role == NodeRole.Manager && group is null) throw new ArgumentException("A manager serves groups: give the group number.", nameof(group));
         var self = new PeerIdentity(NodeRole.Client, nodeId);
         Connection connection = await Dialer.ConnectWithRetryAsync(endpoint, key, self, server, maxFrameBytes, cancellation).ConfigureAwait(false);
-        var client = new BitListClient(connection, endpoint, key, self, server, server == NodeRole.Manager ? group : null,
+        var client = new BitListClient(connection, endpoint, key, self, server, server.Role == NodeRole.Manager ? group : null,
             maxFrameBytes, timeout ?? DefaultTimeout, reconnect);
         _ = FrameLoop.RunAsync(connection, client, client._counters, CancellationToken.None);
         return client;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using BitFusion.Core.Abcast;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Config;
@@ -32,6 +33,27 @@ public sealed class Cluster
     public NodeConfig Node(int id) =>
         Config.Nodes.FirstOrDefault(n => n.Id == id) ?? throw new ConfigException($"No node with id {id} in the configuration.");
 
+    /// <summary>
+    /// Whether the configuration names this peer: a node role with its id, or any client (client ids are chosen by
+    /// clients). Servers admit only peers it knows, so a process holding the key cannot pose as a node that is not
+    /// in the file.
+    /// </summary>
+    public bool Knows(PeerIdentity peer) =>
+        peer.Role == NodeRole.Client || Config.Nodes.Any(n => n.Id == peer.NodeId && RoleOf(n) == peer.Role);
+
+    /// <summary>The wire role of a configured node.</summary>
+    public static NodeRole RoleOf(NodeConfig node) => node.Role switch
+    {
+        "primary" => NodeRole.Primary,
+        "backup" => NodeRole.Backup,
+        "manager" => NodeRole.Manager,
+        "datanode" => NodeRole.DataNode,
+        _ => throw new ConfigException($"Node {node.Id} has role \"{node.Role}\"."),
+    };
+
+    /// <summary>How a dialer names the node it means to reach, so the handshake checks role and id.</summary>
+    public static PeerIdentity IdentityOf(NodeConfig node) => new(RoleOf(node), (ushort)node.Id);
+
     public int PrimaryIndex(int id) => IndexOf(Primaries, id, "primary");
 
     public int BackupIndex(int id) => IndexOf(Backups, id, "backup");
@@ -63,16 +85,7 @@ public sealed class Cluster
 
     public static Cluster Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"Cannot read the configuration file {path}: {e.Message}");
-        }
-        return Parse(text, path);
+        return Parse(SecretFile.Read(path), path);
     }
 
     public static Cluster Parse(string json, string source = "configuration")
@@ -93,6 +106,9 @@ public sealed class Cluster
     public static Cluster FromConfig(ClusterConfig config, string source = "configuration")
     {
         var problems = new List<string>();
+        if (config.Nodes is null) throw new ConfigException($"{source}: \"nodes\" is null; it must list the cluster's nodes.");
+        int nullAt = config.Nodes.IndexOf(null!);
+        if (nullAt >= 0) throw new ConfigException($"{source}: node #{nullAt + 1} in \"nodes\" is null.");
         if (config.Faults is < 1 or > 16) problems.Add($"faults = {config.Faults}; it must be 1..16.");
         if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
         if (config.MaxSendQueueBytes is < 4096 or > 1L << 40) problems.Add($"maxSendQueueBytes = {config.MaxSendQueueBytes}; it must be 4096..2^40 (or absent).");
@@ -111,14 +127,17 @@ public sealed class Cluster
                 problems.Add($"node {n.Id} has role \"{n.Role}\"; expected primary, backup, manager or datanode.");
             if (n.Port is < 1 or > 65535) problems.Add($"node {n.Id} has port {n.Port}; it must be 1..65535.");
             if (string.IsNullOrWhiteSpace(n.Host)) problems.Add($"node {n.Id} has no host.");
-            if (n.Role == "datanode" && n.Group is null or < 0) problems.Add($"data node {n.Id} needs a group ≥ 0.");
+            if (n.Role == "datanode" && n.Group is null or < 0 or >= GroupSet.Capacity)
+                problems.Add($"data node {n.Id} has group {n.Group?.ToString() ?? "(none)"}; it must be 0..{GroupSet.Capacity - 1}.");
             if (n.Role != "datanode" && n.Group is not null) problems.Add($"node {n.Id} is a {n.Role}; only data nodes have a group.");
         }
+        foreach (var shared in config.Nodes.GroupBy(n => (Host: n.Host?.Trim().ToLowerInvariant(), n.Port)).Where(g => g.Count() > 1))
+            problems.Add($"nodes {string.Join(", ", shared.Select(n => n.Id))} share the address {shared.Key.Host}:{shared.Key.Port}.");
         int primaries = config.Nodes.Count(n => n.Role == "primary"), backups = config.Nodes.Count(n => n.Role == "backup");
         if (primaries > 0 && backups != config.Faults)
             problems.Add($"{primaries} primaries with faults = {config.Faults} need exactly {config.Faults} backups; the file has {backups}.");
         if (primaries + backups > 256) problems.Add($"n + f = {primaries + backups} exceeds 256, the most GF(2^8) can code.");
-        var groups = config.Nodes.Where(n => n.Role == "datanode" && n.Group >= 0).GroupBy(n => n.Group!.Value).ToList();
+        var groups = config.Nodes.Where(n => n.Role == "datanode" && n.Group is >= 0 and < GroupSet.Capacity).GroupBy(n => n.Group!.Value).ToList();
         foreach (var g in groups)
             if (g.Count() != config.Faults + 1)
                 problems.Add($"group {g.Key} has {g.Count()} data nodes; f = {config.Faults} needs {config.Faults + 1}.");
@@ -134,13 +153,13 @@ public sealed class Cluster
             {
                 key = ClusterKey.Parse(keyText);
             }
-            catch (ArgumentException e)
+            catch (FormatException e)
             {
                 problems.Add(e.Message);
             }
         }
         if (problems.Count > 0)
-            throw new ConfigException($"{source} is not a usable cluster configuration:\n  - {string.Join("\n  - ", problems)}");
+            throw new ConfigException($"{source} is not a usable cluster configuration: {string.Join(" ", problems)}");
         return new Cluster(config, key!);
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace BitFusion.Net.Config;
 
-/// <summary>Source-generated (trim- and AOT-safe) JSON for the configuration file.</summary>
+/// <summary>Source-generated (trim- and AOT-safe) JSON for the cluster and client files.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
@@ -11,4 +11,5 @@ namespace BitFusion.Net.Config;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ClusterConfig))]
+[JsonSerializable(typeof(ClientConfig))]
 internal sealed partial class ClusterConfigJson : JsonSerializerContext;

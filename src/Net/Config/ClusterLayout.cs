@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using BitFusion.Core.Abcast;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Net.Config;
@@ -12,6 +13,13 @@ public static class ClusterLayout
     {
         if (primaries < 0 || groups < 0 || managers < 0) throw new ArgumentException("Counts cannot be negative.");
         if (primaries == 0 && groups == 0) throw new ArgumentException("A cluster needs primaries or groups.");
+        // Checked before any port is probed: the file's own validation would refuse these, but only after the work.
+        if (faults is < 1 or > 16) throw new ArgumentException($"faults = {faults}; it must be 1..16.");
+        if (primaries + faults > 256) throw new ArgumentException($"n + f = {primaries + faults} exceeds 256, the most GF(2^8) can code.");
+        if (groups > GroupSet.Capacity) throw new ArgumentException($"{groups} groups; at most {GroupSet.Capacity}.");
+        if (managers > 64) throw new ArgumentException($"{managers} managers; at most 64.");
+        if (basePort != 0 && (basePort < 1 || basePort + primaries + faults + managers + groups * (faults + 1) > 65536))
+            throw new ArgumentException($"--base-port {basePort} leaves too few ports below 65536 for the cluster.");
         var config = new ClusterConfig { Faults = faults, ClusterKey = key ?? ClusterKey.Generate().ToHex() };
         int id = 1;
         int port = basePort;

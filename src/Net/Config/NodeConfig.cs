@@ -1,16 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace BitFusion.Net.Config;
 
 /// <summary>One process of the cluster as the configuration file names it.</summary>
 public sealed class NodeConfig
 {
     /// <summary>Unique across the cluster, 0..65535; also the node id sent in handshakes.</summary>
+    [JsonRequired]
     public int Id { get; set; }
 
     /// <summary>primary, backup, manager or datanode.</summary>
+    [JsonRequired]
     public string Role { get; set; } = "";
 
     public string Host { get; set; } = "127.0.0.1";
 
+    [JsonRequired]
     public int Port { get; set; }
 
     /// <summary>For a data node: the replica group it belongs to.</summary>

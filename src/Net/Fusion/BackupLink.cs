@@ -50,7 +50,7 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
             try
             {
                 connection = await Dialer.ConnectWithRetryAsync(Cluster.EndPointOf(Node), owner.Cluster.Key,
-                    new PeerIdentity(NodeRole.Primary, owner.NodeId), NodeRole.Backup, owner.Cluster.Config.MaxFrameBytes, cancellation,
+                    new PeerIdentity(NodeRole.Primary, owner.NodeId), Cluster.IdentityOf(Node), owner.Cluster.Config.MaxFrameBytes, cancellation,
                     _ => MarkUnreachable()).ConfigureAwait(false);
                 Unreachable = false;
             }

@@ -39,7 +39,7 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         NodeConfig me = cluster.Node(nodeId);
         bind ??= Cluster.BindEndPointOf(me);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Backup, (ushort)nodeId),
-            role => role is NodeRole.Primary or NodeRole.Client, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
+            cluster.Knows, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
             maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 

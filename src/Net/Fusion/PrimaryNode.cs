@@ -22,7 +22,7 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
         _list = list;
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Primary, (ushort)nodeId),
-            role => role == NodeRole.Client, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
+            cluster.Knows, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
             maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
     }
 

@@ -9,9 +9,13 @@ public readonly struct Frame(MessageType type, ReadOnlyMemory<byte> payload)
     public const int HeaderSize = 5;
     public const int DefaultMaxFrameBytes = 64 << 20;
 
+    // default(Frame) is the end of the stream; a frame read off the wire never is, whatever its type byte says (a
+    // peer sending type 0 broke the protocol, it did not close cleanly).
+    private readonly bool _received = true;
+
     public MessageType Type { get; } = type;
     public ReadOnlyMemory<byte> Payload { get; } = payload;
-    public bool IsEnd => Type == 0;
+    public bool IsEnd => !_received;
 
     public PayloadReader Reader() => new(Payload.Span);
 }

@@ -48,7 +48,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         Group = me.Group!.Value;
         if (Group >= GroupSet.Capacity) throw new ConfigException($"Data node {nodeId} is in group {Group}; groups run from 0 to {GroupSet.Capacity - 1}.");
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
-            role => role is NodeRole.Manager or NodeRole.DataNode or NodeRole.Client, this, cluster.Config.MaxFrameBytes,
+            cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
         _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this));
     }
@@ -305,7 +305,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             timeout.CancelAfter(TransferTimeout);
             Connection c = await Dialer.ConnectAsync(Cluster.EndPointOf(target), _cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)NodeId),
-                NodeRole.DataNode, _cluster.Config.MaxFrameBytes, timeout.Token).ConfigureAwait(false);
+                Cluster.IdentityOf(target), _cluster.Config.MaxFrameBytes, timeout.Token).ConfigureAwait(false);
             try
             {
                 StateTransfer.Enqueue(c, transfer, joiner, life, position, words, length);

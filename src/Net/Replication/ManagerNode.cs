@@ -49,7 +49,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
-            role => role is NodeRole.Client or NodeRole.Manager, this, cluster.Config.MaxFrameBytes,
+            cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
     }
 

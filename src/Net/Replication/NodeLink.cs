@@ -30,7 +30,7 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     public long Incarnation;
 
     public Task RunAsync(CancellationToken stop) =>
-        Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.DataNode, this, () => owner.OnNodeRefused(this), stop);
+        Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnNodeRefused(this), stop);
 
     public void OnOpen(Connection connection) => owner.OnNodeOpened(this, connection);
 

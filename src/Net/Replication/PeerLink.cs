@@ -20,7 +20,7 @@ internal sealed class PeerLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     public Connection? Connection;
 
     public Task RunAsync(CancellationToken stop) =>
-        Redial.RunAsync(Cluster.EndPointOf(Config), owner, NodeRole.Manager, this, () => owner.OnPeerRefused(this), stop);
+        Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnPeerRefused(this), stop);
 
     public void OnOpen(Connection connection) => owner.OnPeerOpened(this, connection);
 

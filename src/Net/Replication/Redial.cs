@@ -17,7 +17,7 @@ internal static class Redial
     private const int FirstDelayMs = 2;
     private const int MaxDelayMs = 50;
 
-    public static async Task RunAsync(EndPoint endpoint, ManagerNode owner, NodeRole role, IFrameHandler handler, Action onRefused, CancellationToken stop)
+    public static async Task RunAsync(EndPoint endpoint, ManagerNode owner, PeerIdentity server, IFrameHandler handler, Action onRefused, CancellationToken stop)
     {
         int delay = FirstDelayMs;
         while (!stop.IsCancellationRequested)
@@ -25,7 +25,7 @@ internal static class Redial
             Connection connection;
             try
             {
-                connection = await Dialer.ConnectAsync(endpoint, owner.Cluster.Key, owner.Identity, role, owner.Cluster.Config.MaxFrameBytes, stop).ConfigureAwait(false);
+                connection = await Dialer.ConnectAsync(endpoint, owner.Cluster.Key, owner.Identity, server, owner.Cluster.Config.MaxFrameBytes, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -33,7 +33,7 @@ internal static class Redial
             }
             catch (HandshakeRejectedException e)
             {
-                Log.Warn($"{role.ToString().ToLowerInvariant()} at {endpoint} rejected this manager: {e.Message}");
+                Log.Warn($"{server} at {endpoint} rejected this manager: {e.Message}");
                 if (!await PauseAsync(1000, stop).ConfigureAwait(false)) return;
                 continue;
             }

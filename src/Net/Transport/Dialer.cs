@@ -4,11 +4,11 @@ using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Transport;
 
-/// <summary>Opens an authenticated connection to a server of a given role.</summary>
+/// <summary>Opens an authenticated connection to one server, checked by role and node id.</summary>
 public static class Dialer
 {
     public static async Task<Connection> ConnectAsync(
-        EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole serverRole, int maxFrameBytes, CancellationToken cancellation)
+        EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
@@ -24,11 +24,10 @@ public static class Dialer
             socket.Dispose();
             throw;
         }
-        var connection = new Connection(socket, $"{serverRole.ToString().ToLowerInvariant()} @ {endpoint}", maxFrameBytes);
+        var connection = new Connection(socket, $"{server} @ {endpoint}", maxFrameBytes);
         try
         {
-            PeerIdentity peer = await Handshake.ConnectAsync(connection, key, self, serverRole, cancellation).ConfigureAwait(false);
-            connection.Name = $"{peer} @ {endpoint}";
+            await Handshake.ConnectAsync(connection, key, self, server, cancellation).ConfigureAwait(false);
             connection.Open();
             return connection;
         }
@@ -45,7 +44,7 @@ public static class Dialer
     /// retried. <paramref name="failed"/> hears of each failed attempt.
     /// </summary>
     public static async Task<Connection> ConnectWithRetryAsync(
-        EndPoint endpoint, ClusterKey key, PeerIdentity self, NodeRole serverRole, int maxFrameBytes, CancellationToken cancellation,
+        EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation,
         Action<Exception>? failed = null)
     {
         int delayMs = 5;
@@ -53,7 +52,7 @@ public static class Dialer
         {
             try
             {
-                return await ConnectAsync(endpoint, key, self, serverRole, maxFrameBytes, cancellation).ConfigureAwait(false);
+                return await ConnectAsync(endpoint, key, self, server, maxFrameBytes, cancellation).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or ProtocolException && !cancellation.IsCancellationRequested)
             {

@@ -5,9 +5,10 @@ using BitFusion.Net.Protocol;
 namespace BitFusion.Net.Transport;
 
 /// <summary>
-/// Accepts TCP connections, runs the handshake on each, then serves its frames with a handler. At most
-/// <see cref="MaxHandshakes"/> connections may be in their handshake at once; one more is closed on arrival and
-/// counted, so unauthenticated peers can hold only a small, fixed amount of memory.
+/// Accepts TCP connections, runs the handshake on each, then serves its frames with a handler behind
+/// <see cref="RoleTable"/>: only the roles that may talk to this server get in, and each sends only its own frames.
+/// At most <see cref="MaxHandshakes"/> connections may be in their handshake at once; one more is closed on arrival
+/// and counted, so unauthenticated peers can hold only a small, fixed amount of memory.
 /// </summary>
 public sealed class FrameServer : IDisposable
 {
@@ -19,7 +20,7 @@ public sealed class FrameServer : IDisposable
     private readonly Socket _listener;
     private readonly ClusterKey _key;
     private readonly PeerIdentity _self;
-    private readonly Func<NodeRole, bool> _accepts;
+    private readonly Func<PeerIdentity, bool> _knows;
     private readonly IFrameHandler _handler;
     private readonly int _maxFrameBytes;
     private readonly int _heartbeatMs;
@@ -27,16 +28,18 @@ public sealed class FrameServer : IDisposable
     private readonly long _maxQueuedBytes;
     private int _handshaking;
 
-    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, IFrameHandler handler, int maxFrameBytes,
+    /// <param name="knows">Whether the configuration names a peer (see <see cref="Config.Cluster.Knows"/>).</param>
+    public FrameServer(IPEndPoint endpoint, ClusterKey key, PeerIdentity self, Func<PeerIdentity, bool> knows, IFrameHandler handler, int maxFrameBytes,
         int heartbeatMs = 0, int maxHandshakes = DefaultMaxHandshakes, long maxQueuedBytes = 0)
     {
+        if (key.IsClientOnly) throw new ArgumentException("A server needs the cluster key; this is a client key.", nameof(key));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakes, 1);
         MaxHandshakes = maxHandshakes;
         _maxQueuedBytes = maxQueuedBytes;
         _key = key;
         _self = self;
-        _accepts = accepts;
-        _handler = handler;
+        _knows = knows;
+        _handler = new RoleGuard(self.Role, handler);
         _maxFrameBytes = maxFrameBytes;
         _heartbeatMs = heartbeatMs;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -95,7 +98,7 @@ public sealed class FrameServer : IDisposable
         var connection = new Connection(socket, $"peer @ {socket.RemoteEndPoint}", _maxFrameBytes, _maxQueuedBytes) { Counters = Counters };
         try
         {
-            PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _accepts, _stop.Token).ConfigureAwait(false);
+            PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _knows, _stop.Token).ConfigureAwait(false);
             connection.Name = $"{peer} @ {socket.RemoteEndPoint}";
             connection.Open();
             Counters.CountAccepted();

@@ -5,22 +5,24 @@ using BitFusion.Net.Protocol;
 namespace BitFusion.Net.Transport;
 
 /// <summary>
-/// Mutual challenge–response over the cluster key. The server speaks first with a nonce; the client answers with
-/// its identity and HMAC(key, "BFSN/hello" | both nonces | both identities); the server answers Welcome with
-/// HMAC(key, "BFSN/welcome" | …) so the client knows the server holds the key too, or Reject with a reason and
-/// closes. Nothing but these frames is accepted before Welcome.
+/// Mutual challenge–response over the dialer's role key (see <see cref="ClusterKey"/>). The server speaks first with
+/// a nonce; the dialer answers with its identity and HMAC(roleKey, "BFSN/hello" | both nonces | both identities);
+/// the server checks it with the key of the role the dialer claims, then consults <see cref="RoleTable"/> and the
+/// configuration, and answers Welcome with HMAC(roleKey, "BFSN/welcome" | …) so the dialer knows the server holds
+/// that key too, or Reject with a reason and closes. Nothing but these frames is accepted before Welcome.
 /// </summary>
 public static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
-    public const ushort Version = 1;
+    public const ushort Version = 2;
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     private const int NonceBytes = 32;
     private const int MacBytes = 32;
 
+    /// <param name="knows">Whether the configuration names this peer (clients: any id).</param>
     public static async Task<PeerIdentity> AcceptAsync(
-        Connection connection, ClusterKey key, PeerIdentity self, Func<NodeRole, bool> accepts, CancellationToken cancellation)
+        Connection connection, ClusterKey key, PeerIdentity self, Func<PeerIdentity, bool> knows, CancellationToken cancellation)
     {
         byte[] serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);
         Span<byte> challenge = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes];
@@ -46,31 +48,7 @@ public static class Handshake
         if (hello.IsEnd) throw new ProtocolException("Peer closed before the handshake.");
         if (hello.Type != MessageType.Hello) throw new ProtocolException($"Expected Hello, got frame type {(byte)hello.Type} before the handshake.");
 
-        PeerIdentity peer;
-        byte[] clientNonce;
-        byte[] mac;
-        string? refusal = null;
-        RejectCode code = RejectCode.None;
-        {
-            var r = hello.Reader();
-            uint magic = r.U32();
-            ushort version = r.U16();
-            var role = (NodeRole)r.U8();
-            ushort nodeId = r.U16();
-            clientNonce = r.Bytes(NonceBytes).ToArray();
-            mac = r.Bytes(MacBytes).ToArray();
-            r.End();
-            peer = new PeerIdentity(role, nodeId);
-            if (magic != Magic) (code, refusal) = (RejectCode.BadMagic, $"bad magic 0x{magic:X8}");
-            else if (version != Version) (code, refusal) = (RejectCode.BadVersion, $"protocol version {version} is not supported (this server speaks {Version})");
-        }
-        if (refusal is null)
-        {
-            Span<byte> expected = stackalloc byte[MacBytes];
-            ComputeMac(key, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
-            if (!CryptographicOperations.FixedTimeEquals(expected, mac)) (code, refusal) = (RejectCode.BadKey, "authentication failed: wrong cluster key");
-            else if (!Enum.IsDefined(peer.Role) || !accepts(peer.Role)) (code, refusal) = (RejectCode.BadRole, $"a {self.Role} does not accept connections from role {(byte)peer.Role}");
-        }
+        (PeerIdentity peer, RejectCode code, string? refusal) = Judge(hello.Payload.Span, key, self, serverNonce, knows, out byte[] clientNonce);
         if (refusal is not null)
         {
             SendReject(connection, code, refusal);
@@ -78,33 +56,78 @@ public static class Handshake
         }
 
         Span<byte> welcome = stackalloc byte[MacBytes];
-        ComputeMac(key, "BFSN/welcome", clientNonce, serverNonce, peer, self, welcome);
+        ComputeMac(key, peer.Role, "BFSN/welcome", clientNonce, serverNonce, peer, self, welcome);
         connection.Send(MessageType.Welcome, welcome);
         connection.Peer = peer;
         return peer;
     }
 
-    public static async Task<PeerIdentity> ConnectAsync(
-        Connection connection, ClusterKey key, PeerIdentity self, NodeRole expectedServer, CancellationToken cancellation)
+    /// <summary>
+    /// The server's whole decision on a Hello payload, without I/O: who the peer claims to be, and why it is refused
+    /// (null when admitted). A malformed payload is a <see cref="ProtocolException"/>.
+    /// </summary>
+    internal static (PeerIdentity Peer, RejectCode Code, string? Refusal) Judge(
+        ReadOnlySpan<byte> hello, ClusterKey key, PeerIdentity self, ReadOnlySpan<byte> serverNonce, Func<PeerIdentity, bool> knows, out byte[] clientNonce)
     {
+        var r = new PayloadReader(hello);
+        uint magic = r.U32();
+        ushort version = r.U16();
+        var role = (NodeRole)r.U8();
+        ushort nodeId = r.U16();
+        clientNonce = r.Bytes(NonceBytes).ToArray();
+        ReadOnlySpan<byte> mac = r.Bytes(MacBytes);
+        r.End();
+        var peer = new PeerIdentity(role, nodeId);
+        if (magic != Magic) return (peer, RejectCode.BadMagic, $"bad magic 0x{magic:X8}");
+        if (version != Version) return (peer, RejectCode.BadVersion, $"protocol version {version} is not supported (this server speaks {Version})");
+        if (!Enum.IsDefined(role)) return (peer, RejectCode.BadRole, $"unknown role {(byte)role}");
+        Span<byte> expected = stackalloc byte[MacBytes];
+        ComputeMac(key, role, "BFSN/hello", serverNonce, clientNonce, peer, self, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, mac)) return (peer, RejectCode.BadKey, $"authentication failed: not the {role} key of this cluster");
+        if (!RoleTable.Admits(self.Role, role)) return (peer, RejectCode.BadRole, $"a {self.Role} does not accept connections from a {role}");
+        if (!knows(peer)) return (peer, RejectCode.UnknownNode, $"the configuration names no {peer}");
+        return (peer, RejectCode.None, null);
+    }
+
+    /// <summary>A Challenge payload: the server's identity and nonce, or a <see cref="ProtocolException"/>.</summary>
+    internal static (PeerIdentity Server, byte[] Nonce) ReadChallenge(ReadOnlySpan<byte> challenge)
+    {
+        var r = new PayloadReader(challenge);
+        uint magic = r.U32();
+        ushort version = r.U16();
+        var server = new PeerIdentity((NodeRole)r.U8(), r.U16());
+        byte[] nonce = r.Bytes(NonceBytes).ToArray();
+        r.End();
+        if (magic != Magic) throw new ProtocolException($"Not a BitFusion server (magic 0x{magic:X8}).");
+        if (version != Version) throw new ProtocolException($"Server speaks protocol version {version}; this client speaks {Version}.");
+        return (server, nonce);
+    }
+
+    /// <summary>A Reject payload as the exception the dialer throws; a malformed one is a <see cref="ProtocolException"/>.</summary>
+    internal static HandshakeRejectedException ReadReject(ReadOnlySpan<byte> reject)
+    {
+        var r = new PayloadReader(reject);
+        var code = (RejectCode)r.U8();
+        int length = r.U16();
+        string reason = Encoding.UTF8.GetString(r.Bytes(length));
+        r.End();
+        return new HandshakeRejectedException(code, reason);
+    }
+
+    /// <summary>Dials as <paramref name="self"/>; the server must be exactly <paramref name="expectedServer"/>, role and id.</summary>
+    public static async Task<PeerIdentity> ConnectAsync(
+        Connection connection, ClusterKey key, PeerIdentity self, PeerIdentity expectedServer, CancellationToken cancellation)
+    {
+        if (!key.CanActAs(self.Role)) throw new ArgumentException($"A client key cannot authenticate as a {self.Role}.", nameof(key));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(DefaultTimeout);
         Frame challenge = await ReadWithinAsync(connection, timeout.Token, cancellation, "Challenge").ConfigureAwait(false);
         if (challenge.IsEnd) throw new ProtocolException("Server closed before the handshake.");
         if (challenge.Type != MessageType.Challenge) throw new ProtocolException($"Expected Challenge, got frame type {(byte)challenge.Type}.");
-        PeerIdentity server;
-        byte[] serverNonce;
-        {
-            var r = challenge.Reader();
-            uint magic = r.U32();
-            ushort version = r.U16();
-            server = new PeerIdentity((NodeRole)r.U8(), r.U16());
-            serverNonce = r.Bytes(NonceBytes).ToArray();
-            r.End();
-            if (magic != Magic) throw new ProtocolException($"Not a BitFusion server (magic 0x{magic:X8}).");
-            if (version != Version) throw new ProtocolException($"Server speaks protocol version {version}; this client speaks {Version}.");
-            if (server.Role != expectedServer) throw new ProtocolException($"Expected a {expectedServer} but reached a {server}.");
-        }
+        (PeerIdentity server, byte[] serverNonce) = ReadChallenge(challenge.Payload.Span);
+        // Refused, not retried: a server that is another node will not turn into the one meant.
+        if (server.Role != expectedServer.Role) throw new HandshakeRejectedException(RejectCode.BadRole, $"expected {expectedServer} but reached {server}");
+        if (server != expectedServer) throw new HandshakeRejectedException(RejectCode.UnknownNode, $"expected {expectedServer} but reached {server}");
         byte[] clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
         Span<byte> hello = stackalloc byte[4 + 2 + 1 + 2 + NonceBytes + MacBytes];
         var w = new PayloadWriter(hello);
@@ -113,26 +136,19 @@ public static class Handshake
         w.U8((byte)self.Role);
         w.U16(self.NodeId);
         w.Bytes(clientNonce);
-        ComputeMac(key, "BFSN/hello", serverNonce, clientNonce, self, server, w.Free[..MacBytes]);
+        ComputeMac(key, self.Role, "BFSN/hello", serverNonce, clientNonce, self, server, w.Free[..MacBytes]);
         w.Advance(MacBytes);
         connection.Send(MessageType.Hello, hello);
 
         Frame answer = await ReadWithinAsync(connection, timeout.Token, cancellation, "Welcome or Reject").ConfigureAwait(false);
         if (answer.IsEnd) throw new ProtocolException("Server closed during the handshake.");
-        if (answer.Type == MessageType.Reject)
-        {
-            var r = answer.Reader();
-            var code = (RejectCode)r.U8();
-            int length = r.U16();
-            string reason = Encoding.UTF8.GetString(r.Bytes(length));
-            throw new HandshakeRejectedException(code, reason);
-        }
+        if (answer.Type == MessageType.Reject) throw ReadReject(answer.Payload.Span);
         if (answer.Type != MessageType.Welcome) throw new ProtocolException($"Expected Welcome, got frame type {(byte)answer.Type}.");
         Span<byte> expected = stackalloc byte[MacBytes];
-        ComputeMac(key, "BFSN/welcome", clientNonce, serverNonce, self, server, expected);
+        ComputeMac(key, self.Role, "BFSN/welcome", clientNonce, serverNonce, self, server, expected);
         var wr = answer.Reader();
         if (!CryptographicOperations.FixedTimeEquals(expected, wr.Bytes(MacBytes)))
-            throw new HandshakeRejectedException(RejectCode.BadKey, "the server does not hold this cluster key");
+            throw new HandshakeRejectedException(RejectCode.BadKey, $"the server does not hold the {self.Role} key of this cluster");
         wr.End();
         connection.Peer = server;
         return server;
@@ -164,7 +180,7 @@ public static class Handshake
     }
 
     private static void ComputeMac(
-        ClusterKey key, string label, ReadOnlySpan<byte> firstNonce, ReadOnlySpan<byte> secondNonce,
+        ClusterKey key, NodeRole keyRole, string label, ReadOnlySpan<byte> firstNonce, ReadOnlySpan<byte> secondNonce,
         PeerIdentity client, PeerIdentity server, Span<byte> mac)
     {
         Span<byte> message = stackalloc byte[16 + 2 * NonceBytes + 6];
@@ -179,6 +195,6 @@ public static class Handshake
         message[n++] = (byte)server.Role;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(message[n..], server.NodeId);
         n += 2;
-        key.Mac(message[..n], mac);
+        key.Mac(keyRole, message[..n], mac);
     }
 }

@@ -8,4 +8,7 @@ public enum RejectCode : byte
     BadVersion = 2,
     BadKey = 3,
     BadRole = 4,
+
+    /// <summary>The key and role are right but the configuration names no such node.</summary>
+    UnknownNode = 5,
 }

@@ -46,7 +46,7 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             s.Share(cluster, fixture.Workers);
             NodeProcess victim = target == Target.Primary ? cluster.Primaries[0] : cluster.Backups[0];
             EndPoint endpoint = cluster.EndPointOf(victim.Id);
-            NodeStats before = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key);
+            NodeStats before = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key, (ushort)cluster.Backups[0].Id);
             Expect expect = Expect.ProtocolError;
             long logMark = victim.Log.Total;
             await s.DriveAsync(async _ =>
@@ -60,10 +60,10 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             foreach (ListWorker w in s.Workers) await w.CheckAsync();
             s.Log($"both lists equal their models ({string.Join(", ", s.Workers.Select(w => $"{w.Model.Count} bits at seq {w.Model.Seq}"))})");
 
-            using (BitListClient fresh = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, NodeRole.Primary, 77))
+            using (BitListClient fresh = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 77))
                 Assert.Equal(s.Workers[0].Model.Count, await fresh.CountAsync());
 
-            NodeStats after = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key);
+            NodeStats after = await BackupProbe.StatsAsync(cluster.EndPointOf(cluster.Backups[0].Id), cluster.Key, (ushort)cluster.Backups[0].Id);
             if (target == Target.Backup)
             {
                 long rejected = after.Rejected - before.Rejected, errors = after.ProtocolErrors - before.ProtocolErrors;
@@ -81,7 +81,7 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
     private static async Task<Expect> MisbehaveAsync(FusionCluster cluster, Target target, BadInputCase bad, EndPoint endpoint)
     {
         ushort realPrimary = (ushort)cluster.Primaries[0].Id;
-        NodeRole server = target == Target.Primary ? NodeRole.Primary : NodeRole.Backup;
+        PeerIdentity server = cluster.IdentityOf(target == Target.Primary ? cluster.Primaries[0].Id : cluster.Backups[0].Id);
         var client = new PeerIdentity(NodeRole.Client, 5);
         using RawPeer peer = await RawPeer.ConnectAsync(endpoint);
         switch (bad)
@@ -158,7 +158,7 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             {
                 var e = await Assert.ThrowsAsync<HandshakeRejectedException>(() => peer.HandshakeAsync(ClusterKey.Generate(), client, server));
                 Assert.Equal(RejectCode.BadKey, e.Code);
-                Assert.Contains("wrong cluster key", e.Message);
+                Assert.Contains("authentication failed", e.Message);
                 return await ClosedSilently(peer, Expect.Rejected);
             }
             case BadInputCase.WrongVersion:
@@ -187,10 +187,10 @@ public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper out
             }
             case BadInputCase.UnknownPrimaryId:
             {
-                await peer.HandshakeAsync(cluster.Key, new PeerIdentity(NodeRole.Primary, 999), server);
-                byte[] attach = new byte[13];
-                peer.SendFrame(MessageType.Attach, attach);
-                return await ClosedSilently(peer);
+                // Refused in the handshake: the configuration names no primary 999, whatever key it holds.
+                var e = await Assert.ThrowsAsync<HandshakeRejectedException>(() => peer.HandshakeAsync(cluster.Key, new PeerIdentity(NodeRole.Primary, 999), server));
+                Assert.Equal(RejectCode.UnknownNode, e.Code);
+                return await ClosedSilently(peer, Expect.Rejected);
             }
             case BadInputCase.SilentPeer:
                 await peer.ReadChallengeAsync();

@@ -29,7 +29,7 @@ internal sealed class RawPeer : IDisposable
     }
 
     /// <summary>A complete, valid handshake as the given identity; throws <see cref="HandshakeRejectedException"/> if refused.</summary>
-    public async Task HandshakeAsync(ClusterKey key, PeerIdentity self, NodeRole server)
+    public async Task HandshakeAsync(ClusterKey key, PeerIdentity self, PeerIdentity server)
     {
         // Only the handshake goes through this wrapper; it reads no further than the server's answer.
         var connection = new Connection(_socket, "raw peer", int.MaxValue);
@@ -46,14 +46,17 @@ internal sealed class RawPeer : IDisposable
     }
 
     /// <summary>A Hello as the wire defines it: <c>magic u32 | version u16 | role u8 | node u16 | nonce[32] | mac[32]</c>.</summary>
-    public void SendHello(uint magic, ushort version, NodeRole role, ushort nodeId, ReadOnlySpan<byte> mac)
+    public void SendHello(uint magic, ushort version, NodeRole role, ushort nodeId, ReadOnlySpan<byte> mac) =>
+        SendHello(magic, version, role, nodeId, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), mac);
+
+    public void SendHello(uint magic, ushort version, NodeRole role, ushort nodeId, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> mac)
     {
         Span<byte> hello = stackalloc byte[9 + 32 + 32];
         BinaryPrimitives.WriteUInt32LittleEndian(hello, magic);
         BinaryPrimitives.WriteUInt16LittleEndian(hello[4..], version);
         hello[6] = (byte)role;
         BinaryPrimitives.WriteUInt16LittleEndian(hello[7..], nodeId);
-        System.Security.Cryptography.RandomNumberGenerator.Fill(hello.Slice(9, 32));
+        nonce.CopyTo(hello.Slice(9, 32));
         mac.CopyTo(hello[41..]);
         SendFrame(MessageType.Hello, hello);
     }

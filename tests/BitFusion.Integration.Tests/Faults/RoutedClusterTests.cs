@@ -21,7 +21,7 @@ public sealed class RoutedClusterTests(ITestOutputHelper output)
                     Assert.True(cluster.Proxies!.Link(primary.Id, backup.Id).Accepted > 0, $"{primary} reached {backup} around its proxy");
             foreach (var link in cluster.Proxies!.Links) link.Delay = TimeSpan.FromMilliseconds(15);
             var model = new BitModel();
-            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, NodeRole.Primary, 1);
+            using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[0].Id), cluster.Key, cluster.IdentityOf(cluster.Primaries[0].Id), 1);
             var rng = new Random(s.Seed);
             for (int i = 0; i < 40; i++)
             {

@@ -48,7 +48,7 @@ public sealed class CoordinatorDuringRejoinTests(ITestOutputHelper output)
     private static async Task<NodeProcess> CoordinatorAsync(ReplicationCluster cluster)
     {
         foreach (NodeProcess manager in cluster.Managers)
-            if ((await ReplicationProbe.ManagerAsync(cluster.EndPointOf(manager.Id), cluster.Key)).Coordinator) return manager;
+            if ((await ReplicationProbe.ManagerAsync(cluster.EndPointOf(manager.Id), cluster.Key, (ushort)manager.Id)).Coordinator) return manager;
         throw new WorkloadException("no manager says it coordinates");
     }
 }

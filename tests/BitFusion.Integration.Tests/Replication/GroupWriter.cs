@@ -132,7 +132,7 @@ internal sealed class GroupWriter(ReplicationCluster cluster, GroupLedger ledger
                 _killsAtConnect = manager.Kills;
                 try
                 {
-                    _channel = await ManagerChannel.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, (ushort)(2000 + ledger.Group * 16 + preferredManager),
+                    _channel = await ManagerChannel.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.IdentityOf(manager.Id), cluster.Key, (ushort)(2000 + ledger.Group * 16 + preferredManager),
                         ledger.Group, timeout.Token).ConfigureAwait(false);
                     _manager = manager;
                     return _channel;

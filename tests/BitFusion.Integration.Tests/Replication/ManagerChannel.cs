@@ -36,9 +36,9 @@ internal sealed class ManagerChannel : IFrameHandler, IDisposable
 
     public bool IsConnected => !_connection.IsClosed;
 
-    public static async Task<ManagerChannel> ConnectAsync(EndPoint manager, ClusterKey key, ushort clientId, int group, CancellationToken cancellation)
+    public static async Task<ManagerChannel> ConnectAsync(EndPoint manager, PeerIdentity managerId, ClusterKey key, ushort clientId, int group, CancellationToken cancellation)
     {
-        Connection connection = await Dialer.ConnectAsync(manager, key, new PeerIdentity(NodeRole.Client, clientId), NodeRole.Manager,
+        Connection connection = await Dialer.ConnectAsync(manager, key, new PeerIdentity(NodeRole.Client, clientId), managerId,
             Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
         var channel = new ManagerChannel(connection, group);
         _ = FrameLoop.RunAsync(connection, channel, new NetCounters(), CancellationToken.None);

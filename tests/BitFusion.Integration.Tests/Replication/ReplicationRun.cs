@@ -126,7 +126,7 @@ internal sealed class ReplicationRun
     {
         foreach (NodeProcess manager in Cluster!.Managers.Where(m => m.IsRunning))
         {
-            ManagerStats stats = await ReplicationProbe.ManagerAsync(Cluster.EndPointOf(manager.Id), Cluster.Key);
+            ManagerStats stats = await ReplicationProbe.ManagerAsync(Cluster.EndPointOf(manager.Id), Cluster.Key, (ushort)manager.Id);
             if (stats.Divergences != 0) throw new WorkloadException($"{manager} saw replicas disagree on {stats.Divergences} writes' results.");
         }
         foreach (GroupLedger ledger in Ledgers)
@@ -159,7 +159,7 @@ internal sealed class ReplicationRun
     private async Task<BitsResult> ReadReplicaAsync(NodeProcess node)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using BitListClient client = await BitListClient.ConnectAsync(Cluster!.EndPointOf(node.Id), Cluster.Key, NodeRole.DataNode, 3000,
+        using BitListClient client = await BitListClient.ConnectAsync(Cluster!.EndPointOf(node.Id), Cluster.Key, Cluster.IdentityOf(node.Id), 3000,
             cancellation: timeout.Token);
         return await client.ReadAllAsync().WaitAsync(timeout.Token);
     }

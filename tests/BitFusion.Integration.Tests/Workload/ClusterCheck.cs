@@ -53,7 +53,7 @@ internal static class ClusterCheck
         for (int j = 0; j < cluster.Backups.Count; j++)
         {
             using FusedBackup expected = code.EncodeBackup(j, states);
-            (ulong[] words, int length) = await BackupProbe.FusedAsync(cluster.EndPointOf(cluster.Backups[j].Id), cluster.Key).ConfigureAwait(false);
+            (ulong[] words, int length) = await BackupProbe.FusedAsync(cluster.EndPointOf(cluster.Backups[j].Id), cluster.Key, (ushort)cluster.Backups[j].Id).ConfigureAwait(false);
             if (length != expected.FusedLength) return $"{cluster.Backups[j]} holds {length} fused bits; the primaries' lists make {expected.FusedLength}.";
             int differs = expected.Words.CommonPrefixLength(words);
             if (differs < words.Length || words.Length != expected.Words.Length)
@@ -67,7 +67,7 @@ internal static class ClusterCheck
     {
         foreach (NodeProcess backup in cluster.Backups)
         {
-            BackupReport report = await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)cluster.Primaries[0].Id).ConfigureAwait(false);
+            BackupReport report = await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id, (ushort)cluster.Primaries[0].Id).ConfigureAwait(false);
             if (!report.Complete) return $"{backup} does not hold every primary though the cluster is quiet.";
             foreach (ListWorker w in workers)
             {

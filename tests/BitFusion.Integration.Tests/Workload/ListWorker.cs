@@ -179,7 +179,7 @@ internal sealed class ListWorker(FusionCluster cluster, NodeProcess primary, int
         using var timeout = new CancellationTokenSource(ConnectTimeout);
         try
         {
-            _client = await BitListClient.ConnectAsync(cluster.EndPointOf(Primary.Id), cluster.Key, NodeRole.Primary,
+            _client = await BitListClient.ConnectAsync(cluster.EndPointOf(Primary.Id), cluster.Key, cluster.IdentityOf(Primary.Id),
                 (ushort)(1000 + Primary.Id), cancellation: timeout.Token, timeout: OpTimeout).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -1,0 +1,14 @@
+namespace BitFusion.Net.Config;
+
+/// <summary>
+/// The client file: what `bitfusion client` needs and nothing more — the client key (which authenticates only as a
+/// client), the frame limit, and the servers clients talk to (primaries and managers). It never holds the cluster key.
+/// </summary>
+public sealed class ClientConfig
+{
+    public string? ClientKey { get; set; }
+
+    public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
+
+    public List<NodeConfig> Nodes { get; set; } = [];
+}

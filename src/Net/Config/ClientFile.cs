@@ -1,0 +1,103 @@
+using System.Text.Json;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Net.Config;
+
+/// <summary>
+/// What a client holds: a client-only key, the frame limit, and the servers it may dial. Loaded from a client file,
+/// or reduced from a cluster file (a node operator's shortcut; the cluster key goes no further than this reduction).
+/// </summary>
+public sealed class ClientFile
+{
+    private ClientFile(ClusterKey key, int maxFrameBytes, IReadOnlyList<NodeConfig> servers)
+    {
+        Key = key;
+        MaxFrameBytes = maxFrameBytes;
+        Servers = servers;
+    }
+
+    /// <summary>Always client-only: <see cref="ClusterKey.IsClientOnly"/>.</summary>
+    public ClusterKey Key { get; }
+
+    public int MaxFrameBytes { get; }
+
+    /// <summary>Primaries and managers, as the cluster file names them.</summary>
+    public IReadOnlyList<NodeConfig> Servers { get; }
+
+    public static ClientFile From(Cluster cluster) =>
+        new(cluster.Key.ClientKey(), cluster.Config.MaxFrameBytes, cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList());
+
+    /// <summary>The client file's JSON for a cluster.</summary>
+    public static string ToJson(Cluster cluster) => JsonSerializer.Serialize(new ClientConfig
+    {
+        ClientKey = cluster.Key.ClientKeyHex(),
+        MaxFrameBytes = cluster.Config.MaxFrameBytes,
+        Nodes = cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList(),
+    }, ClusterConfigJson.Default.ClientConfig);
+
+    /// <summary>Where `bitfusion config` puts the client file by default: cluster.json → cluster.client.json.</summary>
+    public static string DefaultPath(string clusterFile) =>
+        Path.Combine(Path.GetDirectoryName(clusterFile) ?? "", Path.GetFileNameWithoutExtension(clusterFile) + ".client.json");
+
+    /// <summary>Loads a client file, or a cluster file reduced to what a client needs.</summary>
+    public static ClientFile Load(string path)
+    {
+        string text = SecretFile.Read(path);
+        bool isClientFile;
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            isClientFile = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("clientKey", out _);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{path} is not valid JSON: {e.Message}");
+        }
+        return isClientFile ? Parse(text, path) : From(Cluster.Parse(text, path));
+    }
+
+    public static ClientFile Parse(string json, string source = "client file")
+    {
+        ClientConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize(json, ClusterConfigJson.Default.ClientConfig);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{source} is not a valid client file: {e.Message}");
+        }
+        if (config is null) throw new ConfigException($"{source} is empty.");
+        if (config.Nodes is null) throw new ConfigException($"{source}: \"nodes\" is null; it must list the primaries and managers.");
+        var problems = new List<string>();
+        ClusterKey? key = null;
+        try
+        {
+            key = ClusterKey.ParseClientKey(config.ClientKey ?? "");
+        }
+        catch (FormatException e)
+        {
+            problems.Add(e.Message);
+        }
+        if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
+        var seen = new HashSet<int>();
+        for (int i = 0; i < config.Nodes.Count; i++)
+        {
+            NodeConfig? n = config.Nodes[i];
+            if (n is null)
+            {
+                problems.Add($"node #{i + 1} is null.");
+                continue;
+            }
+            if (n.Id is < 0 or > ushort.MaxValue) problems.Add($"node id {n.Id} is outside 0..65535.");
+            if (!seen.Add(n.Id)) problems.Add($"node id {n.Id} appears more than once.");
+            if (!IsClientFacing(n)) problems.Add($"node {n.Id} has role \"{n.Role}\"; a client file lists primaries and managers.");
+            if (n.Port is < 1 or > 65535) problems.Add($"node {n.Id} has port {n.Port}; it must be 1..65535.");
+            if (string.IsNullOrWhiteSpace(n.Host)) problems.Add($"node {n.Id} has no host.");
+        }
+        if (problems.Count > 0) throw new ConfigException($"{source} is not a usable client file: {string.Join(" ", problems)}");
+        return new ClientFile(key!, config.MaxFrameBytes, config.Nodes);
+    }
+
+    private static bool IsClientFacing(NodeConfig node) => node.Role is "primary" or "manager";
+}

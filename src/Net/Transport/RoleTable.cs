@@ -1,0 +1,55 @@
+using BitFusion.Net.Protocol;
+
+namespace BitFusion.Net.Transport;
+
+/// <summary>
+/// Authority in one place: which roles a server of each role admits, and which frames each admitted role may send
+/// it. The handshake refuses a pairing that is not here; <see cref="FrameServer"/> closes a connection whose peer
+/// sends a frame its row does not list. A row without a frame list lets that peer send any frame type the protocol
+/// defines (the server's handler still refuses those it does not serve); an undefined type is refused here.
+/// </summary>
+public static class RoleTable
+{
+    private static readonly (NodeRole Server, NodeRole Peer, MessageType[]? Frames)[] Rows =
+    [
+        (NodeRole.Backup, NodeRole.Primary, null),
+        (NodeRole.Backup, NodeRole.Client, [MessageType.Stats, MessageType.ReadAll]),
+        (NodeRole.Primary, NodeRole.Client, null),
+        (NodeRole.Manager, NodeRole.Client, null),
+        (NodeRole.Manager, NodeRole.Manager, null),
+        (NodeRole.DataNode, NodeRole.Manager, null),
+        (NodeRole.DataNode, NodeRole.DataNode, [MessageType.State]),
+        (NodeRole.DataNode, NodeRole.Client, [MessageType.Stats, MessageType.Get, MessageType.Count, MessageType.ReadAll]),
+    ];
+
+    private const int RoleSlots = 8;
+
+    // [server * RoleSlots + peer] → one bit per frame type; absent (null) when the pairing is refused.
+    private static readonly bool[]?[] Allowed = Build();
+
+    public static bool Admits(NodeRole server, NodeRole peer) => Mask(server, peer) is not null;
+
+    public static bool Allows(NodeRole server, NodeRole peer, MessageType type) => Mask(server, peer) is { } mask && mask[(byte)type];
+
+    private static bool[]? Mask(NodeRole server, NodeRole peer) =>
+        (uint)server < RoleSlots && (uint)peer < RoleSlots ? Allowed[(int)server * RoleSlots + (int)peer] : null;
+
+    private static bool[]?[] Build()
+    {
+        var table = new bool[]?[RoleSlots * RoleSlots];
+        foreach ((NodeRole server, NodeRole peer, MessageType[]? frames) in Rows)
+        {
+            var mask = new bool[256];
+            if (frames is null)
+            {
+                foreach (MessageType t in Enum.GetValues<MessageType>()) mask[(byte)t] = true;
+            }
+            else foreach (MessageType t in frames) mask[(byte)t] = true;
+            // The handshake is over once a connection is served: its frames are never valid again.
+            foreach (MessageType t in (ReadOnlySpan<MessageType>)[MessageType.Challenge, MessageType.Hello, MessageType.Welcome, MessageType.Reject])
+                mask[(byte)t] = false;
+            table[(int)server * RoleSlots + (int)peer] = mask;
+        }
+        return table;
+    }
+}
