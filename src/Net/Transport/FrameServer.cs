@@ -111,7 +111,6 @@ public sealed class FrameServer : IDisposable
                 ProtocolException => $"handshake: {e.Message}",
                 _ => "shutting down",
             };
-            if (e is HandshakeRejectedException) Counters.CountRejected();
             if (e is ProtocolException) Counters.CountProtocolError();
             if (e is not OperationCanceledException) Log.Warn($"closing {connection.Name} during the handshake: {reason}");
             connection.Close(reason);

@@ -51,6 +51,8 @@ public static class Handshake
         (PeerIdentity peer, RejectCode code, string? refusal) = Judge(hello.Payload.Span, key, self, serverNonce, knows, out byte[] clientNonce);
         if (refusal is not null)
         {
+            // Counted before the peer can see the Reject, so whoever reads the counters after a refusal sees it.
+            connection.Counters?.CountRejected();
             SendReject(connection, code, refusal);
             throw new HandshakeRejectedException(code, refusal);
         }
