@@ -79,8 +79,9 @@ internal static class HeapDumpCollector
         catch (Exception e) when (e is DiagnosticsClientException or IOException or SocketException or EndOfStreamException)
         {
             // The runtime enables the session and induces the GC before it answers, so a process that dies in
-            // that GC fails the start itself.
-            if (!IsRunning(processId)) throw new HeapProfilerException(HeapProfilerError.ProcessExited, $"Process {processId} exited during the heap dump.", e);
+            // that GC fails the start itself; its connection may break while it is still tearing down, so give it
+            // a moment to finish exiting before calling the refusal anything else.
+            if (ExitsWithin(processId, TimeSpan.FromSeconds(2))) throw new HeapProfilerException(HeapProfilerError.ProcessExited, $"Process {processId} exited during the heap dump.", e);
             throw new HeapProfilerException(HeapProfilerError.Unsupported, $"Process {processId} refused the EventPipe session: {e.Message}", e);
         }
     }
@@ -112,6 +113,17 @@ internal static class HeapDumpCollector
     }
 
     /// <summary>True while the process runs; a zombie (exited, not yet reaped by its parent) counts as gone.</summary>
+    private static bool ExitsWithin(int processId, TimeSpan patience)
+    {
+        long deadline = Environment.TickCount64 + (long)patience.TotalMilliseconds;
+        while (IsRunning(processId))
+        {
+            if (Environment.TickCount64 >= deadline) return false;
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
     internal static bool IsRunning(int processId)
     {
         if (OperatingSystem.IsLinux())
