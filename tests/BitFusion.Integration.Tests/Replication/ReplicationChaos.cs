@@ -22,7 +22,10 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
     private readonly List<string> _events = [];
     private readonly HashSet<NodeProcess> _down = [];
     private readonly Dictionary<NodeProcess, Task> _recovering = [];
-    private readonly Dictionary<NodeProcess, Task> _paused = [];
+    private PausedNodes? _pausedNodes;
+
+    // Created on first use: a field initializer cannot hand over the instance's Note.
+    private PausedNodes Paused => _pausedNodes ??= new PausedNodes(Note);
     private bool _managerKilled;
 
     public int Kills { get; private set; }
@@ -54,7 +57,7 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
                 break;
             }
             await ReapAsync(wait: false).ConfigureAwait(false);
-            await ReapPausesAsync(wait: false).ConfigureAwait(false);
+            await Paused.ReapAsync(wait: false).ConfigureAwait(false);
             CheckNobodyDiedAlone();
             // The manager's crash may overlap data-node kills and rejoins (a rejoin whose coordinator dies is settled by
             // the membership machine: orphan reports resent to the new coordinator, transfers re-cut until installed).
@@ -64,7 +67,7 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
         await HealAsync().ConfigureAwait(false);
     }
 
-    private bool Unhealthy(NodeProcess n) => _down.Contains(n) || _recovering.ContainsKey(n) || _paused.ContainsKey(n);
+    private bool Unhealthy(NodeProcess n) => _down.Contains(n) || _recovering.ContainsKey(n) || Paused.Contains(n);
 
     /// <summary>A pause or a drop, if the nemesis has them and the dice say so; false if it did neither.</summary>
     private bool Disturb()
@@ -79,9 +82,7 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
             if (candidates.Count == 0) return false;
             NodeProcess node = candidates[rng.Next(candidates.Count)];
             int ms = rng.Next(100, 1500);
-            Note($"pause {node} for {ms} ms");
-            node.Suspend();
-            _paused[node] = ResumeAsync(node, ms);
+            Paused.Pause(node, ms);
             Pauses++;
             return true;
         }
@@ -94,23 +95,6 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
             return true;
         }
         return false;
-    }
-
-    private async Task ResumeAsync(NodeProcess node, int ms)
-    {
-        await Task.Delay(ms).ConfigureAwait(false);
-        node.Resume();
-        Note($"resume {node}");
-    }
-
-    private async Task ReapPausesAsync(bool wait)
-    {
-        foreach ((NodeProcess node, Task resume) in _paused.ToArray())
-        {
-            if (!wait && !resume.IsCompleted) continue;
-            await resume.ConfigureAwait(false);
-            _paused.Remove(node);
-        }
     }
 
     private async Task StepAsync()
@@ -159,7 +143,7 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
     private async Task KillManagerAsync()
     {
         _managerKilled = true;
-        NodeProcess[] live = cluster.Managers.Where(m => !_paused.ContainsKey(m)).ToArray();
+        NodeProcess[] live = cluster.Managers.Where(m => !Paused.Contains(m)).ToArray();
         NodeProcess manager = live[rng.Next(live.Length)];
         Note($"kill {manager}");
         await cluster.KillAsync([manager]).ConfigureAwait(false);
@@ -199,7 +183,7 @@ internal sealed class ReplicationChaos(ReplicationCluster cluster, Random rng, C
 
     private async Task HealAsync()
     {
-        await ReapPausesAsync(wait: true).ConfigureAwait(false);
+        await Paused.ReapAsync(wait: true).ConfigureAwait(false);
         foreach (NodeProcess node in _down.OrderBy(n => n.Id))
         {
             Note($"restart {node} (healing)");

@@ -28,7 +28,10 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
     private readonly List<string> _events = [];
     private readonly HashSet<NodeProcess> _down = [];
     private readonly Dictionary<NodeProcess, Task> _recovering = [];
-    private readonly Dictionary<NodeProcess, Task> _paused = [];
+    private PausedNodes? _pausedNodes;
+
+    // Created on first use: a field initializer cannot hand over the instance's Note.
+    private PausedNodes Paused => _pausedNodes ??= new PausedNodes(Note);
     private int _midRecoveryKills;
 
     public int Kills { get; private set; }
@@ -72,18 +75,16 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
     private async Task StepAsync()
     {
         await ReapAsync(wait: false).ConfigureAwait(false);
-        await ReapPausesAsync(wait: false).ConfigureAwait(false);
+        await Paused.ReapAsync(wait: false).ConfigureAwait(false);
         CheckNobodyDiedAlone();
-        int unhealthy = _down.Count + _recovering.Count + _paused.Count;
-        NodeProcess[] up = cluster.Nodes.Where(n => !_down.Contains(n) && !_recovering.ContainsKey(n) && !_paused.ContainsKey(n)).ToArray();
+        int unhealthy = _down.Count + _recovering.Count + Paused.Count;
+        NodeProcess[] up = cluster.Nodes.Where(n => !_down.Contains(n) && !_recovering.ContainsKey(n) && !Paused.Contains(n)).ToArray();
         double roll = rng.NextDouble();
         if (nemesis.HasFlag(Nemesis.Pauses) && roll < 0.2 && unhealthy < cluster.Faults)
         {
             NodeProcess node = up[rng.Next(up.Length)];
             int ms = rng.Next(100, 1500);
-            Note($"pause {node} for {ms} ms");
-            node.Suspend();
-            _paused[node] = ResumeAsync(node, ms);
+            Paused.Pause(node, ms);
             Pauses++;
             MostDownAtOnce = Math.Max(MostDownAtOnce, unhealthy + 1);
         }
@@ -107,7 +108,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
                 _down.Add(v);
             }
             Kills += victims.Length;
-            MostDownAtOnce = Math.Max(MostDownAtOnce, _down.Count + _recovering.Count + _paused.Count);
+            MostDownAtOnce = Math.Max(MostDownAtOnce, _down.Count + _recovering.Count + Paused.Count);
         }
         else if (_down.Count > 0)
         {
@@ -164,23 +165,6 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
         if (node.Role == "backup") Note($"{node} holds every primary again");
     }
 
-    private async Task ResumeAsync(NodeProcess node, int ms)
-    {
-        await Task.Delay(ms).ConfigureAwait(false);
-        node.Resume();
-        Note($"resume {node}");
-    }
-
-    private async Task ReapPausesAsync(bool wait)
-    {
-        foreach ((NodeProcess node, Task resume) in _paused.ToArray())
-        {
-            if (!wait && !resume.IsCompleted) continue;
-            await resume.ConfigureAwait(false);
-            _paused.Remove(node);
-        }
-    }
-
     private async Task ReapAsync(bool wait)
     {
         foreach (NodeProcess node in _recovering.Keys.ToArray())
@@ -202,7 +186,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
     /// <summary>Restarts everything still down and waits until the whole cluster is healthy.</summary>
     private async Task HealAsync()
     {
-        await ReapPausesAsync(wait: true).ConfigureAwait(false);
+        await Paused.ReapAsync(wait: true).ConfigureAwait(false);
         foreach (NodeProcess node in _down.OrderBy(n => n.Id))
         {
             Note($"restart {node} (healing)");
