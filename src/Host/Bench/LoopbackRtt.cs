@@ -21,9 +21,9 @@ internal sealed class LoopbackRtt : IFrameHandler
         using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1),
             _ => true, echo, Frame.DefaultMaxFrameBytes);
         server.Start();
-        await using var proxy = new FaultProxy(server.LocalEndPoint, "round-trip probe") { Delay = proxyDelay ?? TimeSpan.Zero };
-        if (proxyDelay is not null) proxy.Start();
-        using Connection connection = await Dialer.ConnectAsync(proxyDelay is null ? server.LocalEndPoint : proxy.EndPoint, key, new PeerIdentity(NodeRole.Client, 2),
+        await using FaultProxy? proxy = proxyDelay is { } delay ? new FaultProxy(server.LocalEndPoint, "round-trip probe") { Delay = delay } : null;
+        proxy?.Start();
+        using Connection connection = await Dialer.ConnectAsync(proxy?.EndPoint ?? server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2),
             new PeerIdentity(NodeRole.Backup, 1), Frame.DefaultMaxFrameBytes, cancellation);
         var samples = new double[roundTrips];
         byte[] payload = new byte[16];

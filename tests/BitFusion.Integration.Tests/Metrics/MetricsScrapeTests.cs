@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using BitFusion.Harness;
 using BitFusion.Net.Client;
 using BitFusion.Net.Config;
@@ -68,6 +71,39 @@ public sealed class MetricsScrapeTests
             await Task.Delay(100);
         Assert.Equal(1, m.Value("bitfusion_recoveries_total", ("kind", "rejoin_pause")));
         Assert.Equal(1, m.Value("bitfusion_recovery_duration_seconds_count", ("kind", "rejoin_pause")));
+    }
+
+    [Fact]
+    public async Task ABadOrTakenMetricsPortIsRefusedWithExitTwo()
+    {
+        string folder = Directory.CreateTempSubdirectory("bitfusion-metrics-").FullName;
+        using var taken = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            ClusterConfig config = ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0);
+            string file = Path.Combine(folder, "cluster.json");
+            ClusterFile.Write(config, file);
+            NodeConfig backup = config.Nodes.First(n => n.Role == "backup");
+            taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            taken.Listen(1);
+            foreach (string port in new[] { "-1", "70000", "x", ((IPEndPoint)taken.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture) })
+            {
+                var start = new ProcessStartInfo(HostBinary.Path) { RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (string a in new[] { "backup", "-c", file, "--id", backup.Id.ToString(CultureInfo.InvariantCulture), "--metrics-port", port })
+                    start.ArgumentList.Add(a);
+                using Process process = Process.Start(start)!;
+                Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                string context = $"--metrics-port {port}: exit {process.ExitCode}\n{await stdout}\n{await stderr}";
+                Assert.True(process.ExitCode == 2, context);
+                Assert.Contains("--metrics-port", await stderr);
+                Assert.DoesNotContain("ready", await stdout);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static async Task AppendAsync(ProcessCluster cluster, int server, int? group, int count)
