@@ -29,7 +29,10 @@ internal sealed partial class ClusterSimulation
                 if (d.Member.Skeen!.PendingCount > 0) Fail($"node {d.Node} still holds {d.Member.Skeen.PendingCount} pending messages");
             }
             foreach (SimManager m in _managers.Values)
+            {
                 if (m.Alive && m.Sender is { } s && s.UnfinishedCount > 0) Fail($"manager {m.Node} still waits on {s.UnfinishedCount} multicasts");
+                if (m.Alive && m.WaitingWrites.FirstOrDefault() is { } waiting) Fail($"manager {m.Node} never answers {waiting}");
+            }
         }
         for (int g = 0; g < _options.Groups; g++)
         {

@@ -32,6 +32,9 @@ internal sealed partial class ClusterSimulation
 
         public bool CanWrite => _sender is not null && !Membership.IsExcluded;
 
+        /// <summary>Writes multicast here and not yet acknowledged to their client.</summary>
+        public IEnumerable<string> WaitingWrites => _writes.Select(kv => $"write {kv.Value.Write} (seq {kv.Key}, final {kv.Value.Completed}, waiting on [{string.Join(' ', kv.Value.Waiting.Keys)}])");
+
         // ---- connections ----
 
         public void OnConnected(SimLink link, int target)
@@ -182,9 +185,10 @@ internal sealed partial class ClusterSimulation
 
         public void Submit(int write, int group)
         {
-            if (!CanWrite || Membership.View!.Skeen.MembersOf(group).IsEmpty) return;
+            // A write beyond the window is one the client sends later (ManagerNode queues it).
+            if (!CanWrite || Membership.View!.Skeen.MembersOf(group).IsEmpty || _writes.Count >= _sim._options.Window) return;
             var w = new PendingWrite(write);
-            foreach (ViewMember m in Membership.View.Skeen.MembersOf(group)) w.Waiting.Add(m.Node);
+            foreach (ViewMember m in Membership.View.Skeen.MembersOf(group)) w.Waiting[m.Node] = m.Incarnation;
             MessageId id = _sender!.Multicast(GroupSet.Of(group), write);
             _writes.Add(id.Seq, w);
             _sim.Stats.Writes++;
@@ -305,7 +309,8 @@ internal sealed partial class ClusterSimulation
             foreach (int node in _nodeLinks.Keys.ToArray()) Sync(node);
             foreach ((long seq, PendingWrite w) in _writes.ToArray())
             {
-                w.Waiting.RemoveWhere(n => view.ReceiverLife(n) == 0 || !view.Skeen.TryGetReceiver(n, out _));
+                foreach ((int node, long incarnation) in w.Waiting.ToArray())
+                    if (!view.Skeen.Contains(node, incarnation)) w.Waiting.Remove(node);
                 TryAcknowledge(seq, w);
             }
         }
@@ -368,7 +373,8 @@ internal sealed partial class ClusterSimulation
         private sealed class PendingWrite(int write)
         {
             public int Write { get; } = write;
-            public HashSet<int> Waiting { get; } = [];
+            /// <summary>Destinations that have not reported delivery yet: node → the incarnation the write was sent to.</summary>
+            public Dictionary<int, long> Waiting { get; } = [];
             public bool Completed;
         }
     }

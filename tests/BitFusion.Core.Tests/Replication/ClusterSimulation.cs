@@ -28,6 +28,9 @@ internal sealed partial class ClusterSimulation
     private readonly Dictionary<int, long> _ackedAt = [];
     private readonly Dictionary<int, int> _writeGroup = [];
     private readonly List<string> _trace = [];
+
+    /// <summary>Events kept for the failure message: 400, or twice BITFUSION_SIM_TRACE.</summary>
+    private static readonly int TraceKept = Math.Max(400, 2 * (int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_TRACE"), out int n) ? n : 0));
     private ulong _nextLife = 1;
     private int _nextWrite = 1;
     private string? _failure;
@@ -75,7 +78,7 @@ internal sealed partial class ClusterSimulation
     internal void Trace(string what)
     {
         _trace.Add($"t={_net.Now} {what}");
-        if (_trace.Count > 400) _trace.RemoveRange(0, 200);
+        if (_trace.Count > TraceKept) _trace.RemoveRange(0, _trace.Count / 2);
     }
 
     private void Start()
