@@ -222,7 +222,7 @@ public sealed partial class ManagerNode
             }
         _sender!.InstallView(view.Skeen);
         foreach (NodeLink link in _nodes.Values) SyncLocked(link);
-        SettleDeparturesLocked(view);
+        _writes.Settle(view.Skeen);
         long now = Stopwatch.GetTimestamp();
         foreach (ViewMember m in view.Skeen.Receivers)
             if (m.NeedsTransfer && m.Incarnation == view.Epoch) _joins[m.Node] = (m.Incarnation, now);
@@ -259,7 +259,7 @@ public sealed partial class ManagerNode
     private void ExcludedLocked(string reason)
     {
         Log.Warn(reason);
-        foreach (PendingWrite w in _writes.Values) w.Client?.Close("the manager left the view; the write's outcome is unknown");
+        foreach (PendingWrite w in _writes.Tags) w.Client?.Close("the manager left the view; the write's outcome is unknown");
         while (_queued.TryDequeue(out QueuedWrite? q))
         {
             q.Op.Release();

@@ -18,13 +18,10 @@ namespace BitFusion.Net.Replication;
 /// </summary>
 public sealed partial class ManagerNode
 {
-    private readonly Dictionary<long, PendingWrite> _writes = [];
+    private readonly WriteTable<PendingWrite> _writes;
     private readonly Stack<PendingWrite> _writePool = new();
-    private readonly List<long> _scratchSeqs = [];
     private SkeenSender<WriteOp>? _sender;
     private readonly Queue<QueuedWrite> _queued = new();
-    private long _completed;
-    private long _divergences;
     private readonly WriteDedup _dedup;
     private readonly int _maxRunBits;
     private readonly ListLimits _limits;
@@ -152,13 +149,12 @@ public sealed partial class ManagerNode
         w.RequestId = write.RequestId;
         w.ClientId = write.ClientId;
         w.ClientSeq = write.ClientSeq;
-        w.Group = write.Group;
         w.Started = write.Started;
         w.Kind = write.Op.Kind;
         w.Index = write.Index;
-        foreach (ViewMember m in _membership.View.Skeen.MembersOf(write.Group)) w.AddDestination(m.Node, m.Incarnation);
+        ReadOnlySpan<ViewMember> members = _membership.View.Skeen.MembersOf(write.Group);
         MessageId id = _sender.Multicast(GroupSet.Of(write.Group), write.Op);
-        _writes.Add(id.Seq, w);
+        _writes.Add(id.Seq, write.Group, w, members);
     }
 
     /// <summary>
@@ -186,7 +182,7 @@ public sealed partial class ManagerNode
     /// <summary>Points a write in flight at the connection and request id of its retry; false if it is not in flight here.</summary>
     private bool Redirect(ulong clientId, ulong clientSeq, Connection client, ulong requestId)
     {
-        foreach (PendingWrite w in _writes.Values)
+        foreach (PendingWrite w in _writes.Tags)
         {
             if (w.ClientId != clientId || w.ClientSeq != clientSeq) continue;
             w.Client = client;
@@ -244,46 +240,21 @@ public sealed partial class ManagerNode
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (link.Connection == connection && report.Id.Sender == _membership.SenderId && _writes.TryGetValue(report.Id.Seq, out PendingWrite? w))
-            {
-                for (int i = 0; i < w.DestinationCount; i++)
-                {
-                    ref PendingWrite.Destination d = ref w.Destinations[i];
-                    if (d.Node == link.NodeId && d.Incarnation == link.Incarnation) d.Done = true;
-                }
-                if (report.Status != DeliveryStatus.InSnapshot) Record(w, report);
-                TryCompleteLocked(report.Id.Seq, w);
-            }
+            if (link.Connection == connection && report.Id.Sender == _membership.SenderId)
+                _writes.Delivered(report.Id.Seq, link.NodeId, link.Incarnation, new DeliveryReport(report.Id, report.Status, report.Value, report.Position));
             StartQueuedLocked();
             batch = _flushes.Take();
         }
         batch.Flush();
     }
 
-    private void Record(PendingWrite w, (MessageId Id, DeliveryStatus Status, long Value, long Position) report)
+    /// <summary>A write is done: remember its result for retries and answer whoever asked last.</summary>
+    private void CompletedLocked(PendingWrite w, int group, in WriteResult result)
     {
-        if (!w.HasResult)
-        {
-            (w.HasResult, w.Status, w.Value, w.Position) = (true, report.Status, report.Value, report.Position);
-            return;
-        }
-        if (w.Status == report.Status && w.Value == report.Value && w.Position == report.Position) return;
-        _divergences++;
-        Log.Warn($"replicas of group {w.Group} disagree on write {report.Id}: {w.Status} {w.Value}@{w.Position} and {report.Status} {report.Value}@{report.Position}");
-    }
-
-    private void TryCompleteLocked(long seq, PendingWrite w)
-    {
-        if (!w.Final || !w.Settled) return;
-        _writes.Remove(seq);
-        _completed++;
-        _groups[w.Group].UpdateTimes.Record(w.Started);
-        WriteResult result = !w.HasResult ? new WriteResult(WriteOutcome.Unknown, 0, 0)
-            : w.Status == DeliveryStatus.Applied ? new WriteResult(WriteOutcome.Applied, w.Value, w.Position)
-            : new WriteResult(WriteOutcome.Refused, w.Value, 0);
+        _groups[group].UpdateTimes.Record(w.Started);
         _dedup.Complete(w.ClientId, w.ClientSeq, result);
-        if (w.Client is { } client) AnswerLocked(client, w.RequestId, w.Group, result, w.Kind, w.Index);
-        w.Reset();
+        if (w.Client is { } client) AnswerLocked(client, w.RequestId, group, result, w.Kind, w.Index);
+        w.Client = null;
         _writePool.Push(w);
     }
 
@@ -293,26 +264,6 @@ public sealed partial class ManagerNode
         ListOp.Append => $"An append would make the list of Count {count} longer than the largest list.",
         _ => $"Index {index} is out of range for a list of Count {count} (the count when the write's turn came).",
     };
-
-    /// <summary>After a view change: destinations that left no longer hold a write back.</summary>
-    private void SettleDeparturesLocked(ClusterView view)
-    {
-        _scratchSeqs.Clear();
-        foreach ((long seq, PendingWrite w) in _writes)
-        {
-            bool changed = false;
-            for (int i = 0; i < w.DestinationCount; i++)
-            {
-                ref PendingWrite.Destination d = ref w.Destinations[i];
-                if (d.Done || view.Skeen.Contains(d.Node, d.Incarnation)) continue;
-                d.Done = true;
-                changed = true;
-            }
-            if (changed) _scratchSeqs.Add(seq);
-        }
-        foreach (long seq in _scratchSeqs)
-            if (_writes.TryGetValue(seq, out PendingWrite? w)) TryCompleteLocked(seq, w);
-    }
 
     // ---- Skeen's sender effects, under the lock ----
 
@@ -346,22 +297,20 @@ public sealed partial class ManagerNode
     private void Completed(MessageId id, long timestamp, WriteOp payload)
     {
         payload.Release();
-        if (!_writes.TryGetValue(id.Seq, out PendingWrite? w)) return;
-        w.Final = true;
-        TryCompleteLocked(id.Seq, w);
+        _writes.Finalized(id.Seq);
     }
 
     private void Abandoned(MessageId id, WriteOp payload)
     {
         payload.Release();
-        if (!_writes.Remove(id.Seq, out PendingWrite? w)) return;
+        if (!_writes.Abandon(id.Seq, out PendingWrite w, out int group)) return;
         _dedup.Forget(w.ClientId, w.ClientSeq);
         if (w.Client is { IsClosed: false } client)
         {
-            Replies.Error(client, w.RequestId, ErrorCode.NotDone, $"every replica of group {w.Group} left before the write was ordered; it was not applied", flush: false);
+            Replies.Error(client, w.RequestId, ErrorCode.NotDone, $"every replica of group {group} left before the write was ordered; it was not applied", flush: false);
             _flushes.Add(client);
         }
-        w.Reset();
+        w.Client = null;
         _writePool.Push(w);
     }
 
@@ -373,6 +322,15 @@ public sealed partial class ManagerNode
         public void SendMarker(int node, in EpochMarker marker) => manager.SendMarker(node, marker);
         public void Completed(MessageId id, long timestamp, WriteOp payload) => manager.Completed(id, timestamp, payload);
         public void Abandoned(MessageId id, WriteOp payload) => manager.Abandoned(id, payload);
+    }
+
+    /// <summary>The write table's effects, always under the manager's lock.</summary>
+    private sealed class WriteEffects(ManagerNode manager) : IWriteTableOutput<PendingWrite>
+    {
+        public void Completed(PendingWrite tag, int group, in WriteResult result) => manager.CompletedLocked(tag, group, result);
+
+        public void Diverged(int group, in DeliveryReport first, in DeliveryReport other) =>
+            Log.Warn($"replicas of group {group} disagree on write {first.Id}: {first.Status} {first.Value}@{first.Position} and {other.Status} {other.Value}@{other.Position}");
     }
 
     /// <summary>
@@ -391,8 +349,8 @@ public sealed partial class ManagerNode
             w.Bool(_membership.IsCoordinator);
             w.I32(_writes.Count);
             w.I32(_reads.Count);
-            w.I64(_completed);
-            w.I64(_divergences);
+            w.I64(_writes.CompletedCount);
+            w.I64(_writes.Divergences);
         }
         w.I64(ServerCounters.Accepted);
         w.I64(ServerCounters.Rejected);
