@@ -7,8 +7,12 @@ namespace BitFusion.Core.Replication;
 /// A manager's writes from their multicast until their outcome, keyed by the multicast's sequence number. A write
 /// completes once its final timestamp went out (<see cref="Finalized"/>) and every destination — the (node,
 /// incarnation) pairs of its group when it started — has reported its delivery or left the view: so any serving
-/// replica answers a later read with every completed write in it. Its result is what the replicas reported (the
-/// first report; a different one counts as a divergence), or Unknown when every destination left before reporting.
+/// replica answers a later read with every completed write in it. Its result is what the destinations still in the
+/// view reported. A destination that left may have delivered in another order: Skeen's sender (or orphan recovery)
+/// finalises a multicast without the proposal of a destination that died, so a replica that never received it may
+/// have delivered a later write before it — the survivors' order is the group's, and a manager whose view still
+/// holds the dead replica waits for the view that drops it. Only when no destination left in the view reported is a
+/// departed one's report used, and Unknown when there is none.
 /// A pure state machine with pooled entries; <typeparamref name="TTag"/> is the adapter's own record of the write
 /// (who asked, under which client id and seq).
 /// </summary>
@@ -51,9 +55,10 @@ public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
         for (int i = 0; i < e.DestinationCount; i++)
         {
             ref Destination d = ref e.Destinations[i];
-            if (d.Node == node && d.Incarnation == incarnation) d.Done = true;
+            if (d.Node != node || d.Incarnation != incarnation) continue;
+            d.Done = true;
+            if (report.Status != DeliveryStatus.InSnapshot) (d.HasReport, d.Report) = (true, report);
         }
-        if (report.Status != DeliveryStatus.InSnapshot) Record(e, report);
         TryComplete(seq, e);
     }
 
@@ -85,9 +90,8 @@ public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
             for (int i = 0; i < e.DestinationCount; i++)
             {
                 ref Destination d = ref e.Destinations[i];
-                if (d.Done || view.Contains(d.Node, d.Incarnation)) continue;
-                d.Done = true;
-                changed = true;
+                if (d.Left || view.Contains(d.Node, d.Incarnation)) continue;
+                d.Left = d.Done = changed = true;
             }
             if (changed) _scratch.Add(seq);
         }
@@ -95,41 +99,48 @@ public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
             if (_writes.TryGetValue(seq, out Entry? e)) TryComplete(seq, e);
     }
 
-    /// <summary>What the write still waits for, for diagnostics: "final" and/or the destinations not yet reported.</summary>
-    public string Describe(long seq) =>
-        !_writes.TryGetValue(seq, out Entry? e) ? "not in flight"
-            : $"final {e.Final}, waiting on [{string.Join(' ', e.Destinations.Take(e.DestinationCount).Where(d => !d.Done).Select(d => $"{d.Node}@{d.Incarnation}"))}]";
-
-    private void Record(Entry e, in DeliveryReport report)
-    {
-        if (!e.HasResult)
-        {
-            (e.HasResult, e.First) = (true, report);
-            return;
-        }
-        if (e.First.Status == report.Status && e.First.Value == report.Value && e.First.Position == report.Position) return;
-        Divergences++;
-        output.Diverged(e.Group, e.First, report);
-    }
-
+    /// <summary>
+    /// Completes the write once it is final and settled and the destinations still in the view that reported agree.
+    /// When they disagree, one of them is a replica that has died (or been excluded) without this manager's view
+    /// knowing yet: the write waits for the view that drops it (<see cref="Settle"/> looks again).
+    /// </summary>
     private void TryComplete(long seq, Entry e)
     {
         if (!e.Final || !e.Settled) return;
+        int chosen = -1;
+        for (int i = 0; i < e.DestinationCount; i++)
+        {
+            ref Destination d = ref e.Destinations[i];
+            if (!d.HasReport) continue;
+            if (chosen < 0 || (e.Destinations[chosen].Left && !d.Left)) chosen = i;
+            else if (!d.Left && !Same(e.Destinations[chosen].Report, d.Report))
+            {
+                if (!e.Disputed)
+                {
+                    e.Disputed = true;
+                    Divergences++;
+                    output.Diverged(e.Group, e.Destinations[chosen].Report, d.Report);
+                }
+                return;
+            }
+        }
         _writes.Remove(seq);
         CompletedCount++;
-        WriteResult result = !e.HasResult ? new WriteResult(WriteOutcome.Unknown, 0, 0)
-            : e.First.Status == DeliveryStatus.Applied ? new WriteResult(WriteOutcome.Applied, e.First.Value, e.First.Position)
-            : new WriteResult(WriteOutcome.Refused, e.First.Value, 0);
+        WriteResult result = chosen < 0 ? new WriteResult(WriteOutcome.Unknown, 0, 0)
+            : e.Destinations[chosen].Report is { Status: DeliveryStatus.Applied } r ? new WriteResult(WriteOutcome.Applied, r.Value, r.Position)
+            : new WriteResult(WriteOutcome.Refused, e.Destinations[chosen].Report.Value, 0);
         TTag tag = e.Tag;
         int group = e.Group;
         Recycle(e);
         output.Completed(tag, group, result);
     }
 
+    private static bool Same(in DeliveryReport a, in DeliveryReport b) => a.Status == b.Status && a.Value == b.Value && a.Position == b.Position;
+
     private void Recycle(Entry e)
     {
         e.Tag = default!;
-        e.Final = e.HasResult = false;
+        e.Final = e.Disputed = false;
         e.DestinationCount = 0;
         _pool.Push(e);
     }
@@ -139,8 +150,9 @@ public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
         public TTag Tag = default!;
         public int Group;
         public bool Final;
-        public bool HasResult;
-        public DeliveryReport First;
+
+        /// <summary>Destinations in the view reported different results; counted once as a divergence.</summary>
+        public bool Disputed;
         public Destination[] Destinations = new Destination[4];
         public int DestinationCount;
 
@@ -165,6 +177,14 @@ public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
     {
         public int Node;
         public long Incarnation;
+
+        /// <summary>Reported its delivery, or left the view.</summary>
         public bool Done;
+
+        /// <summary>Left the view while the write was in flight.</summary>
+        public bool Left;
+
+        public bool HasReport;
+        public DeliveryReport Report;
     }
 }

@@ -131,8 +131,9 @@ internal sealed partial class ClusterSimulation
 
         public void SendDelivered(int manager, in DeliveryReport report)
         {
-            MessageId id = report.Id;
-            ToManager(manager, (m, link) => m.OnDelivered(Node, link, id));
+            DeliveryReport r = report;
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null) _sim.Trace($"node {Node} reports {r} to {manager}");
+            ToManager(manager, (m, link) => m.OnDelivered(Node, link, r));
         }
 
         public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer)
