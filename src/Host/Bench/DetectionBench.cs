@@ -10,10 +10,10 @@ namespace BitFusion.Host.Bench;
 
 /// <summary>
 /// What a paused data node costs: real processes (this binary), one manager and one group of two data nodes, a client
-/// keeping `window` appends in flight. One replica is frozen with SIGSTOP; no write started after that can complete
-/// until the manager has suspected the node (silent for suspectAfterMs) and excluded it. Detection time = from the
-/// SIGSTOP to the completion of the first write started after it; the stall = the latencies of the writes started
-/// in that interval. The node is then resumed, learns its exclusion and rejoins before the next pause.
+/// keeping `window` appends in flight. One replica is frozen with SIGSTOP; no write started after that (2 ms after
+/// kill() returned, for the signal to land) can complete until the manager has suspected the node (silent for
+/// suspectAfterMs) and excluded it. Detection time = from then to the completion of the first write started after
+/// it; the stall = the latencies of the writes in flight at any time in that interval. The node is then resumed, learns its exclusion and rejoins before the next pause.
 /// </summary>
 internal static class DetectionBench
 {
@@ -41,8 +41,10 @@ internal static class DetectionBench
             for (int p = 0; p < pauses; p++)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(500, suspectAfterMs)), cancellation);
-                long paused = Stopwatch.GetTimestamp();
+                long incarnation = (await ProbeAsync(cluster, victim, cancellation)).Incarnation;
                 victim.Suspend();
+                // kill() returns once the signal is queued; a write that starts in the next instant may still be delivered.
+                long paused = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 500;
                 double detection;
                 while ((detection = FirstCompletionAfter(writes, paused)) < 0) await Task.Delay(5, cancellation);
                 victim.Resume();
@@ -50,11 +52,11 @@ internal static class DetectionBench
                 long detected = paused + (long)(detection * Stopwatch.Frequency / 1e6);
                 foreach ((long start, long end) in writes)
                 {
-                    if (start >= paused && start <= detected) stalled.Add(Ticks.ToMicros(end - start));
-                    else if (start < paused) normal.Add(Ticks.ToMicros(end - start));
+                    if (end > paused && start < detected) stalled.Add(Ticks.ToMicros(end - start));
+                    else if (end <= paused) normal.Add(Ticks.ToMicros(end - start));
                 }
                 writes.Clear();
-                await WaitRejoinedAsync(cluster, victim, cancellation);
+                await WaitRejoinedAsync(cluster, victim, incarnation, cancellation);
             }
         }
         finally
@@ -86,17 +88,19 @@ internal static class DetectionBench
         }
     }
 
-    /// <summary>The resumed node learns it was excluded, starts over and rejoins: wait until a new incarnation of it serves.</summary>
-    private static async Task WaitRejoinedAsync(ReplicationCluster cluster, NodeProcess node, CancellationToken cancellation)
+    private static Task<DataNodeStats> ProbeAsync(ReplicationCluster cluster, NodeProcess node, CancellationToken cancellation) =>
+        ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, cancellation);
+
+    /// <summary>The resumed node learns it was excluded, starts over and rejoins: wait until an incarnation newer than <paramref name="before"/> serves.</summary>
+    private static async Task WaitRejoinedAsync(ReplicationCluster cluster, NodeProcess node, long before, CancellationToken cancellation)
     {
-        long before = -1;
+        DataNodeStats? last = null;
         for (int attempt = 0; attempt < 1200; attempt++)
         {
-            DataNodeStats s = await ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, cancellation);
-            if (before < 0) before = s.Incarnation;
-            if ((NodePhase)s.Phase == NodePhase.Serving && s.Incarnation > before) return;
+            last = await ProbeAsync(cluster, node, cancellation);
+            if ((NodePhase)last.Phase == NodePhase.Serving && last.Incarnation > before) return;
             await Task.Delay(50, cancellation);
         }
-        throw new TimeoutException($"{node} did not rejoin within a minute of its resume");
+        throw new TimeoutException($"{node} did not rejoin within a minute of its resume (incarnation {before} before the pause, now {last})");
     }
 }
