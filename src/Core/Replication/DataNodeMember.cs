@@ -17,13 +17,17 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private readonly IDataNodeOutput<TPayload> _out;
     private readonly Dictionary<int, int> _managers = [];
     private readonly List<(int Manager, ulong QueryId, int[] DeadSenders)> _parked = [];
+    private readonly DeliveryLog _reports;
     private ClusterView? _view;
     private SkeenReceiver<TPayload>? _skeen;
     private bool _announced;
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
-    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output)
+    /// <param name="window">The most writes a manager has in flight: this node keeps that many delivery reports per sender to send again.</param>
+    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output, int window)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        _reports = new DeliveryLog(window);
         _nodeId = nodeId;
         _group = group;
         _newLife = newLife;
@@ -82,14 +86,16 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     }
 
     /// <summary>
-    /// The manager on <paramref name="manager"/>'s connection multicasts as <paramref name="sender"/>. When that is the
-    /// coordinator of this node's view, the orphan reports go (again) to it: a report sent while it was not connected,
-    /// or lost with a dropped connection, would otherwise leave its recovery waiting forever.
+    /// The manager on <paramref name="manager"/>'s connection multicasts as <paramref name="sender"/>. It gets this
+    /// life's last delivery reports of its writes again, and when it is the coordinator of this node's view, the
+    /// orphan reports: a report sent while it was not connected, or lost with a dropped connection, would otherwise
+    /// leave its write or its recovery waiting forever.
     /// </summary>
     public void ManagerHello(int manager, int sender)
     {
         if (!_managers.ContainsKey(manager)) return;
         _managers[manager] = sender;
+        _reports.Replay(sender, report => _out.SendDelivered(manager, report));
         if (_view is not null && sender == _view.Coordinator) ReportOrphans(_view);
     }
 
@@ -110,7 +116,11 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             return;
         }
         ViewOutcome outcome = _skeen.InstallView(view.Skeen);
-        if (outcome == ViewOutcome.Installed) ReportOrphans(view);
+        if (outcome == ViewOutcome.Installed)
+        {
+            _reports.Retain(view.Skeen.ContainsSender);
+            ReportOrphans(view);
+        }
         else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted) StartOver($"{outcome} by view {view.Epoch}");
         AfterEvent();
     }
@@ -225,6 +235,7 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     {
         _out.Log($"starting over as a new life ({reason})", true);
         _skeen = null;
+        _reports.Clear();
         Donor = ViewMember.NoDonor;
         HasState = false;
         Life = _newLife();
@@ -256,11 +267,20 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         if (ManagerOfSender(sender) is int m) _out.SendProposal(m, proposal);
     }
 
-    void ISkeenReceiverOutput<TPayload>.Deliver(MessageId id, long timestamp, TPayload payload) =>
-        _out.Deliver(ManagerOfSender(id.Sender) ?? -1, id, timestamp, payload);
+    void ISkeenReceiverOutput<TPayload>.Deliver(MessageId id, long timestamp, TPayload payload) => Report(_out.Deliver(id, timestamp, payload));
 
-    void ISkeenReceiverOutput<TPayload>.Discard(MessageId id, TPayload payload, DiscardReason reason) =>
-        _out.Discard(ManagerOfSender(id.Sender) ?? -1, id, payload, reason);
+    void ISkeenReceiverOutput<TPayload>.Discard(MessageId id, TPayload payload, DiscardReason reason)
+    {
+        _out.Discard(id, payload, reason);
+        // The donor delivered it before its snapshot and reported the value; this replica holds it all the same.
+        if (reason == DiscardReason.InTransferredState) Report(new DeliveryReport(id, DeliveryStatus.InSnapshot, 0, 0));
+    }
+
+    private void Report(in DeliveryReport report)
+    {
+        _reports.Add(report);
+        if (ManagerOfSender(report.Id.Sender) is int m) _out.SendDelivered(m, report);
+    }
 
     void ISkeenReceiverOutput<TPayload>.TransferReady(int joiner, SkeenTransfer transfer) =>
         _out.TransferReady(joiner, _view!.ReceiverLife(joiner), transfer);

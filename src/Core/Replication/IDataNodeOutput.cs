@@ -21,11 +21,14 @@ public interface IDataNodeOutput<TPayload>
     /// <summary>A view admitted this life: create its (empty) application state; a joiner loads its donor's next.</summary>
     void Admitted(long incarnation, int donor);
 
-    /// <summary>Apply a delivered write and report it to <paramref name="manager"/> (−1: its manager is not connected).</summary>
-    void Deliver(int manager, MessageId id, long timestamp, TPayload payload);
+    /// <summary>Apply a delivered write and say how it settled; the machine reports it to the write's manager.</summary>
+    DeliveryReport Deliver(MessageId id, long timestamp, TPayload payload);
 
-    /// <summary>Release a write this replica will never apply; <see cref="DiscardReason.InTransferredState"/> is reported as held.</summary>
-    void Discard(int manager, MessageId id, TPayload payload, DiscardReason reason);
+    /// <summary>Release a write this replica will never apply.</summary>
+    void Discard(MessageId id, TPayload payload, DiscardReason reason);
+
+    /// <summary>Report a delivered write to its manager; the same report may be sent again after a reconnect.</summary>
+    void SendDelivered(int manager, in DeliveryReport report);
 
     /// <summary>Snapshot the application state now and stream it to the joiner (node, life).</summary>
     void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer);

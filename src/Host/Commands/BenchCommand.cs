@@ -29,20 +29,24 @@ internal static class BenchCommand
         var windows = new Option<int[]>("--window", "-w") { Description = "Appends in flight per client (1 = one at a time).", DefaultValueFactory = _ => [1, 64], AllowMultipleArgumentsPerToken = true };
         var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits for the rejoin table.", DefaultValueFactory = _ => [10_000, 1_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Rejoins per list length (the median is reported).", DefaultValueFactory = _ => 5 };
-        var latencyOnly = new Option<bool>("--latency-only") { Description = "Skip the rejoin table." };
+        var latencyOnly = new Option<bool>("--latency-only") { Description = "Skip the rejoin and detection tables." };
+        var pauses = new Option<int>("--pauses") { Description = "SIGSTOPs of a data node for the detection table (0 skips it).", DefaultValueFactory = _ => 3 };
+        var suspectAfter = new Option<int>("--suspect-after-ms") { Description = "The failure detector's bound for the detection table.", DefaultValueFactory = _ => 1500 };
         var command = new Command("replication",
             "Active replication: update latency p50/p99/p99.9 and throughput against groups, f, managers and window, beside the " +
-            "loopback TCP round trip measured in the same run; then the rejoin pause against list length.")
-        { ops, groups, faults, managers, windows, sizes, repeats, latencyOnly };
+            "loopback TCP round trip measured in the same run; then the rejoin pause against list length; then the detection " +
+            "time of a paused data node and the write stall it causes (real processes).")
+        { ops, groups, faults, managers, windows, sizes, repeats, latencyOnly, pauses, suspectAfter };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Name = "bench";
             Log.Quiet = true;
             int n = result.GetValue(ops);
             int r = result.GetValue(repeats);
-            if (n < 100 || r < 1 || result.GetValue(sizes)!.Any(s => s < 1))
+            if (n < 100 || r < 1 || result.GetValue(sizes)!.Any(s => s < 1) || result.GetValue(pauses) < 0 || result.GetValue(suspectAfter) < 50)
             {
-                Console.Error.WriteLine("error: --ops must be at least 100, --repeats at least 1, and every size at least 1.");
+                Console.Error.WriteLine("error: --ops must be at least 100, --repeats at least 1, every size at least 1, --pauses at least 0 " +
+                                        "and --suspect-after-ms at least 50.");
                 return 2;
             }
             Console.WriteLine($"kernels: XOR {Core.Kernels.XorKernel.Best.Tier}, GF(2^8) {Core.Kernels.GfKernel.Best.Tier}");
@@ -70,6 +74,13 @@ internal static class BenchCommand
                     RejoinBench.Result x = await RejoinBench.RunAsync(f, bits, r, cancellation);
                     Console.WriteLine($"| {f} | {bits:N0} | {x.RejoinMicros / 1000:0.000} | {x.ManagerMicros / 1000:0.000} | {x.Bytes:N0} |");
                 }
+            if (result.GetValue(pauses) == 0) return 0;
+            Console.WriteLine();
+            Console.WriteLine("| suspectAfterMs | heartbeatMs | pauses | detection ms (p50) | detection ms (max) | writes stalled | stall p50 ms | stall p99 ms | p50 ms unpaused |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            DetectionBench.Result d = await DetectionBench.RunAsync(result.GetValue(pauses), result.GetValue(suspectAfter), 16, cancellation);
+            Console.WriteLine($"| {d.SuspectAfterMs} | {d.HeartbeatMs} | {d.Detection.Count} | {d.Detection.Median / 1000:0.0} | {d.Detection.Max / 1000:0.0} | " +
+                              $"{d.Stalled.Count} | {d.Stalled.Median / 1000:0.0} | {d.Stalled.P99 / 1000:0.0} | {d.Normal.Median / 1000:0.000} |");
             return 0;
         });
         return command;

@@ -50,7 +50,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
-        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this));
+        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this), cluster.Config.Window);
     }
 
     public int NodeId { get; }
@@ -502,19 +502,21 @@ public sealed class DataNode : IFrameHandler, IDisposable
             node._replica = new Replica(incarnation, donor);
         }
 
-        public void Deliver(int manager, MessageId id, long timestamp, WriteOp payload)
+        public DeliveryReport Deliver(MessageId id, long timestamp, WriteOp payload)
         {
             Replica r = node._replica!;
             bool applied = r.Apply(payload, node.Limits);
             payload.Release();
-            Report(manager, id, applied ? DeliveryStatus.Applied : DeliveryStatus.OutOfRange, r.List.Count, applied ? r.Position : 0);
+            return new DeliveryReport(id, applied ? DeliveryStatus.Applied : DeliveryStatus.OutOfRange, r.List.Count, applied ? r.Position : 0);
         }
 
-        public void Discard(int manager, MessageId id, WriteOp payload, DiscardReason reason)
+        public void Discard(MessageId id, WriteOp payload, DiscardReason reason) => payload.Release();
+
+        public void SendDelivered(int manager, in DeliveryReport report)
         {
-            payload.Release();
-            // The donor delivered it before its snapshot and reported the value; this replica holds it all the same.
-            if (reason == DiscardReason.InTransferredState) Report(manager, id, DeliveryStatus.InSnapshot, 0, 0);
+            if (node.ManagerConnection(manager) is not { } c) return;
+            AbcastWire.EnqueueDelivered(c, report.Id, report.Status, report.Value, report.Position);
+            node.Flushes.Add(c);
         }
 
         public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer) => node.StartTransferLocked(joiner, joinerLife, transfer);
@@ -541,13 +543,6 @@ public sealed class DataNode : IFrameHandler, IDisposable
         {
             if (warning) Transport.Log.Warn(message);
             else Transport.Log.Info(message);
-        }
-
-        private void Report(int manager, MessageId id, DeliveryStatus status, long value, long position)
-        {
-            if (node.ManagerConnection(manager) is not { } c) return;
-            AbcastWire.EnqueueDelivered(c, id, status, value, position);
-            node.Flushes.Add(c);
         }
     }
 }

@@ -207,6 +207,7 @@ public sealed partial class ManagerNode
         if (admittedAs >= 0)
         {
             _sender = new SkeenSender<WriteOp>(admittedAs, new SenderEffects(this));
+            _writes.Sender = _sender;
             foreach (NodeLink link in _nodes.Values)
                 if (link.Connection is { } c)
                 {
@@ -222,11 +223,11 @@ public sealed partial class ManagerNode
             }
         _sender!.InstallView(view.Skeen);
         foreach (NodeLink link in _nodes.Values) SyncLocked(link);
-        SettleDeparturesLocked(view);
+        _writes.Settle(view.Skeen);
         long now = Stopwatch.GetTimestamp();
         foreach (ViewMember m in view.Skeen.Receivers)
             if (m.NeedsTransfer && m.Incarnation == view.Epoch) _joins[m.Node] = (m.Incarnation, now);
-        StartQueuedLocked();
+        _writes.Pump();
         _serving.TrySetResult();
     }
 
@@ -260,12 +261,8 @@ public sealed partial class ManagerNode
     private void ExcludedLocked(string reason)
     {
         Log.Warn(reason);
-        foreach (PendingWrite w in _writes.Values) w.Client?.Close("the manager left the view; the write's outcome is unknown");
-        while (_queued.TryDequeue(out QueuedWrite? q))
-        {
-            q.Op.Release();
-            q.Client.Close("the manager left the view before starting the write; it was not applied");
-        }
+        _writes.Exclude();
+        _writes.Sender = null;
         _ = Task.Run(() => Excluded?.Invoke(reason));
     }
 

@@ -46,7 +46,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
             [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, new MembershipEffects(this));
-        _dedup = new WriteDedup(Fusion.FusedBitList.DedupClients, cluster.Config.Window);
+        _writes = new ManagerWrites<Connection, WriteOp>(cluster.Config.Window, Fusion.FusedBitList.DedupClients, new WriteEffects(this));
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,

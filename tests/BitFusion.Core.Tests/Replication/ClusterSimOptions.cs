@@ -11,4 +11,6 @@ internal sealed record ClusterSimOptions(
     int ManagerCrashes = 0,
     int Pauses = 0,
     int LinkDrops = 0,
-    long SuspectAfter = 150);
+    long SuspectAfter = 150,
+    int Window = 8,
+    bool ClientsDrawFromFaultRng = false);

@@ -21,6 +21,11 @@ internal sealed class ClusterSimStats
     public int Fences;
     public int ManagerExclusions;
     public int TransfersLost;
+    public int Retries;
+    public int AnswersLost;
+    public int Unknown;
+    public int NotDone;
+    public int Disputes;
 
     public void Add(ClusterSimStats o)
     {
@@ -42,11 +47,18 @@ internal sealed class ClusterSimStats
         Fences += o.Fences;
         ManagerExclusions += o.ManagerExclusions;
         TransfersLost += o.TransfersLost;
+        Retries += o.Retries;
+        AnswersLost += o.AnswersLost;
+        Unknown += o.Unknown;
+        NotDone += o.NotDone;
+        Disputes += o.Disputes;
     }
 
     public override string ToString() =>
         $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads {Reads}, node crashes {NodeCrashes}, " +
         $"manager crashes {ManagerCrashes} (coordinator {CoordinatorCrashes}), pauses {Pauses} (suspected {Suspicions}), " +
         $"link drops {LinkDrops}, rejoins {Rejoins}, transfers {Transfers}, start-overs {StartOvers}, orphan reports {OrphanReports}, " +
-        $"verdicts sent {Decisions}, fenced {Fences}, managers excluded {ManagerExclusions}, transfer pushes lost {TransfersLost}";
+        $"verdicts sent {Decisions}, fenced {Fences}, managers excluded {ManagerExclusions}, transfer pushes lost {TransfersLost}, " +
+        $"client retries {Retries} (answers lost {AnswersLost}), answered unknown {Unknown}, not done {NotDone}, " +
+        $"reports disputed until a view change {Disputes}";
 }

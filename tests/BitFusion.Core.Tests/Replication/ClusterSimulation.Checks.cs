@@ -7,8 +7,8 @@ internal sealed partial class ClusterSimulation
 {
     /// <summary>
     /// Once nothing is left to happen: every live data node serves as a member of the coordinator's view, nothing
-    /// is pending anywhere, the replicas of a group hold the same writes in the same order with none twice, and
-    /// every acknowledged write is there.
+    /// is pending anywhere and every manager answered every write, the replicas of a group hold the same writes in
+    /// the same order with none twice, and every acknowledged write is there, at the position it was given.
     /// </summary>
     private void CheckOutcome()
     {
@@ -29,7 +29,11 @@ internal sealed partial class ClusterSimulation
                 if (d.Member.Skeen!.PendingCount > 0) Fail($"node {d.Node} still holds {d.Member.Skeen.PendingCount} pending messages");
             }
             foreach (SimManager m in _managers.Values)
+            {
                 if (m.Alive && m.Sender is { } s && s.UnfinishedCount > 0) Fail($"manager {m.Node} still waits on {s.UnfinishedCount} multicasts");
+                if (m.Alive && m.Writes.InFlight + m.Writes.Queued > 0)
+                    Fail($"manager {m.Node} never answers {m.Writes.InFlight} writes in flight and {m.Writes.Queued} queued");
+            }
         }
         for (int g = 0; g < _options.Groups; g++)
         {
@@ -44,6 +48,9 @@ internal sealed partial class ClusterSimulation
             var held = first.ToHashSet();
             foreach (int write in _ackedAt.Keys)
                 if (_writeGroup[write] == g && !held.Contains(write)) Fail($"acknowledged write {write} of group {g} is lost");
+            foreach ((int write, long position) in _ackedPosition)
+                if (_writeGroup[write] == g && first.IndexOf(write) + 1 != position)
+                    Fail($"write {write} of group {g} was acknowledged at position {position} but is at {first.IndexOf(write) + 1}");
         }
     }
 }

@@ -16,7 +16,7 @@ internal sealed partial class ClusterSimulation
         {
             _sim = sim;
             Group = group;
-            Member = new DataNodeMember<int>(node, group, sim.NewLife, this);
+            Member = new DataNodeMember<int>(node, group, sim.NewLife, this, sim._options.Window);
             sim.Trace($"node {node} starts as life {Member.Life}");
         }
 
@@ -117,17 +117,23 @@ internal sealed partial class ClusterSimulation
             if (donor != ViewMember.NoDonor) _sim.Stats.Rejoins++;
         }
 
-        public void Deliver(int manager, MessageId id, long timestamp, int payload)
+        public DeliveryReport Deliver(MessageId id, long timestamp, int payload)
         {
             if (Log.Contains(payload)) _sim.Fail($"node {Node} applied write {payload} ({id}) twice");
             Log.Add(payload);
             _sim.Stats.Delivered++;
-            if (manager >= 0) ToManager(manager, (m, link) => m.OnDelivered(Node, link, id));
+            return new DeliveryReport(id, DeliveryStatus.Applied, Log.Count, Log.Count);
         }
 
-        public void Discard(int manager, MessageId id, int payload, DiscardReason reason)
+        public void Discard(MessageId id, int payload, DiscardReason reason)
         {
-            if (reason == DiscardReason.InTransferredState && manager >= 0) ToManager(manager, (m, link) => m.OnDelivered(Node, link, id));
+        }
+
+        public void SendDelivered(int manager, in DeliveryReport report)
+        {
+            DeliveryReport r = report;
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null) _sim.Trace($"node {Node} reports {r} to {manager}");
+            ToManager(manager, (m, link) => m.OnDelivered(Node, link, r));
         }
 
         public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer)

@@ -1,3 +1,4 @@
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Replication;
 
@@ -9,28 +10,33 @@ internal sealed partial class ClusterSimulation
     /// One life of a manager: its membership machine and Skeen sender, wired as <c>ManagerNode</c> wires them (a data
     /// node's link carries multicasts only once synced for the life the view admits), plus the writes it waits on.
     /// </summary>
-    internal sealed class SimManager : SimProcess, ISimAcceptor, IManagerMembershipOutput, ISkeenSenderOutput<int>
+    internal sealed class SimManager : SimProcess, ISimAcceptor, IManagerMembershipOutput, ISkeenSenderOutput<int>, IManagerWritesOutput<SimClient, int>
     {
         private readonly ClusterSimulation _sim;
         private readonly Dictionary<int, SimLink> _nodeLinks = [];
         private readonly Dictionary<int, ulong> _synced = [];
+        private readonly Dictionary<int, long> _incarnations = [];
         private readonly Dictionary<int, SimLink> _peerLinks = [];
         private readonly Dictionary<SimLink, int> _incoming = [];
         private readonly List<(SimLink Link, ulong Id, int[] Dead)> _parked = [];
-        private readonly Dictionary<long, PendingWrite> _writes = [];
         private SkeenSender<int>? _sender;
 
         public SimManager(ClusterSimulation sim, int node, Dictionary<int, int> groupOf, List<int> managers) : base(node)
         {
             _sim = sim;
             Membership = new ManagerMembership(node, sim.NewLife(), groupOf.Select(kv => (kv.Key, kv.Value)), managers, sim._options.SuspectAfter, this);
+            Writes = new ManagerWrites<SimClient, int>(sim._options.Window, maxClients: 1024, this);
         }
+
+        /// <summary>The manager's write machine, as <c>ManagerNode</c> runs it.</summary>
+        public ManagerWrites<SimClient, int> Writes { get; }
 
         public ManagerMembership Membership { get; }
 
         public SkeenSender<int>? Sender => _sender;
 
         public bool CanWrite => _sender is not null && !Membership.IsExcluded;
+
 
         // ---- connections ----
 
@@ -120,13 +126,14 @@ internal sealed partial class ClusterSimulation
         {
             if (ReadyLink(node) == link && _sender is { IsExcluded: false } s && s.OnProposal(node, p) == ReceiveOutcome.Invalid)
                 _sim.Fail($"manager {Node} found {p} from node {node} invalid");
+            Writes.Pump();
         });
 
-        public void OnDelivered(int node, SimLink link, MessageId id) => FromNode(node, link, () =>
+        public void OnDelivered(int node, SimLink link, DeliveryReport report) => FromNode(node, link, () =>
         {
-            if (_sender is null || id.Sender != _sender.Id || !_writes.TryGetValue(id.Seq, out PendingWrite? w)) return;
-            w.Waiting.Remove(node);
-            TryAcknowledge(id.Seq, w);
+            if (_sender is null || report.Id.Sender != _sender.Id) return;
+            Writes.Delivered(report.Id.Seq, node, _incarnations.GetValueOrDefault(node, -1), report);
+            Writes.Pump();
         });
 
         public void OnOrphanReport(int node, SimLink link, OrphanReport report) =>
@@ -180,15 +187,8 @@ internal sealed partial class ClusterSimulation
 
         // ---- clients ----
 
-        public void Submit(int write, int group)
-        {
-            if (!CanWrite || Membership.View!.Skeen.MembersOf(group).IsEmpty) return;
-            var w = new PendingWrite(write);
-            foreach (ViewMember m in Membership.View.Skeen.MembersOf(group)) w.Waiting.Add(m.Node);
-            MessageId id = _sender!.Multicast(GroupSet.Of(group), write);
-            _writes.Add(id.Seq, w);
-            _sim.Stats.Writes++;
-        }
+        public void Submit(SimClient client, bool resend) =>
+            Writes.Submit(client, 0, new WriteRequest<int>(client.ClientId, 1, resend, client.Group, ListOp.Append, 0, client.Write, _sim.Now));
 
         public void Read(int group, long sentAt)
         {
@@ -200,13 +200,6 @@ internal sealed partial class ClusterSimulation
                 _sim.Send(link, this, () => node.OnRead(Node, link, sentAt));
                 return;
             }
-        }
-
-        private void TryAcknowledge(long seq, PendingWrite w)
-        {
-            if (!w.Completed || w.Waiting.Count > 0) return;
-            _writes.Remove(seq);
-            _sim.Acknowledged(w.Write);
         }
 
         // ---- the adapter's part: node links synced per life ----
@@ -222,6 +215,8 @@ internal sealed partial class ClusterSimulation
             ulong life = view.ReceiverLife(node);
             if (life == 0 || Membership.NodeLife(node) != life || _synced.GetValueOrDefault(node) == life) return;
             _synced[node] = life;
+            view.Skeen.TryGetReceiver(node, out ViewMember member);
+            _incarnations[node] = member.Incarnation;
             SendViewTo(link, view);
             _sender.Resend(node);
         }
@@ -297,17 +292,15 @@ internal sealed partial class ClusterSimulation
             if (admittedAs >= 0)
             {
                 _sender = new SkeenSender<int>(admittedAs, this);
+                Writes.Sender = _sender;
                 foreach (int node in _nodeLinks.Keys) SendHello(node, toManager: false, admittedAs, null);
             }
             foreach ((int node, SimLink link) in _nodeLinks)
                 if (_synced.TryGetValue(node, out ulong life) && life == view.ReceiverLife(node)) SendViewTo(link, view);
             _sender!.InstallView(view.Skeen);
             foreach (int node in _nodeLinks.Keys.ToArray()) Sync(node);
-            foreach ((long seq, PendingWrite w) in _writes.ToArray())
-            {
-                w.Waiting.RemoveWhere(n => view.ReceiverLife(n) == 0 || !view.Skeen.TryGetReceiver(n, out _));
-                TryAcknowledge(seq, w);
-            }
+            Writes.Settle(view.Skeen);
+            Writes.Pump();
         }
 
         /// <summary>The host exits (code 3) and its supervisor starts it again as a new life.</summary>
@@ -315,6 +308,8 @@ internal sealed partial class ClusterSimulation
         {
             _sim.Trace($"manager {Node} excluded: {reason}");
             _sim.Stats.ManagerExclusions++;
+            Writes.Exclude();
+            Writes.Sender = null;
             _sim._net.At(_sim.Now, () =>
             {
                 if (!Alive) return;
@@ -356,20 +351,29 @@ internal sealed partial class ClusterSimulation
             _sim.Send(link, this, () => d.FromManager(Node, link, () => d.Count(d.Member.Marker(m), m)));
         }
 
-        public void Completed(MessageId id, long timestamp, int payload)
+        public void Completed(MessageId id, long timestamp, int payload) => Writes.Finalized(id.Seq);
+
+        public void Abandoned(MessageId id, int payload) => Writes.Abandoned(id.Seq);
+
+        // ---- the write machine's effects: answers go straight to the simulated client ----
+
+        public void Answer(SimClient client, ulong requestId, in WriteReply reply, in WriteRequest<int> request) => _sim.Answered(client, reply);
+
+        public void Release(int payload)
         {
-            if (!_writes.TryGetValue(id.Seq, out PendingWrite? w)) return;
-            w.Completed = true;
-            TryAcknowledge(id.Seq, w);
         }
 
-        public void Abandoned(MessageId id, int payload) => _writes.Remove(id.Seq);
-
-        private sealed class PendingWrite(int write)
+        void IManagerWritesOutput<SimClient, int>.Completed(int group, long started)
         {
-            public int Write { get; } = write;
-            public HashSet<int> Waiting { get; } = [];
-            public bool Completed;
+        }
+
+        public void Abort(SimClient client, bool multicast) => _sim.Aborted(client);
+
+        /// <summary>A replica that died delivered in another order; the write waits for the view without it (a real divergence hangs it).</summary>
+        public void Diverged(int group, in DeliveryReport first, in DeliveryReport other)
+        {
+            _sim.Trace($"manager {Node}: replicas of group {group} disagree on {first.Id}: {first} and {other}");
+            _sim.Stats.Disputes++;
         }
     }
 }

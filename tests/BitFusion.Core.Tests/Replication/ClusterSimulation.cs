@@ -20,6 +20,12 @@ internal sealed partial class ClusterSimulation
 
     private readonly ClusterSimOptions _options;
     private readonly Random _rng;
+
+    /// <summary>
+    /// The clients' retry decisions draw from their own generator, so they do not shift the fault schedule a seed
+    /// gives (<see cref="ClusterSimOptions.ClientsDrawFromFaultRng"/> restores the shared one for a reproducer).
+    /// </summary>
+    private readonly Random _clientRng;
     private readonly SimNetwork _net;
     private readonly Dictionary<int, int> _groupOf = [];
     private readonly List<int> _managerIds = [];
@@ -27,7 +33,11 @@ internal sealed partial class ClusterSimulation
     private readonly Dictionary<int, SimManager> _managers = [];
     private readonly Dictionary<int, long> _ackedAt = [];
     private readonly Dictionary<int, int> _writeGroup = [];
+    private readonly Dictionary<int, long> _ackedPosition = [];
     private readonly List<string> _trace = [];
+
+    /// <summary>Events kept for the failure message: 400, or twice BITFUSION_SIM_TRACE.</summary>
+    private static readonly int TraceKept = Math.Max(400, 2 * (int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_TRACE"), out int n) ? n : 0));
     private ulong _nextLife = 1;
     private int _nextWrite = 1;
     private string? _failure;
@@ -37,6 +47,7 @@ internal sealed partial class ClusterSimulation
         Seed = seed;
         _options = options;
         _rng = new Random(seed);
+        _clientRng = options.ClientsDrawFromFaultRng ? _rng : new Random(seed ^ 0x5EED);
         _net = new SimNetwork(_rng);
         for (int g = 0; g < options.Groups; g++)
             for (int r = 0; r < options.ReplicasPerGroup; r++)
@@ -75,7 +86,7 @@ internal sealed partial class ClusterSimulation
     internal void Trace(string what)
     {
         _trace.Add($"t={_net.Now} {what}");
-        if (_trace.Count > 400) _trace.RemoveRange(0, 200);
+        if (_trace.Count > TraceKept) _trace.RemoveRange(0, _trace.Count / 2);
     }
 
     private void Start()
@@ -163,16 +174,31 @@ internal sealed partial class ClusterSimulation
         });
     }
 
-    /// <summary>Runs an action in a process's life: never after it died, and only once it is not paused.</summary>
+    /// <summary>
+    /// Runs an action in a process's life: never after it died, and only once it is not paused. What arrives during
+    /// a pause runs on resume in arrival order, before anything later (so a connection stays FIFO across a pause).
+    /// </summary>
     internal void Run(SimProcess p, Action action)
     {
         if (!p.Alive) return;
-        if (p.PausedUntil > _net.Now)
+        if (p.PausedUntil > _net.Now || p.Deferred.Count > 0)
         {
-            _net.At(p.PausedUntil, () => Run(p, action));
+            p.Deferred.Enqueue(action);
+            if (p.Deferred.Count == 1) _net.At(p.PausedUntil, () => Resume(p));
             return;
         }
         action();
+    }
+
+    private void Resume(SimProcess p)
+    {
+        if (p.PausedUntil > _net.Now)
+        {
+            _net.At(p.PausedUntil, () => Resume(p));
+            return;
+        }
+        while (p.Alive && p.Deferred.TryDequeue(out Action? action)) action();
+        p.Deferred.Clear();
     }
 
     internal void RunAt(SimProcess p, long time, Action action) => _net.At(time, () => Run(p, action));
@@ -187,8 +213,66 @@ internal sealed partial class ClusterSimulation
         int group = _rng.Next(_options.Groups);
         int write = _nextWrite++;
         _writeGroup[write] = group;
-        Run(m, () => m.Submit(write, group));
+        var client = new SimClient(write, group, m.Node);
+        Stats.Writes++;
+        Send(client, resend: false);
+        // An impatient client sends again while the first is still in flight (its retry must join it).
+        if (_clientRng.Next(4) == 0) _net.At(_net.Now + _clientRng.Next(100), () => Retry(client));
     }
+
+    private void Send(SimClient client, bool resend)
+    {
+        client.Sends++;
+        SimManager m = _managers[client.Manager];
+        Run(m, () => m.Submit(client, resend));
+    }
+
+    /// <summary>Sends again through the same manager node, unless answered; a manager that is down refuses the connection, and the client gives up.</summary>
+    private void Retry(SimClient client)
+    {
+        if (client.Settled || client.Sends >= 5 || !_managers[client.Manager].Alive) return;
+        Stats.Retries++;
+        Send(client, resend: true);
+    }
+
+    /// <summary>
+    /// A manager answered <paramref name="client"/>: Applied is an acknowledgement (even if the answer is then lost);
+    /// Unknown settles it; NotDone may be sent again. An answer may be lost with the client's connection: it retries.
+    /// </summary>
+    internal void Answered(SimClient client, in WriteReply reply)
+    {
+        if (reply.Answer == WriteAnswer.Applied)
+        {
+            Acknowledged(client.Write);
+            if (_ackedPosition.TryGetValue(client.Write, out long first) && first != reply.Position)
+                Fail($"write {client.Write} was acknowledged at position {first}, then at {reply.Position}");
+            _ackedPosition[client.Write] = reply.Position;
+        }
+        if (_options.LinkDrops > 0 && _clientRng.Next(5) == 0)
+        {
+            Stats.AnswersLost++;
+            _net.At(_net.Now + 10 + _clientRng.Next(100), () => Retry(client));
+            return;
+        }
+        switch (reply.Answer)
+        {
+            case WriteAnswer.Applied or WriteAnswer.OutOfRange:
+                client.Settled = true;
+                break;
+            case WriteAnswer.ReplicasLeft or WriteAnswer.Forgotten:
+                Stats.Unknown++;
+                client.Settled = true;
+                break;
+            default:
+                Stats.NotDone++;
+                if (_clientRng.Next(2) == 0) _net.At(_net.Now + 20 + _clientRng.Next(200), () => Retry(client));
+                else client.Settled = true;
+                break;
+        }
+    }
+
+    /// <summary>The manager closed the client's connection (it left the view): the client reconnects and sends again.</summary>
+    internal void Aborted(SimClient client) => _net.At(_net.Now + 20 + _clientRng.Next(100), () => Retry(client));
 
     private void Read()
     {
@@ -219,10 +303,12 @@ internal sealed partial class ClusterSimulation
 
     /// <summary>
     /// At most f failures at once: a data node may crash, pause or lose a connection (each may get it excluded) only
-    /// while another replica of its group serves, alive and running.
+    /// while another replica of its group serves, alive and running, and has had no fault of its own recently (an
+    /// exclusion for it may still be on its way).
     /// </summary>
     private bool MayFail(SimDataNode d) =>
-        d.PausedUntil <= _net.Now && _dataNodes.Values.Any(o => o != d && o.Alive && o.Group == d.Group && o.Member.IsServing && o.PausedUntil <= _net.Now);
+        d.PausedUntil <= _net.Now && _dataNodes.Values.Any(o => o != d && o.Alive && o.Group == d.Group && o.Member.IsServing && o.PausedUntil <= _net.Now
+                                                                && o.QuietFrom + 3 * _options.SuspectAfter <= _net.Now);
 
     private void CrashNode()
     {
@@ -261,7 +347,7 @@ internal sealed partial class ClusterSimulation
         SimProcess p = candidates[_rng.Next(candidates.Length)];
         if (p.PausedUntil > _net.Now) return;
         long length = _rng.Next(2) == 0 ? _rng.Next(10, 100) : _rng.Next(200, 600);
-        p.PausedUntil = _net.Now + length;
+        p.PausedUntil = p.QuietFrom = _net.Now + length;
         Trace($"pause {p.Node} for {length}");
         Stats.Pauses++;
         if (length <= _options.SuspectAfter) return;
@@ -280,6 +366,7 @@ internal sealed partial class ClusterSimulation
         if (links.Length == 0) return;
         SimLink link = links[_rng.Next(links.Length)];
         Trace($"drop {link.Dialer.Node}->{link.Acceptor.Node}");
+        link.Acceptor.QuietFrom = _net.Now;
         Close(link, _net.Now + _rng.Next(20));
         Stats.LinkDrops++;
     }

@@ -24,7 +24,7 @@ public class MembershipRegressionTests
         // The known rejoin-during-manager-crash hang: the view that drops a dead manager reached this node before the
         // new coordinator's connection said which sender it is, so the report was skipped and never sent again.
         var output = new DataNodeRecorder();
-        var node = new DataNodeMember<int>(1, 0, () => 1001, output);
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8);
         node.ManagerConnected(ManagerA);
         node.ManagerConnected(ManagerB);
         node.ManagerHello(ManagerA, ManagerA);
@@ -37,6 +37,33 @@ public class MembershipRegressionTests
         OrphanReport report = Assert.Single(output.Reports).Report;
         Assert.Equal(ManagerA, report.DeadSender);
         Assert.Equal(1, report.Epoch);
+    }
+
+    [Fact]
+    public void A_delivery_report_lost_with_a_dropped_connection_goes_out_again_on_the_managers_hello()
+    {
+        // Simulator seeds 300001 and 400013 (and the pause/drop chaos, seed 167216075): a replica delivered a write while
+        // its manager's connection was down (or the report died with it); the manager, still waiting for that report
+        // and with the replica still in the view, never answered the write.
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 2);
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA], []));
+        for (long seq = 1; seq <= 3; seq++)
+            Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(ManagerA, seq), seq, 0, GroupSet.Of(0), 0, (int)seq)));
+        node.Final(new FinalMessage(new MessageId(ManagerA, 1), 2, 0, 0));
+        node.ManagerClosed(ManagerA);
+        node.Final(new FinalMessage(new MessageId(ManagerA, 2), 3, 0, 0));
+        node.Final(new FinalMessage(new MessageId(ManagerA, 3), 4, 0, 0));
+        Assert.Equal([1L], output.Delivered.Select(d => d.Report.Id.Seq));
+
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, ManagerA);
+
+        // The last window (2) of reports, in delivery order; the first went out on the old connection.
+        Assert.Equal([1L, 2, 3], output.Delivered.Select(d => d.Report.Id.Seq));
+        Assert.All(output.Delivered, d => Assert.Equal(ManagerA, d.Manager));
     }
 
     [Fact]
@@ -126,7 +153,7 @@ public class MembershipRegressionTests
         Assert.False(deposed.Supersedes(successor));
 
         ulong next = 1001;
-        var node = new DataNodeMember<int>(1, 0, () => next++, new DataNodeRecorder());
+        var node = new DataNodeMember<int>(1, 0, () => next++, new DataNodeRecorder(), window: 8);
         node.ManagerConnected(ManagerA);
         node.ViewReceived(ManagerA, deposed);
         Assert.True(node.IsServing);
@@ -193,13 +220,15 @@ public class MembershipRegressionTests
     {
         public List<(int Manager, OrphanReport Report)> Reports { get; } = [];
 
+        public List<(int Manager, DeliveryReport Report)> Delivered { get; } = [];
+
+        public List<int> Proposals { get; } = [];
+
         public void SendStatus(int manager)
         {
         }
 
-        public void SendProposal(int manager, in ProposalMessage proposal)
-        {
-        }
+        public void SendProposal(int manager, in ProposalMessage proposal) => Proposals.Add(manager);
 
         public void SendOrphanReport(int manager, OrphanReport report) => Reports.Add((manager, report));
 
@@ -211,13 +240,13 @@ public class MembershipRegressionTests
         {
         }
 
-        public void Deliver(int manager, MessageId id, long timestamp, int payload)
+        public DeliveryReport Deliver(MessageId id, long timestamp, int payload) => new(id, DeliveryStatus.Applied, payload, timestamp);
+
+        public void Discard(MessageId id, int payload, DiscardReason reason)
         {
         }
 
-        public void Discard(int manager, MessageId id, int payload, DiscardReason reason)
-        {
-        }
+        public void SendDelivered(int manager, in DeliveryReport report) => Delivered.Add((manager, report));
 
         public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer)
         {

@@ -35,7 +35,13 @@ internal abstract class SimProcess(int node)
 
     public long PausedUntil { get; set; } = -1;
 
+    /// <summary>When its last pause or dropped connection ended: until a view change has had time to follow, it may be excluded yet.</summary>
+    public long QuietFrom { get; set; }
+
     public List<SimLink> Links { get; } = [];
+
+    /// <summary>What arrived while paused, in arrival order: it runs on resume before anything that arrives later.</summary>
+    public Queue<Action> Deferred { get; } = new();
 
     public abstract void OnLinkClosed(SimLink link);
 }

@@ -25,11 +25,7 @@ public sealed class ReplicationChaosTests(ITestOutputHelper output)
     public Task ReplicasAgreeWithTheAcknowledgedWrites(int f, int groups) => RunAsync(f, groups, ChaosMonkey.Nemesis.Kills);
 
     /// <summary>The same with pauses (SIGSTOP/SIGCONT of data nodes and managers) and node-to-node connections dropped through the fault proxies.</summary>
-    [Theory(Skip = "Fails often (seeds 167216075, 443753161; passed once in three runs): with the membership fixes no manager " +
-                   "exits and no joiner hangs any more, but after dropped node-to-node connections a write stays unanswered " +
-                   "('writer of group 0 via manager 2: append(1) got no answer within 30 s'); the suspect is the manager's write path (still in " +
-                   "src/Net/Replication, not yet a Core machine), which may not resend a multicast's data or final on a " +
-                   "re-dialed link (not yet diagnosed). Issue 10.")]
+    [Theory]
     [InlineData(1, 3)]
     [InlineData(2, 2)]
     public Task ReplicasAgreeUnderKillsPausesAndDrops(int f, int groups) => RunAsync(f, groups, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);

@@ -1,9 +1,7 @@
-using BitFusion.Core.Replication;
-using BitFusion.Net.Wire;
-namespace BitFusion.Net.Replication;
+namespace BitFusion.Core.Replication;
 
 /// <summary>How a replica settled one write, in its <c>AbcastDelivered</c> report to the write's manager.</summary>
-internal enum DeliveryStatus : byte
+public enum DeliveryStatus : byte
 {
     /// <summary>Applied; the report carries the new count and the write's position in the group's order.</summary>
     Applied = 0,
