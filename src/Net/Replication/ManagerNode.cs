@@ -52,7 +52,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
-        _metrics = Diagnostics.NodeGauges.AddWindow("replication", cluster.Config.Window, () => { lock (_gate) return _writes.Count; });
+        _metrics = Diagnostics.NodeGauges.AddWindow("replication", cluster.Config.Window, () => { lock (_gate) return _writes.InFlight; });
     }
 
     internal Cluster Cluster { get; }
