@@ -74,6 +74,9 @@ public sealed partial class PrimaryRole : IDisposable
 
     public bool IsStreamingTo(int backup) => _links[backup].Streaming;
 
+    /// <summary>The window of requests waiting for acknowledgements is full: a request now would be refused.</summary>
+    public bool WindowFull => _pending.IsFull;
+
     /// <summary>How many backups this primary dropped after they went silent.</summary>
     public int Suspicions { get; private set; }
 
