@@ -94,9 +94,14 @@ public sealed partial class FusedBitList
             owner._outbox.Frame(c, MessageType.RetainedRequest, head[..FusionWire.WriteRetainedRequest(head, requestId, primary, from, to)]);
         }
 
+        private (int Backup, int Primary, long Seq) _lastForward = (-1, -1, 0);
+
         public void Forward(int backup, ulong requestId, int primary, long life, DeltaRecord delta)
         {
             if (owner.ToBackup(backup) is not { } c) return;
+            if (_lastForward != (backup, primary, delta.Seq - 1))
+                Log.Info($"reconciled primary {primary} on backup {backup}: forwarding its retained deltas from seq {delta.Seq}");
+            _lastForward = (backup, primary, delta.Seq);
             Delta view = delta.View;
             Span<byte> head = stackalloc byte[FusionWire.ForwardHeadBytes];
             owner._outbox.Frame(c, MessageType.Forward, head[..FusionWire.WriteForwardHead(head, requestId, primary, life, delta.Seq, view)],
