@@ -45,8 +45,12 @@ internal sealed class Outbox
     /// <summary>Queues everything recorded so far on its connection, then flushes and closes; call holding no lock.</summary>
     public void Drain()
     {
-        List<Connection> flush = t_flush ??= [];
-        List<(Connection, string)> close = t_close ??= [];
+        // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
+        // gets lists of its own.
+        List<Connection> flush = t_flush ?? [];
+        List<(Connection, string)> close = t_close ?? [];
+        t_flush = null;
+        t_close = null;
         lock (_gate)
         {
             while (_items.TryDequeue(out Item item))
@@ -65,6 +69,8 @@ internal sealed class Outbox
         flush.Clear();
         foreach ((Connection c, string reason) in close) c.Close(reason);
         close.Clear();
+        t_flush = flush;
+        t_close = close;
     }
 
     private void Add(in Item item)

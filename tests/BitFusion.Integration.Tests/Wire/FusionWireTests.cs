@@ -90,7 +90,8 @@ public sealed class FusionWireTests
         byte[] request = new byte[FusionWire.ResidualRequestBytes(2)];
         FusionWire.WriteResidualRequest(request, 8, [2, 0]);
         (ulong id, int[] lost) = FusionWire.ReadResidualRequest(new Frame(MessageType.ResidualRequest, request), Primaries);
-        Assert.Equal((8UL, new[] { 2, 0 }), (id, lost));
+        Assert.Equal(8UL, id);
+        Assert.Equal([2, 0], lost);
 
         ulong[] words = [1, 2, 3];
         byte[] b = new byte[FusionWire.ResidualHeadBytes(2) + BulkCodec.MaxEncodedBytes(words.Length)];
