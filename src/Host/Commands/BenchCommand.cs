@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BitFusion.Net.Config;
 using BitFusion.Host.Bench;
 using BitFusion.Host.Measure;
 using BitFusion.Net.Transport;
@@ -107,6 +108,18 @@ internal static class BenchCommand
                         Console.WriteLine($"| {p} | {f} | {w} | {r.Latency.Median:0.0} | {r.Latency.P99:0.0} | {r.Latency.P999:0.0} | {r.Latency.Max:0} | " +
                                           $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} | {r.AllocatedBytesPerUpdate:0.0} |");
                     }
+            Console.WriteLine();
+            Console.WriteLine("A backup goes silent (blackholed) under one client writing one at a time (default heartbeatMs 300, suspectAfterMs 1500); " +
+                              "writes from the fault to 1 s after the suspicion:");
+            Console.WriteLine();
+            Console.WriteLine("| f | minAckBackups | detection ms | writes | acknowledged | not done / unknown | p50 µs | p99 µs | max µs |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            var defaults = new ClusterConfig();
+            foreach ((int f, int minAck) in new[] { (1, 1), (2, 1), (2, 2) })
+            {
+                SuspicionBench.Result x = await SuspicionBench.RunAsync(f, minAck, defaults.HeartbeatMs, defaults.SuspectAfterMs, cancellation);
+                Console.WriteLine($"| {f} | {minAck} | {x.DetectionMs:0} | {x.During.Count} | {x.Acknowledged} | {x.Refused} | {x.During.Median:0.0} | {x.During.P99:0.0} | {x.During.Max:0} |");
+            }
             return 0;
         });
         return command;
