@@ -11,6 +11,23 @@ public sealed partial class FusedBitList
 {
     internal void FromBackup(int backup, Connection connection, in Frame frame)
     {
+        // The acknowledgement path captures nothing, so it allocates nothing; every other frame is rare.
+        if (frame.Type != MessageType.Ack)
+        {
+            FromBackupRarely(backup, connection, frame);
+            return;
+        }
+        long seq = (long)FusionWire.ReadU64(frame);
+        lock (_gate)
+        {
+            if (LinkOf(backup, connection) is long link and > 0) _role.Ack(backup, link, seq);
+            Pump();
+        }
+        _outbox.Drain();
+    }
+
+    private void FromBackupRarely(int backup, Connection connection, in Frame frame)
+    {
         int n = Cluster.Primaries.Count, f = Cluster.Faults, maxBits = _limits.MaxListBits;
         switch (frame.Type)
         {
@@ -18,17 +35,6 @@ public sealed partial class FusedBitList
             {
                 (PrimaryView view, bool complete) = FusionWire.ReadAttached(frame, maxBits);
                 Run(backup, connection, link => _role.Attached(backup, link, view, complete, Environment.TickCount64));
-                break;
-            }
-            case MessageType.Ack:
-            {
-                long seq = (long)FusionWire.ReadU64(frame);
-                lock (_gate)
-                {
-                    if (LinkOf(backup, connection) is long link and > 0) _role.Ack(backup, link, seq);
-                    Pump();
-                }
-                _outbox.Drain();
                 break;
             }
             case MessageType.SnapshotRequest:

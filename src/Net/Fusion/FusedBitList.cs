@@ -184,6 +184,11 @@ public sealed partial class FusedBitList : IDisposable
         var request = new Deferred { Client = Library, Type = ToType(op), Op = op, Index = index, Bit = bit, Started = Stopwatch.GetTimestamp() };
         lock (_gate)
         {
+            if (_disposed)
+            {
+                _completions.Return(waiter);
+                return ValueTask.FromException<long>(new ObjectDisposedException(nameof(FusedBitList)));
+            }
             request.RequestId = ++_nextWaiter;
             _waiters[request.RequestId] = waiter;
             Admit(request, default);
@@ -228,7 +233,7 @@ public sealed partial class FusedBitList : IDisposable
         };
         lock (_gate)
         {
-            if (!_clientOf.TryGetValue(connection, out long handle)) return;
+            if (_disposed || !_clientOf.TryGetValue(connection, out long handle)) return;
             item.Client = handle;
             Admit(item, request.Packed);
             Pump();
