@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
 using BitFusion.Core.Fusion.Roles;
@@ -18,7 +19,7 @@ namespace BitFusion.Net.Fusion;
 /// fails at once. Opening one rebuilds the list from the backups and the other primaries if the cluster already knew
 /// it. Each input (a client request, a backup's frame, a dial result, a timer tick) runs the role under one lock;
 /// the effects go out after the lock is released (<see cref="Outbox"/>). Requests that find the window full wait in
-/// a bounded queue, and nothing ever blocks a thread.
+/// a queue (up to one window per client; past that the client is answered not done), and nothing ever blocks a thread.
 /// Use it in-process as a library, or behind a <see cref="PrimaryNode"/> that serves it to clients.
 /// </summary>
 public sealed partial class FusedBitList : IDisposable
@@ -43,6 +44,7 @@ public sealed partial class FusedBitList : IDisposable
     private readonly Dictionary<ulong, OpCompletion> _waiters = [];
     private readonly Dictionary<(long Client, ulong Request), Tracked> _tracked = [];
     private readonly Queue<Deferred> _deferred = new();
+    private readonly Dictionary<long, int> _queuedBy = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<RecoveryReport> _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ObjectPool<OpCompletion> _completions;
@@ -249,11 +251,14 @@ public sealed partial class FusedBitList : IDisposable
             Run(request, packed);
             return;
         }
-        if (_deferred.Count >= Cluster.Config.Window)
+        // Each client may queue one window: a client flooding the primary is refused, the others still queue.
+        int queued = _queuedBy.GetValueOrDefault(request.Client);
+        if (queued >= Cluster.Config.Window)
         {
-            Fail(request.Client, request.RequestId, request.Type == MessageType.Get || request.Type == MessageType.Count || request.Type == MessageType.ReadAll ? ErrorCode.NotReady : ErrorCode.NotDone, "the primary's window and its queue are full");
+            Fail(request.Client, request.RequestId, request.Type == MessageType.Get || request.Type == MessageType.Count || request.Type == MessageType.ReadAll ? ErrorCode.NotReady : ErrorCode.NotDone, "the primary's window and this client's queue are full");
             return;
         }
+        _queuedBy[request.Client] = queued + 1;
         if (request.Bits > 0)
         {
             request.Packed = ArrayPool<ulong>.Shared.Rent(packed.Length);
@@ -268,6 +273,7 @@ public sealed partial class FusedBitList : IDisposable
         while (_deferred.Count > 0 && !_role.WindowFull)
         {
             Deferred d = _deferred.Dequeue();
+            if (--CollectionsMarshal.GetValueRefOrNullRef(_queuedBy, d.Client) == 0) _queuedBy.Remove(d.Client);
             Run(d, d.Packed is { } p ? p.AsSpan(0, Delta.WordsFor(d.Bits)) : default);
             if (d.Packed is { } rented) ArrayPool<ulong>.Shared.Return(rented);
         }
