@@ -19,16 +19,14 @@ public static class BackupProbe
         byte[] payload = await AskAsync(backup, key, backupId, new PeerIdentity(NodeRole.Primary, anyPrimaryId), MessageType.Status, MessageType.StatusReply, cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
+        r.I32();
         bool complete = r.Bool();
         int n = r.Count("primaries", 256);
         var views = new BackupReport.PrimaryView[n];
         for (int p = 0; p < n; p++)
         {
-            long seq = r.I64();
-            int length = r.Count("length", int.MaxValue);
-            bool serving = r.Bool(), loaded = r.Bool();
-            r.I64();
-            views[p] = new BackupReport.PrimaryView(seq, length, serving, loaded);
+            Core.Fusion.Roles.PrimaryView v = FusionWire.ReadView(ref r, int.MaxValue);
+            views[p] = new BackupReport.PrimaryView(v.Seq, v.Length, v.Serving, v.Loaded);
         }
         r.End();
         return new BackupReport(complete, views);

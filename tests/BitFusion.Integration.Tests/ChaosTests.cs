@@ -22,15 +22,16 @@ public sealed class ChaosTests(ITestOutputHelper output)
     public Task AcknowledgedWritesSurviveRandomKills(int f, int n) => RunAsync(f, n, ChaosMonkey.Nemesis.Kills);
 
     /// <summary>The same with the rest of the fault model: SIGSTOP/SIGCONT pauses and connections dropped between live nodes.</summary>
-    [Theory(Skip = "Fails on every f (seeds 129711468, 117063325, 805375873): after a dropped primary→backup connection the " +
-                   "primary logs 'backup 0 holds seq 51 of this primary but the primary is at 58; a dropped connection lost deltas " +
-                   "this primary no longer keeps' and its writes hang (no answer within 60 s); a restarted primary then loops forever on " +
-                   "'backup refused (Conflict): primary 1's snapshot is at seq 7 but its deltas reached 5 here'. Issue 9 (helper fusion) fixes both.")]
-    [InlineData(1, 3)]
+    [Fact]
+    public Task AcknowledgedWritesSurviveKillsPausesAndDrops() => RunAsync(1, 3, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);
+
+    [Theory(Skip = "Seeds 805375873 (f = 3, n = 4) and 1995813494 (f = 2, n = 3): two primaries down at once, and a restarted " +
+                   "primary logs forever 'recovery of primary 2 waiting: 2 primaries are down (0,2) but only 1 complete backups hold " +
+                   "them current' (no ready line in 60 s). Likely a backup left in an older life of a lost primary after a pause or " +
+                   "drop (stale until that primary re-encodes it), which the chaos does not count against f; not yet diagnosed.")]
     [InlineData(2, 3)]
     [InlineData(3, 4)]
-    public Task AcknowledgedWritesSurviveKillsPausesAndDrops(int f, int n) => RunAsync(f, n, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);
-
+    public Task AcknowledgedWritesSurviveKillsPausesAndDropsWithMoreFaults(int f, int n) => RunAsync(f, n, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);
 
     private Task RunAsync(int f, int n, ChaosMonkey.Nemesis nemesis) =>
         Scenario.RunAsync(output, $"chaos f={f} n={n} ({nemesis})", async s =>

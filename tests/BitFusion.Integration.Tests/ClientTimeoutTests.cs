@@ -24,7 +24,11 @@ public sealed class ClientTimeoutTests(ITestOutputHelper output)
     public Task FusionClientTimesOutOnAPausedBackupOrPrimary() =>
         Scenario.RunAsync(output, "client timeouts against paused fusion nodes", async s =>
         {
-            FusionCluster cluster = await s.StartClusterAsync(ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0));
+            // Suspicion far beyond the client's timeout: here the client must give up first (SuspectedBackupTests
+            // covers the primary answering once it suspects the backup).
+            ClusterConfig config = ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0);
+            config.SuspectAfterMs = 60_000;
+            FusionCluster cluster = await s.StartClusterAsync(config);
             NodeProcess primary = cluster.Primaries[0], backup = cluster.Backups[0];
             using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(primary.Id), cluster.Key, cluster.IdentityOf(primary.Id), 1, timeout: Timeout);
             Assert.Equal(1, await client.AppendAsync(true));

@@ -6,7 +6,7 @@ namespace BitFusion.Host.Bench;
 /// <summary>Recovery time of one primary against its list length and the number of primaries, for f backups.</summary>
 internal static class RecoveryBench
 {
-    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, double CutMicros, long WireBytes, int Repeats);
+    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, int Attempts, long WireBytes, int Repeats);
 
     public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation)
     {
@@ -27,7 +27,7 @@ internal static class RecoveryBench
             foreach (ValueTask<long> p in pending) await p;
         }
         var totals = new List<double>();
-        var cuts = new List<double>();
+        var attempts = new List<int>();
         long bytes = 0;
         for (int r = 0; r < repeats; r++)
         {
@@ -38,11 +38,11 @@ internal static class RecoveryBench
             if (after.Length != before.Length || !after.Words.AsSpan().SequenceEqual(before.Words))
                 throw new InvalidOperationException($"recovered list differs (length {after.Length} vs {before.Length})");
             totals.Add(report.Total.TotalMicroseconds);
-            cuts.Add(report.Cut.TotalMicroseconds);
+            attempts.Add(report.Attempts);
             bytes = report.BytesReceived;
         }
         totals.Sort();
-        cuts.Sort();
-        return new Result(primaries, faults, bits, totals[totals.Count / 2], cuts[cuts.Count / 2], bytes, repeats);
+        attempts.Sort();
+        return new Result(primaries, faults, bits, totals[totals.Count / 2], attempts[attempts.Count / 2], bytes, repeats);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BitFusion.Net.Config;
 using BitFusion.Host.Bench;
 using BitFusion.Host.Measure;
 using BitFusion.Net.Transport;
@@ -118,6 +119,18 @@ internal static class BenchCommand
                         Console.WriteLine($"| {p} | {f} | {w} | {r.Latency.Median:0.0} | {r.Latency.P99:0.0} | {r.Latency.P999:0.0} | {r.Latency.Max:0} | " +
                                           $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} | {r.AllocatedBytesPerUpdate:0.0} |");
                     }
+            Console.WriteLine();
+            Console.WriteLine("A backup goes silent (blackholed) under one client writing one at a time (default heartbeatMs 300, suspectAfterMs 1500); " +
+                              "writes from the fault to 1 s after the suspicion:");
+            Console.WriteLine();
+            Console.WriteLine("| f | minAckBackups | detection ms | writes | acknowledged | not done / unknown | p50 µs | p99 µs | max µs |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            var defaults = new ClusterConfig();
+            foreach ((int f, int minAck) in new[] { (1, 1), (2, 1), (2, 2) })
+            {
+                SuspicionBench.Result x = await SuspicionBench.RunAsync(f, minAck, defaults.HeartbeatMs, defaults.SuspectAfterMs, cancellation);
+                Console.WriteLine($"| {f} | {minAck} | {x.DetectionMs:0} | {x.During.Count} | {x.Acknowledged} | {x.Refused} | {x.During.Median:0.0} | {x.During.P99:0.0} | {x.During.Max:0} |");
+            }
             return 0;
         });
         return command;
@@ -141,14 +154,14 @@ internal static class BenchCommand
                 Console.Error.WriteLine("error: --repeats and every size must be at least 1.");
                 return 2;
             }
-            Console.WriteLine("| primaries | f | bits | recovery ms (median) | cut ms | bytes received |");
+            Console.WriteLine("| primaries | f | bits | recovery ms (median) | attempts (median) | bytes received |");
             Console.WriteLine("|---|---|---|---|---|---|");
             foreach (int f in result.GetValue(faults)!)
                 foreach (int bits in result.GetValue(sizes)!)
                     foreach (int p in result.GetValue(primaries)!)
                     {
                         RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation);
-                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.CutMicros / 1000:0.000} | {x.WireBytes:N0} |");
+                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.Attempts} | {x.WireBytes:N0} |");
                     }
             return 0;
         });

@@ -63,7 +63,8 @@ internal static class NodeCommands
             if (r.Rebuilt) BitFusionMetrics.RecordRecovery("rebuild", r.Total);
             Ready($"primary {node.List.PrimaryIndex} (node {nodeId}) on {node.EndPoint} " +
                   $"{(r.Rebuilt ? "rebuilt" : "fresh")} length={r.Length} seq={r.Seq} recovery_us={r.Total.TotalMicroseconds:0} " +
-                  $"cut_us={r.Cut.TotalMicroseconds:0} reconcile_us={r.Reconcile.TotalMicroseconds:0} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0}");
+                  $"attempts={r.Attempts} life={r.Life:x} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0}" +
+                  (r.Suspected.Length > 0 ? $" suspected={string.Join(",", r.Suspected)}" : ""));
             await CommonOptions.WaitForShutdown(cancellation);
             return 0;
         });

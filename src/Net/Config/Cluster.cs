@@ -22,6 +22,9 @@ public sealed class Cluster
     public ClusterConfig Config { get; }
     public ClusterKey Key { get; }
     public int Faults => Config.Faults;
+
+    /// <summary>The fewest backups a fusion write must reach: the cluster file's minAckBackups, or f.</summary>
+    public int MinAckBackups => Config.MinAckBackups ?? Config.Faults;
     public IReadOnlyList<NodeConfig> Primaries { get; }
     public IReadOnlyList<NodeConfig> Backups { get; }
     public IReadOnlyList<NodeConfig> Managers { get; }
@@ -118,6 +121,8 @@ public sealed class Cluster
         if (config.SuspectAfterMs < 2 * config.HeartbeatMs || config.SuspectAfterMs > 600_000)
             problems.Add($"suspectAfterMs = {config.SuspectAfterMs}; it must be at least 2 × heartbeatMs ({2 * config.HeartbeatMs}) and at most 600000, " +
                          "or an idle but healthy peer is suspected between two heartbeats.");
+        if (config.MinAckBackups is { } minAck && (minAck < 1 || minAck > config.Faults))
+            problems.Add($"minAckBackups = {minAck}; it must be 1..faults ({config.Faults}), or absent for faults.");
         var seen = new HashSet<int>();
         foreach (NodeConfig n in config.Nodes)
         {

@@ -33,5 +33,12 @@ public sealed class ClusterConfig
     /// </summary>
     public int SuspectAfterMs { get; set; } = 1500;
 
+    /// <summary>
+    /// The fewest backups that must acknowledge a fusion write (1..f); unset: f. With fewer streaming, writes fail at
+    /// once as not done. f keeps fusion's promise (an acknowledged write survives any f crashes); each step lower
+    /// keeps writing through that many suspected backups at the cost of one crash of tolerance for those writes.
+    /// </summary>
+    public int? MinAckBackups { get; set; }
+
     public List<NodeConfig> Nodes { get; set; } = [];
 }

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Net;
-using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
 using BitFusion.Core.Fusion.Roles;
@@ -11,36 +11,37 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Fusion;
 
 /// <summary>
-/// A fused backup server: holds one <see cref="FusedBackup"/> for all primaries, applies each primary's deltas in
-/// sequence order and acknowledges them, keeps recent deltas for reconciliation, and serves recoveries (status,
-/// retained deltas, forwarded deltas and non-blocking residual cuts). All state changes happen under one lock,
-/// after a frame has been fully parsed and validated.
+/// A fused backup server: the socket adapter of a <see cref="BackupRole"/>. Each frame from a primary is parsed and
+/// validated, handed to the role under one lock, and the effects the role produced are queued on their connections
+/// after the lock is released (<see cref="Outbox"/>), so no peer's slow socket holds up another primary's deltas. A
+/// timer ticks the role so a silent primary is suspected (and a residual cut stops waiting for it).
 /// </summary>
-public sealed class BackupNode : IFrameHandler, IDisposable
+public sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Cluster _cluster;
     private readonly ListLimits _limits;
-    private readonly FusedBackup _backup;
-    private readonly PrimarySlot[] _slots;
-    private readonly List<Cut> _cuts = [];
+    private readonly BackupRole _role;
+    private readonly Outbox _outbox = new();
+    private readonly Dictionary<long, Connection> _links = [];
+    private readonly Dictionary<Connection, long> _linkOf = [];
     private readonly FrameServer _server;
-    private ulong _nextToken = 1;
+    private readonly Timer _ticker;
+    private long _nextLink;
+    private bool _disposed;
 
     public BackupNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
         _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
         BackupIndex = cluster.BackupIndex(nodeId);
-        var code = new FusionCode(cluster.Primaries.Count, cluster.Faults);
-        _backup = new FusedBackup(code, BackupIndex);
-        _slots = new PrimarySlot[code.Primaries];
-        for (int i = 0; i < _slots.Length; i++) _slots[i] = new PrimarySlot();
+        _role = new BackupRole(new FusionCode(cluster.Primaries.Count, cluster.Faults), BackupIndex, cluster.Config.SuspectAfterMs, this);
         NodeConfig me = cluster.Node(nodeId);
         bind ??= Cluster.BindEndPointOf(me);
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Backup, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
             maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
+        _ticker = new Timer(static s => ((BackupNode)s!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     public int BackupIndex { get; }
@@ -49,13 +50,25 @@ public sealed class BackupNode : IFrameHandler, IDisposable
 
     public NetCounters Counters => _server.Counters;
 
-    /// <summary>The backup state itself, for in-process inspection (tests, heap accounting).</summary>
-    public FusedBackup State => _backup;
+    /// <summary>The coded state, for in-process inspection (tests, heap accounting); read it only while the node is quiet.</summary>
+    public FusedBackup State => _role.State;
 
-    public void Start() => _server.Start();
+    public void Start()
+    {
+        _server.Start();
+        int period = Math.Max(1, _cluster.Config.HeartbeatMs / 2);
+        _ticker.Change(period, period);
+    }
 
     public void OnOpen(Connection connection)
     {
+        if (connection.Peer.Role != NodeRole.Primary) return;
+        lock (_gate)
+        {
+            long link = ++_nextLink;
+            _links[link] = connection;
+            _linkOf[connection] = link;
+        }
     }
 
     public void OnFrame(Connection connection, in Frame frame)
@@ -73,45 +86,103 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         if (connection.Peer.Role != NodeRole.Primary)
             throw new ProtocolException($"A {connection.Peer.Role} may only ask for Stats or ReadAll; it sent frame type {(byte)frame.Type}.");
         int p = PrimaryOf(connection);
+        int n = _cluster.Primaries.Count, maxBits = _limits.MaxListBits;
         switch (frame.Type)
         {
-            case MessageType.Attach: OnAttach(connection, p, frame); break;
-            case MessageType.Delta: OnDelta(connection, p, frame); break;
-            case MessageType.Snapshot: OnSnapshot(connection, p, frame); break;
-            case MessageType.Serving: OnServing(connection, p, frame); break;
-            case MessageType.Status: OnStatus(connection, frame); break;
-            case MessageType.RetainedRequest: OnRetainedRequest(connection, frame); break;
-            case MessageType.Forward: OnForward(connection, frame); break;
-            case MessageType.ResidualRequest: OnResidualRequest(connection, frame); break;
-            default: throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} for a backup.");
+            case MessageType.Attach:
+            {
+                (long life, long seq, _, bool recovering) = FusionWire.ReadAttach(frame, maxBits);
+                Log.Info($"primary {p} attached (life {life:x}, seq {seq}{(recovering ? ", recovering" : "")})");
+                lock (_gate) _role.Attach(p, LinkOf(connection), life, seq, recovering);
+                break;
+            }
+            case MessageType.Delta:
+            {
+                var r = frame.Reader();
+                Delta delta = DeltaWire.Read(ref r, maxBits, out long seq, out long watermark);
+                r.End();
+                lock (_gate) _role.Delta(p, LinkOf(connection), seq, watermark, delta);
+                break;
+            }
+            case MessageType.Snapshot:
+            {
+                FusionWire.Snapshot s = FusionWire.ReadSnapshot(frame, maxBits, _cluster.Config.MaxFrameBytes);
+                try
+                {
+                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, s.Span, s.Length);
+                }
+                finally
+                {
+                    ArrayPool<ulong>.Shared.Return(s.Words);
+                }
+                if (s.Token == 0) Log.Info($"snapshot of primary {p} at seq {s.Seq} ({s.Length} bits, life {s.Life:x})");
+                break;
+            }
+            case MessageType.Serving:
+            {
+                (long oldLife, long newLife, long seq) = FusionWire.ReadServing(frame);
+                Log.Info($"primary {p} serves again at seq {seq} in life {newLife:x} (from life {oldLife:x})");
+                lock (_gate) _role.Serving(p, LinkOf(connection), oldLife, newLife, seq);
+                break;
+            }
+            case MessageType.Reencode:
+                FusionWire.ReadEmpty(frame);
+                lock (_gate) _role.Reencode(p, LinkOf(connection));
+                break;
+            case MessageType.Status:
+            {
+                ulong id = FusionWire.ReadU64(frame);
+                lock (_gate) _role.Status(LinkOf(connection), id);
+                break;
+            }
+            case MessageType.RetainedRequest:
+            {
+                (ulong id, int q, long from, long to) = FusionWire.ReadRetainedRequest(frame, n);
+                lock (_gate) _role.RetainedRequest(LinkOf(connection), id, q, from, to);
+                break;
+            }
+            case MessageType.Forward:
+            {
+                var r = frame.Reader();
+                Delta delta = FusionWire.ReadForward(ref r, n, maxBits, out ulong id, out int q, out long life, out long seq);
+                lock (_gate) _role.Forward(LinkOf(connection), id, q, life, seq, delta);
+                break;
+            }
+            case MessageType.ResidualRequest:
+            {
+                (ulong id, int[] lost) = FusionWire.ReadResidualRequest(frame, n);
+                lock (_gate) _role.ResidualRequest(LinkOf(connection), id, lost);
+                break;
+            }
+            default:
+                throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} for a backup.");
         }
+        _outbox.Drain();
     }
 
     public void OnClose(Connection connection)
     {
         lock (_gate)
         {
-            foreach (PrimarySlot slot in _slots)
-                if (slot.Connection == connection)
-                {
-                    slot.Connection = null;
-                    slot.Serving = false;
-                }
-            for (int i = _cuts.Count - 1; i >= 0; i--)
-            {
-                Cut cut = _cuts[i];
-                int broken = -1;
-                for (int s = 0; s < _slots.Length; s++)
-                    if (cut.Waiting[s] && _slots[s].Connection is null) broken = s;
-                if (cut.Requester == connection) EndCut(cut);
-                else if (broken >= 0)
-                {
-                    EndCut(cut);
-                    Replies.Error(cut.Requester, cut.RequestId, ErrorCode.Unavailable, $"primary {broken} went away during the cut");
-                }
-            }
+            if (_disposed || !_linkOf.Remove(connection, out long link)) return;
+            _links.Remove(link);
+            _role.Disconnected(link);
         }
+        _outbox.Drain();
     }
+
+    private void Tick()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _role.Tick(Environment.TickCount64);
+        }
+        _outbox.Drain();
+    }
+
+    // A connection the role has let go of keeps link 0 until it closes: the role ignores frames on link 0.
+    private long LinkOf(Connection connection) => _linkOf.GetValueOrDefault(connection);
 
     private int PrimaryOf(Connection connection)
     {
@@ -120,340 +191,114 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         throw new ProtocolException($"Node {connection.Peer.NodeId} is not a primary of this cluster.");
     }
 
-    private void OnAttach(Connection connection, int p, in Frame frame)
+    long IBackupOutput.LastHeard(long link) => _links.TryGetValue(link, out Connection? c) ? c.LastReceivedMs : Environment.TickCount64;
+
+    void IBackupOutput.Attached(long link, PrimaryView view, bool complete)
     {
-        var r = frame.Reader();
-        long seq = r.I64();
-        int length = r.Count("length", int.MaxValue);
-        bool recovering = r.Bool();
-        r.End();
-        long mySeq;
-        int myLength;
-        bool loaded, complete;
-        lock (_gate)
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        Span<byte> head = stackalloc byte[FusionWire.AttachedBytes];
+        _outbox.Frame(c, MessageType.Attached, head[..FusionWire.WriteAttached(head, view, complete)]);
+    }
+
+    void IBackupOutput.Ack(long link, long seq)
+    {
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        Span<byte> head = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(head, seq);
+        _outbox.Frame(c, MessageType.Ack, head);
+    }
+
+    void IBackupOutput.SnapshotRequest(long link, ulong token)
+    {
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        Span<byte> head = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(head, token);
+        _outbox.Frame(c, MessageType.SnapshotRequest, head);
+    }
+
+    void IBackupOutput.Status(long link, ulong requestId, BackupReport report)
+    {
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        byte[] reply = new byte[FusionWire.StatusReplyBytes(report.Primaries.Length)];
+        _outbox.Frame(c, MessageType.StatusReply, reply.AsSpan(0, FusionWire.WriteStatusReply(reply, requestId, report)));
+    }
+
+    /// <summary>As many of the deltas as one frame holds; the recoverer asks for the rest next.</summary>
+    void IBackupOutput.Retained(long link, ulong requestId, IReadOnlyList<DeltaRecord> deltas)
+    {
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        int limit = _cluster.Config.MaxFrameBytes - 1;
+        int count = 0;
+        long words = 0;
+        while (count < deltas.Count && FusionWire.RetainedBytes(count + 1, words + deltas[count].WordCount) <= limit)
+            words += deltas[count++].WordCount;
+        if (count == 0 && deltas.Count > 0)
         {
-            PrimarySlot slot = _slots[p];
-            if (slot.Connection is { } old && old != connection) old.Close("replaced by a new connection from the same primary");
-            slot.Connection = connection;
-            slot.Serving = false;
-            mySeq = _backup.Seq(p);
-            myLength = _backup.Length(p);
-            loaded = slot.Loaded;
-            complete = IsComplete();
-            // A primary that kept its state reattaches (a dropped connection, not a crash): it resumes serving once
-            // it has resent what this backup misses; that resend arrives as ordinary deltas on this connection.
-            if (!recovering && loaded && seq >= mySeq) slot.Serving = true;
+            ((IBackupOutput)this).Refused(link, requestId, Refusal.Unavailable, "a retained delta does not fit in one frame");
+            return;
         }
-        Log.Info($"primary {p} attached (seq {seq}, length {length}{(recovering ? ", recovering" : "")}); backup holds seq {mySeq}, loaded {loaded}");
-        Span<byte> reply = stackalloc byte[14];
+        byte[] reply = ArrayPool<byte>.Shared.Rent((int)FusionWire.RetainedBytes(count, words));
+        _outbox.Frame(c, MessageType.Retained, reply.AsSpan(0, FusionWire.WriteRetained(reply, requestId, deltas, count)));
+        ArrayPool<byte>.Shared.Return(reply);
+    }
+
+    void IBackupOutput.Forwarded(long link, ulong requestId, long seq)
+    {
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        Span<byte> reply = stackalloc byte[16];
         var w = new PayloadWriter(reply);
-        w.I64(mySeq);
-        w.I32(myLength);
-        w.Bool(loaded);
-        w.Bool(complete);
-        connection.Send(MessageType.Attached, reply);
+        w.U64(requestId);
+        w.I64(seq);
+        _outbox.Frame(c, MessageType.Ok, reply);
     }
 
-    private void OnDelta(Connection connection, int p, in Frame frame)
+    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words)
     {
-        var r = frame.Reader();
-        Delta delta = DeltaWire.Read(ref r, _limits.MaxListBits, out long seq, out long watermark);
-        r.End();
-        long acked;
-        lock (_gate)
-        {
-            if (!_slots[p].Serving) throw new ProtocolException($"Primary {p} sent a delta before it was serving.");
-            ApplyOutcome outcome = ApplyLocked(p, seq, delta, frame.Payload.Span);
-            if (outcome == ApplyOutcome.Gap) throw new ProtocolException($"Primary {p} skipped from seq {_backup.Seq(p)} to {seq}.");
-            _slots[p].Retained.DropThrough(watermark);
-            acked = _backup.Seq(p);
-        }
-        Span<byte> ack = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(ack, acked);
-        connection.Enqueue(MessageType.Ack, ack);
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        Span<byte> head = stackalloc byte[FusionWire.ResidualHeadBytes(seqs.Length)];
+        _outbox.Bulk(c, MessageType.Residual, head[..FusionWire.WriteResidualHead(head, requestId, BackupIndex, seqs, lengths)], words);
     }
 
-    private ApplyOutcome ApplyLocked(int p, long seq, in Delta delta, ReadOnlySpan<byte> payload)
+    void IBackupOutput.Refused(long link, ulong requestId, Refusal why, string message)
     {
-        int oldLength = _backup.Length(p);
-        ApplyOutcome outcome;
-        try
-        {
-            outcome = _backup.Apply(p, seq, delta);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ProtocolException($"Invalid delta from primary {p}: {e.Message}");
-        }
-        if (outcome != ApplyOutcome.Applied) return outcome;
-        _slots[p].Retained.Add(seq, payload);
-        byte c = _backup.Coefficient(p);
-        foreach (Cut cut in _cuts)
-        {
-            if (!cut.Waiting[p]) continue;
-            cut.EnsureWords(Math.Max(delta.EndWord, Delta.WordsFor(Math.Max(oldLength, delta.NewLength))));
-            DeltaMath.MulXor(_backup.Code.Kernel, cut.Words, delta, c);
-        }
-        return outcome;
-    }
-
-    private void OnSnapshot(Connection connection, int p, in Frame frame)
-    {
-        var r = frame.Reader();
-        ulong token = r.U64();
-        long seq = r.I64();
-        int length = r.Count("length", int.MaxValue - 64);
-        ulong[] words = BulkCodec.Read(ref r, Delta.WordsFor(length), _cluster.Config.MaxFrameBytes);
-        try
-        {
-            r.End();
-            int count = Delta.WordsFor(length);
-            if ((length & 63) != 0 && (words[count - 1] >> (length & 63)) != 0)
-                throw new ProtocolException($"Snapshot from primary {p} has bits set past its length {length}.");
-            lock (_gate)
-            {
-                if (token == 0) LoadLocked(connection, p, seq, words.AsSpan(0, count), length);
-                else AbsorbIntoCutLocked(p, token, seq, words.AsSpan(0, count));
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<ulong>.Shared.Return(words);
-        }
-    }
-
-    private void LoadLocked(Connection connection, int p, long seq, ReadOnlySpan<ulong> words, int length)
-    {
-        PrimarySlot slot = _slots[p];
-        if (slot.Loaded) throw new ProtocolException($"Primary {p} sent a full snapshot, but this backup already holds its list.");
-        _backup.Absorb(p, seq, words, length);
-        slot.Loaded = true;
-        slot.Serving = true;
-        Log.Info($"loaded primary {p} at seq {seq} ({length} bits); {(IsComplete() ? "backup complete" : $"{_slots.Count(s => !s.Loaded)} primaries still missing")}");
-        Span<byte> ack = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(ack, seq);
-        connection.Send(MessageType.Ack, ack);
-    }
-
-    private void AbsorbIntoCutLocked(int p, ulong token, long seq, ReadOnlySpan<ulong> words)
-    {
-        Cut? cut = _cuts.Find(c => c.Token == token);
-        if (cut is null || !cut.Waiting[p]) return; // the cut ended (requester left) before this survivor answered
-        if (seq != _backup.Seq(p))
-        {
-            EndCut(cut);
-            Replies.Error(cut.Requester, cut.RequestId, ErrorCode.Conflict,
-                $"primary {p}'s snapshot is at seq {seq} but its deltas reached {_backup.Seq(p)} here");
-            return;
-        }
-        cut.EnsureWords(words.Length);
-        _backup.Code.Kernel.MulXor(MemoryMarshal.AsBytes(cut.Words.AsSpan()), MemoryMarshal.AsBytes(words), _backup.Coefficient(p));
-        cut.Waiting[p] = false;
-        if (--cut.Outstanding == 0) FinishCut(cut);
-    }
-
-    private void OnServing(Connection connection, int p, in Frame frame)
-    {
-        var r = frame.Reader();
-        long seq = r.I64();
-        r.End();
-        lock (_gate)
-        {
-            if (!_slots[p].Loaded) throw new ProtocolException($"Primary {p} declared itself serving to a backup that does not hold it.");
-            if (seq != _backup.Seq(p))
-                throw new ProtocolException($"Primary {p} resumed at seq {seq}, but this backup holds seq {_backup.Seq(p)}.");
-            _slots[p].Serving = true;
-        }
-        Log.Info($"primary {p} is serving again at seq {seq}");
-    }
-
-    private void OnStatus(Connection connection, in Frame frame)
-    {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        r.End();
-        int n = _slots.Length;
-        byte[] reply = new byte[8 + 1 + 4 + n * 22];
-        lock (_gate)
-        {
-            var w = new PayloadWriter(reply);
-            w.U64(id);
-            w.Bool(IsComplete());
-            w.I32(n);
-            for (int p = 0; p < n; p++)
-            {
-                w.I64(_backup.Seq(p));
-                w.I32(_backup.Length(p));
-                w.Bool(_slots[p].Serving);
-                w.Bool(_slots[p].Loaded);
-                w.I64(Math.Min(_slots[p].Retained.FirstSeq, _backup.Seq(p) + 1));
-            }
-        }
-        connection.Send(MessageType.StatusReply, reply);
-    }
-
-    private void OnRetainedRequest(Connection connection, in Frame frame)
-    {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        int p = r.Count("primary", _slots.Length - 1);
-        long from = r.I64(), to = r.I64();
-        r.End();
-        lock (_gate)
-        {
-            var items = new List<ReadOnlyMemory<byte>>();
-            if (to > _backup.Seq(p) || !_slots[p].Retained.TryGet(from, to, items))
-            {
-                Replies.Error(connection, id, ErrorCode.Unavailable, $"deltas {from + 1}..{to} of primary {p} are not all held here");
-                return;
-            }
-            int size = 12 + items.Sum(i => 4 + i.Length);
-            byte[] reply = new byte[size];
-            var w = new PayloadWriter(reply);
-            w.U64(id);
-            w.I32(items.Count);
-            foreach (ReadOnlyMemory<byte> item in items)
-            {
-                w.I32(item.Length);
-                w.Bytes(item.Span);
-            }
-            connection.Send(MessageType.Retained, reply);
-        }
-    }
-
-    private void OnForward(Connection connection, in Frame frame)
-    {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        int p = r.Count("primary", _slots.Length - 1);
-        ReadOnlySpan<byte> payload = frame.Payload.Span[12..];
-        Delta delta = DeltaWire.Read(ref r, _limits.MaxListBits, out long seq, out _);
-        r.End();
-        lock (_gate)
-        {
-            if (_slots[p].Serving || !_slots[p].Loaded)
-            {
-                Replies.Error(connection, id, ErrorCode.Conflict, $"primary {p} is {(_slots[p].Serving ? "serving" : "not held here")}; forwarding its deltas is refused");
-                return;
-            }
-            ApplyOutcome outcome = ApplyLocked(p, seq, delta, payload);
-            if (outcome == ApplyOutcome.Gap)
-            {
-                Replies.Error(connection, id, ErrorCode.Conflict, $"forwarded seq {seq} of primary {p} leaves a gap after {_backup.Seq(p)}");
-                return;
-            }
-            Replies.Ok(connection, id, _backup.Seq(p));
-        }
-    }
-
-    private void OnResidualRequest(Connection connection, in Frame frame)
-    {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        int t = r.Count("lost count", _slots.Length);
-        int[] lost = new int[t];
-        for (int i = 0; i < t; i++) lost[i] = r.Count("lost primary", _slots.Length - 1);
-        r.End();
-        if (lost.Distinct().Count() != t || t == 0)
-        {
-            Replies.Error(connection, id, ErrorCode.BadRequest, "the lost set must be non-empty and without repeats");
-            return;
-        }
-        lock (_gate)
-        {
-            if (!IsComplete())
-            {
-                Replies.Error(connection, id, ErrorCode.NotReady, "this backup is still being re-encoded");
-                return;
-            }
-            for (int p = 0; p < _slots.Length; p++)
-            {
-                bool isLost = lost.Contains(p);
-                if (isLost && _slots[p].Serving)
-                {
-                    Replies.Error(connection, id, ErrorCode.Conflict, $"primary {p} is serving, not lost");
-                    return;
-                }
-                if (!isLost && (!_slots[p].Serving || _slots[p].Connection is null))
-                {
-                    Replies.Error(connection, id, ErrorCode.NotReady, $"primary {p} is neither lost nor serving");
-                    return;
-                }
-            }
-            var cut = new Cut(id, connection, _nextToken++, lost, _backup.Words, _slots.Length);
-            Span<byte> request = stackalloc byte[8];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(request, cut.Token);
-            _cuts.Add(cut);
-            for (int p = 0; p < _slots.Length; p++)
-            {
-                if (lost.Contains(p)) continue;
-                cut.Waiting[p] = true;
-                cut.Outstanding++;
-                _slots[p].Connection!.Send(MessageType.SnapshotRequest, request);
-            }
-            if (cut.Outstanding == 0) FinishCut(cut);
-        }
-    }
-
-    private void FinishCut(Cut cut)
-    {
-        _cuts.Remove(cut);
-        int t = cut.Lost.Length;
-        int maxWords = 0;
-        // Sized for the most primaries a cluster can have (n + f ≤ 256), never by the request's count.
-        Span<byte> head = stackalloc byte[16 + 12 * 256];
+        if (!_links.TryGetValue(link, out Connection? c)) return;
+        byte[] text = System.Text.Encoding.UTF8.GetBytes(message.Length > 1000 ? message[..1000] : message);
+        Span<byte> head = stackalloc byte[11];
         var w = new PayloadWriter(head);
-        w.U64(cut.RequestId);
-        w.I32(BackupIndex);
-        w.I32(t);
-        foreach (int l in cut.Lost)
-        {
-            w.I64(_backup.Seq(l));
-            w.I32(_backup.Length(l));
-            maxWords = Math.Max(maxWords, Delta.WordsFor(_backup.Length(l)));
-        }
-        cut.EnsureWords(maxWords);
-        BulkCodec.Enqueue(cut.Requester, MessageType.Residual, head[..w.Written], cut.Words.AsSpan(0, maxWords));
-        cut.Requester.Flush();
-        cut.Release();
+        w.U64(requestId);
+        w.U8((byte)FusionWire.ToErrorCode(why));
+        w.U16((ushort)text.Length);
+        _outbox.Frame(c, MessageType.Error, head, text);
     }
 
-    private void EndCut(Cut cut)
+    void IBackupOutput.Close(long link, string reason)
     {
-        _cuts.Remove(cut);
-        cut.Release();
-    }
-
-    private bool IsComplete()
-    {
-        foreach (PrimarySlot s in _slots)
-            if (!s.Loaded) return false;
-        return true;
+        if (!_links.Remove(link, out Connection? c)) return;
+        _linkOf[c] = 0;
+        Log.Info($"closing the link to {c.Name}: {reason}");
+        _outbox.Close(c, reason);
     }
 
     private void ReplyStats(Connection connection, in Frame frame)
     {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        r.End();
+        ulong id = FusionWire.ReadU64(frame);
         int length, words;
-        lock (_gate) (length, words) = (_backup.FusedLength, _backup.WordCount);
+        lock (_gate) (length, words) = (_role.State.FusedLength, _role.State.WordCount);
         NodeStats.Send(connection, id, length, words, Counters);
     }
 
     /// <summary>A client's ReadAll: the fused words as a Bits reply (seq 0), so a test can check them against the primaries' lists.</summary>
     private void ReplyFused(Connection connection, in Frame frame)
     {
-        var r = frame.Reader();
-        ulong id = r.U64();
-        r.End();
+        ulong id = FusionWire.ReadU64(frame);
         int length, count;
         ulong[] words;
         lock (_gate)
         {
-            (length, count) = (_backup.FusedLength, _backup.WordCount);
-            words = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
-            _backup.Words.CopyTo(words);
+            FusedBackup state = _role.State;
+            (length, count) = (state.FusedLength, state.WordCount);
+            words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
+            state.Words.CopyTo(words);
         }
         Span<byte> head = stackalloc byte[20];
         var w = new PayloadWriter(head);
@@ -461,15 +306,21 @@ public sealed class BackupNode : IFrameHandler, IDisposable
         w.I32(length);
         w.I64(0);
         BulkCodec.Enqueue(connection, MessageType.Bits, head, words.AsSpan(0, count));
-        System.Buffers.ArrayPool<ulong>.Shared.Return(words);
+        ArrayPool<ulong>.Shared.Return(words);
         connection.Flush();
     }
 
     public void Dispose()
     {
+        _ticker.Dispose();
         _server.Dispose();
+        Connection[] open;
         lock (_gate)
-            foreach (PrimarySlot s in _slots)
-                s.Connection?.Close("backup shutting down");
+        {
+            _disposed = true;
+            open = [.. _linkOf.Keys];
+        }
+        foreach (Connection c in open) c.Close("backup shutting down");
+        lock (_gate) _role.Dispose();
     }
 }

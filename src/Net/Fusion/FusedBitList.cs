@@ -1,8 +1,9 @@
-using System.Buffers.Binary;
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
 using BitFusion.Core.Fusion.Roles;
-using BitFusion.Core.Idempotency;
 using BitFusion.Net.Config;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -12,32 +13,47 @@ using Microsoft.Extensions.ObjectPool;
 namespace BitFusion.Net.Fusion;
 
 /// <summary>
-/// The primary side of fusion: a bit list that backs itself up to f fused backups. Every mutation becomes a delta
-/// streamed to each backup, and completes once every streaming backup has acknowledged it; up to
-/// <see cref="ClusterConfig.Window"/> operations are in flight. Opening one rebuilds the list from the backups
-/// and the other primaries if the cluster already knew it (a restart after a crash).
+/// The primary side of fusion: a bit list that backs itself up to f fused backups, as the socket adapter of a
+/// <see cref="PrimaryRole"/>. Every mutation becomes a delta streamed to each backup and completes once every
+/// streaming backup acknowledged it and at least <see cref="ClusterConfig.MinAckBackups"/> stream; below that a write
+/// fails at once. Opening one rebuilds the list from the backups and the other primaries if the cluster already knew
+/// it. Each input (a client request, a backup's frame, a dial result, a timer tick) runs the role under one lock;
+/// the effects go out after the lock is released (<see cref="Outbox"/>). Requests that find the window full wait in
+/// a queue (up to one window per client; past that the client is answered not done), and nothing ever blocks a thread.
 /// Use it in-process as a library, or behind a <see cref="PrimaryNode"/> that serves it to clients.
 /// </summary>
-public sealed class FusedBitList : IDisposable
+public sealed partial class FusedBitList : IDisposable
 {
-    /// <summary>Clients whose recent writes are remembered for their retries; each window is the cluster's write window.</summary>
+    /// <summary>Clients whose recent writes a replication manager remembers (the fusion role keeps its own table).</summary>
     internal const int DedupClients = 64;
 
-    // A monitor, not a Lock: writers wait on it for window space and readers for durability.
-    internal readonly object Gate = new();
-    private readonly PackedBitList _list = new();
-    private readonly PendingRing _pending;
+    /// <summary>The client handle of this process's own calls (the library API).</summary>
+    private const long Library = 0;
+
+    private const int TickMs = 10;
+    private const int WaitingLogMs = 2000;
+
+    private readonly Lock _gate = new();
+    private readonly PrimaryRole _role;
+    private readonly Outbox _outbox = new();
+    private readonly BackupLink[] _links;
+    private readonly Connection?[] _backups;
+    private readonly long[] _backupLinks;
+    private readonly Dictionary<long, Connection> _clients = [];
+    private readonly Dictionary<Connection, long> _clientOf = [];
+    private readonly Dictionary<ulong, OpCompletion> _waiters = [];
+    private readonly Dictionary<(long Client, ulong Request), Tracked> _tracked = [];
+    private readonly Queue<Deferred> _deferred = new();
+    private readonly Dictionary<long, int> _queuedBy = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<RecoveryReport> _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ObjectPool<OpCompletion> _completions;
-    private readonly List<Connection> _toFlush = [];
     private readonly ListLimits _limits;
-    private SharedSnapshot? _readSnapshot;
-    private readonly WriteDedup _dedup;
-    private long _seq;
-    private bool _serving;
-    private long _nextRequestId;
-    private long _closedLinkBytes;
-    private TaskCompletionSource _linkChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Timer _ticker;
+    private readonly long _openedAt = Stopwatch.GetTimestamp();
+    private long _nextLink, _nextClient, _closedLinkBytes, _lastWaitingLog;
+    private ulong _nextWaiter;
+    private bool _disposed;
     private readonly Diagnostics.NodeGauges.WindowSource _metrics;
 
     private FusedBitList(Cluster cluster, int nodeId)
@@ -45,29 +61,25 @@ public sealed class FusedBitList : IDisposable
         Cluster = cluster;
         NodeId = (ushort)nodeId;
         PrimaryIndex = cluster.PrimaryIndex(nodeId);
-        Code = new FusionCode(cluster.Primaries.Count, cluster.Faults);
-        _pending = new PendingRing(cluster.Config.Window);
-        _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
-        _dedup = new WriteDedup(DedupClients, cluster.Config.Window);
-        Links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
-        _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), cluster.Config.Window);
-        _metrics = Diagnostics.NodeGauges.AddWindow("fusion", cluster.Config.Window, () => { lock (Gate) return _pending.Count; }, () => { lock (Gate) return _seq - Links.Where(l => l.Streaming).Select(l => l.Acked).DefaultIfEmpty(_seq).Min(); });
+        ClusterConfig config = cluster.Config;
+        _limits = ListLimits.For(config.MaxFrameBytes);
+        _role = new PrimaryRole(new FusionCode(cluster.Primaries.Count, cluster.Faults), PrimaryIndex, config.Window, cluster.MinAckBackups,
+            config.SuspectAfterMs, (ushort)Random.Shared.Next(ushort.MaxValue + 1), Environment.TickCount64, new Output(this));
+        _links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
+        _backups = new Connection?[_links.Length];
+        _backupLinks = new long[_links.Length];
+        _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), config.Window);
+        _lastWaitingLog = Environment.TickCount64;
+        _ticker = new Timer(static s => ((FusedBitList)s!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
+        _metrics = Diagnostics.NodeGauges.AddWindow("fusion", config.Window, () => { lock (_gate) return _role.InFlight; }, () => { lock (_gate) return _role.BackupLag; });
     }
 
     internal Cluster Cluster { get; }
-
-    /// <summary>Each write's time from arrival to completion at this primary; guarded by <see cref="Gate"/>.</summary>
-    internal Diagnostics.LatencyLog UpdateTimes { get; } = new("fusion");
-
-    /// <summary>The update times recorded since the last call, in microseconds.</summary>
-    public float[] DrainUpdateTimes()
-    {
-        lock (Gate) return UpdateTimes.Drain();
-    }
     internal ushort NodeId { get; }
-    internal FusionCode Code { get; }
-    internal BackupLink[] Links { get; }
     internal NetCounters Counters { get; } = new();
+
+    /// <summary>Each write's time from arrival to completion at this primary; guarded by the lock.</summary>
+    private Diagnostics.LatencyLog UpdateTimes { get; } = new("fusion");
 
     public int PrimaryIndex { get; }
 
@@ -78,7 +90,7 @@ public sealed class FusedBitList : IDisposable
     {
         get
         {
-            lock (Gate) return _list.Count;
+            lock (_gate) return _role.Count;
         }
     }
 
@@ -86,7 +98,25 @@ public sealed class FusedBitList : IDisposable
     {
         get
         {
-            lock (Gate) return _seq;
+            lock (_gate) return _role.Seq;
+        }
+    }
+
+    /// <summary>Backups that acknowledge writes now.</summary>
+    public int StreamingBackups
+    {
+        get
+        {
+            lock (_gate) return _role.StreamingBackups;
+        }
+    }
+
+    /// <summary>How many times this primary dropped a backup that went silent.</summary>
+    public int Suspicions
+    {
+        get
+        {
+            lock (_gate) return _role.Suspicions;
         }
     }
 
@@ -95,25 +125,31 @@ public sealed class FusedBitList : IDisposable
     {
         get
         {
-            long total = _closedLinkBytes;
-            foreach (BackupLink link in Links)
-                if (link.Connection is { } c) total += c.BytesSent + c.BytesReceived;
-            return total;
+            lock (_gate)
+            {
+                long total = _closedLinkBytes;
+                foreach (Connection? c in _backups)
+                    if (c is not null) total += c.BytesSent + c.BytesReceived;
+                return total;
+            }
         }
     }
 
-    internal long SeqLocked => _seq;
-    internal int CountLocked => _list.Count;
-    internal bool ServingLocked => _serving;
+    /// <summary>The update times recorded since the last call, in microseconds.</summary>
+    public float[] DrainUpdateTimes()
+    {
+        lock (_gate) return UpdateTimes.Drain();
+    }
 
     /// <summary>Connects to every backup and recovers this primary's list; returns when it is serving.</summary>
     public static async Task<FusedBitList> OpenAsync(Cluster cluster, int nodeId, CancellationToken cancellation = default)
     {
         var list = new FusedBitList(cluster, nodeId);
-        foreach (BackupLink link in list.Links) _ = link.RunAsync(list._stop.Token);
+        foreach (BackupLink link in list._links) _ = link.RunAsync(list._stop.Token);
+        list._ticker.Change(TickMs, TickMs);
         try
         {
-            list.Recovery = await new FusedRecovery(list).RunAsync(cancellation).ConfigureAwait(false);
+            list.Recovery = await list._recovered.Task.WaitAsync(cancellation).ConfigureAwait(false);
         }
         catch
         {
@@ -122,28 +158,6 @@ public sealed class FusedBitList : IDisposable
         }
         return list;
     }
-
-    /// <summary>Completes when a backup link attaches, closes or is found unreachable: what a waiting recovery waits for.</summary>
-    internal Task LinkChange
-    {
-        get
-        {
-            lock (Gate) return _linkChange.Task;
-        }
-    }
-
-    internal void SignalLinkChange()
-    {
-        TaskCompletionSource changed;
-        lock (Gate)
-        {
-            changed = _linkChange;
-            _linkChange = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        changed.TrySetResult();
-    }
-
-    internal ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
 
     public ValueTask<long> AppendAsync(bool bit) => SubmitAsync(ListOp.Append, 0, bit);
     public ValueTask<long> SetAsync(int index, bool bit) => SubmitAsync(ListOp.Set, index, bit);
@@ -154,375 +168,240 @@ public sealed class FusedBitList : IDisposable
     /// <summary>Reads a bit of the local list, which may include writes not yet acknowledged by every backup.</summary>
     public bool Get(int index)
     {
-        lock (Gate) return _list.Get(index);
+        lock (_gate)
+        {
+            if ((uint)index >= (uint)_role.Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is out of range for a list of Count {_role.Count}.");
+            return ((_role.Words[index >> 6] >> (index & 63)) & 1) != 0;
+        }
     }
 
     /// <summary>A copy of the list's words and its length.</summary>
     public (ulong[] Words, int Length) Snapshot()
     {
-        lock (Gate) return (_list.Words.ToArray(), _list.Count);
+        lock (_gate) return (_role.Words.ToArray(), _role.Count);
     }
 
     private ValueTask<long> SubmitAsync(ListOp op, int index, bool bit)
     {
         OpCompletion waiter = _completions.Get();
         waiter.Pool = _completions;
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        bool submitted;
-        ErrorCode code;
-        string? error;
-        lock (Gate)
+        var request = new Deferred { Client = Library, Type = ToType(op), Op = op, Index = index, Bit = bit, Started = Stopwatch.GetTimestamp() };
+        lock (_gate)
         {
-            WaitForWindowLocked();
-            submitted = TryApplyLocked(op, index, bit, default, 0, new PendingOp { Waiter = waiter, Started = started }, out code, out error);
+            if (_disposed)
+            {
+                _completions.Return(waiter);
+                return ValueTask.FromException<long>(new ObjectDisposedException(nameof(FusedBitList)));
+            }
+            request.RequestId = ++_nextWaiter;
+            _waiters[request.RequestId] = waiter;
+            Admit(request, default);
+            Pump();
         }
-        if (!submitted)
-        {
-            _completions.Return(waiter);
-            return ValueTask.FromException<long>(code == ErrorCode.OutOfRange
-                ? new ArgumentOutOfRangeException(nameof(index), index, error)
-                : new InvalidOperationException(error));
-        }
-        FlushBackups();
+        _outbox.Drain();
         return waiter.Task;
     }
 
-    /// <summary>
-    /// A client's write: applied, streamed and answered once every backup has it — unless the dedup table knows
-    /// its (clientId, clientSeq) already: then it joins the write in flight or gets the first result, and nothing is
-    /// applied again. Returns false (and changes nothing) with the error to answer.
-    /// </summary>
-    internal bool TrySubmit(in ClientRequest request, Connection client, out ErrorCode code, out string? error)
+    private static MessageType ToType(ListOp op) => op switch
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        bool applied = false;
-        lock (Gate)
-        {
-            WaitForWindowLocked();
-            if (!_serving)
-            {
-                (code, error) = (ErrorCode.NotReady, "the primary is not serving");
-                return false;
-            }
-            DedupDecision seen = _dedup.Begin(request.ClientId, request.ClientSeq, request.Resend);
-            switch (seen.Verdict)
-            {
-                case DedupVerdict.New:
-                    var pending = new PendingOp
-                    {
-                        Client = client, RequestId = request.RequestId, ClientId = request.ClientId, ClientSeq = request.ClientSeq, Started = started,
-                    };
-                    if (!TryApplyLocked(request.Op, request.Index, request.Bit, request.Packed, request.Bits, pending, out code, out error))
-                    {
-                        _dedup.Complete(request.ClientId, request.ClientSeq, new WriteResult(WriteOutcome.Refused, _list.Count, 0));
-                        return false;
-                    }
-                    applied = true;
-                    break;
-                case DedupVerdict.InFlight when _pending.Redirect(request.ClientId, request.ClientSeq, client, request.RequestId):
-                    break;
-                case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Applied:
-                    Replies.Ok(client, request.RequestId, seen.Result.Value, flush: false);
-                    if (!_toFlush.Contains(client)) _toFlush.Add(client);
-                    break;
-                case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Refused:
-                    (code, error) = (ErrorCode.OutOfRange,
-                        $"write {request.ClientSeq} was refused when it was first tried: index {request.Index} was out of range for a list of Count {seen.Result.Value}.");
-                    return false;
-                default:
-                    (code, error) = (ErrorCode.Unknown,
-                        $"write {request.ClientSeq} of client {request.ClientId:x16} may or may not have been applied: this primary no longer remembers it (restarted, or the seq is older than its window).");
-                    return false;
-            }
-        }
-        if (applied) FlushBackups();
-        FlushClients();
-        (code, error) = (default, null);
-        return true;
-    }
+        ListOp.Append => MessageType.Append,
+        ListOp.Set => MessageType.Set,
+        ListOp.Insert => MessageType.Insert,
+        ListOp.RemoveAt => MessageType.RemoveAt,
+        _ => MessageType.SwapRemoveAt,
+    };
 
-    private void WaitForWindowLocked()
+    internal void ClientOpened(Connection connection)
     {
-        while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
-    }
-
-    /// <summary>
-    /// Applies one operation, streams its delta and registers who to tell when every backup has it (a client
-    /// connection and request id, or an in-process waiter, with the arrival time). Returns false (and changes
-    /// nothing) on a bad index or while not serving.
-    /// </summary>
-    private bool TryApplyLocked(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed, int packedBits, PendingOp pending,
-        out ErrorCode code, out string? error)
-    {
-        if (!_serving)
+        lock (_gate)
         {
-            (code, error) = (ErrorCode.NotReady, "the primary is not serving");
-            return false;
-        }
-        if (_limits.Refuse(op, _list.Count, packedBits) is { } tooLarge)
-        {
-            (code, error) = (ErrorCode.BadRequest, tooLarge);
-            return false;
-        }
-        Delta delta;
-        try
-        {
-            delta = new ListMutation(op, index, bit, packed, packedBits).ApplyTo(_list);
-        }
-        catch (ArgumentException e)
-        {
-            (code, error) = (ErrorCode.OutOfRange, e.Message);
-            return false;
-        }
-        _seq++;
-        long watermark = WatermarkLocked();
-        foreach (BackupLink link in Links)
-            if (link.Streaming && link.Connection is { } c)
-                DeltaWire.Enqueue(c, MessageType.Delta, _seq, watermark, delta);
-        pending.Seq = _seq;
-        pending.Value = _list.Count;
-        _pending.Add(pending);
-        (code, error) = (default, null);
-        return true;
-    }
-
-    private void FlushBackups()
-    {
-        foreach (BackupLink link in Links)
-            if (link.Connection is { } c) DeferredFlush.Request(c);
-    }
-
-    /// <summary>
-    /// Answers a read with the state as of now, but only once every earlier write is acknowledged by the backups,
-    /// so a client never sees a write that a crash could still undo. Returns false on a bad index.
-    /// </summary>
-    internal bool TryRead(MessageType kind, int index, Connection client, ulong requestId, out string? error)
-    {
-        lock (Gate)
-        {
-            while (_pending.IsFull && !_stop.IsCancellationRequested) Monitor.Wait(Gate, 100);
-            if (!_serving)
-            {
-                error = "the primary is not serving";
-                return false;
-            }
-            var op = new PendingOp { Seq = _seq, Client = client, RequestId = requestId };
-            switch (kind)
-            {
-                case MessageType.Get when (uint)index >= (uint)_list.Count:
-                    error = $"Index {index} is out of range for a list of Count {_list.Count}.";
-                    return false;
-                case MessageType.Get:
-                    op.Value = _list.Get(index) ? 1 : 0;
-                    break;
-                case MessageType.Count:
-                    op.Value = _list.Count;
-                    break;
-                default:
-                    if (!client.TryBeginBulkRead())
-                    {
-                        error = "too many whole-list reads outstanding on this connection";
-                        return false;
-                    }
-                    op.Snapshot = SharedSnapshot.Share(ref _readSnapshot, _seq, _list.Words, _list.Count);
-                    op.Value = _seq;
-                    break;
-            }
-            if (_pending.Count == 0) Answer(op);
-            else _pending.Add(op);
-        }
-        FlushClients();
-        error = null;
-        return true;
-    }
-
-    internal ReadOnlySpan<ulong> WordsLocked => _list.Words;
-
-    internal void OnAttached(BackupLink link, long backupSeq, int backupLength, bool loaded)
-    {
-        lock (Gate)
-        {
-            link.Attached = true;
-            link.BackupSeq = backupSeq;
-            link.BackupLoaded = loaded;
-            if (_serving) StartStreamingLocked(link);
-            Monitor.PulseAll(Gate);
-        }
-        SignalLinkChange();
-        link.Connection?.Flush();
-    }
-
-    /// <summary>Brings a backup into the delta stream: a full snapshot if it does not hold this list, else a check that it is current.</summary>
-    internal void StartStreamingLocked(BackupLink link)
-    {
-        if (link.Connection is not { } connection || !link.Attached) return;
-        if (!link.BackupLoaded)
-        {
-            SendSnapshotLocked(connection, 0);
-            link.Acked = 0;
-            link.Streaming = true;
-            link.BackupLoaded = true;
-        }
-        else if (link.BackupSeq == _seq)
-        {
-            link.Acked = _seq;
-            link.Streaming = true;
-        }
-        else
-        {
-            Log.Warn($"backup {link.Index} holds seq {link.BackupSeq} of this primary but the primary is at {_seq}; " +
-                     "a dropped connection lost deltas this primary no longer keeps. Restart that backup to re-encode it.");
+            long handle = ++_nextClient;
+            _clients[handle] = connection;
+            _clientOf[connection] = handle;
         }
     }
 
-    internal void SendSnapshotLocked(Connection connection, ulong token)
+    internal void ClientClosed(Connection connection)
     {
-        Span<byte> head = stackalloc byte[20];
-        var w = new PayloadWriter(head);
-        w.U64(token);
-        w.I64(_seq);
-        w.I32(_list.Count);
-        BulkCodec.Enqueue(connection, MessageType.Snapshot, head, _list.Words);
+        lock (_gate)
+            if (_clientOf.Remove(connection, out long handle)) _clients.Remove(handle);
     }
 
-    internal void OnSnapshotRequest(BackupLink link, ulong token)
+    /// <summary>A client's read or write, answered (now or once durable) on its connection.</summary>
+    internal void Serve(Connection connection, in ClientRequest request)
     {
-        lock (Gate)
+        var item = new Deferred
         {
-            if (!_serving || link.Connection is not { } c) return;
-            SendSnapshotLocked(c, token);
+            Type = request.Type, RequestId = request.RequestId, ClientId = request.ClientId, ClientSeq = request.ClientSeq, Resend = request.Resend,
+            Op = request.Op, Index = request.Index, Bit = request.Bit, Bits = request.Bits, Started = Stopwatch.GetTimestamp(),
+        };
+        lock (_gate)
+        {
+            if (_disposed || !_clientOf.TryGetValue(connection, out long handle)) return;
+            item.Client = handle;
+            Admit(item, request.Packed);
+            Pump();
         }
-        link.Connection?.Flush();
+        _outbox.Drain();
     }
 
-    internal void OnAck(BackupLink link, long seq)
+    /// <summary>Runs a request on the role, or queues it behind others while the window is full.</summary>
+    private void Admit(Deferred request, ReadOnlySpan<ulong> packed)
     {
-        lock (Gate)
+        if (_deferred.Count == 0 && !_role.WindowFull)
         {
-            if (seq > link.Acked) link.Acked = seq;
-            CompleteAckedLocked();
-        }
-        FlushClients();
-    }
-
-    internal void OnLinkClosed(BackupLink link, Connection connection)
-    {
-        lock (Gate)
-        {
-            if (link.Connection != connection) return;
-            _closedLinkBytes += connection.BytesSent + connection.BytesReceived;
-            link.Connection = null;
-            link.Attached = false;
-            link.Streaming = false;
-            CompleteAckedLocked();
-            Monitor.PulseAll(Gate);
-        }
-        SignalLinkChange();
-        FlushClients();
-    }
-
-    /// <summary>Installs the recovered list and starts streaming to every attached backup.</summary>
-    internal void BecomeServing(ReadOnlySpan<ulong> words, int length, long seq)
-    {
-        lock (Gate)
-        {
-            _list.Load(words, length);
-            _seq = seq;
-            _serving = true;
-            Span<byte> serving = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(serving, seq);
-            foreach (BackupLink link in Links)
-            {
-                if (link.Connection is not { } c || !link.Attached) continue;
-                if (link.BackupLoaded && link.BackupSeq == seq) c.Enqueue(MessageType.Serving, serving);
-                StartStreamingLocked(link);
-            }
-            Monitor.PulseAll(Gate);
-        }
-        foreach (BackupLink link in Links) link.Connection?.Flush();
-    }
-
-    private long WatermarkLocked()
-    {
-        long min = long.MaxValue;
-        foreach (BackupLink link in Links)
-            if (link.Streaming) min = Math.Min(min, link.Acked);
-        return min == long.MaxValue ? 0 : min;
-    }
-
-    private void CompleteAckedLocked()
-    {
-        bool any = false;
-        long min = long.MaxValue;
-        foreach (BackupLink link in Links)
-            if (link.Streaming)
-            {
-                any = true;
-                min = Math.Min(min, link.Acked);
-            }
-        if (!any) return;
-        bool completed = false;
-        while (_pending.Count > 0 && _pending.Head.Seq <= min)
-        {
-            Answer(_pending.Take());
-            completed = true;
-        }
-        if (completed) Monitor.PulseAll(Gate);
-    }
-
-    private void Answer(in PendingOp op)
-    {
-        if (op.Started != 0) UpdateTimes.Record(op.Started);
-        if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Applied, op.Value, op.Seq));
-        if (op.Waiter is { } waiter)
-        {
-            waiter.Complete(op.Value);
+            Run(request, packed);
             return;
         }
-        if (op.Client is not { } client) return;
-        if (op.Snapshot is { } snapshot)
+        // Each client may queue one window: a client flooding the primary is refused, the others still queue.
+        int queued = _queuedBy.GetValueOrDefault(request.Client);
+        if (queued >= Cluster.Config.Window)
         {
-            Span<byte> head = stackalloc byte[20];
-            var w = new PayloadWriter(head);
-            w.U64(op.RequestId);
-            w.I32(snapshot.Length);
-            w.I64(op.Value);
-            BulkCodec.Enqueue(client, MessageType.Bits, head, snapshot.Words);
-            snapshot.Release();
-            client.EndBulkRead();
+            Fail(request.Client, request.RequestId, request.Type == MessageType.Get || request.Type == MessageType.Count || request.Type == MessageType.ReadAll ? ErrorCode.NotReady : ErrorCode.NotDone, "the primary's window and this client's queue are full");
+            return;
         }
-        else
+        _queuedBy[request.Client] = queued + 1;
+        if (request.Bits > 0)
         {
-            Replies.Ok(client, op.RequestId, op.Value, flush: false);
+            request.Packed = ArrayPool<ulong>.Shared.Rent(packed.Length);
+            packed.CopyTo(request.Packed);
         }
-        if (!_toFlush.Contains(client)) _toFlush.Add(client);
+        _deferred.Enqueue(request);
     }
 
-    private void FlushClients()
+    /// <summary>Moves queued requests into the role while its window has room; after every input.</summary>
+    private void Pump()
     {
-        Connection[]? batch = null;
-        int count;
-        lock (Gate)
+        while (_deferred.Count > 0 && !_role.WindowFull)
         {
-            count = _toFlush.Count;
-            if (count == 0) return;
-            batch = System.Buffers.ArrayPool<Connection>.Shared.Rent(count);
-            _toFlush.CopyTo(batch);
-            _toFlush.Clear();
+            Deferred d = _deferred.Dequeue();
+            if (--CollectionsMarshal.GetValueRefOrNullRef(_queuedBy, d.Client) == 0) _queuedBy.Remove(d.Client);
+            Run(d, d.Packed is { } p ? p.AsSpan(0, Delta.WordsFor(d.Bits)) : default);
+            if (d.Packed is { } rented) ArrayPool<ulong>.Shared.Return(rented);
         }
-        for (int i = 0; i < count; i++) DeferredFlush.Request(batch[i]);
-        System.Buffers.ArrayPool<Connection>.Shared.Return(batch, clearArray: true);
+    }
+
+    private void Run(Deferred r, ReadOnlySpan<ulong> packed)
+    {
+        // Retries joined to a write in flight leave their first request's entry behind; the table stays bounded.
+        if (_tracked.Count > 4 * Cluster.Config.Window)
+            foreach (KeyValuePair<(long, ulong), Tracked> e in _tracked)
+                if (!e.Value.BulkRead) _tracked.Remove(e.Key);
+        switch (r.Type)
+        {
+            case MessageType.Get or MessageType.Count:
+                _tracked[(r.Client, r.RequestId)] = new Tracked(0, Write: false, BulkRead: false);
+                _role.Read(r.Client, r.RequestId, r.Type == MessageType.Get ? ReadKind.Get : ReadKind.Count, r.Index);
+                return;
+            case MessageType.ReadAll:
+                if (_clients.TryGetValue(r.Client, out Connection? reader) && !reader.TryBeginBulkRead())
+                {
+                    Fail(r.Client, r.RequestId, ErrorCode.NotReady, "too many whole-list reads outstanding on this connection");
+                    return;
+                }
+                _tracked[(r.Client, r.RequestId)] = new Tracked(0, Write: false, BulkRead: true);
+                _role.Read(r.Client, r.RequestId, ReadKind.All, 0);
+                return;
+        }
+        if (_limits.Refuse(r.Op, _role.Count, r.Bits) is { } tooLarge)
+        {
+            Fail(r.Client, r.RequestId, ErrorCode.BadRequest, tooLarge);
+            return;
+        }
+        _tracked[(r.Client, r.RequestId)] = new Tracked(r.Started, Write: true, BulkRead: false);
+        _role.Write(r.Client, r.RequestId, r.ClientId, r.ClientSeq, r.Resend, new ListMutation(r.Op, r.Index, r.Bit, packed, r.Bits));
+    }
+
+    internal void LinkUp(int backup, Connection connection)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _backups[backup] = connection;
+            _backupLinks[backup] = ++_nextLink;
+            _role.LinkUp(backup, _nextLink, Environment.TickCount64);
+            Pump();
+        }
+        _outbox.Drain();
+    }
+
+    internal void LinkDown(int backup, Connection connection)
+    {
+        lock (_gate)
+        {
+            _closedLinkBytes += connection.BytesSent + connection.BytesReceived;
+            if (_disposed || _backups[backup] != connection) return;
+            long link = _backupLinks[backup];
+            _backups[backup] = null;
+            _backupLinks[backup] = 0;
+            _role.LinkDown(backup, link, Environment.TickCount64);
+            Pump();
+        }
+        _outbox.Drain();
+    }
+
+    internal void DialRefused(int backup)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _role.DialRefused(backup, Environment.TickCount64);
+            Pump();
+        }
+        _outbox.Drain();
+    }
+
+    private void Tick()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            long now = Environment.TickCount64;
+            _role.Tick(now);
+            if (!_role.IsServing && now - _lastWaitingLog >= WaitingLogMs)
+            {
+                _lastWaitingLog = now;
+                Log.Info($"recovery of primary {PrimaryIndex} waiting: {_role.RecoveryWaiting}");
+            }
+            Pump();
+        }
+        _outbox.Drain();
     }
 
     public void Dispose()
     {
         _metrics.Dispose();
         _stop.Cancel();
-        lock (Gate)
+        _ticker.Dispose();
+        Connection?[] open;
+        lock (_gate)
         {
-            foreach (BackupLink link in Links) link.Connection?.Close("primary shutting down");
-            Monitor.PulseAll(Gate);
+            if (_disposed) return;
+            _disposed = true;
+            open = [.. _backups];
+            while (_deferred.TryDequeue(out Deferred d))
+                if (d.Packed is { } p) ArrayPool<ulong>.Shared.Return(p);
+            foreach (OpCompletion waiter in _waiters.Values) waiter.Fail(new ObjectDisposedException(nameof(FusedBitList)));
+            _waiters.Clear();
+            _role.Dispose();
         }
-        _list.Dispose();
+        _recovered.TrySetException(new ObjectDisposedException(nameof(FusedBitList)));
+        foreach (Connection? c in open) c?.Close("primary shutting down");
+    }
+
+    /// <summary>A request kept until its answer: when it arrived, and whether it holds one of its connection's few whole-list reads.</summary>
+    private readonly record struct Tracked(long Started, bool Write, bool BulkRead);
+
+    /// <summary>A request as the role takes it, copied out of its frame while it waits for room in the window.</summary>
+    private struct Deferred
+    {
+        public long Client;
+        public MessageType Type;
+        public ulong RequestId, ClientId, ClientSeq;
+        public bool Resend, Bit;
+        public ListOp Op;
+        public int Index, Bits;
+        public ulong[]? Packed;
+        public long Started;
     }
 }

@@ -8,8 +8,8 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Fusion;
 
 /// <summary>
-/// Serves a <see cref="FusedBitList"/> to clients over the protocol: writes complete when every backup holds
-/// them, reads answer once every earlier write does. Many requests may be in flight per connection.
+/// Serves a <see cref="FusedBitList"/> to clients over the protocol: writes complete when every streaming backup
+/// holds them, reads answer once every earlier write does. Many requests may be in flight per connection.
 /// </summary>
 public sealed class PrimaryNode : IFrameHandler, IDisposable
 {
@@ -41,13 +41,9 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
         return node;
     }
 
-    public void OnOpen(Connection connection)
-    {
-    }
+    public void OnOpen(Connection connection) => _list.ClientOpened(connection);
 
-    public void OnClose(Connection connection)
-    {
-    }
+    public void OnClose(Connection connection) => _list.ClientClosed(connection);
 
     public void OnFrame(Connection connection, in Frame frame)
     {
@@ -65,16 +61,11 @@ public sealed class PrimaryNode : IFrameHandler, IDisposable
                 return;
             case MessageType.RejoinTimes:
                 throw new ProtocolException("RejoinTimes is a manager's request; a primary keeps no rejoins.");
-            case MessageType.Get or MessageType.Count or MessageType.ReadAll:
-                if (!_list.TryRead(request.Type, request.Index, connection, request.RequestId, out string? readError))
-                    Replies.Error(connection, request.RequestId, readError!.StartsWith("Index", StringComparison.Ordinal) ? ErrorCode.OutOfRange : ErrorCode.NotReady, readError);
-                return;
             case MessageType.AppendMany when request.Bits == 0:
                 Replies.Error(connection, request.RequestId, ErrorCode.BadRequest, "AppendMany needs at least one bit");
                 return;
         }
-        if (!_list.TrySubmit(request, connection, out ErrorCode code, out string? error))
-            Replies.Error(connection, request.RequestId, code, error!);
+        _list.Serve(connection, request);
     }
 
     public void Dispose()

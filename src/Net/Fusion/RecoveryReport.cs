@@ -1,13 +1,17 @@
 namespace BitFusion.Net.Fusion;
 
-/// <summary>How a primary came up: rebuilt or fresh, the lost set it solved for, and the time each phase took.</summary>
+/// <summary>
+/// How a primary came up: rebuilt or fresh, the lost set it solved for, the backups it went ahead without (suspected:
+/// down, or silent for suspectAfterMs), its new life, the time from opening to serving, the attempts it took, and the
+/// bytes its backups sent it meanwhile.
+/// </summary>
 public sealed record RecoveryReport(
     bool Rebuilt,
     int[] Lost,
+    int[] Suspected,
     int Length,
     long Seq,
+    long Life,
     TimeSpan Total,
-    TimeSpan Reconcile,
-    TimeSpan Cut,
     int Attempts,
     long BytesReceived);

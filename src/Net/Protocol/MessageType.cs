@@ -40,6 +40,9 @@ public enum MessageType : byte
     SnapshotRequest = 45,
     Serving = 46,
 
+    /// <summary>Empty: the primary found this backup's contribution for it untrustworthy; the backup starts over.</summary>
+    Reencode = 47,
+
     // Recovery coordinator (a restarting primary) ⇄ backup.
     Status = 50,
     StatusReply = 51,

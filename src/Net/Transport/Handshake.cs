@@ -14,7 +14,7 @@ namespace BitFusion.Net.Transport;
 public static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
-    public const ushort Version = 2;
+    public const ushort Version = 3;
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     private const int NonceBytes = 32;

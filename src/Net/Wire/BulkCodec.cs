@@ -14,20 +14,29 @@ public static class BulkCodec
 {
     public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
     {
-        ReadOnlySpan<byte> raw = MemoryMarshal.AsBytes(words);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(8 + LZ4Codec.MaximumOutputSize(raw.Length));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxEncodedBytes(words.Length));
         try
         {
-            int packed = raw.IsEmpty ? 0 : LZ4Codec.Encode(raw, buffer.AsSpan(8), LZ4Level.L00_FAST);
-            if (packed < 0) throw new InvalidOperationException("LZ4 could not encode the list.");
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer, raw.Length);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(4), packed);
-            connection.Enqueue(type, head, buffer.AsSpan(0, 8 + packed));
+            connection.Enqueue(type, head, buffer.AsSpan(0, Encode(words, buffer)));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The most bytes <see cref="Encode"/> writes for <paramref name="wordCount"/> words.</summary>
+    public static int MaxEncodedBytes(int wordCount) => 8 + LZ4Codec.MaximumOutputSize(wordCount * 8);
+
+    /// <summary>Writes the bulk block for <paramref name="words"/> into <paramref name="target"/>; returns the bytes written.</summary>
+    public static int Encode(ReadOnlySpan<ulong> words, Span<byte> target)
+    {
+        ReadOnlySpan<byte> raw = MemoryMarshal.AsBytes(words);
+        int packed = raw.IsEmpty ? 0 : LZ4Codec.Encode(raw, target[8..], LZ4Level.L00_FAST);
+        if (packed < 0) throw new InvalidOperationException("LZ4 could not encode the list.");
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(target, raw.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(target[4..], packed);
+        return 8 + packed;
     }
 
     /// <summary>Decodes into a pooled array of exactly <paramref name="wordCount"/> meaningful words; return it to ArrayPool&lt;ulong&gt;.Shared.</summary>

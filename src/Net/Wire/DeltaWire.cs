@@ -13,11 +13,17 @@ public static class DeltaWire
 {
     public const int HeadBytes = 40;
 
-    public static void Enqueue(Connection connection, MessageType type, long seq, long watermark, in Delta delta, scoped ReadOnlySpan<byte> prefix = default)
+    public static void Enqueue(Connection connection, MessageType type, long seq, long watermark, in Delta delta)
     {
-        Span<byte> head = stackalloc byte[HeadBytes + 16];
-        var w = new PayloadWriter(head);
-        w.Bytes(prefix);
+        Span<byte> head = stackalloc byte[HeadBytes];
+        WriteHead(head, seq, watermark, delta);
+        connection.Enqueue(type, head, System.Runtime.InteropServices.MemoryMarshal.AsBytes(delta.Words));
+    }
+
+    /// <summary>The fields before the words (<see cref="HeadBytes"/> bytes); the words follow as they are.</summary>
+    public static void WriteHead(Span<byte> target, long seq, long watermark, in Delta delta)
+    {
+        var w = new PayloadWriter(target);
         w.I64(seq);
         w.I64(watermark);
         w.I32(delta.NewLength);
@@ -25,7 +31,6 @@ public static class DeltaWire
         w.I32(delta.Words.Length);
         w.I32(delta.ExtraWord);
         w.U64(delta.ExtraXor);
-        connection.Enqueue(type, head[..w.Written], System.Runtime.InteropServices.MemoryMarshal.AsBytes(delta.Words));
     }
 
     /// <summary>Reads and validates a delta (its new length at most <paramref name="maxLength"/>); the words alias the frame and live as long as it does.</summary>

@@ -39,7 +39,8 @@ internal static class FramePool
         MembershipWire.EnqueueStatus(c, new NodeStatus(7, NodePhase.Serving, 1, 1, 0, 0));
         Replies.Ok(c, 1, 5, flush: false);
         Replies.Error(c, 1, ErrorCode.OutOfRange, "no", flush: false);
-        c.Enqueue(MessageType.Attach, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        Span<byte> attach = stackalloc byte[FusionWire.AttachBytes];
+        c.Enqueue(MessageType.Attach, attach[..FusionWire.WriteAttach(attach, 0, 0, 0, recovering: true)]);
         c.Enqueue(MessageType.Hello, new byte[73]);
     });
 

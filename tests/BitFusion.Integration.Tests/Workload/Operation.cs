@@ -35,6 +35,14 @@ internal readonly record struct Operation(OpKind Kind, int Index, bool Bit, ulon
         return new Operation(OpKind.SwapRemoveAt, rng.Next(count), false);
     }
 
+    /// <summary>Whether the primary applies this write to a list of <paramref name="count"/> bits (else: out of range).</summary>
+    public bool ValidFor(int count) => Kind switch
+    {
+        OpKind.Append or OpKind.AppendMany => true,
+        OpKind.Insert => Index <= count,
+        _ => Index < count,
+    };
+
     /// <summary>The list's length after this write.</summary>
     public int CountAfter(int count) => Kind switch
     {

@@ -27,11 +27,13 @@ public sealed partial class PrimaryRole
     {
         if (!Expect(backup, link, requestId, Phase.Retained)) return;
         ReconcileStep step = _recovery.Steps[_recovery.Step];
-        if (deltas.Count != step.To - step.From)
+        // A backup may answer with the first deltas only (what fits in one frame); the rest is asked for next.
+        if (deltas.Count == 0 || deltas.Count > step.To - step.From)
         {
             Retry($"backup {backup} returned {deltas.Count} deltas, {step.To - step.From} asked");
             return;
         }
+        _recovery.Steps[_recovery.Step] = step with { From = step.From + deltas.Count };
         _recovery.Phase = Phase.Forward;
         foreach (DeltaRecord d in deltas)
         {
@@ -44,7 +46,8 @@ public sealed partial class PrimaryRole
     public void Forwarded(int backup, long link, ulong requestId, long seq)
     {
         if (!Expect(backup, link, requestId, Phase.Forward) || _recovery.Outstanding.Count > 0) return;
-        _recovery.Step++;
+        ReconcileStep step = _recovery.Steps[_recovery.Step];
+        if (step.From == step.To) _recovery.Step++;
         if (_recovery.Step < _recovery.Steps.Length) RequestRetained();
         else Retry("reconciled lagging backups; checking again", immediately: true);
     }

@@ -74,6 +74,24 @@ public sealed partial class PrimaryRole : IDisposable
 
     public bool IsStreamingTo(int backup) => _links[backup].Streaming;
 
+    /// <summary>The window of requests waiting for acknowledgements is full: a request now would be refused.</summary>
+    public bool WindowFull => _pending.IsFull;
+
+    /// <summary>Writes sent to the backups and not yet acknowledged by all of them.</summary>
+    public int InFlight => _pending.Count;
+
+    /// <summary>How many deltas the slowest streaming backup has yet to acknowledge.</summary>
+    public long BackupLag
+    {
+        get
+        {
+            long lag = 0;
+            foreach (BackupLinkState l in _links)
+                if (l.Streaming) lag = Math.Max(lag, _seq - l.Acked);
+            return lag;
+        }
+    }
+
     /// <summary>How many backups this primary dropped after they went silent.</summary>
     public int Suspicions { get; private set; }
 

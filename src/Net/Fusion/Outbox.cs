@@ -1,0 +1,107 @@
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
+
+namespace BitFusion.Net.Fusion;
+
+/// <summary>
+/// Frames a role produced, in the order it produced them, waiting to be queued on their connections. An adapter
+/// fills it while it holds its role's lock (the role's spans are only valid there, so each frame's bytes are
+/// copied at once into one arena) and drains it after releasing that lock. One queue for every connection keeps
+/// each connection's frames in role order even when two threads drive the role one after the other: whichever
+/// drains first takes both threads' frames, oldest first. The arena is reused, so steady traffic allocates nothing.
+/// </summary>
+internal sealed class Outbox
+{
+    private const int ArenaBytes = 64 << 10;
+
+    [ThreadStatic]
+    private static List<Connection>? t_flush;
+
+    [ThreadStatic]
+    private static List<(Connection, string)>? t_close;
+
+    private readonly Lock _gate = new();
+    private readonly Queue<Item> _items = new();
+    private byte[] _arena = new byte[ArenaBytes];
+    private int _used;
+
+    public void Frame(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
+    {
+        lock (_gate)
+        {
+            Span<byte> target = Reserve(head.Length + body.Length);
+            head.CopyTo(target);
+            body.CopyTo(target[head.Length..]);
+            Commit(to, type, head.Length + body.Length);
+        }
+    }
+
+    /// <summary>A frame whose payload is <paramref name="head"/> then <paramref name="words"/> as a bulk block (LZ4).</summary>
+    public void Bulk(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
+    {
+        lock (_gate)
+        {
+            Span<byte> target = Reserve(head.Length + BulkCodec.MaxEncodedBytes(words.Length));
+            head.CopyTo(target);
+            Commit(to, type, head.Length + BulkCodec.Encode(words, target[head.Length..]));
+        }
+    }
+
+    public void Close(Connection to, string reason)
+    {
+        lock (_gate) _items.Enqueue(new Item(to, default, 0, 0, reason));
+    }
+
+    /// <summary>Queues everything recorded so far on its connection, then flushes and closes; call holding no lock.</summary>
+    public void Drain()
+    {
+        // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
+        // gets lists of its own.
+        List<Connection> flush = t_flush ?? [];
+        List<(Connection, string)> close = t_close ?? [];
+        t_flush = null;
+        t_close = null;
+        lock (_gate)
+        {
+            while (_items.TryDequeue(out Item item))
+            {
+                if (item.Reason is { } reason)
+                {
+                    close.Add((item.To, reason));
+                    continue;
+                }
+                item.To.Enqueue(item.Type, _arena.AsSpan(item.Offset, item.Length));
+                if (!flush.Contains(item.To)) flush.Add(item.To);
+            }
+            _used = 0;
+            // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
+            if (_arena.Length > 16 * ArenaBytes) _arena = new byte[ArenaBytes];
+        }
+        foreach (Connection c in flush) DeferredFlush.Request(c);
+        flush.Clear();
+        foreach ((Connection c, string reason) in close) c.Close(reason);
+        close.Clear();
+        t_flush = flush;
+        t_close = close;
+    }
+
+    private Span<byte> Reserve(int bytes)
+    {
+        if (_used + bytes > _arena.Length)
+        {
+            byte[] grown = new byte[Math.Max(_arena.Length * 2, _used + bytes)];
+            _arena.AsSpan(0, _used).CopyTo(grown);
+            _arena = grown;
+        }
+        return _arena.AsSpan(_used, bytes);
+    }
+
+    private void Commit(Connection to, MessageType type, int length)
+    {
+        _items.Enqueue(new Item(to, type, _used, length, null));
+        _used += length;
+    }
+
+    private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason);
+}
