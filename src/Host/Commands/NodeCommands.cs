@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using BitFusion.Core.Kernels;
 using BitFusion.Net.Config;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Replication;
@@ -132,7 +133,7 @@ internal static class NodeCommands
 
     public static void Ready(string what)
     {
-        Console.Out.WriteLine($"ready {what}");
+        Console.Out.WriteLine($"ready {what} {KernelTiers.Fields}");
         Console.Out.Flush();
     }
 }
