@@ -42,7 +42,8 @@ internal static class BenchConfig
             Job native = job.WithRuntime(NativeAotRuntime.Net10_0).WithId(run + "-aot").WithToolchain(
                 NativeAotToolchain.CreateBuilder().UseNuGet(IlCompilerVersion, NuGetFeed).IlcInstructionSet("native")
                     .TargetFrameworkMoniker("net10.0").ToToolchain());
-            config.AddJob(jit, native).AddColumn(new AotRatioColumn(jit.Id));
+            // The native runner compiles BenchmarkDotNet and its dependencies too: minutes, more on a shared machine.
+            config.AddJob(jit, native).AddColumn(new AotRatioColumn(jit.Id)).WithBuildTimeout(TimeSpan.FromMinutes(30));
         }
         else config.AddJob(job).HideColumns(Column.Job);
         if (run == Short) config.AddFilter(new SimpleFilter(IsInShortRun));

@@ -7,8 +7,8 @@ namespace BitFusion.Core.Bits;
 /// Every word and bit past <see cref="Count"/> is zero, across the whole backing array, so lists of different
 /// lengths XOR without special cases. The array is sized to the list (<see cref="WordStorage"/>), so the heap a
 /// list takes is its data plus a constant. Each mutation returns the <see cref="Delta"/> that describes it; the
-/// delta's words live in a scratch buffer owned by the list, sized to the latest delta, and stay valid until the
-/// next mutation. Not thread-safe.
+/// delta's words live in a scratch buffer owned by the list and sized by the delta (appends and clears hand out
+/// the list's own words instead), and stay valid until the next mutation. Not thread-safe.
 /// </summary>
 public sealed class PackedBitList : IDisposable
 {
@@ -88,7 +88,7 @@ public sealed class PackedBitList : IDisposable
         int start = Count, end = Count + bitCount;
         EnsureCapacity(end);
         int first = start >> 6, last = (end - 1) >> 6;
-        Snapshot(first, last);
+        ulong oldFirst = _words[first];
         int shift = start & 63;
         int sourceWords = Delta.WordsFor(bitCount);
         for (int j = 0; j < sourceWords; j++)
@@ -99,7 +99,7 @@ public sealed class PackedBitList : IDisposable
             if (shift != 0 && first + j + 1 <= last) _words[first + j + 1] |= s >> (64 - shift);
         }
         Count = end;
-        return Finish(first, last);
+        return Appended(first, last, oldFirst);
     }
 
     public Delta AppendRange(scoped ReadOnlySpan<bool> bits)
@@ -109,11 +109,11 @@ public sealed class PackedBitList : IDisposable
         int start = Count, end = Count + bits.Length;
         EnsureCapacity(end);
         int first = start >> 6, last = (end - 1) >> 6;
-        Snapshot(first, last);
+        ulong oldFirst = _words[first];
         for (int i = 0; i < bits.Length; i++)
             if (bits[i]) _words[(start + i) >> 6] |= 1UL << ((start + i) & 63);
         Count = end;
-        return Finish(first, last);
+        return Appended(first, last, oldFirst);
     }
 
     /// <summary>Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits from there up by one.</summary>
@@ -177,12 +177,13 @@ public sealed class PackedBitList : IDisposable
 
     public Delta Clear()
     {
+        // old ⊕ 0 is the old words: the old array becomes the delta instead of being copied into the scratch.
+        ulong[] old = _words;
         int words = WordCount;
-        Snapshot(0, words - 1);
-        _words.AsSpan(0, words).Clear();
+        _words = [];
         Count = 0;
-        FitWords();
-        return new Delta(0, 0, _scratch.AsSpan(0, words));
+        FitScratch(0);
+        return new Delta(0, 0, old.AsSpan(0, words));
     }
 
     /// <summary>Applies a delta produced by another list (a replica or a recovery), checking it stays in bounds.</summary>
@@ -239,6 +240,17 @@ public sealed class PackedBitList : IDisposable
         FitScratch(1);
         _scratch[0] = xor;
         return new Delta(Count, word, _scratch.AsSpan(0, 1));
+    }
+
+    // Words past the old count were zero, so an append's old ⊕ new is the new words themselves, read in place
+    // rather than copied: the scratch stays the size of a small delta however much was appended. Only the first
+    // word may have held bits before; it goes as the delta's extra word.
+    private Delta Appended(int first, int last, ulong oldFirst)
+    {
+        FitScratch(0);
+        if (oldFirst == 0) return new Delta(Count, first, _words.AsSpan(first, last - first + 1));
+        if (first == last) return SingleWord(first, _words[first] ^ oldFirst);
+        return new Delta(Count, first + 1, _words.AsSpan(first + 1, last - first), first, _words[first] ^ oldFirst);
     }
 
     private void Snapshot(int first, int last)
