@@ -24,6 +24,9 @@ public sealed class FusionClusterOptions
     /// <summary>Route every node-to-node connection through a <see cref="Faults.FaultProxy"/> (see <see cref="ProcessCluster.Proxies"/>).</summary>
     public bool FaultProxies { get; init; }
 
+    /// <summary>Options added to a node's command line after <c>--id N</c>, e.g. <c>--metrics-port 0</c>.</summary>
+    public Func<NodeConfig, IReadOnlyList<string>> Arguments { get; init; } = _ => [];
+
     /// <summary>Lines of each node's output kept in memory for failure reports.</summary>
     public int LogLines { get; init; } = 400;
 }

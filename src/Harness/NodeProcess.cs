@@ -15,6 +15,9 @@ public sealed class NodeProcess(string binary, NodeConfig node, string configPat
 
     public NodeConfig Node { get; } = node;
 
+    /// <summary>Options added after <c>--id N</c> on every start.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
     public int Id => Node.Id;
 
     public string Role => Node.Role;
@@ -41,7 +44,7 @@ public sealed class NodeProcess(string binary, NodeConfig node, string configPat
     public async Task<ReadyLine> StartAsync(TimeSpan timeout, CancellationToken cancellation = default)
     {
         if (IsRunning) throw new InvalidOperationException($"{this} is already running (pid {_current!.Pid}).");
-        string[] command = [Role, "-c", configPath, "--id", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        string[] command = [Role, "-c", configPath, "--id", Id.ToString(System.Globalization.CultureInfo.InvariantCulture), .. Arguments];
         Starts++;
         ChildProcess child = Namespace is null
             ? ChildProcess.Start(binary, command, $"{this} (life {Starts})", Log)

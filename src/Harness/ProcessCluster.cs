@@ -27,7 +27,7 @@ public abstract class ProcessCluster : IAsyncDisposable
         NodeConfig[] nodes = members(Cluster).ToArray();
         if (options.FaultProxies) Proxies = new ProxyMesh(nodes);
         _nodes = nodes.ToDictionary(n => n.Id, n => new NodeProcess(options.Binary, n, Proxies is null ? ConfigPath : ClusterFile.WriteRouted(Proxies, ConfigPath, n.Id),
-            options.Namespace(n), new LineTail(options.LogLines, Path.Combine(WorkDirectory, $"{n.Role}-{n.Id}.log"))));
+            options.Namespace(n), new LineTail(options.LogLines, Path.Combine(WorkDirectory, $"{n.Role}-{n.Id}.log"))) { Arguments = options.Arguments(n) });
     }
 
     /// <summary>The proxies every node-to-node connection passes, when the options asked for them.</summary>

@@ -7,11 +7,11 @@ namespace BitFusion.Harness;
 
 /// <summary>A data node's Stats reply: its replica and its connection counters.</summary>
 public sealed record DataNodeStats(int Length, long Position, byte Phase, long Incarnation, long Epoch, int Pending, long Ignored,
-    long Accepted, long Rejected, long ProtocolErrors);
+    long Accepted, long Rejected, long ProtocolErrors, long HandshakeOverflows, long SlowConsumers, long BytesSent, long FramesSent);
 
 /// <summary>A manager's Stats reply: its place in the view, its writes and reads in flight, and its counters.</summary>
 public sealed record ManagerStats(long Epoch, int Sender, bool Coordinator, int WritesInFlight, int ReadsInFlight, long Completed,
-    long Divergences, long Accepted, long Rejected, long ProtocolErrors);
+    long Divergences, long Accepted, long Rejected, long ProtocolErrors, long HandshakeOverflows, long SlowConsumers, long BytesSent, long FramesSent);
 
 /// <summary>Asks managers and data nodes about themselves over the protocol (role client; Stats is open to clients).</summary>
 public static class ReplicationProbe
@@ -21,7 +21,7 @@ public static class ReplicationProbe
         byte[] payload = await AskAsync(node, key, new PeerIdentity(NodeRole.DataNode, nodeId), [], cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
-        var stats = new DataNodeStats(r.I32(), r.I64(), r.U8(), r.I64(), r.I64(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64());
+        var stats = new DataNodeStats(r.I32(), r.I64(), r.U8(), r.I64(), r.I64(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
         r.End();
         return stats;
     }
@@ -32,7 +32,7 @@ public static class ReplicationProbe
         byte[] payload = await AskAsync(manager, key, new PeerIdentity(NodeRole.Manager, managerId), [0, 0, 0, 0], cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
-        var stats = new ManagerStats(r.I64(), r.I32(), r.Bool(), r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+        var stats = new ManagerStats(r.I64(), r.I32(), r.Bool(), r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
         r.End();
         return stats;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 
 namespace BitFusion.Integration.Tests;
@@ -37,9 +38,48 @@ public class ExperimentTests
             Assert.Contains(space, s => s.StartsWith("fusion,2,1,200,backup 0,", StringComparison.Ordinal) && long.Parse(s.Split(',')[5]) > 0);
             Assert.Contains(space, s => s.StartsWith("replication,2,1,200,group 1 replica 1 (backup),", StringComparison.Ordinal));
 
+            string[] wire = File.ReadAllLines(Path.Combine(output, "wire.csv"))[1..];
+            foreach (string mechanism in new[] { "fusion", "replication" })
+            {
+                string[] row = Assert.Single(wire, w => w.StartsWith($"{mechanism},2,1,update,", StringComparison.Ordinal)).Split(',');
+                Assert.True(double.Parse(row[4], CultureInfo.InvariantCulture) > 0 && double.Parse(row[5], CultureInfo.InvariantCulture) >= 2, $"{mechanism}: {string.Join(",", row)}");
+            }
+
             string report = File.ReadAllText(Path.Combine(output, "report.md"));
             Assert.Contains("0 mismatches", report);
             Assert.Contains("study", report);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Rtt_sweep_measures_both_mechanisms_through_the_proxies_and_verifies_every_recovery()
+    {
+        string output = Directory.CreateTempSubdirectory("bitfusion-experiment-rtt-").FullName;
+        try
+        {
+            (int exit, string stdout, string stderr) = await RunAsync(output, "--ops", "40", "--step", "40", "--groups", "1", "--rtt", "0,1");
+            string context = $"exit {exit}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}";
+            Assert.True(exit == 0, context);
+            foreach (string file in new[] { "rtt.csv", "update-vs-rtt.png", "recovery-vs-rtt.png" })
+                Assert.True(File.Exists(Path.Combine(output, file)) && new FileInfo(Path.Combine(output, file)).Length > 0, $"{file} missing\n{context}");
+
+            string[][] rows = File.ReadAllLines(Path.Combine(output, "rtt.csv"))[1..].Select(r => r.Split(',')).ToArray();
+            foreach (string mechanism in new[] { "fusion", "replication" })
+                foreach (string path in new[] { "direct", "0", "1" })
+                {
+                    string[] row = Assert.Single(rows, r => r[0] == mechanism && r[3] == path);
+                    // One crash round: fusion's one primary, replication's two replicas, each verified.
+                    Assert.Equal(mechanism == "fusion" ? "1" : "2", row[8]);
+                    Assert.Equal(row[8], row[9]);
+                    Assert.True(double.Parse(row[5], CultureInfo.InvariantCulture) > 0, string.Join(",", row));
+                }
+            // The proxy with 1 ms of delay must really delay: its probe round trip exceeds 1 ms.
+            Assert.True(double.Parse(rows.First(r => r[3] == "1")[4], CultureInfo.InvariantCulture) >= 1000, context);
+            Assert.Contains("Over slower networks", File.ReadAllText(Path.Combine(output, "report.md")));
         }
         finally
         {
@@ -58,6 +98,13 @@ public class ExperimentTests
         (exit, _, stderr) = await RunAsync(output, "--faults", "4");
         Assert.Equal(2, exit);
         Assert.Contains("--faults", stderr);
+        foreach (string rtt in new[] { "0,abc", "-1", "1,1", "2000", "" })
+        {
+            (exit, _, stderr) = await RunAsync(output, "--rtt", rtt);
+            Assert.True(exit == 2, $"--rtt '{rtt}': exit {exit}");
+            Assert.Contains("--rtt", stderr);
+            Assert.False(Directory.Exists(output));
+        }
     }
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string output, params string[] arguments)

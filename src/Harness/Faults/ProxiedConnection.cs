@@ -94,8 +94,7 @@ internal sealed class ProxiedConnection
             {
                 try
                 {
-                    long wait = due - Stopwatch.GetTimestamp();
-                    if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), _closed.Token).ConfigureAwait(false);
+                    await PreciseDelay.UntilAsync(due, _closed.Token).ConfigureAwait(false);
                     await _proxy.PassableAsync(direction, _closed.Token).ConfigureAwait(false);
                     for (int sent = 0; sent < length;)
                         sent += await to.SendAsync(chunk.AsMemory(sent, length - sent), SocketFlags.None, _closed.Token).ConfigureAwait(false);

@@ -19,6 +19,12 @@ internal static class CommonOptions
         Required = true,
     };
 
+    public static Option<int?> MetricsPort() => new("--metrics-port")
+    {
+        Description = "Serve this node's metrics (the BitFusion meter) in Prometheus text format at http://HOST:PORT/metrics, " +
+                      "HOST being the node's own address; 0 picks a free port, which the ready line names (metrics_port=).",
+    };
+
     public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Log debugging detail to standard error." };
 
     /// <summary>

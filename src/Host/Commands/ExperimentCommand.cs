@@ -24,15 +24,25 @@ internal static class ExperimentCommand
         var json = new Option<bool>("--json") { Description = "Also write summary.json." };
         var extended = new Option<bool>("--extended") { Description = "f = 1..3, backups crashed too, and a size sweep up to 10^7 bits." };
         var binary = new Option<string?>("--binary") { Description = "The bitfusion binary to start nodes with (default: this one)." };
+        var rtt = new Option<string?>("--rtt")
+        {
+            Description = "Repeat the update and recovery measurements with this much added to every node-to-node round trip, in ms, " +
+                          "comma-separated (e.g. 0,0.2,1,5): node links pass fault proxies that delay each direction by half.",
+        };
         var heapTool = new Option<string?>("--heap-tool") { Description = "The bitfusion-heap binary (default: found beside this one or in the build outputs)." };
         var command = new Command("experiment",
             "Reproduce and extend the 2016 fusion vs active replication study with real processes on loopback: update " +
             "time, recovery time after SIGKILL (every recovery verified), exact backup space and wire bytes; writes " +
             "report.md, CSVs and PNG plots. With no options: f = 1, g = 1..5, 10,000 appends per group, crashes every 1,000.")
-        { groups, faults, ops, step, mechanism, killBackups, sizes, seed, output, json, extended, binary, heapTool };
+        { groups, faults, ops, step, mechanism, killBackups, sizes, seed, output, json, extended, binary, heapTool, rtt };
         command.SetAction(async (result, cancellation) =>
         {
             bool ext = result.GetValue(extended);
+            if (ParseRtt(result.GetValue(rtt)) is not { } rtts)
+            {
+                Console.Error.WriteLine($"error: --rtt takes milliseconds 0..1000, comma-separated and each once (e.g. --rtt 0,0.2,1,5); got '{result.GetValue(rtt)}'.");
+                return 2;
+            }
             var settings = new ExperimentSettings
             {
                 Groups = result.GetValue(groups)!,
@@ -47,6 +57,7 @@ internal static class ExperimentCommand
                 Json = result.GetValue(json),
                 Binary = result.GetValue(binary),
                 HeapTool = result.GetValue(heapTool),
+                Rtt = rtts,
             };
             if (Validate(settings) is { } problem)
             {
@@ -58,6 +69,21 @@ internal static class ExperimentCommand
             return await ExperimentRunner.RunAsync(settings, cancellation);
         });
         return command;
+    }
+
+    /// <summary>The --rtt list, empty when not given; null when it is not milliseconds 0..1000, each given once.</summary>
+    private static double[]? ParseRtt(string? text)
+    {
+        if (text is null) return [];
+        var values = new List<double>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms)
+                || !double.IsFinite(ms) || ms is < 0 or > 1000 || values.Contains(ms))
+                return null;
+            values.Add(ms);
+        }
+        return [.. values];
     }
 
     private static string? Validate(ExperimentSettings s)

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using BitFusion.Core.Kernels;
+using BitFusion.Host.Metrics;
 using BitFusion.Net.Config;
+using BitFusion.Net.Diagnostics;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Replication;
 using BitFusion.Net.Transport;
@@ -16,17 +18,19 @@ internal static class NodeCommands
         var config = CommonOptions.Config();
         var id = CommonOptions.Id();
         var verbose = CommonOptions.Verbose();
+        var metricsPort = CommonOptions.MetricsPort();
         var command = new Command("backup",
             "Run fused backup server j: it holds every primary's list in coded form (backup 0: XOR; others: " +
             "Reed–Solomon over GF(2^8)), applies their deltas in order, and serves recoveries. A restarted backup is " +
             "re-encoded from the primaries.")
-        { config, id, verbose };
+        { config, id, verbose, metricsPort };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Verbose = result.GetValue(verbose);
             Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
             int nodeId = result.GetValue(id);
             if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "backup")) return 2;
+            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             using var node = new BackupNode(cluster, nodeId);
             node.Start();
             Ready($"backup {node.BackupIndex} (node {nodeId}) on {node.EndPoint}");
@@ -41,20 +45,23 @@ internal static class NodeCommands
         var config = CommonOptions.Config();
         var id = CommonOptions.Id();
         var verbose = CommonOptions.Verbose();
+        var metricsPort = CommonOptions.MetricsPort();
         var command = new Command("primary",
             "Run a primary: the process that owns one bit list and serves it to clients. Each write completes when " +
             "every backup holds its delta. On start it rebuilds its list from the backups and the other primaries " +
             "if the cluster knew it before (a restart after a crash), else starts empty.")
-        { config, id, verbose };
+        { config, id, verbose, metricsPort };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Verbose = result.GetValue(verbose);
             Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
             int nodeId = result.GetValue(id);
             if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "primary")) return 2;
+            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             var clock = Stopwatch.StartNew();
             using PrimaryNode node = await PrimaryNode.StartAsync(cluster, nodeId, cancellation: cancellation);
             RecoveryReport r = node.List.Recovery!;
+            if (r.Rebuilt) BitFusionMetrics.RecordRecovery("rebuild", r.Total);
             Ready($"primary {node.List.PrimaryIndex} (node {nodeId}) on {node.EndPoint} " +
                   $"{(r.Rebuilt ? "rebuilt" : "fresh")} length={r.Length} seq={r.Seq} recovery_us={r.Total.TotalMicroseconds:0} " +
                   $"cut_us={r.Cut.TotalMicroseconds:0} reconcile_us={r.Reconcile.TotalMicroseconds:0} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0}");
@@ -69,17 +76,19 @@ internal static class NodeCommands
         var config = CommonOptions.Config();
         var id = CommonOptions.Id();
         var verbose = CommonOptions.Verbose();
+        var metricsPort = CommonOptions.MetricsPort();
         var command = new Command("manager",
             "Run a replication manager: clients send it reads and writes for any group; it orders writes with Skeen's " +
             "atomic multicast to the group's f + 1 data nodes (several managers may write at once), relays reads to a " +
             "serving replica, and takes part in membership (the lowest live manager coordinates views and rejoins).")
-        { config, id, verbose };
+        { config, id, verbose, metricsPort };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Verbose = result.GetValue(verbose);
             Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
             int nodeId = result.GetValue(id);
             if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "manager")) return 2;
+            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             if (cluster.Groups.Count == 0)
             {
                 Console.Error.WriteLine("error: the configuration has no data nodes, so there is nothing for a manager to serve.");
@@ -105,23 +114,26 @@ internal static class NodeCommands
         var config = CommonOptions.Config();
         var id = CommonOptions.Id();
         var verbose = CommonOptions.Verbose();
+        var metricsPort = CommonOptions.MetricsPort();
         var command = new Command("datanode",
             "Run a data node: one replica of its group's bit list. It applies the writes the managers multicast, in " +
             "Skeen's delivery order, and serves reads. A restarted data node rejoins its group with the state of a live " +
             "replica; its ready line reports the pause that cost the group (rejoin_us).")
-        { config, id, verbose };
+        { config, id, verbose, metricsPort };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Verbose = result.GetValue(verbose);
             Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
             int nodeId = result.GetValue(id);
             if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "datanode")) return 2;
+            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             var clock = Stopwatch.StartNew();
             using var node = new DataNode(cluster, nodeId);
             node.Start();
             Task shutdown = CommonOptions.WaitForShutdown(cancellation);
             if (await Task.WhenAny(node.Serving, shutdown) != node.Serving) return 0;
             DataNodeReady r = await node.Serving;
+            if (r.Rejoined) BitFusionMetrics.RecordRecovery("rejoin", r.Rejoin);
             Ready($"datanode (node {nodeId}) group {node.Group} on {node.EndPoint} {(r.Rejoined ? "rejoined" : "fresh")} " +
                   $"length={r.Length} seq={r.Position} epoch={r.Epoch} rejoin_us={r.Rejoin.TotalMicroseconds:0} " +
                   $"bytes={r.TransferBytes} start_us={clock.Elapsed.TotalMicroseconds:0}");
@@ -133,7 +145,8 @@ internal static class NodeCommands
 
     public static void Ready(string what)
     {
-        Console.Out.WriteLine($"ready {what} {KernelTiers.Fields}");
+        string metricsField = MetricsEndpoint.Current is { } metrics ? $" metrics_port={metrics.Port}" : "";
+        Console.Out.WriteLine($"ready {what}{metricsField} {KernelTiers.Fields}");
         Console.Out.Flush();
     }
 }

@@ -41,5 +41,13 @@ internal static class ConsoleSummary
         foreach (var s in Summary.Space(m))
             space.AddRow(s.Mechanism, $"{s.Groups}", $"{s.Faults}", $"{s.Elements:N0}", $"{s.BackupHeap:N0}", $"{s.BackupData:N0}", $"{s.TotalHeap:N0}", $"{s.TotalData:N0}");
         AnsiConsole.Write(space);
+
+        if (m.Rtt.Count == 0) return;
+        var rtt = new Table().Title("Over slower networks: every node-to-node link through a proxy adding the RTT shown").Border(TableBorder.Rounded);
+        foreach (string c in new[] { "mechanism", "g", "f", "path", "probe RTT µs", "update median µs", "update p99 µs", "recovery median ms" })
+            rtt.AddColumn(new TableColumn(c).RightAligned());
+        foreach (RttPoint p in m.Rtt.OrderBy(p => p.Faults).ThenBy(p => p.Mechanism).ThenBy(p => p.Groups).ThenBy(p => p.AddedRttMs ?? -1))
+            rtt.AddRow(p.Mechanism, $"{p.Groups}", $"{p.Faults}", p.Path, $"{p.ProbeRtt.Median:0.0}", $"{p.Update.Median:0.0}", $"{p.Update.P99:0.0}", $"{p.Recovery.Median / 1000:0.000}");
+        AnsiConsole.Write(rtt);
     }
 }

@@ -52,6 +52,7 @@ internal static class ExperimentRunner
                                 m.Failures.Add($"{mechanism} g={g} f={f} aborted: {e.Message}");
                             }
                         }
+                if (settings.Rtt.Length > 0) await new RttSweep(settings, binary, heap, m, progress).RunAsync(cancellation);
                 foreach (int f in settings.Faults)
                     foreach (int bits in settings.Sizes)
                     {

@@ -16,10 +16,14 @@ internal sealed record ExperimentSettings
     public string? Binary { get; init; }
     public string? HeapTool { get; init; }
 
+    /// <summary>Round-trip times (ms) to add between nodes, each measured again through fault proxies; none: loopback only.</summary>
+    public double[] Rtt { get; init; } = [];
+
     public string Describe() =>
         $"mechanisms {string.Join(", ", Mechanisms)}; g = {string.Join(",", Groups)}; f = {string.Join(",", Faults)}; " +
         $"{Ops:N0} appends per group, every node crashed (SIGKILL) and recovered after every {Step:N0}" +
         (KillBackups ? ", backups and up to f nodes at once too" : "") +
         (Sizes.Length > 0 ? $"; list-length sweep {string.Join(", ", Sizes.Select(s => s.ToString("N0")))} bits" : "") +
+        (Rtt.Length > 0 ? $"; again with {string.Join(", ", Rtt.Select(r => r.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} ms added per node-to-node round trip" : "") +
         $"; seed {Seed}.";
 }

@@ -18,10 +18,15 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
     private bool _sweep;
     private const string Mechanism = "fusion";
 
+    /// <summary>Route every node-to-node connection through a fault proxy adding this much per round trip (and skip the space figures).</summary>
+    public double? AddedRttMs { get; init; }
+
     public async Task RunAsync(int groups, int faults, CancellationToken cancellation)
     {
         ClusterConfig config = ClusterLayout.Build(groups, faults, 0, 0, "127.0.0.1", 0);
-        await using FusionCluster cluster = await FusionCluster.StartAsync(config, new FusionClusterOptions { Binary = binary }, cancellation);
+        await using FusionCluster cluster = await FusionCluster.StartAsync(config, new FusionClusterOptions { Binary = binary, FaultProxies = AddedRttMs is not null }, cancellation);
+        if (AddedRttMs is { } rtt)
+            foreach (Harness.Faults.FaultProxy link in cluster.Proxies!.Links) link.Delay = TimeSpan.FromMilliseconds(rtt / 2);
         var lists = Enumerable.Range(0, groups).Select(i => new ListUnderTest($"primary {i}")).ToArray();
         for (int i = 0; i < groups; i++) lists[i].Client = await ConnectAsync(cluster, i, cancellation);
         var random = new Random(HashCode.Combine(settings.Seed, groups, faults));
@@ -42,7 +47,7 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
                 foreach (ListUnderTest l in lists)
                     foreach (float micros in await l.Client!.SamplesAsync())
                         m.Updates.Add(new UpdateSample(Mechanism, groups, faults, "primary", micros));
-                if (s == 0 || s == steps - 1 || s == steps / 2) await MeasureSpaceAsync(cluster, groups, faults, lists[0].Model.Count, cancellation);
+                if (AddedRttMs is null && (s == 0 || s == steps - 1 || s == steps / 2)) await MeasureSpaceAsync(cluster, groups, faults, lists[0].Model.Count, cancellation);
 
                 for (int i = 0; i < groups; i++) await CrashPrimaryAsync(cluster, lists, i, groups, faults, cancellation);
                 if (settings.KillBackups)

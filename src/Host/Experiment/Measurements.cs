@@ -25,4 +25,7 @@ internal sealed class Measurements
     public List<SpaceSample> Space { get; } = [];
     public List<WireSample> Wire { get; } = [];
     public List<string> Failures { get; } = [];
+
+    /// <summary>With --rtt: each mechanism and configuration direct and at each added round-trip time.</summary>
+    public List<RttPoint> Rtt { get; } = [];
 }

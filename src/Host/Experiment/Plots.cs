@@ -16,6 +16,8 @@ internal static class Plots
         RecoveryByLength(m, folder, written, log: false);
         RecoveryByLength(m, folder, written, log: true);
         UpdateDistributions(m, folder, written);
+        AgainstRtt(m, folder, written, "update-vs-rtt.png", "Update time vs added round-trip time", "median µs per update (at the primary / manager)", p => p.Update.Median);
+        AgainstRtt(m, folder, written, "recovery-vs-rtt.png", "Recovery time vs added round-trip time", "median ms per recovery (rebuild / rejoin pause)", p => p.Recovery.Median / 1000);
         return written;
     }
 
@@ -113,6 +115,32 @@ internal static class Plots
         plot.YLabel("% of updates at or below");
         plot.ShowLegend(Alignment.LowerRight);
         Save(plot, folder, "update-time-cdf.png", written);
+    }
+
+    /// <summary>One line per mechanism and configuration through its proxied points (x = added RTT); the direct run is a marker at x = 0 below.</summary>
+    private static void AgainstRtt(Measurements m, string folder, List<string> written, string name, string title, string yLabel, Func<RttPoint, double> pick)
+    {
+        if (m.Rtt.Count == 0) return;
+        var plot = new Plot();
+        foreach (var series in m.Rtt.GroupBy(p => (p.Mechanism, p.Groups, p.Faults)))
+        {
+            RttPoint[] proxied = series.Where(p => p.AddedRttMs is not null).OrderBy(p => p.AddedRttMs).ToArray();
+            var line = plot.Add.Scatter(proxied.Select(p => p.AddedRttMs!.Value).ToArray(), proxied.Select(pick).ToArray());
+            line.LegendText = $"{series.Key.Mechanism}, g = {series.Key.Groups}, f = {series.Key.Faults} (through proxies)";
+            if (series.FirstOrDefault(p => p.AddedRttMs is null) is { } direct)
+            {
+                var marker = plot.Add.Scatter(new[] { 0.0 }, new[] { pick(direct) });
+                marker.Color = line.Color;
+                marker.MarkerShape = MarkerShape.OpenCircle;
+                marker.MarkerSize = 10;
+                marker.LegendText = $"{series.Key.Mechanism}, g = {series.Key.Groups}, f = {series.Key.Faults} (direct)";
+            }
+        }
+        plot.Title(title);
+        plot.XLabel("ms added per node-to-node round trip");
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Alignment.UpperLeft);
+        Save(plot, folder, name, written);
     }
 
     private static void LogAxes(Plot plot, bool x, bool y)

@@ -18,6 +18,9 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
     private bool _sweep;
     private const string Mechanism = "replication";
 
+    /// <summary>Route every node-to-node connection through a fault proxy adding this much per round trip (and skip the space figures).</summary>
+    public double? AddedRttMs { get; init; }
+
     public async Task RunAsync(int groups, int faults, CancellationToken cancellation)
     {
         await using ReplicationCluster cluster = await StartAsync(groups, faults, cancellation);
@@ -25,20 +28,28 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
         for (int g = 0; g < groups; g++) lists[g].Client = await ConnectAsync(cluster, g, cancellation);
         var random = new Random(HashCode.Combine(settings.Seed, groups, faults, 7));
         int steps = (settings.Ops + settings.Step - 1) / settings.Step;
+        long updateBytes = 0, updateFrames = 0, updates = 0;
         try
         {
             for (int s = 0; s < steps; s++)
             {
                 int n = Math.Min(settings.Step, settings.Ops - s * settings.Step);
+                (long bytes0, long frames0) = await WireAsync(cluster, cancellation);
+                long client0 = lists.Sum(l => l.Client!.BytesSent);
                 await Task.WhenAll(lists.Select(l => AppendAsync(l, n, new Random(random.Next()), groups, faults)));
+                (long bytes1, long frames1) = await WireAsync(cluster, cancellation);
+                updateBytes += bytes1 - bytes0 + lists.Sum(l => l.Client!.BytesSent) - client0;
+                updateFrames += frames1 - frames0 + n * groups;
+                updates += n * groups;
                 foreach (ListUnderTest l in lists)
                     foreach (float micros in await l.Client!.SamplesAsync())
                         m.Updates.Add(new UpdateSample(Mechanism, groups, faults, "manager", micros));
-                if (s == 0 || s == steps - 1 || s == steps / 2) await MeasureSpaceAsync(cluster, groups, faults, lists[0].Model.Count, cancellation);
+                if (AddedRttMs is null && (s == 0 || s == steps - 1 || s == steps / 2)) await MeasureSpaceAsync(cluster, groups, faults, lists[0].Model.Count, cancellation);
                 for (int g = 0; g < groups; g++)
                     for (int r = 0; r <= faults; r++)
                         await CrashReplicaAsync(cluster, lists, g, r, groups, faults, cancellation);
             }
+            if (updates > 0) m.Wire.Add(new WireSample(Mechanism, groups, faults, "update", (double)updateBytes / updates, (double)updateFrames / updates));
         }
         finally
         {
@@ -69,8 +80,14 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
         }
     }
 
-    private Task<ReplicationCluster> StartAsync(int groups, int faults, CancellationToken cancellation) =>
-        ReplicationCluster.StartAsync(ClusterLayout.Build(0, faults, groups, 1, "127.0.0.1", 0), new FusionClusterOptions { Binary = binary }, cancellation);
+    private async Task<ReplicationCluster> StartAsync(int groups, int faults, CancellationToken cancellation)
+    {
+        ReplicationCluster cluster = await ReplicationCluster.StartAsync(ClusterLayout.Build(0, faults, groups, 1, "127.0.0.1", 0),
+            new FusionClusterOptions { Binary = binary, FaultProxies = AddedRttMs is not null }, cancellation);
+        if (AddedRttMs is { } rtt)
+            foreach (Harness.Faults.FaultProxy link in cluster.Proxies!.Links) link.Delay = TimeSpan.FromMilliseconds(rtt / 2);
+        return cluster;
+    }
 
     private async Task AppendAsync(ListUnderTest list, int count, Random random, int groups, int faults)
     {
@@ -109,6 +126,28 @@ internal sealed class ReplicationRun(ExperimentSettings settings, string binary,
                 m.Space.Add(new SpaceSample(Mechanism, groups, faults, elements, $"group {g} replica {r}{(r > 0 ? " (backup)" : "")}",
                     heapBytes, Delta.WordsFor(stats.Length) * 8L));
             }
+    }
+
+    /// <summary>
+    /// Bytes and frames the manager and every data node have sent so far (heartbeats included, as in fusion's
+    /// figure; the probes' own replies are a constant few per step).
+    /// </summary>
+    private static async Task<(long Bytes, long Frames)> WireAsync(ReplicationCluster cluster, CancellationToken cancellation)
+    {
+        long bytes = 0, frames = 0;
+        foreach (NodeProcess manager in cluster.Managers)
+        {
+            ManagerStats s = await ReplicationProbe.ManagerAsync(cluster.EndPointOf(manager.Id), cluster.Key, (ushort)manager.Id, cancellation);
+            bytes += s.BytesSent;
+            frames += s.FramesSent;
+        }
+        foreach (NodeProcess node in cluster.DataNodes)
+        {
+            DataNodeStats s = await ReplicationProbe.DataNodeAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, cancellation);
+            bytes += s.BytesSent;
+            frames += s.FramesSent;
+        }
+        return (bytes, frames);
     }
 
     private static Task<BitListClient> ConnectAsync(ReplicationCluster cluster, int group, CancellationToken cancellation) =>

@@ -20,6 +20,11 @@ internal static class ReportWriter
             m.Space.Select(s => $"{s.Mechanism},{s.Groups},{s.Faults},{s.Elements},{s.Process},{s.HeapBytes},{s.DataBytes}"));
         WriteCsv(Path.Combine(folder, "wire.csv"), "mechanism,groups,faults,phase,bytes_per_unit,frames_per_unit",
             m.Wire.Select(w => $"{w.Mechanism},{w.Groups},{w.Faults},{w.Phase},{w.BytesPerUnit.ToString("0.##", Inv)},{w.FramesPerUnit.ToString("0.##", Inv)}"));
+        if (m.Rtt.Count > 0)
+            WriteCsv(Path.Combine(folder, "rtt.csv"), "mechanism,groups,faults,added_rtt_ms,probe_rtt_median_micros,update_median_micros,update_p99_micros,client_median_micros,recoveries,verified,recovery_median_micros,recovery_wall_median_micros",
+                m.Rtt.Select(p => $"{p.Mechanism},{p.Groups},{p.Faults},{(p.AddedRttMs is { } r ? r.ToString("0.###", Inv) : "direct")},{p.ProbeRtt.Median.ToString("0.#", Inv)}," +
+                                  $"{p.Update.Median.ToString("0.#", Inv)},{p.Update.P99.ToString("0.#", Inv)},{p.Client.Median.ToString("0.#", Inv)},{p.Recoveries},{p.Verified}," +
+                                  $"{p.Recovery.Median.ToString("0.#", Inv)},{p.RecoveryWall.Median.ToString("0.#", Inv)}"));
         File.WriteAllText(Path.Combine(folder, "report.md"), Markdown(m, settings, folder, plots, elapsed));
         if (settings.Json) WriteJson(m, Path.Combine(folder, "summary.json"));
     }
@@ -44,6 +49,11 @@ internal static class ReportWriter
         md.Append(Tables.SpaceTable(m));
         md.AppendLine();
         md.Append(Tables.WireTable(m));
+        if (m.Rtt.Count > 0)
+        {
+            md.AppendLine();
+            md.Append(Tables.RttTable(m));
+        }
         if (plots.Count > 0)
         {
             md.AppendLine();
@@ -52,7 +62,7 @@ internal static class ReportWriter
             foreach (string plot in plots) md.AppendLine($"![{Path.GetFileNameWithoutExtension(plot)}]({Path.GetRelativePath(folder, plot)})");
         }
         md.AppendLine();
-        md.AppendLine("Raw measurements: `updates.csv`, `recoveries.csv`, `space.csv`, `wire.csv` beside this file.");
+        md.AppendLine("Raw measurements: `updates.csv`, `recoveries.csv`, `space.csv`, `wire.csv`" + (m.Rtt.Count > 0 ? ", `rtt.csv`" : "") + " beside this file.");
         return md.ToString();
     }
 

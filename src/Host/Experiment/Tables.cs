@@ -86,4 +86,25 @@ internal static class Tables
             md.AppendLine($"| {w.Mechanism} | {w.Groups} | {w.Faults} | {w.Phase} | {w.BytesPerUnit:0} | {w.FramesPerUnit:0.0} |");
         return md.ToString();
     }
+
+    public static string RttTable(Measurements m)
+    {
+        if (m.Rtt.Count == 0) return "";
+        var md = new StringBuilder();
+        md.AppendLine("## Over slower networks (`--rtt`)");
+        md.AppendLine();
+        md.AppendLine("Every node-to-node connection passes a fault proxy in the experiment process (one per ordered pair of nodes, " +
+                      "each node dialing its peers at their proxies), which holds each chunk for half the added time each way; " +
+                      "clients and probes reach the nodes directly. `direct` is the main run, with no proxy. `probe RTT` is a small " +
+                      "frame's round trip over the same path in the same run: what the proxy really adds, on its own at +0 ms. Update time: at the " +
+                      "fusion primary / replication manager (median and p99) and at the client; recovery: the node's own figure (fusion: a primary's " +
+                      "rebuild; replication: a rejoin's pause) and wall time from SIGKILL to serving.");
+        md.AppendLine();
+        md.AppendLine("| mechanism | g | f | path | probe RTT median µs | update median µs | update p99 µs | client median µs | recoveries (verified) | recovery median ms | wall median ms |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (RttPoint p in m.Rtt.OrderBy(p => p.Faults).ThenBy(p => p.Mechanism).ThenBy(p => p.Groups).ThenBy(p => p.AddedRttMs ?? -1))
+            md.AppendLine($"| {p.Mechanism} | {p.Groups} | {p.Faults} | {p.Path} | {p.ProbeRtt.Median:0.0} | {p.Update.Median:0.0} | {p.Update.P99:0.0} | " +
+                          $"{p.Client.Median:0.0} | {p.Recoveries} ({p.Verified}) | {p.Recovery.Median / 1000:0.000} | {p.RecoveryWall.Median / 1000:0.0} |");
+        return md.ToString();
+    }
 }

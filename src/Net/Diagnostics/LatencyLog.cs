@@ -6,16 +6,21 @@ namespace BitFusion.Net.Diagnostics;
 /// Per-operation service times recorded where the study measured them (at the fusion primary, at the replication
 /// manager), drained by the experiment with a Samples request. A fixed ring: when nobody drains it, the oldest
 /// samples are overwritten rather than memory growing. Callers serialise access (it lives under the owner's lock).
+/// Each sample also goes to the <see cref="BitFusionMetrics"/> operations counter and update-time histogram,
+/// tagged with <paramref name="mechanism"/>.
 /// </summary>
-public sealed class LatencyLog(int capacity = 1 << 20)
+public sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
 {
     private readonly float[] _micros = new float[capacity];
+    private readonly KeyValuePair<string, object?> _mechanism = new("mechanism", mechanism);
     private long _written, _drained;
 
     public void Record(long startTimestamp)
     {
-        _micros[_written % _micros.Length] = (float)((Stopwatch.GetTimestamp() - startTimestamp) * 1_000_000.0 / Stopwatch.Frequency);
+        long elapsed = Stopwatch.GetTimestamp() - startTimestamp;
+        _micros[_written % _micros.Length] = (float)(elapsed * 1_000_000.0 / Stopwatch.Frequency);
         _written++;
+        BitFusionMetrics.RecordUpdate(_mechanism, elapsed);
     }
 
     /// <summary>Copies out the samples recorded since the last drain (at most the ring's capacity) and forgets them.</summary>

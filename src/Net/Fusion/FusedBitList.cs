@@ -38,6 +38,7 @@ public sealed class FusedBitList : IDisposable
     private long _nextRequestId;
     private long _closedLinkBytes;
     private TaskCompletionSource _linkChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Diagnostics.NodeGauges.WindowSource _metrics;
 
     private FusedBitList(Cluster cluster, int nodeId)
     {
@@ -50,12 +51,13 @@ public sealed class FusedBitList : IDisposable
         _dedup = new WriteDedup(DedupClients, cluster.Config.Window);
         Links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
         _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), cluster.Config.Window);
+        _metrics = Diagnostics.NodeGauges.AddWindow("fusion", cluster.Config.Window, () => { lock (Gate) return _pending.Count; }, () => { lock (Gate) return _seq - Links.Where(l => l.Streaming).Select(l => l.Acked).DefaultIfEmpty(_seq).Min(); });
     }
 
     internal Cluster Cluster { get; }
 
     /// <summary>Each write's time from arrival to completion at this primary; guarded by <see cref="Gate"/>.</summary>
-    internal Diagnostics.LatencyLog UpdateTimes { get; } = new();
+    internal Diagnostics.LatencyLog UpdateTimes { get; } = new("fusion");
 
     /// <summary>The update times recorded since the last call, in microseconds.</summary>
     public float[] DrainUpdateTimes()
@@ -514,6 +516,7 @@ public sealed class FusedBitList : IDisposable
 
     public void Dispose()
     {
+        _metrics.Dispose();
         _stop.Cancel();
         lock (Gate)
         {

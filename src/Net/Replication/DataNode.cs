@@ -428,7 +428,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         var r = frame.Reader();
         ulong id = r.U64();
         r.End();
-        Span<byte> reply = stackalloc byte[8 + 4 + 8 + 1 + 8 + 8 + 4 + 8 * 4];
+        Span<byte> reply = stackalloc byte[8 + 4 + 8 + 1 + 8 + 8 + 4 + 8 * 8];
         var w = new PayloadWriter(reply);
         lock (_gate)
         {
@@ -445,6 +445,10 @@ public sealed class DataNode : IFrameHandler, IDisposable
         w.I64(Counters.Accepted);
         w.I64(Counters.Rejected);
         w.I64(Counters.ProtocolErrors);
+        w.I64(Counters.HandshakeOverflows);
+        w.I64(Counters.SlowConsumers);
+        w.I64(Connection.TotalBytesSent);
+        w.I64(Connection.TotalFramesSent);
         connection.Send(MessageType.StatsReply, reply);
     }
 

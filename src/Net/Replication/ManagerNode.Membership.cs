@@ -252,6 +252,7 @@ public sealed partial class ManagerNode
         if (!_joins.Remove(link.NodeId, out (long Incarnation, long Started) join) || join.Incarnation != status.Incarnation) return;
         TimeSpan pause = Stopwatch.GetElapsedTime(join.Started);
         _groups[link.Group].Rejoins.Add((float)pause.TotalMicroseconds);
+        Diagnostics.BitFusionMetrics.RecordRecovery("rejoin_pause", pause);
         Log.Info($"data node {link.NodeId} rejoined group {link.Group} ({status.Length} bits at position {status.Position}): " +
                  $"serving {pause.TotalMilliseconds:0.000} ms after the view that admitted it");
     }

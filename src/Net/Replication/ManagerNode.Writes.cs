@@ -377,11 +377,12 @@ public sealed partial class ManagerNode
 
     /// <summary>
     /// <c>StatsReply: reqId u64 | epoch i64 | sender i32 | coordinator bool | writesInFlight i32 | readsInFlight i32 |
-    /// completed i64 | divergences i64 | accepted i64 | rejected i64 | protocolErrors i64</c>
+    /// completed i64 | divergences i64 | accepted i64 | rejected i64 | protocolErrors i64 | handshakeOverflows i64 |
+    /// slowConsumers i64 | bytesSent i64 | framesSent i64</c> (bytes and frames: everything this process has sent)
     /// </summary>
     private void ReplyStats(Connection connection, ulong id)
     {
-        Span<byte> reply = stackalloc byte[8 + 8 + 4 + 1 + 4 + 4 + 8 * 5];
+        Span<byte> reply = stackalloc byte[8 + 8 + 4 + 1 + 4 + 4 + 8 * 9];
         var w = new PayloadWriter(reply);
         lock (_gate)
         {
@@ -397,6 +398,10 @@ public sealed partial class ManagerNode
         w.I64(ServerCounters.Accepted);
         w.I64(ServerCounters.Rejected);
         w.I64(ServerCounters.ProtocolErrors + Counters.ProtocolErrors);
+        w.I64(ServerCounters.HandshakeOverflows);
+        w.I64(ServerCounters.SlowConsumers);
+        w.I64(Connection.TotalBytesSent);
+        w.I64(Connection.TotalFramesSent);
         connection.Send(MessageType.StatsReply, reply);
     }
 }

@@ -29,6 +29,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     private readonly ulong _life = LifeId.New();
     private readonly FlushSet _flushes = new();
     private readonly ManagerMembership _membership;
+    private readonly Diagnostics.NodeGauges.WindowSource _metrics;
 
     public ManagerNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
@@ -51,6 +52,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
+        _metrics = Diagnostics.NodeGauges.AddWindow("replication", cluster.Config.Window, () => { lock (_gate) return _writes.Count; });
     }
 
     internal Cluster Cluster { get; }
@@ -216,6 +218,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
 
     public void Dispose()
     {
+        _metrics.Dispose();
         _stop.Cancel();
         _server.Dispose();
         lock (_gate)

@@ -39,6 +39,8 @@ public sealed class Connection : IDisposable
     private long _lastSentMs = Environment.TickCount64;
     private static long s_totalBytesSent;
     private static long s_totalFramesSent;
+    private static long s_totalBytesReceived;
+    private static long s_totalFramesReceived;
 
     public Connection(Socket socket, string name, int maxFrameBytes = Frame.DefaultMaxFrameBytes, long maxQueuedBytes = 0)
     {
@@ -91,6 +93,12 @@ public sealed class Connection : IDisposable
 
     /// <summary>Frames (messages) enqueued by every connection of this process.</summary>
     public static long TotalFramesSent => Interlocked.Read(ref s_totalFramesSent);
+
+    /// <summary>Bytes received by every connection of this process.</summary>
+    public static long TotalBytesReceived => Interlocked.Read(ref s_totalBytesReceived);
+
+    /// <summary>Frames every connection of this process has handed to its reader (heartbeats are skipped, not counted).</summary>
+    public static long TotalFramesReceived => Interlocked.Read(ref s_totalFramesReceived);
 
     /// <summary>Raised once, when the connection closes for any reason.</summary>
     public event Action<Connection>? Closed;
@@ -149,6 +157,7 @@ public sealed class Connection : IDisposable
                     }
                     var frame = new Frame((MessageType)_rx[_rxStart + 4], _rx.AsMemory(_rxStart + Frame.HeaderSize, total - Frame.HeaderSize));
                     _rxStart += total;
+                    Interlocked.Increment(ref s_totalFramesReceived);
                     return frame;
                 }
                 MakeRoom(total, available);
@@ -179,6 +188,7 @@ public sealed class Connection : IDisposable
             }
             _rxEnd += n;
             BytesReceived += n;
+            Interlocked.Add(ref s_totalBytesReceived, n);
             Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
         }
     }

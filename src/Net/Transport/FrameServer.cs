@@ -50,6 +50,7 @@ public sealed class FrameServer : IDisposable
         _listener.Bind(endpoint);
         _listener.Listen(512);
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        Diagnostics.NodeGauges.AddServer(self, Counters);
     }
 
     public IPEndPoint LocalEndPoint { get; }
@@ -128,5 +129,6 @@ public sealed class FrameServer : IDisposable
     {
         _stop.Cancel();
         _listener.Dispose();
+        Diagnostics.NodeGauges.RemoveServer(Counters);
     }
 }

@@ -5,14 +5,15 @@ namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// Every role's StatsReply: <c>reqId u64 | listLength i32 | wordCount i32 | accepted i64 | rejected i64 |
-/// protocolErrors i64 | bytesSent i64 | framesSent i64</c>. The list is the role's own (a primary's or replica's
+/// protocolErrors i64 | bytesSent i64 | framesSent i64 | handshakeOverflows i64 | slowConsumers i64</c>. The list is the role's own (a primary's or replica's
 /// list, a backup's fused words); bytes and frames count everything this process has sent.
 /// </summary>
-public readonly record struct NodeStats(int ListLength, int WordCount, long Accepted, long Rejected, long ProtocolErrors, long BytesSent, long FramesSent)
+public readonly record struct NodeStats(int ListLength, int WordCount, long Accepted, long Rejected, long ProtocolErrors, long BytesSent, long FramesSent,
+    long HandshakeOverflows, long SlowConsumers)
 {
     public static void Send(Connection connection, ulong requestId, int listLength, int wordCount, NetCounters counters)
     {
-        Span<byte> reply = stackalloc byte[8 + 4 + 4 + 8 * 5];
+        Span<byte> reply = stackalloc byte[8 + 4 + 4 + 8 * 7];
         var w = new PayloadWriter(reply);
         w.U64(requestId);
         w.I32(listLength);
@@ -22,6 +23,8 @@ public readonly record struct NodeStats(int ListLength, int WordCount, long Acce
         w.I64(counters.ProtocolErrors);
         w.I64(Connection.TotalBytesSent);
         w.I64(Connection.TotalFramesSent);
+        w.I64(counters.HandshakeOverflows);
+        w.I64(counters.SlowConsumers);
         connection.Send(MessageType.StatsReply, reply);
     }
 
@@ -29,7 +32,7 @@ public readonly record struct NodeStats(int ListLength, int WordCount, long Acce
     {
         var r = new PayloadReader(payload);
         r.U64();
-        var stats = new NodeStats(r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+        var stats = new NodeStats(r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
         r.End();
         return stats;
     }
