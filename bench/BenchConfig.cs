@@ -1,21 +1,28 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Environments;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.NativeAot;
 using Perfolizer.Horology;
 
 namespace BitFusion.Bench;
 
 /// <summary>
 /// The two runs: <c>short</c>, a few minutes for a quick look (baselines and the best tiers, 16 KiB and 1 MiB,
-/// few iterations), and <c>full</c>, every tier at every size with enough iterations to publish.
+/// few iterations), and <c>full</c>, every tier at every size with enough iterations to publish. With <c>aot</c>
+/// every case runs twice, under the JIT and compiled native AOT for this machine's instruction set as the shipped
+/// binaries are (Directory.Build.props), and "AOT / JIT" divides the two.
 /// </summary>
 internal static class BenchConfig
 {
     public const string Short = "short", Full = "full";
 
-    public static IConfig Create(string run)
+    /// <summary>The ILCompiler the SDK brings (already restored for the host's publish), from the usual feed.</summary>
+    private const string IlCompilerVersion = "10.0.12", NuGetFeed = "https://api.nuget.org/v3/index.json";
+
+    public static IConfig Create(string run, bool aot)
     {
         Job job = run switch
         {
@@ -26,10 +33,19 @@ internal static class BenchConfig
             _ => throw new ArgumentException($"Unknown job '{run}': use '{Short}' or '{Full}'.", nameof(run)),
         };
         ManualConfig config = DefaultConfig.Instance
-            .AddJob(job)
             .AddColumn(new ThroughputColumn(), new RatioColumn("vs read", Contender.Read, 1), new RatioColumn("vs ISA-L", Contender.IsaL, 2))
-            .HideColumns(Column.Job, Column.Error, Column.Median)
+            .HideColumns(Column.Error, Column.Median)
             .AddFilter(new SimpleFilter(IsMeaningful));
+        if (aot)
+        {
+            Job jit = job.WithRuntime(CoreRuntime.Core10_0).WithId(run + "-jit");
+            Job native = job.WithRuntime(NativeAotRuntime.Net10_0).WithId(run + "-aot").WithToolchain(
+                NativeAotToolchain.CreateBuilder().UseNuGet(IlCompilerVersion, NuGetFeed).IlcInstructionSet("native")
+                    .TargetFrameworkMoniker("net10.0").ToToolchain());
+            // The native runner compiles BenchmarkDotNet and its dependencies too: minutes, more on a shared machine.
+            config.AddJob(jit, native).AddColumn(new AotRatioColumn(jit.Id)).WithBuildTimeout(TimeSpan.FromMinutes(30));
+        }
+        else config.AddJob(job).HideColumns(Column.Job);
         if (run == Short) config.AddFilter(new SimpleFilter(IsInShortRun));
         return config;
     }

@@ -1,11 +1,12 @@
 using BenchmarkDotNet.Running;
 using BitFusion.Bench;
 
-// dotnet run -c Release --project bench -- [--job short|full] [BenchmarkDotNet options, e.g. --filter *Encode*]
+// dotnet run -c Release --project bench -- [--job short|full] [--aot] [BenchmarkDotNet options, e.g. --filter *Encode*]
 // dotnet run -c Release --project bench -- --verify
 // Our --job replaces BenchmarkDotNet's own --job (its Dry/Short/Medium presets), so it is taken out first.
 List<string> rest = [.. args];
 if (rest.Remove("--verify")) return Verifier.Run(Console.Out);
+bool aot = rest.Remove("--aot");
 
 string run = BenchConfig.Short;
 int jobAt = rest.IndexOf("--job");
@@ -27,5 +28,5 @@ if (jobAt >= 0)
 if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--allCategories" or "--anyCategories")) rest.AddRange(["--filter", "*"]);
 
 Console.WriteLine(IsaL.Status);
-var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Create(run));
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Create(run, aot));
 return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

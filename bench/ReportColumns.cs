@@ -87,3 +87,36 @@ internal sealed class RatioColumn(string columnName, string baseline, int priori
         return true;
     }
 }
+
+/// <summary>
+/// With <c>--aot</c>: this row's throughput over the same case's under the JIT (job <c>jitJob</c>), so a native-AOT
+/// row reads how much of the JIT's speed the ahead-of-time code keeps.
+/// </summary>
+internal sealed class AotRatioColumn(string jitJob) : IColumn
+{
+    public string Id => "BitFusion.AotRatio";
+    public string ColumnName => "AOT / JIT";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 3;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "GB/s divided by the GB/s of the same case under the JIT (– on the JIT's own rows)";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        if (benchmarkCase.Job.Id == jitJob) return "–";
+        BenchmarkCase? jit = summary.BenchmarksCases.FirstOrDefault(c =>
+            c.Job.Id == jitJob && c.Descriptor.WorkloadMethod == benchmarkCase.Descriptor.WorkloadMethod &&
+            c.Parameters.Items.All(p => Equals(p.Value, benchmarkCase.Parameters[p.Name])));
+        if (jit is null) return "–";
+        double? mine = ThroughputColumn.GigabytesPerSecond(summary, benchmarkCase);
+        double? theirs = ThroughputColumn.GigabytesPerSecond(summary, jit);
+        return mine is double m && theirs is double t && t > 0 ? (m / t).ToString("F2") : "–";
+    }
+
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}

@@ -17,6 +17,7 @@ var root = new RootCommand(
     ConfigCommand.Create(),
     BenchCommand.Create(),
 };
+root.Options.OfType<VersionOption>().Single().Action = new VersionAction();
 // Bad configuration is the operator's to fix: one line naming it and exit 2, never a stack trace. That includes an
 // address a node cannot listen on, which only shows once the node binds.
 ParseResult parsed = root.Parse(args);

@@ -1,25 +1,27 @@
-using System.Buffers;
 using System.Numerics;
 
 namespace BitFusion.Core.Bits;
 
 /// <summary>
-/// A list of bits packed LSB-first into pooled <c>ulong</c> words: bit k is bit (k &amp; 63) of word (k &gt;&gt; 6).
-/// Every word and bit past <see cref="Count"/> is zero, across the whole rented array, so lists of different
-/// lengths XOR without special cases. Each mutation returns the <see cref="Delta"/> that describes it; the
-/// delta's words live in a scratch buffer owned by the list and stay valid until the next mutation.
-/// Not thread-safe.
+/// A list of bits packed LSB-first into <c>ulong</c> words: bit k is bit (k &amp; 63) of word (k &gt;&gt; 6).
+/// Every word and bit past <see cref="Count"/> is zero, across the whole backing array, so lists of different
+/// lengths XOR without special cases. The array is sized to the list (<see cref="WordStorage"/>), so the heap a
+/// list takes is its data plus a constant. Each mutation returns the <see cref="Delta"/> that describes it; the
+/// delta's words live in a scratch buffer owned by the list and sized by the delta (appends and clears hand out
+/// the list's own words instead), and stay valid until the next mutation. Not thread-safe.
 /// </summary>
 public sealed class PackedBitList : IDisposable
 {
+    internal const int ScratchFloorWords = 8;
+
     private ulong[] _words;
     private ulong[] _scratch;
 
     public PackedBitList(int capacityBits = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBits);
-        _words = PooledWords.Rent(Math.Max(1, Delta.WordsFor(capacityBits)));
-        _scratch = PooledWords.Rent(2);
+        _words = new ulong[Delta.WordsFor(capacityBits)];
+        _scratch = new ulong[1];
     }
 
     /// <summary>
@@ -34,6 +36,12 @@ public sealed class PackedBitList : IDisposable
 
     /// <summary>The packed words in use; bits past Count in the last word are zero.</summary>
     public ReadOnlySpan<ulong> Words => _words.AsSpan(0, WordCount);
+
+    /// <summary>Words the backing array holds (the storage tests bound it by <see cref="WordCount"/>).</summary>
+    internal int CapacityWords => _words.Length;
+
+    /// <summary>Words the delta scratch buffer holds (bounded by the latest delta).</summary>
+    internal int ScratchWords => _scratch.Length;
 
     public bool this[int index]
     {
@@ -80,7 +88,7 @@ public sealed class PackedBitList : IDisposable
         int start = Count, end = Count + bitCount;
         EnsureCapacity(end);
         int first = start >> 6, last = (end - 1) >> 6;
-        Snapshot(first, last);
+        ulong oldFirst = _words[first];
         int shift = start & 63;
         int sourceWords = Delta.WordsFor(bitCount);
         for (int j = 0; j < sourceWords; j++)
@@ -91,7 +99,7 @@ public sealed class PackedBitList : IDisposable
             if (shift != 0 && first + j + 1 <= last) _words[first + j + 1] |= s >> (64 - shift);
         }
         Count = end;
-        return Finish(first, last);
+        return Appended(first, last, oldFirst);
     }
 
     public Delta AppendRange(scoped ReadOnlySpan<bool> bits)
@@ -101,11 +109,11 @@ public sealed class PackedBitList : IDisposable
         int start = Count, end = Count + bits.Length;
         EnsureCapacity(end);
         int first = start >> 6, last = (end - 1) >> 6;
-        Snapshot(first, last);
+        ulong oldFirst = _words[first];
         for (int i = 0; i < bits.Length; i++)
             if (bits[i]) _words[(start + i) >> 6] |= 1UL << ((start + i) & 63);
         Count = end;
-        return Finish(first, last);
+        return Appended(first, last, oldFirst);
     }
 
     /// <summary>Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits from there up by one.</summary>
@@ -139,7 +147,9 @@ public sealed class PackedBitList : IDisposable
         for (int w = first + 1; w <= last; w++)
             _words[w] = (_words[w] >> 1) | (w < last ? (_words[w + 1] & 1) << 63 : 0);
         Count--;
-        return Finish(first, last);
+        Delta delta = Finish(first, last);
+        FitWords();
+        return delta;
     }
 
     /// <summary>Removes the bit at <paramref name="index"/> by moving the last bit into its place (order not kept).</summary>
@@ -157,19 +167,23 @@ public sealed class PackedBitList : IDisposable
             _words[kw] = lastBit ? _words[kw] | mask : _words[kw] & ~mask;
         }
         Count--;
-        if (kw == lw) return SingleWord(kw, oldK ^ _words[kw]);
+        ulong kXor = oldK ^ _words[kw], lXor = oldL ^ _words[lw];
+        FitWords();
+        if (kw == lw) return SingleWord(kw, kXor);
         FitScratch(1);
-        _scratch[0] = oldK ^ _words[kw];
-        return new Delta(Count, kw, _scratch.AsSpan(0, 1), lw, oldL ^ _words[lw]);
+        _scratch[0] = kXor;
+        return new Delta(Count, kw, _scratch.AsSpan(0, 1), lw, lXor);
     }
 
     public Delta Clear()
     {
+        // old ⊕ 0 is the old words: the old array becomes the delta instead of being copied into the scratch.
+        ulong[] old = _words;
         int words = WordCount;
-        Snapshot(0, words - 1);
-        _words.AsSpan(0, words).Clear();
+        _words = [];
         Count = 0;
-        return new Delta(0, 0, _scratch.AsSpan(0, words));
+        FitScratch(0);
+        return new Delta(0, 0, old.AsSpan(0, words));
     }
 
     /// <summary>Applies a delta produced by another list (a replica or a recovery), checking it stays in bounds.</summary>
@@ -181,6 +195,7 @@ public sealed class PackedBitList : IDisposable
         for (int i = 0; i < target.Length; i++) target[i] ^= delta.Words[i];
         if (delta.HasExtra) _words[delta.ExtraWord] ^= delta.ExtraXor;
         Count = delta.NewLength;
+        FitWords();
     }
 
     /// <summary>Replaces the whole content, e.g. with a list rebuilt by recovery. Bits past count are cleared.</summary>
@@ -191,8 +206,8 @@ public sealed class PackedBitList : IDisposable
         int need = Delta.WordsFor(count);
         if (words.Length < need)
             throw new ArgumentException($"{count} bits need {need} words; {words.Length} given.", nameof(words));
-        _words.AsSpan().Clear();
-        EnsureCapacity(count);
+        if (_words.Length < need || WordStorage.IsOversized(_words.Length, need)) _words = new ulong[need];
+        else _words.AsSpan().Clear();
         words[..need].CopyTo(_words);
         if ((count & 63) != 0) _words[need - 1] &= (1UL << (count & 63)) - 1;
         Count = count;
@@ -215,8 +230,6 @@ public sealed class PackedBitList : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<ulong>.Shared.Return(_words);
-        ArrayPool<ulong>.Shared.Return(_scratch);
         _words = [];
         _scratch = [];
         Count = 0;
@@ -229,6 +242,17 @@ public sealed class PackedBitList : IDisposable
         return new Delta(Count, word, _scratch.AsSpan(0, 1));
     }
 
+    // Words past the old count were zero, so an append's old ⊕ new is the new words themselves, read in place
+    // rather than copied: the scratch stays the size of a small delta however much was appended. Only the first
+    // word may have held bits before; it goes as the delta's extra word.
+    private Delta Appended(int first, int last, ulong oldFirst)
+    {
+        FitScratch(0);
+        if (oldFirst == 0) return new Delta(Count, first, _words.AsSpan(first, last - first + 1));
+        if (first == last) return SingleWord(first, _words[first] ^ oldFirst);
+        return new Delta(Count, first + 1, _words.AsSpan(first + 1, last - first), first, _words[first] ^ oldFirst);
+    }
+
     private void Snapshot(int first, int last)
     {
         int n = last - first + 1;
@@ -236,14 +260,16 @@ public sealed class PackedBitList : IDisposable
         _words.AsSpan(first, n).CopyTo(_scratch);
     }
 
-    // The scratch buffer holds one delta at a time; after a bulk change it would otherwise stay as large as the
-    // list, doubling what a one-word-delta workload retains.
+    // The scratch buffer holds one delta at a time, so it is sized by the delta, not the list: after a bulk change
+    // it would otherwise stay as large as the list, doubling what a one-word-delta workload retains. Within 4× of
+    // the delta it is kept, so deltas of varying size do not allocate on every mutation.
     private void FitScratch(int words)
     {
-        if (_scratch.Length >= words && _scratch.Length <= Math.Max(64, words * 4)) return;
-        ArrayPool<ulong>.Shared.Return(_scratch);
-        _scratch = PooledWords.Rent(words);
+        if (_scratch.Length >= words && _scratch.Length <= Math.Max(ScratchFloorWords, words * 4)) return;
+        _scratch = new ulong[words];
     }
+
+    private void FitWords() => WordStorage.Fit(ref _words, WordCount);
 
     private Delta Finish(int first, int last)
     {
@@ -260,7 +286,7 @@ public sealed class PackedBitList : IDisposable
             throw new InvalidOperationException($"Adding {bits} bits to a list of {Count} would pass the {MaxCount}-bit limit.");
     }
 
-    private void EnsureCapacity(int bits) => PooledWords.Grow(ref _words, Delta.WordsFor(bits));
+    private void EnsureCapacity(int bits) => WordStorage.Grow(ref _words, Delta.WordsFor(bits));
 
     private static void CheckIndex(int index, int count)
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 
@@ -7,15 +6,16 @@ namespace BitFusion.Core.Fusion;
 /// <summary>
 /// The state one fused backup server keeps: the coded words Σ_i c(j, i) · list_i, and per primary only its
 /// bit length and the sequence number of its last applied delta — nothing per element. The fused length is the
-/// longest primary's, and the buffer shrinks when the primaries do. Not thread-safe.
+/// longest primary's; the buffer is sized to it (<see cref="WordStorage"/>) and shrinks when the primaries do, so a
+/// backup's heap is its data plus a constant. Not thread-safe.
 /// </summary>
 public sealed class FusedBackup : IDisposable
 {
-    private const int MinWords = 16;
-
-    private readonly byte[] _coefficients;
-    private readonly int[] _lengths;
-    private readonly long[] _seqs;
+    /// <summary>
+    /// Per primary its length at [2p] and its last applied seq at [2p + 1]: one array, not two, because each array
+    /// costs a header, and that constant is what a backup's heap adds to its data.
+    /// </summary>
+    private readonly long[] _progress;
     private ulong[] _words;
     private int _maxLength;
 
@@ -26,15 +26,13 @@ public sealed class FusedBackup : IDisposable
             throw new ArgumentOutOfRangeException(nameof(backupIndex), backupIndex, $"Backup index must be below f = {code.Faults}.");
         Code = code;
         BackupIndex = backupIndex;
-        _coefficients = code.Matrix.Row(backupIndex).ToArray();
-        _lengths = new int[code.Primaries];
-        _seqs = new long[code.Primaries];
-        _words = PooledWords.Rent(MinWords);
+        _progress = new long[2 * code.Primaries];
+        _words = [];
     }
 
     public FusionCode Code { get; }
     public int BackupIndex { get; }
-    public int PrimaryCount => _lengths.Length;
+    public int PrimaryCount => _progress.Length / 2;
 
     /// <summary>The longest primary's bit length.</summary>
     public int FusedLength => _maxLength;
@@ -45,9 +43,12 @@ public sealed class FusedBackup : IDisposable
 
     internal ReadOnlyMemory<ulong> WordsMemory => _words.AsMemory(0, WordCount);
 
-    public int Length(int primary) => _lengths[primary];
+    /// <summary>Words the backing array holds (the storage tests bound it by <see cref="WordCount"/>).</summary>
+    internal int CapacityWords => _words.Length;
 
-    public long Seq(int primary) => _seqs[primary];
+    public int Length(int primary) => (int)_progress[2 * primary];
+
+    public long Seq(int primary) => _progress[2 * primary + 1];
 
     /// <summary>
     /// Applies primary <paramref name="primary"/>'s delta number <paramref name="seq"/>: fused ^= c · delta.
@@ -55,11 +56,10 @@ public sealed class FusedBackup : IDisposable
     /// </summary>
     public ApplyOutcome Apply(int primary, long seq, in Delta delta)
     {
-        if ((uint)primary >= (uint)_lengths.Length)
-            throw new ArgumentOutOfRangeException(nameof(primary), primary, $"Primary index must be below {_lengths.Length}.");
-        if (seq <= _seqs[primary]) return ApplyOutcome.Duplicate;
-        if (seq != _seqs[primary] + 1) return ApplyOutcome.Gap;
-        int oldLength = _lengths[primary];
+        CheckPrimary(primary);
+        if (seq <= Seq(primary)) return ApplyOutcome.Duplicate;
+        if (seq != Seq(primary) + 1) return ApplyOutcome.Gap;
+        int oldLength = Length(primary);
         int reach = Delta.WordsFor(Math.Max(oldLength, delta.NewLength));
         if (delta.EndWord > reach)
             throw new ArgumentException(
@@ -67,10 +67,9 @@ public sealed class FusedBackup : IDisposable
                 nameof(delta));
 
         EnsureWords(reach);
-        Roles.DeltaMath.MulXor(Code.Kernel, _words, delta, _coefficients[primary]);
+        Roles.DeltaMath.MulXor(Code.Kernel, _words, delta, Coefficient(primary));
 
-        _lengths[primary] = delta.NewLength;
-        _seqs[primary] = seq;
+        SetProgress(primary, delta.NewLength, seq);
         if (delta.NewLength >= _maxLength) _maxLength = delta.NewLength;
         else if (oldLength == _maxLength) ShrinkToLongest();
         return ApplyOutcome.Applied;
@@ -82,31 +81,29 @@ public sealed class FusedBackup : IDisposable
     /// </summary>
     public void Absorb(int primary, long seq, ReadOnlySpan<ulong> words, int length)
     {
-        if ((uint)primary >= (uint)_lengths.Length)
-            throw new ArgumentOutOfRangeException(nameof(primary), primary, $"Primary index must be below {_lengths.Length}.");
+        CheckPrimary(primary);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfNegative(seq);
         int count = Delta.WordsFor(length);
         if (words.Length < count) throw new ArgumentException($"{length} bits need {count} words; {words.Length} given.", nameof(words));
         if ((length & 63) != 0 && (words[count - 1] >> (length & 63)) != 0)
             throw new ArgumentException($"Bits past the length {length} are set; a list's tail must be zero.", nameof(words));
-        if (_seqs[primary] != 0 || _lengths[primary] != 0)
-            throw new InvalidOperationException($"Primary {primary} is already part of this backup (seq {_seqs[primary]}, length {_lengths[primary]}).");
+        if (Seq(primary) != 0 || Length(primary) != 0)
+            throw new InvalidOperationException($"Primary {primary} is already part of this backup (seq {Seq(primary)}, length {Length(primary)}).");
         EnsureWords(count);
-        Code.Kernel.MulXor(MemoryMarshal.AsBytes(_words.AsSpan()), MemoryMarshal.AsBytes(words[..count]), _coefficients[primary]);
-        _lengths[primary] = length;
-        _seqs[primary] = seq;
+        Code.Kernel.MulXor(MemoryMarshal.AsBytes(_words.AsSpan()), MemoryMarshal.AsBytes(words[..count]), Coefficient(primary));
+        SetProgress(primary, length, seq);
         _maxLength = Math.Max(_maxLength, length);
     }
 
     /// <summary>The coefficient c(j, i) this backup multiplies primary i's words by.</summary>
-    public byte Coefficient(int primary) => _coefficients[primary];
+    public byte Coefficient(int primary) => Code.Matrix[BackupIndex, primary];
 
     /// <summary>Replaces the whole state, e.g. with a snapshot streamed from a peer backup.</summary>
     public void Restore(ReadOnlySpan<ulong> words, ReadOnlySpan<int> lengths, ReadOnlySpan<long> seqs)
     {
-        if (lengths.Length != _lengths.Length || seqs.Length != _seqs.Length)
-            throw new ArgumentException($"Expected lengths and seqs for {_lengths.Length} primaries.");
+        if (lengths.Length != PrimaryCount || seqs.Length != PrimaryCount)
+            throw new ArgumentException($"Expected lengths and seqs for {PrimaryCount} primaries.");
         int max = 0;
         foreach (int l in lengths)
         {
@@ -122,13 +119,14 @@ public sealed class FusedBackup : IDisposable
     /// <summary>Sets lengths and seqs, and returns zeroed fused words of the right size for an encoder to fill.</summary>
     internal Memory<ulong> Prepare(ReadOnlySpan<int> lengths, ReadOnlySpan<long> seqs, int words)
     {
-        lengths.CopyTo(_lengths);
-        seqs.CopyTo(_seqs);
         _maxLength = 0;
-        foreach (int l in lengths) _maxLength = Math.Max(_maxLength, l);
-        ArrayPool<ulong>.Shared.Return(_words);
-        _words = PooledWords.Rent(Math.Max(MinWords, words));
-        return _words.AsMemory(0, words);
+        for (int p = 0; p < PrimaryCount; p++)
+        {
+            SetProgress(p, lengths[p], seqs[p]);
+            _maxLength = Math.Max(_maxLength, lengths[p]);
+        }
+        _words = new ulong[words];
+        return _words;
     }
 
     /// <summary>
@@ -144,24 +142,27 @@ public sealed class FusedBackup : IDisposable
         return !bytes[liveBytes..].ContainsAnyExcept((byte)0);
     }
 
-    public void Dispose()
-    {
-        ArrayPool<ulong>.Shared.Return(_words);
-        _words = [];
-    }
+    public void Dispose() => _words = [];
 
     private void ShrinkToLongest()
     {
         _maxLength = 0;
-        foreach (int l in _lengths) _maxLength = Math.Max(_maxLength, l);
-        int need = Math.Max(MinWords, WordCount);
-        if (need * 4 > _words.Length) return;
+        for (int p = 0; p < PrimaryCount; p++) _maxLength = Math.Max(_maxLength, Length(p));
         // Words past the longest primary are zero by linearity, so only the live prefix moves.
-        ulong[] smaller = PooledWords.Rent(need * 2);
-        _words.AsSpan(0, WordCount).CopyTo(smaller);
-        ArrayPool<ulong>.Shared.Return(_words);
-        _words = smaller;
+        WordStorage.Fit(ref _words, WordCount);
     }
 
-    private void EnsureWords(int words) => PooledWords.Grow(ref _words, words);
+    private void EnsureWords(int words) => WordStorage.Grow(ref _words, words);
+
+    private void CheckPrimary(int primary)
+    {
+        if ((uint)primary >= (uint)PrimaryCount)
+            throw new ArgumentOutOfRangeException(nameof(primary), primary, $"Primary index must be below {PrimaryCount}.");
+    }
+
+    private void SetProgress(int primary, int length, long seq)
+    {
+        _progress[2 * primary] = length;
+        _progress[2 * primary + 1] = seq;
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using BitFusion.Core.Kernels;
 using BitFusion.Host.Metrics;
 using BitFusion.Net.Config;
 using BitFusion.Net.Diagnostics;
@@ -145,7 +146,8 @@ internal static class NodeCommands
 
     public static void Ready(string what)
     {
-        Console.Out.WriteLine(MetricsEndpoint.Current is { } metrics ? $"ready {what} metrics_port={metrics.Port}" : $"ready {what}");
+        string metricsField = MetricsEndpoint.Current is { } metrics ? $" metrics_port={metrics.Port}" : "";
+        Console.Out.WriteLine($"ready {what}{metricsField} {KernelTiers.Fields}");
         Console.Out.Flush();
     }
 }

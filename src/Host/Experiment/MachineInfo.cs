@@ -16,7 +16,8 @@ internal static class MachineInfo
         {
             // Not Linux or /proc hidden: the CPU name is a nicety, not a requirement.
         }
-        string aot = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "native AOT";
-        return $"{cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version} ({aot})";
+        string aot = BitFusion.Core.Kernels.KernelTiers.CodeGeneration == "jit" ? "JIT" : "native AOT";
+        return $"{cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version} ({aot}; " +
+               $"kernels {BitFusion.Core.Kernels.KernelTiers.Xor}/{BitFusion.Core.Kernels.KernelTiers.Gf})";
     }
 }

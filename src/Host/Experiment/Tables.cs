@@ -57,19 +57,22 @@ internal static class Tables
         md.AppendLine();
         md.AppendLine("Backups: fusion's f backup servers; replication's f extra replicas per group. Total: every process that holds list data (fusion primaries + backups; every replica).");
         md.AppendLine();
-        md.AppendLine("| mechanism | g | f | elements per list | backup heap B | backup data B | total heap B | total data B | fusion / AR (total heap) |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| mechanism | g | f | elements per list | backup heap B | backup data B | backup heap / data | total heap B | total data B | total heap / data | fusion / AR (total heap) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         var rows = Summary.Space(m).ToList();
         foreach (var s in rows)
         {
             var ar = rows.FirstOrDefault(o => o.Mechanism == "replication" && o.Groups == s.Groups && o.Faults == s.Faults && o.Elements == s.Elements);
             string ratio = s.Mechanism == "fusion" && ar.TotalHeap > 0 ? $"{(double)s.TotalHeap / ar.TotalHeap:P0}" : "";
-            md.AppendLine($"| {s.Mechanism} | {s.Groups} | {s.Faults} | {s.Elements:N0} | {s.BackupHeap:N0} | {s.BackupData:N0} | {s.TotalHeap:N0} | {s.TotalData:N0} | {ratio} |");
+            md.AppendLine($"| {s.Mechanism} | {s.Groups} | {s.Faults} | {s.Elements:N0} | {s.BackupHeap:N0} | {s.BackupData:N0} | {Over(s.BackupHeap, s.BackupData)} | " +
+                          $"{s.TotalHeap:N0} | {s.TotalData:N0} | {Over(s.TotalHeap, s.TotalData)} | {ratio} |");
         }
         md.AppendLine();
         md.AppendLine($"The study: the fused backup of a 10,000-element list took about {StudyFigures.FusedBackupBytes10k / 1e6:0.00} MB; at g = 5 fusion needed about {StudyFigures.FusionToArSpaceAtG5:P0} of AR's space.");
         return md.ToString();
     }
+
+    private static string Over(long heap, long data) => data > 0 ? $"{(double)heap / data:0.000}" : "";
 
     public static string WireTable(Measurements m)
     {
