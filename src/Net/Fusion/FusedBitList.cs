@@ -31,6 +31,9 @@ public sealed partial class FusedBitList : IDisposable
     private const long Library = 0;
 
     private const int TickMs = 10;
+
+    /// <summary>The tick while recovering, when a retry's short delay should not wait out a whole period.</summary>
+    private const int RecoveringTickMs = 1;
     private const int WaitingLogMs = 2000;
 
     private readonly Lock _gate = new();
@@ -53,7 +56,7 @@ public sealed partial class FusedBitList : IDisposable
     private readonly long _openedAt = Stopwatch.GetTimestamp();
     private long _nextLink, _nextClient, _closedLinkBytes, _lastWaitingLog;
     private ulong _nextWaiter;
-    private bool _disposed;
+    private bool _disposed, _slowTicks;
     private readonly Diagnostics.NodeGauges.WindowSource _metrics;
 
     private FusedBitList(Cluster cluster, int nodeId)
@@ -146,7 +149,7 @@ public sealed partial class FusedBitList : IDisposable
     {
         var list = new FusedBitList(cluster, nodeId);
         foreach (BackupLink link in list._links) _ = link.RunAsync(list._stop.Token);
-        list._ticker.Change(TickMs, TickMs);
+        list._ticker.Change(RecoveringTickMs, RecoveringTickMs);
         try
         {
             list.Recovery = await list._recovered.Task.WaitAsync(cancellation).ConfigureAwait(false);
@@ -364,6 +367,11 @@ public sealed partial class FusedBitList : IDisposable
                 Log.Info($"recovery of primary {PrimaryIndex} waiting: {_role.RecoveryWaiting}");
             }
             Pump();
+            if (_role.IsServing && !_slowTicks)
+            {
+                _slowTicks = true;
+                _ticker.Change(TickMs, TickMs);
+            }
         }
         _outbox.Drain();
     }
@@ -372,12 +380,13 @@ public sealed partial class FusedBitList : IDisposable
     {
         _metrics.Dispose();
         _stop.Cancel();
-        _ticker.Dispose();
         Connection?[] open;
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
+            // Under the lock, so a tick switching the period never meets a disposed timer.
+            _ticker.Dispose();
             open = [.. _backups];
             while (_deferred.TryDequeue(out Deferred d))
                 if (d.Packed is { } p) ArrayPool<ulong>.Shared.Return(p);

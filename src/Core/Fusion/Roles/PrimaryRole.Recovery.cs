@@ -180,12 +180,23 @@ public sealed partial class PrimaryRole
         _out.RetainedRequest(step.Source, id, step.Primary, step.From, step.To);
     }
 
+    /// <summary>
+    /// Ends the attempt. An immediate retry starts the next one at once; any other waits a delay that doubles with
+    /// each attempt (from <see cref="MinRetryDelayMs"/> to <see cref="MaxRetryDelayMs"/>): a conflict that clears
+    /// in a moment costs a millisecond, one that lasts does not flood the backups with status requests.
+    /// </summary>
     private void Retry(string reason, bool immediately = false)
     {
         _recovery.Reason = reason;
         _recovery.Phase = Phase.Idle;
         _recovery.Outstanding.Clear();
-        _recovery.NotBefore = immediately ? 0 : _recovery.LastTick + RetryDelayMs;
+        if (immediately)
+        {
+            _recovery.NotBefore = 0;
+            AdvanceRecovery(_recovery.LastTick);
+            return;
+        }
+        _recovery.NotBefore = _recovery.LastTick + Math.Min(MaxRetryDelayMs, MinRetryDelayMs << Math.Min(_recovery.Attempts, 8));
     }
 
     /// <summary>
@@ -220,7 +231,8 @@ public sealed partial class PrimaryRole
         _out.Recovered(new RecoveryResult(rebuilt, plan.Lost, suspected, length, seq, _life, _recovery.Attempts));
     }
 
-    private const long RetryDelayMs = 20;
+    private const long MinRetryDelayMs = 1;
+    private const long MaxRetryDelayMs = 20;
 
     private enum Phase : byte
     {
