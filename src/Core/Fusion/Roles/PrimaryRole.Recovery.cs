@@ -182,8 +182,8 @@ public sealed partial class PrimaryRole
 
     /// <summary>
     /// Ends the attempt. An immediate retry starts the next one at once; any other waits a delay that doubles with
-    /// each attempt (from <see cref="MinRetryDelayMs"/> to <see cref="MaxRetryDelayMs"/>): a conflict that clears
-    /// in a moment costs a millisecond, one that lasts does not flood the backups with status requests.
+    /// each attempt, up to <see cref="MaxRetryDelayMs"/>: a conflict that clears in a moment costs a few
+    /// milliseconds, one that lasts does not flood the backups with status requests.
     /// </summary>
     private void Retry(string reason, bool immediately = false)
     {
