@@ -25,10 +25,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     [Fact]
     public Task AcknowledgedWritesSurviveKillsPausesAndDrops() => RunAsync(1, 3, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);
 
-    [Theory(Skip = "Seeds 805375873 (f = 3, n = 4) and 1995813494 (f = 2, n = 3): two primaries down at once, and a restarted " +
-                   "primary logs forever 'recovery of primary 2 waiting: 2 primaries are down (0,2) but only 1 complete backups hold " +
-                   "them current' (no ready line in 60 s). Likely a backup left in an older life of a lost primary after a pause or " +
-                   "drop (stale until that primary re-encodes it), which the chaos does not count against f; not yet diagnosed.")]
+    [Theory]
     [InlineData(2, 3)]
     [InlineData(3, 4)]
     public Task AcknowledgedWritesSurviveKillsPausesAndDropsWithMoreFaults(int f, int n) => RunAsync(f, n, ChaosMonkey.Nemesis.Pauses | ChaosMonkey.Nemesis.Drops);

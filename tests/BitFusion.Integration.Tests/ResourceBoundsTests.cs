@@ -269,6 +269,9 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         ClusterConfig config = ClusterLayout.Build(1, 1, 0, 0, "127.0.0.1", 0);
         config.MaxFrameBytes = maxFrameBytes;
         config.MaxSendQueueBytes = maxSendQueueBytes;
+        // These tests pause a backup to hold writes unacknowledged while they probe memory; a suspicion of the
+        // paused backup would end that wait early (SuspectedBackupTests covers suspicion).
+        config.SuspectAfterMs = 60_000;
         return await FusionCluster.StartAsync(config, new FusionClusterOptions { Binary = HostBinary.Path });
     }
 

@@ -51,12 +51,22 @@ public class RecoveryPlannerTests
     }
 
     [Fact]
+    public void A_recovery_that_waits_names_the_backup_still_re_encoding()
+    {
+        PrimaryView p0 = Held(L1, 4), p1 = Held(L1, 6), serving = Held(L1, 2, serving: true), missing = new(false, 0, 0, 0, false, 1);
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, p0, p1, serving), Report(1, missing, missing, serving)], 0, 3, 2);
+        Assert.Equal(PlanKind.Wait, plan.Kind);
+        Assert.Contains("backup 1 is incomplete (re-encoding)", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Two_lost_primaries_need_two_backups_current_on_both()
     {
         PrimaryView p0 = Held(L1, 4), p1 = Held(L1, 6), serving = Held(L1, 2, serving: true);
         RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, p0, p1, serving), Report(1, p0, Held(L2, 1), serving)], 0, 3, 2);
         Assert.Equal(PlanKind.Wait, plan.Kind);
         Assert.Contains("only 1 complete", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("backup 0 holds primary 1 in an older life", plan.Reason, StringComparison.Ordinal);
         RecoveryPlan both = RecoveryPlanner.Plan([Report(0, p0, p1, serving), Report(1, p0, p1, serving)], 0, 3, 2);
         Assert.Equal(PlanKind.Cut, both.Kind);
         Assert.Equal([0, 1], both.Lost);

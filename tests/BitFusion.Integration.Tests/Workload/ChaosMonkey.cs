@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BitFusion.Harness;
+using BitFusion.Net.Protocol;
 
 namespace BitFusion.Integration.Tests.Workload;
 
@@ -8,9 +9,14 @@ namespace BitFusion.Integration.Tests.Workload;
 /// more than f be unhealthy at once: a node counts as down from its kill until it is healthy again (a primary
 /// serving its rebuilt list, a backup holding every primary). Several may die at the same instant, and a node may
 /// die while others are still recovering, and a node may be killed again in the middle of its own recovery.
-/// With <see cref="Nemesis.Pauses"/> it also freezes a live node with SIGSTOP for a while (it counts as unhealthy
-/// until SIGCONT); with <see cref="Nemesis.Drops"/> (the cluster must run its fault proxies) it drops every
-/// connection of a live node to and from its peers while both ends live. Every decision comes from the seeded generator.
+/// With <see cref="Nemesis.Pauses"/> it also freezes a live node with SIGSTOP for a while; with
+/// <see cref="Nemesis.Drops"/> (the cluster must run its fault proxies) it drops every connection of a live node to
+/// and from its peers while both ends live. A paused or dropped node counts against f as the fault model counts it
+/// (docs/protocol.md, "Fusion under the whole fault model"): until every backup's Status shows it current again — a
+/// backup complete and serving every primary, a primary served by every backup. A backup that is not current for a
+/// primary (re-encoding, a stale life) counts as failed even when nobody touched it, and stays failed until it is
+/// current for every primary: one that was not current when a primary died can only be re-encoded by that primary.
+/// Every decision comes from the seeded generator.
 /// </summary>
 internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey.Nemesis nemesis = ChaosMonkey.Nemesis.Kills)
 {
@@ -28,6 +34,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
     private readonly List<string> _events = [];
     private readonly HashSet<NodeProcess> _down = [];
     private readonly Dictionary<NodeProcess, Task> _recovering = [];
+    private readonly HashSet<NodeProcess> _unsettled = [];
     private PausedNodes? _pausedNodes;
 
     // Created on first use: a field initializer cannot hand over the instance's Note.
@@ -77,23 +84,27 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
         await ReapAsync(wait: false).ConfigureAwait(false);
         await Paused.ReapAsync(wait: false).ConfigureAwait(false);
         CheckNobodyDiedAlone();
-        int unhealthy = _down.Count + _recovering.Count + Paused.Count;
-        NodeProcess[] up = cluster.Nodes.Where(n => !_down.Contains(n) && !_recovering.ContainsKey(n) && !Paused.Contains(n)).ToArray();
+        if (nemesis != Nemesis.Kills) await SettleAsync().ConfigureAwait(false);
+        int unhealthy = cluster.Nodes.Count(IsUnhealthy);
+        NodeProcess[] up = cluster.Nodes.Where(n => !IsUnhealthy(n)).ToArray();
         double roll = rng.NextDouble();
         if (nemesis.HasFlag(Nemesis.Pauses) && roll < 0.2 && unhealthy < cluster.Faults)
         {
             NodeProcess node = up[rng.Next(up.Length)];
             int ms = rng.Next(100, 1500);
             Paused.Pause(node, ms);
+            _unsettled.Add(node);
             Pauses++;
             MostDownAtOnce = Math.Max(MostDownAtOnce, unhealthy + 1);
         }
-        else if (nemesis.HasFlag(Nemesis.Drops) && roll < 0.4)
+        else if (nemesis.HasFlag(Nemesis.Drops) && roll < 0.4 && unhealthy < cluster.Faults)
         {
-            NodeProcess node = cluster.Nodes.ElementAt(rng.Next(cluster.Nodes.Count()));
+            NodeProcess node = up[rng.Next(up.Length)];
             Note($"drop every connection of {node}");
             cluster.Proxies!.Drop(node.Id);
+            _unsettled.Add(node);
             Drops++;
+            MostDownAtOnce = Math.Max(MostDownAtOnce, unhealthy + 1);
         }
         else if (unhealthy < cluster.Faults && (_down.Count == 0 || rng.NextDouble() < 0.5))
         {
@@ -108,7 +119,7 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
                 _down.Add(v);
             }
             Kills += victims.Length;
-            MostDownAtOnce = Math.Max(MostDownAtOnce, _down.Count + _recovering.Count + Paused.Count);
+            MostDownAtOnce = Math.Max(MostDownAtOnce, cluster.Nodes.Count(IsUnhealthy));
         }
         else if (_down.Count > 0)
         {
@@ -163,6 +174,66 @@ internal sealed class ChaosMonkey(FusionCluster cluster, Random rng, ChaosMonkey
         Note($"{node} ready: {ready.Text}");
         await cluster.WaitHealthyAsync(node, cancellation).ConfigureAwait(false);
         if (node.Role == "backup") Note($"{node} holds every primary again");
+    }
+
+    private bool IsUnhealthy(NodeProcess node) =>
+        _down.Contains(node) || _recovering.ContainsKey(node) || Paused.Contains(node) || _unsettled.Contains(node);
+
+    private bool IsRunningFreely(NodeProcess node) => !_down.Contains(node) && !_recovering.ContainsKey(node) && !Paused.Contains(node);
+
+    /// <summary>
+    /// Asks every running backup for its Status and updates which nodes count as failed although they run. A backup
+    /// is marked when it is incomplete or not served by a primary that runs freely, and cleared only once it is
+    /// complete and served by every primary; a primary is marked while a running backup does not see it serving.
+    /// </summary>
+    private async Task SettleAsync()
+    {
+        var servedBy = new Dictionary<int, int>();
+        int answered = 0;
+        NodeProcess[] backups = cluster.Backups.Where(IsRunningFreely).ToArray();
+        foreach (NodeProcess backup in backups)
+        {
+            BackupReport report;
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                report = await BackupProbe.StatusAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id,
+                    (ushort)cluster.Cluster.Primaries[0].Id, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                Mark(backup, $"its Status failed: {e.Message}");
+                continue;
+            }
+            answered++;
+            bool current = report.Complete;
+            for (int p = 0; p < report.Primaries.Length; p++)
+            {
+                if (report.Primaries[p].Serving) servedBy[p] = servedBy.GetValueOrDefault(p) + 1;
+                else current = false;
+            }
+            if (current) Clear(backup);
+            else if (!report.Complete) Mark(backup, "it is not complete");
+            else if (Enumerable.Range(0, report.Primaries.Length).Any(p => !report.Primaries[p].Serving && IsRunningFreely(cluster.Primaries[p])))
+                Mark(backup, "a running primary does not serve it");
+        }
+        for (int p = 0; p < cluster.Primaries.Count; p++)
+        {
+            NodeProcess primary = cluster.Primaries[p];
+            if (!IsRunningFreely(primary)) continue;
+            if (answered == backups.Length && servedBy.GetValueOrDefault(p) == answered) Clear(primary);
+            else Mark(primary, "a running backup does not see it serving");
+        }
+    }
+
+    private void Mark(NodeProcess node, string why)
+    {
+        if (_unsettled.Add(node)) Note($"{node} counts as failed: {why}");
+    }
+
+    private void Clear(NodeProcess node)
+    {
+        if (_unsettled.Remove(node)) Note($"{node} is current again");
     }
 
     private async Task ReapAsync(bool wait)

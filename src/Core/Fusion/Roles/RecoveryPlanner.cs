@@ -70,8 +70,27 @@ public static class RecoveryPlanner
                         && lost.All(q => r.Primaries[q].Life == currentLife[q] && r.Primaries[q].Seq == target[q]))
             .Select(r => r.Backup).ToArray();
         if (usable.Length < lost.Length)
-            return Wait($"{lost.Length} primaries are down ({string.Join(",", lost)}) but only {usable.Length} complete backups hold them current", nextCounter);
+        {
+            string why = string.Join("; ", reports.Where(r => !usable.Contains(r.Backup)).Select(r => WhyNotCurrent(r, lost, stale, currentLife, target)));
+            string unheard = reports.Count < faults ? $"; {faults - reports.Count} backups did not answer" : "";
+            return Wait($"{lost.Length} primaries are down ({string.Join(",", lost)}) but only {usable.Length} complete backups hold them current ({why}{unheard})", nextCounter);
+        }
         return new RecoveryPlan(PlanKind.Cut, "", lost, usable[..lost.Length], current, [], currentLife[me], target[me], nextCounter);
+    }
+
+    // Names what keeps a backup out of the cut, so that an operator reading a recovery that waits sees which backup
+    // must come back or be re-encoded first.
+    private static string WhyNotCurrent(BackupReport r, int[] lost, HashSet<int> stale, long[] currentLife, long[] target)
+    {
+        if (!r.Complete) return $"backup {r.Backup} is incomplete (re-encoding)";
+        foreach (int q in lost)
+        {
+            PrimaryView v = r.Primaries[q];
+            if (!v.Loaded) return $"backup {r.Backup} does not hold primary {q}";
+            if (v.Life != currentLife[q]) return $"backup {r.Backup} holds primary {q} in an older life";
+            if (v.Seq != target[q]) return $"backup {r.Backup} is behind on primary {q} past what is retained";
+        }
+        return stale.Contains(r.Backup) ? $"backup {r.Backup} is stale on another primary" : $"backup {r.Backup} is not current";
     }
 
     private static RecoveryPlan Wait(string reason, long nextCounter) => new(PlanKind.Wait, reason, [], [], [], [], 0, 0, nextCounter);
