@@ -55,6 +55,6 @@ internal sealed class ClientWindow(int window)
     {
         public ulong Seq;
         public State State;
-        public WriteResult Result;
+        public WriteResult First;
     }
 }

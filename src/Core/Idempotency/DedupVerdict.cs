@@ -9,7 +9,7 @@ public enum DedupVerdict : byte
     /// <summary>The same write is being processed: answer this request when that one completes, apply nothing.</summary>
     InFlight,
 
-    /// <summary>Already completed: answer with <see cref="DedupDecision.Result"/>, apply nothing.</summary>
+    /// <summary>Already completed: answer with <see cref="DedupDecision.First"/>, apply nothing.</summary>
     Done,
 
     /// <summary>The table no longer knows (seq below the window, or the client was evicted or this process restarted): answer Unknown.</summary>
@@ -17,4 +17,4 @@ public enum DedupVerdict : byte
 }
 
 /// <summary>A verdict, with the stored first result when the verdict is <see cref="DedupVerdict.Done"/>.</summary>
-public readonly record struct DedupDecision(DedupVerdict Verdict, WriteResult Result);
+public readonly record struct DedupDecision(DedupVerdict Verdict, WriteResult First);

@@ -58,7 +58,7 @@ public sealed class WriteDedup
         if (!fresh && e.Seq == seq && e.State != ClientWindow.State.Empty)
             return e.State == ClientWindow.State.InFlight
                 ? new DedupDecision(DedupVerdict.InFlight, default)
-                : new DedupDecision(DedupVerdict.Done, e.Result);
+                : new DedupDecision(DedupVerdict.Done, e.First);
         e = new ClientWindow.Entry { Seq = seq, State = ClientWindow.State.InFlight };
         return new DedupDecision(DedupVerdict.New, default);
     }
@@ -66,7 +66,7 @@ public sealed class WriteDedup
     /// <summary>Records the first result of a write that <see cref="Begin"/> called New; a no-op if the table has forgotten it since.</summary>
     public void Complete(ulong client, ulong seq, in WriteResult result)
     {
-        if (Find(client, seq) is { } w) w.At(seq) = new ClientWindow.Entry { Seq = seq, State = ClientWindow.State.Done, Result = result };
+        if (Find(client, seq) is { } w) w.At(seq) = new ClientWindow.Entry { Seq = seq, State = ClientWindow.State.Done, First = result };
     }
 
     /// <summary>The write was not applied after all (refused before anything changed): a retry may apply it.</summary>

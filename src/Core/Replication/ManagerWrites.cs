@@ -74,7 +74,7 @@ public sealed class ManagerWrites<TClient, TPayload> : IWriteTableOutput<Manager
                 return;
             case DedupVerdict.Done:
                 _out.Release(request.Payload);
-                _out.Answer(client, requestId, WriteReply.Of(seen.Result), request);
+                _out.Answer(client, requestId, WriteReply.Of(seen.First), request);
                 return;
             default:
                 _out.Release(request.Payload);

@@ -95,8 +95,8 @@ public class WriteDedupTests
                         inFlight.Add((cl, sq));
                         break;
                     case DedupVerdict.Done:
-                        Assert.True(applied.TryGetValue((cl, sq), out WriteResult? first) && first == d.Result,
-                            $"write {sq} of client {cl} answered {d.Result}, not its first result");
+                        Assert.True(applied.TryGetValue((cl, sq), out WriteResult? first) && first == d.First,
+                            $"write {sq} of client {cl} answered {d.First}, not its first result");
                         break;
                     case DedupVerdict.InFlight:
                         Assert.True(inFlight.Contains((cl, sq)), $"write {sq} of client {cl} is not in flight");

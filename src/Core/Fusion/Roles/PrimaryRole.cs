@@ -205,11 +205,11 @@ public sealed partial class PrimaryRole : IDisposable
                 return true;
             case DedupVerdict.InFlight when _pending.Redirect(clientId, clientSeq, client, requestId):
                 return false;
-            case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Applied:
-                _out.Done(client, requestId, seen.Result.Value);
+            case DedupVerdict.Done when seen.First.Outcome == WriteOutcome.Applied:
+                _out.Done(client, requestId, seen.First.Value);
                 return false;
-            case DedupVerdict.Done when seen.Result.Outcome == WriteOutcome.Refused:
-                _out.Failed(client, requestId, Outcome.OutOfRange, $"write {clientSeq} was refused when first tried: its index was out of range for a list of Count {seen.Result.Value}");
+            case DedupVerdict.Done when seen.First.Outcome == WriteOutcome.Refused:
+                _out.Failed(client, requestId, Outcome.OutOfRange, $"write {clientSeq} was refused when first tried: its index was out of range for a list of Count {seen.First.Value}");
                 return false;
             default:
                 _out.Failed(client, requestId, Outcome.Unknown, $"write {clientSeq} of client {clientId:x16} may or may not have been applied, and this primary no longer knows");
