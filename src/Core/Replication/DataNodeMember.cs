@@ -105,23 +105,23 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         if (!_managers.ContainsKey(manager) || !view.Supersedes(_view)) return;
         bool replaced = _view is not null && view.Epoch == _view.Epoch;
         _view = view;
-        if (replaced && _skeen is not null)
-        {
-            StartOver($"view {view.Epoch} of coordinator {view.Coordinator} replaces the one installed, decided by a coordinator taken for dead");
-            return;
-        }
         if (_skeen is null)
         {
             if (view.ReceiverLife(_nodeId) == Life) Admit(view);
             return;
         }
-        ViewOutcome outcome = _skeen.InstallView(view.Skeen);
+        // A deposed coordinator's view is replaced, not answered by starting over: this replica may hold the
+        // group's last copy, and its receiver keeps it whenever the successor's view allows (SkeenReceiver.ReplaceView).
+        ViewOutcome outcome = view.ReceiverLife(_nodeId) != Life ? ViewOutcome.Excluded
+            : replaced ? _skeen.ReplaceView(view.Skeen)
+            : _skeen.InstallView(view.Skeen);
         if (outcome == ViewOutcome.Installed)
         {
             _reports.Retain(view.Skeen.ContainsSender);
             ReportOrphans(view);
         }
-        else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted) StartOver($"{outcome} by view {view.Epoch}");
+        else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted or ViewOutcome.Superseded)
+            StartOver($"{outcome} by view {view.Epoch} of coordinator {view.Coordinator}");
         AfterEvent();
     }
 

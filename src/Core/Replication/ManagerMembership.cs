@@ -69,7 +69,12 @@ public sealed class ManagerMembership
 
     public ulong Life => _life;
 
-    /// <summary>A sender coordinates when every lower sender is dead; one not yet admitted only when every sender of its view is.</summary>
+    /// <summary>
+    /// A sender coordinates when every lower sender is dead. One not yet admitted coordinates only when every sender
+    /// of its view is dead and no live manager with a lower node id is waiting to be admitted too: managers restarted
+    /// together would otherwise each decide a view of the same epoch, and the replicas that installed the losing one
+    /// would have to start over.
+    /// </summary>
     public bool IsCoordinator
     {
         get
@@ -80,6 +85,9 @@ public sealed class ManagerMembership
                 if (_senderId >= 0 && s >= _senderId) break;
                 if (!SenderDead(s)) return false;
             }
+            if (_senderId < 0)
+                foreach ((int id, PeerRecord p) in _peers)
+                    if (id < _nodeId && p.Lives.Connected && p.HasHello && p.Sender < 0) return false;
             return true;
         }
     }

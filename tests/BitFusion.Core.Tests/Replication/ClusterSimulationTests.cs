@@ -71,14 +71,32 @@ public class ClusterSimulationTests(ITestOutputHelper output)
         Assert.True(stats.Rejoins > 100 && stats.ManagerCrashes > 100 && stats.Suspicions > 100, stats.ToString());
     }
 
-    [Fact(Skip = "Membership bug, not fixed (issue 10): the coordinator (manager 100) pauses past suspectAfterMs and resumes; it and " +
-                 "its successor (101) both decide view 1 without a crashed data node; the last live replica of the group installs 100's " +
-                 "view 1, then 101's view 1 replaces it, and the rule 'a process that installed a deposed coordinator's view starts over' " +
-                 "makes it start over: the group loses every replica after one data-node crash.")]
+    /// <summary>
+    /// Seed 400115: the coordinator (manager 100) pauses past suspectAfter; it and its successor (101) both decide view 1
+    /// without a crashed data node, and the group's last live replica installs 100's first. Before the fix it started over
+    /// when 101's view replaced it, and the group lost every replica after one crash.
+    /// </summary>
+    [Fact]
     public void The_last_replica_does_not_start_over_for_a_deposed_coordinators_view()
     {
         var sim = new ClusterSimulation(400_115, new ClusterSimOptions(Groups: 1, ReplicasPerGroup: 2, Managers: 2, Writes: 39, Reads: 20,
             NodeCrashes: 2, Pauses: 1, LinkDrops: 1, ClientsDrawFromFaultRng: true));
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+    }
+
+    /// <summary>
+    /// Seeds 103800 and 401283: both managers crash and restart; neither is a sender any more, so before the fix each took
+    /// over, decided a view 1 (2 in the second seed) admitting itself, and the replicas that installed the losing one started over.
+    /// </summary>
+    [Theory]
+    [InlineData(103_800, 2, 3, 2, 25, 0, 2, 0, 0)]
+    [InlineData(401_283, 2, 2, 2, 51, 0, 1, 2, 1)]
+    public void Managers_restarted_together_do_not_both_take_over(int seed, int groups, int replicas, int managers, int writes,
+        int nodeCrashes, int managerCrashes, int pauses, int linkDrops)
+    {
+        var sim = new ClusterSimulation(seed, new ClusterSimOptions(groups, replicas, managers, writes, Reads: 20,
+            NodeCrashes: nodeCrashes, ManagerCrashes: managerCrashes, Pauses: pauses, LinkDrops: linkDrops));
         string? failure = sim.Run();
         Assert.True(failure is null, failure);
     }
