@@ -69,12 +69,7 @@ public sealed class ManagerMembership
 
     public ulong Life => _life;
 
-    /// <summary>
-    /// A sender coordinates when every lower sender is dead. One not yet admitted coordinates only when every sender
-    /// of its view is dead and no live manager with a lower node id is waiting to be admitted too: managers restarted
-    /// together would otherwise each decide a view of the same epoch, and the replicas that installed the losing one
-    /// would have to start over.
-    /// </summary>
+    /// <summary>A sender coordinates when every lower sender is dead; one not yet admitted only when every sender of its view is.</summary>
     public bool IsCoordinator
     {
         get
@@ -85,9 +80,6 @@ public sealed class ManagerMembership
                 if (_senderId >= 0 && s >= _senderId) break;
                 if (!SenderDead(s)) return false;
             }
-            if (_senderId < 0)
-                foreach ((int id, PeerRecord p) in _peers)
-                    if (id < _nodeId && p.Lives.Connected && p.HasHello && p.Sender < 0) return false;
             return true;
         }
     }
@@ -325,7 +317,21 @@ public sealed class ManagerMembership
                 return;
             }
         }
+        if (_senderId < 0 && LowerManagerAwaitsAdmission()) return;
         Reconcile();
+    }
+
+    /// <summary>
+    /// Managers restarted together find every sender dead, and each would decide a view of the same epoch admitting
+    /// itself; the replicas that installed the losing one would have to start over. So a manager not yet admitted
+    /// decides only when no live manager with a lower node id is unadmitted too (it has still asked for the newest
+    /// view first: that view may admit it, and then it coordinates as a sender).
+    /// </summary>
+    private bool LowerManagerAwaitsAdmission()
+    {
+        foreach ((int id, PeerRecord p) in _peers)
+            if (id < _nodeId && p.Lives.Connected && p.HasHello && p.Sender < 0) return true;
+        return false;
     }
 
     private bool TryBoot()
