@@ -7,7 +7,7 @@ internal sealed partial class ClusterSimulation
 {
     /// <summary>
     /// Once nothing is left to happen: every live data node serves as a member of the coordinator's view, nothing
-    /// is pending anywhere and every manager answered every write, the replicas of a group hold the same writes in
+    /// is pending anywhere and every manager answered every write and read, the replicas of a group hold the same writes in
     /// the same order with none twice, and every acknowledged write is there, at the position it was given.
     /// </summary>
     private void CheckOutcome()
@@ -33,6 +33,8 @@ internal sealed partial class ClusterSimulation
                 if (m.Alive && m.Sender is { } s && s.UnfinishedCount > 0) Fail($"manager {m.Node} still waits on {s.UnfinishedCount} multicasts");
                 if (m.Alive && m.Writes.InFlight + m.Writes.Queued > 0)
                     Fail($"manager {m.Node} never answers {m.Writes.InFlight} writes in flight and {m.Writes.Queued} queued");
+                if (m.Alive && m.OpenReads.Count > 0)
+                    Fail($"manager {m.Node} never answers reads {string.Join(' ', m.OpenReads)} ({m.Reads.Count} at replicas)");
             }
         }
         for (int g = 0; g < _options.Groups; g++)

@@ -55,9 +55,13 @@ internal sealed partial class ClusterSimulation
             if (outcome == ReceiveOutcome.Invalid) _sim.Fail($"node {Node} (life {Member.Life}) found {message} invalid");
         }
 
-        public void OnRead(int manager, SimLink link, long sentAt) => FromManager(manager, link, () =>
+        /// <summary>A relayed read: served (and checked) while caught up, else answered "not ready" so the manager tries another replica.</summary>
+        public void OnRead(int manager, SimLink link, ulong readId, long sentAt) => FromManager(manager, link, () =>
         {
-            if (Member.IsServing) _sim.CheckRead(this, sentAt);
+            bool serving = Member.IsServing;
+            if (serving) _sim.CheckRead(this, sentAt);
+            if (_managers.TryGetValue(manager, out SimLink? back))
+                _sim.Send(back, this, () => ((SimManager)back.Dialer).OnReadReply(Node, back, readId, notReady: !serving), _sim._readRng);
         });
 
         private void TakeEarlyTransfer()
