@@ -21,10 +21,7 @@ internal sealed partial class ClusterSimulation
     private readonly ClusterSimOptions _options;
     private readonly Random _rng;
 
-    /// <summary>
-    /// The clients' retry decisions draw from their own generator, so they do not shift the fault schedule a seed
-    /// gives (<see cref="ClusterSimOptions.ClientsDrawFromFaultRng"/> restores the shared one for a reproducer).
-    /// </summary>
+    /// <summary>The clients' retry decisions draw from their own generator, so they do not shift the fault schedule a seed gives.</summary>
     private readonly Random _clientRng;
 
     /// <summary>Delays of the replicas' answers to reads, drawn apart so that relaying them does not shift a seed's fault schedule.</summary>
@@ -51,7 +48,7 @@ internal sealed partial class ClusterSimulation
         Seed = seed;
         _options = options;
         _rng = new Random(seed);
-        _clientRng = options.ClientsDrawFromFaultRng ? _rng : new Random(seed ^ 0x5EED);
+        _clientRng = new Random(seed ^ 0x5EED);
         _readRng = new Random(seed ^ 0x7EAD);
         _net = new SimNetwork(_rng);
         for (int g = 0; g < options.Groups; g++)

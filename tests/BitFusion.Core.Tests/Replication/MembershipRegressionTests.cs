@@ -165,6 +165,35 @@ public class MembershipRegressionTests
         Assert.Equal(NodePhase.Fresh, node.Phase);
     }
 
+    [Fact]
+    public void The_last_replica_keeps_its_state_when_the_successors_view_replaces_a_deposed_coordinators()
+    {
+        // Simulator seed 400115 (before reads were relayed; 400343 after): node 2 crashed while the coordinator (A) was
+        // paused; A and its successor B both decided view 1 without node 2, and the group's last replica, holding A's,
+        // started over when B's arrived: the group lost every replica after one crash.
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        ClusterView deposed = View(1, ManagerA, [Founder(1)], [ManagerA, ManagerB], []);
+        ClusterView successor = View(1, ManagerB, [Founder(1)], [ManagerB], [ManagerA]);
+        var output = new DataNodeRecorder();
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerA, v0);
+        node.Data(new DataMessage<int>(new MessageId(ManagerA, 1), 1, 0, GroupSet.Of(0), 0, 7));
+        node.ViewReceived(ManagerA, deposed);
+
+        node.ViewReceived(ManagerB, successor);
+
+        Assert.Equal(1001UL, node.Life);
+        Assert.True(node.IsServing);
+        Assert.Same(successor, node.View);
+        Assert.Equal(1, node.Skeen!.PendingCount);
+        OrphanReport report = Assert.Single(output.Reports, r => r.Manager == ManagerB).Report;
+        Assert.Equal((ManagerA, 1L), (report.DeadSender, report.Epoch));
+    }
+
     private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
     {
         var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, output);
