@@ -101,9 +101,10 @@ public sealed class SkeenReceiver<TPayload>
     /// <summary>
     /// Replaces the installed view with another of the same epoch, decided by the coordinator's successor after it
     /// took the coordinator that decided the installed one for dead. The state this replica built under the deposed
-    /// view stays valid when the successor's view keeps nothing the deposed one had removed: every sender and every
-    /// replica it lists were in the deposed view too (so this replica refused no message of a live sender, applied
-    /// no verdict against one, and delivered no final computed without the proposal of a replica still in the view).
+    /// view stays valid when the successor's view keeps nothing the deposed one had removed: every sender it lists was
+    /// in the deposed view too, and every replica with the same incarnation and donor (so this replica refused no
+    /// message of a live sender, applied no verdict against one, delivered no final computed without the proposal of a
+    /// replica still in the view, and waits for, or streams, the same state transfers).
     /// Otherwise this replica must stop (<see cref="ViewOutcome.Superseded"/>).
     /// </summary>
     public ViewOutcome ReplaceView(SkeenView view)
@@ -117,7 +118,7 @@ public sealed class SkeenReceiver<TPayload>
         foreach (int s in view.Senders)
             if (!installed.ContainsSender(s)) return Stop(ViewOutcome.Superseded);
         foreach (ViewMember m in view.Receivers)
-            if (!installed.Contains(m.Node, m.Incarnation)) return Stop(ViewOutcome.Superseded);
+            if (!installed.TryGetReceiver(m.Node, out ViewMember was) || was != m) return Stop(ViewOutcome.Superseded);
         if (!_caughtUp && !view.Contains(_donor, _donorIncarnation)) return Stop(ViewOutcome.JoinAborted);
         Adopt(view, installed, me.Group);
         return ViewOutcome.Installed;

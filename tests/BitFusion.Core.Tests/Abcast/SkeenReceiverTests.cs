@@ -47,6 +47,12 @@ public class SkeenReceiverTests
         keepsSender.InstallView(withoutSender);
         Assert.Equal(ViewOutcome.Superseded, keepsSender.ReplaceView(new SkeenView(withoutSender.Epoch, View0.Receivers.ToArray(), [1, 2, 3])));
 
+        var (joinerOfAnotherDonor, _) = NewReceiver();
+        SkeenView joining = new(2, [new ViewMember(0, 0, 0), new ViewMember(3, 0, 0), new ViewMember(1, 0, 2, Donor: 0), new ViewMember(2, 1, 0)], [1, 2, 3]);
+        Assert.Equal(ViewOutcome.Installed, joinerOfAnotherDonor.InstallView(joining));
+        SkeenView otherDonor = new(2, [new ViewMember(0, 0, 0), new ViewMember(3, 0, 0), new ViewMember(1, 0, 2, Donor: 3), new ViewMember(2, 1, 0)], [1, 2, 3]);
+        Assert.Equal(ViewOutcome.Superseded, joinerOfAnotherDonor.ReplaceView(otherDonor));
+
         var (excluded, _) = NewReceiver();
         excluded.InstallView(View0.WithoutSender(3));
         Assert.Equal(ViewOutcome.Excluded, excluded.ReplaceView(new SkeenView(1, [new ViewMember(1, 0, 0), new ViewMember(2, 1, 0)], [1, 2])));

@@ -86,6 +86,20 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Seed 403173 (found by the 100,000-seed campaign after the fix above): both coordinators admitted a restarted data node
+    /// in views of the same epoch, with different donors; replacing the deposed view kept the joiner waiting for the old
+    /// donor's state, which never came. A replica keeps its state across the replacement only when every member is unchanged.
+    /// </summary>
+    [Fact]
+    public void A_joiner_whose_donor_differs_in_the_successors_view_joins_again()
+    {
+        var sim = new ClusterSimulation(403_173, new ClusterSimOptions(Groups: 1, ReplicasPerGroup: 3, Managers: 3, Writes: 27, Reads: 20,
+            NodeCrashes: 1, Pauses: 2, LinkDrops: 1));
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+    }
+
+    /// <summary>
     /// Seeds 103800 and 401283: both managers crash and restart; neither is a sender any more, so before the fix each took
     /// over, decided a view 1 (2 in the second seed) admitting itself, and the replicas that installed the losing one started over.
     /// </summary>
