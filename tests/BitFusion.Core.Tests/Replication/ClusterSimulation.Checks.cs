@@ -6,7 +6,8 @@ namespace BitFusion.Core.Tests.Replication;
 internal sealed partial class ClusterSimulation
 {
     /// <summary>
-    /// Once nothing is left to happen: every live data node serves as a member of the coordinator's view, nothing
+    /// Once nothing is left to happen: every live data node serves as a member of the coordinator's view with no state push
+    /// left unconfirmed, nothing
     /// is pending anywhere and every manager answered every write and read, the replicas of a group hold the same writes in
     /// the same order with none twice, and every acknowledged write is there, at the position it was given.
     /// </summary>
@@ -27,6 +28,7 @@ internal sealed partial class ClusterSimulation
                 if (!d.Member.IsServing)
                     Fail($"node {d.Node} (life {d.Member.Life}, view {d.Member.View?.Epoch}, has state {d.Member.HasState}, pending {d.Member.Skeen?.PendingCount}) never serves");
                 if (d.Member.Skeen!.PendingCount > 0) Fail($"node {d.Node} still holds {d.Member.Skeen.PendingCount} pending messages");
+                if (d.Member.UnconfirmedPushes > 0) Fail($"node {d.Node} still has {d.Member.UnconfirmedPushes} state pushes unconfirmed");
             }
             foreach (SimManager m in _managers.Values)
             {

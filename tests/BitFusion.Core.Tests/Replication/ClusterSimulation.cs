@@ -24,8 +24,8 @@ internal sealed partial class ClusterSimulation
     /// <summary>The clients' retry decisions draw from their own generator, so they do not shift the fault schedule a seed gives.</summary>
     private readonly Random _clientRng;
 
-    /// <summary>Delays of the replicas' answers to reads, drawn apart so that relaying them does not shift a seed's fault schedule.</summary>
-    private readonly Random _readRng;
+    /// <summary>Delays of the answers added after the fault schedules were tuned (replicas' answers to reads, joiners' confirmations of state pushes), drawn apart so they do not shift a seed's faults.</summary>
+    private readonly Random _replyRng;
     private readonly SimNetwork _net;
     private readonly Dictionary<int, int> _groupOf = [];
     private readonly List<int> _managerIds = [];
@@ -49,7 +49,7 @@ internal sealed partial class ClusterSimulation
         _options = options;
         _rng = new Random(seed);
         _clientRng = new Random(seed ^ 0x5EED);
-        _readRng = new Random(seed ^ 0x7EAD);
+        _replyRng = new Random(seed ^ 0x7EAD);
         _net = new SimNetwork(_rng);
         for (int g = 0; g < options.Groups; g++)
             for (int r = 0; r < options.ReplicasPerGroup; r++)
