@@ -163,7 +163,12 @@ internal sealed partial class ClusterSimulation
                 // The joiner confirms what it received, as DataNode does.
                 _sim._net.Send(j, this, () => _sim.Run(this, () => Member.PushConfirmed(joiner, joinerLife)), _sim._replyRng);
             }));
+            // DataNode's push gives up when no confirmation comes (the joiner died or stalled); once confirmed, this is moot.
+            _sim.RunAt(this, _sim.Now + PushTimeout, () => Member.PushFailed(joiner, joinerLife, _sim.Now));
         }
+
+        /// <summary>Longer than a push and its confirmation take with the longest delays and a pause between them.</summary>
+        private const long PushTimeout = 1_500;
 
         public void Wake(long time) => _sim.RunAt(this, time, () => Member.Tick(_sim.Now));
 
