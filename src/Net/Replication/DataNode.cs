@@ -20,7 +20,7 @@ namespace BitFusion.Net.Replication;
 /// view that admits it, then for the state a live replica of its group streams to it directly.
 /// This is the adapter of <see cref="DataNodeMember{TPayload}"/>, which decides all of that: each frame is parsed and
 /// validated, fed to the machine under one lock, and what the machine emits is enqueued and flushed after the lock
-/// is released. The list itself (<see cref="Replica"/>) and the state pushes stay here.
+/// is released. The list itself (<see cref="Replica"/>) and the bytes of state pushes stay here.
 /// </summary>
 public sealed class DataNode : IFrameHandler, IDisposable
 {
