@@ -3,6 +3,8 @@ namespace BitFusion.Core.Kernels;
 /// <summary>
 /// Multiply-by-constant-and-XOR over GF(2^8) (0x11D). One instance per tier; <see cref="Best"/> is the
 /// fastest tier this CPU runs, <see cref="For"/> pins one for tests and benchmarks. All tiers agree bit for bit.
+/// Kernels are stateless, so one instance serves any number of threads at once. The pointer overloads trust the
+/// caller to keep every pointer valid for the length given (pin the memory first); the span overloads check lengths.
 /// </summary>
 public abstract unsafe class GfKernel
 {

@@ -3,6 +3,8 @@ namespace BitFusion.Core.Kernels;
 /// <summary>
 /// XOR of byte ranges. One instance per tier; <see cref="Best"/> is the widest tier this CPU runs, and
 /// <see cref="For"/> gives any supported tier so tests and benchmarks can pin one.
+/// Kernels are stateless, so one instance serves any number of threads at once. The pointer overloads trust the
+/// caller to keep every pointer valid for the length given (pin the memory first); the span overloads check lengths.
 /// </summary>
 public abstract unsafe class XorKernel
 {
