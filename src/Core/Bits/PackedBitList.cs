@@ -83,8 +83,8 @@ public sealed class PackedBitList : IDisposable
     }
 
     /// <summary>
-    /// Appends one bit and returns the delta that describes the change (valid until the next mutation). Throws <see
-    /// cref="InvalidOperationException"/> past <see cref="MaxCount"/>.
+    /// Appends one bit and returns the delta that describes the change (valid until the next mutation). Throws
+    /// <see cref="InvalidOperationException"/> past <see cref="MaxCount"/>.
     /// </summary>
     public Delta Append(bool bit)
     {

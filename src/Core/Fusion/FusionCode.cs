@@ -18,8 +18,8 @@ public sealed class FusionCode
 
     /// <summary>
     /// Builds the code for <paramref name="primaries"/> lists and <paramref name="faults"/> backups, running on
-    /// <paramref name="kernel"/> (default <see cref="GfKernel.Best"/>). Throws <see
-    /// cref="ArgumentOutOfRangeException"/> unless n ≥ 1, f ≥ 1 and n + f ≤ <see cref="MaxProcesses"/>. Immutable once
+    /// <paramref name="kernel"/> (default <see cref="GfKernel.Best"/>). Throws
+    /// <see cref="ArgumentOutOfRangeException"/> unless n ≥ 1, f ≥ 1 and n + f ≤ <see cref="MaxProcesses"/>. Immutable once
     /// built: safe to share between threads.
     /// </summary>
     public FusionCode(int primaries, int faults, GfKernel? kernel = null)
@@ -43,10 +43,13 @@ public sealed class FusionCode
 
     /// <summary>n, the number of primaries (lists) the code fuses.</summary>
     public int Primaries { get; }
+
     /// <summary>f, the number of backups, and so the most primaries that can be lost at once and rebuilt.</summary>
     public int Faults { get; }
+
     /// <summary>The f × n coefficient matrix: backup j holds Σ_i Matrix[j, i] · list_i. Do not modify it.</summary>
     public GfMatrix Matrix { get; }
+
     /// <summary>The kernel this code encodes and solves with.</summary>
     public GfKernel Kernel => _kernel;
 

@@ -6,8 +6,8 @@ public sealed class GfMatrix
     private readonly byte[] _cells;
 
     /// <summary>
-    /// A zero matrix of <paramref name="rows"/> × <paramref name="columns"/>. Throws <see
-    /// cref="ArgumentOutOfRangeException"/> for a negative size.
+    /// A zero matrix of <paramref name="rows"/> × <paramref name="columns"/>. Throws
+    /// <see cref="ArgumentOutOfRangeException"/> for a negative size.
     /// </summary>
     public GfMatrix(int rows, int columns)
     {
@@ -20,12 +20,13 @@ public sealed class GfMatrix
 
     /// <summary>The number of rows.</summary>
     public int Rows { get; }
+
     /// <summary>The number of columns.</summary>
     public int Columns { get; }
 
     /// <summary>
-    /// The cell at (<paramref name="row"/>, <paramref name="column"/>). Throws <see
-    /// cref="ArgumentOutOfRangeException"/> outside the matrix. Not thread-safe for writes.
+    /// The cell at (<paramref name="row"/>, <paramref name="column"/>). Throws
+    /// <see cref="ArgumentOutOfRangeException"/> outside the matrix. Not thread-safe for writes.
     /// </summary>
     public byte this[int row, int column]
     {

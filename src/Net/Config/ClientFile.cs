@@ -62,8 +62,8 @@ public sealed class ClientFile
     }
 
     /// <summary>
-    /// Parses and validates a client file's JSON; <paramref name="source"/> names it in errors. Throws <see
-    /// cref="ConfigException"/> with every problem found, in one line.
+    /// Parses and validates a client file's JSON; <paramref name="source"/> names it in errors. Throws
+    /// <see cref="ConfigException"/> with every problem found, in one line.
     /// </summary>
     public static ClientFile Parse(string json, string source = "client file")
     {

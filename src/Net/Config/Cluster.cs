@@ -22,17 +22,22 @@ public sealed class Cluster
     /// <summary>The validated configuration; treat it as read-only.</summary>
     public ClusterConfig Config { get; }
     internal ClusterKey Key { get; }
+
     /// <summary>f: the crash faults tolerated (fusion: f backups; replication: f + 1 data nodes per group).</summary>
     public int Faults => Config.Faults;
 
     /// <summary>The fewest backups a fusion write must reach: the cluster file's minAckBackups, or f.</summary>
     public int MinAckBackups => Config.MinAckBackups ?? Config.Faults;
+
     /// <summary>The primaries by ascending id; a primary's position here is its primary index.</summary>
     public IReadOnlyList<NodeConfig> Primaries { get; }
+
     /// <summary>The fused backups by ascending id; a backup's position here is its backup index.</summary>
     public IReadOnlyList<NodeConfig> Backups { get; }
+
     /// <summary>The replication managers by ascending id.</summary>
     public IReadOnlyList<NodeConfig> Managers { get; }
+
     /// <summary>The replication data nodes by ascending id.</summary>
     public IReadOnlyList<NodeConfig> DataNodes { get; }
 
@@ -116,8 +121,8 @@ public sealed class Cluster
     }
 
     /// <summary>
-    /// Parses and validates a cluster file's JSON; <paramref name="source"/> names it in errors. Throws <see
-    /// cref="ConfigException"/> with every problem found, in one line.
+    /// Parses and validates a cluster file's JSON; <paramref name="source"/> names it in errors. Throws
+    /// <see cref="ConfigException"/> with every problem found, in one line.
     /// </summary>
     public static Cluster Parse(string json, string source = "configuration")
     {

@@ -54,8 +54,8 @@ public static class ClusterLayout
     }
 
     /// <summary>
-    /// The cluster file's JSON for <paramref name="config"/> (it holds the cluster key: write it with <see
-    /// cref="SecretFile.Write"/>).
+    /// The cluster file's JSON for <paramref name="config"/> (it holds the cluster key: write it with
+    /// <see cref="SecretFile.Write"/>).
     /// </summary>
     public static string ToJson(ClusterConfig config) => JsonSerializer.Serialize(config, ClusterConfigJson.Default.ClusterConfig);
 

@@ -168,26 +168,30 @@ public sealed partial class FusedBitList : IDisposable
     }
 
     /// <summary>
-    /// Appends a bit; completes with the list's new count once every streaming backup holds the write. Fails with <see
-    /// cref="InvalidOperationException"/> when the write was not made durable (too few backups: safe to retry) and <see
-    /// cref="ObjectDisposedException"/> after <see cref="Dispose"/>. Thread-safe; never blocks.
+    /// Appends a bit; completes with the list's new count once every streaming backup holds the write. Fails with
+    /// <see cref="InvalidOperationException"/> when the write was not made durable (too few backups: safe to retry) and
+    /// <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>. Thread-safe; never blocks.
     /// </summary>
     public ValueTask<long> AppendAsync(bool bit) => SubmitAsync(ListOp.Append, 0, bit);
+
     /// <summary>
     /// Sets the bit at <paramref name="index"/>; completes with the count once durable, as <see cref="AppendAsync"/>.
     /// An index outside the list fails with <see cref="ArgumentOutOfRangeException"/>.
     /// </summary>
     public ValueTask<long> SetAsync(int index, bool bit) => SubmitAsync(ListOp.Set, index, bit);
+
     /// <summary>
     /// Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits above it up; completes with the new
     /// count once durable, as <see cref="AppendAsync"/>.
     /// </summary>
     public ValueTask<long> InsertAsync(int index, bool bit) => SubmitAsync(ListOp.Insert, index, bit);
+
     /// <summary>
     /// Removes the bit at <paramref name="index"/>, shifting the bits above it down; completes with the new count once
     /// durable, as <see cref="AppendAsync"/>.
     /// </summary>
     public ValueTask<long> RemoveAtAsync(int index) => SubmitAsync(ListOp.RemoveAt, index, false);
+
     /// <summary>
     /// Removes the bit at <paramref name="index"/> by moving the last bit into its place; completes with the new count
     /// once durable, as <see cref="AppendAsync"/>.
@@ -403,8 +407,8 @@ public sealed partial class FusedBitList : IDisposable
     }
 
     /// <summary>
-    /// Stops the primary: closes its backup connections and fails every write still waiting with <see
-    /// cref="ObjectDisposedException"/>. The backups keep the list, so opening the same node again rebuilds it.
+    /// Stops the primary: closes its backup connections and fails every write still waiting with
+    /// <see cref="ObjectDisposedException"/>. The backups keep the list, so opening the same node again rebuilds it.
     /// </summary>
     public void Dispose()
     {
