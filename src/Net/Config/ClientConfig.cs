@@ -6,9 +6,12 @@ namespace BitFusion.Net.Config;
 /// </summary>
 public sealed class ClientConfig
 {
+    /// <summary>The client key in hex: it authenticates a client and nothing else.</summary>
     public string? ClientKey { get; set; }
 
+    /// <summary>The largest frame the client sends or accepts, in bytes (4096..2^30; the cluster's value).</summary>
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>The primaries and managers a client may dial.</summary>
     public List<NodeConfig> Nodes { get; set; } = [];
 }

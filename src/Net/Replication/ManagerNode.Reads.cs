@@ -10,7 +10,7 @@ namespace BitFusion.Net.Replication;
 /// Reads: the adapter of <see cref="ReadRelay{TRead}"/>, which picks the serving replica of the group (round robin)
 /// and moves a read on when its replica is not ready or goes away. This file parses, encodes and forwards replies.
 /// </summary>
-public sealed partial class ManagerNode
+internal sealed partial class ManagerNode
 {
     private readonly Stack<PendingRead> _readPool = new();
 

@@ -8,7 +8,7 @@ namespace BitFusion.Net.Transport;
 /// every role's key from it (HKDF-SHA256); clients hold only the client role's key, so whatever a client file leaks,
 /// its holder cannot complete a handshake as a primary, backup, manager or data node.
 /// </summary>
-public sealed class ClusterKey
+internal sealed class ClusterKey
 {
     public const string EnvironmentVariable = "BITFUSION_CLUSTER_KEY";
     public const int MinBytes = 16;

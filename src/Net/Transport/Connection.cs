@@ -13,7 +13,7 @@ namespace BitFusion.Net.Transport;
 /// <see cref="MaxQueuedBytes"/> pile up is disconnected. Until <see cref="Open"/> (after the handshake) only
 /// handshake-sized frames are accepted.
 /// </summary>
-public sealed class Connection : IDisposable
+internal sealed class Connection : IDisposable
 {
     /// <summary>The longest handshake frame: a Reject with a reason of 65,535 bytes (type, code, length, text).</summary>
     public const int HandshakeMaxFrameBytes = 1 + 3 + ushort.MaxValue;

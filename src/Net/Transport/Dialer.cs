@@ -5,7 +5,7 @@ using BitFusion.Net.Protocol;
 namespace BitFusion.Net.Transport;
 
 /// <summary>Opens an authenticated connection to one server, checked by role and node id.</summary>
-public static class Dialer
+internal static class Dialer
 {
     public static async Task<Connection> ConnectAsync(
         EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation)

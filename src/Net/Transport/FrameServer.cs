@@ -10,7 +10,7 @@ namespace BitFusion.Net.Transport;
 /// At most <see cref="MaxHandshakes"/> connections may be in their handshake at once; one more is closed on arrival
 /// and counted, so unauthenticated peers can hold only a small, fixed amount of memory.
 /// </summary>
-public sealed class FrameServer : IDisposable
+internal sealed class FrameServer : IDisposable
 {
     public const int DefaultMaxHandshakes = 64;
 

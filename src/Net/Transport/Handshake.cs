@@ -11,7 +11,7 @@ namespace BitFusion.Net.Transport;
 /// configuration, and answers Welcome with HMAC(roleKey, "BFSN/welcome" | …) so the dialer knows the server holds
 /// that key too, or Reject with a reason and closes. Nothing but these frames is accepted before Welcome.
 /// </summary>
-public static class Handshake
+internal static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
     public const ushort Version = 3;
