@@ -4,7 +4,7 @@ namespace BitFusion.Core.Replication;
 /// What a <see cref="ReadRelay{TRead}"/> needs from its manager and the effects it has. Implementations must not call
 /// back into the relay.
 /// </summary>
-public interface IReadRelayOutput<TRead>
+internal interface IReadRelayOutput<TRead>
 {
     /// <summary>
     /// Whether data node <paramref name="node"/> may serve a read now: its connection is up and synced to the life

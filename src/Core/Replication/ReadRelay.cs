@@ -8,7 +8,7 @@ namespace BitFusion.Core.Replication;
 /// <typeparamref name="TRead"/> is the adapter's request (client, request id, what to read); the relay only carries it.
 /// Not thread-safe: the adapter calls it under its lock.
 /// </summary>
-public sealed class ReadRelay<TRead>(IReadRelayOutput<TRead> output)
+internal sealed class ReadRelay<TRead>(IReadRelayOutput<TRead> output)
 {
     public const int MaxAttempts = 4;
 
