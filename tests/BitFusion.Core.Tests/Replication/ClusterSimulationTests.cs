@@ -140,7 +140,8 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     }
 
     // Failures the 100,000-seed campaign (BITFUSION_SIM_SEEDS=100000) still finds, all beyond the CI's 500 seeds per
-    // shape; each failed the same way before this branch's changes (checked on the membership logic of be93e45).
+    // shape. Each but 313966 and 418964 failed the same way on be93e45's membership logic; those two appeared once the
+    // simulator confirmed state pushes (which shifts event times) and could not be run on it (it lacks the push inputs).
 
     [Theory(Skip = "Not fixed (issue 10): with data-node crashes only, a write is acknowledged at position n but the replicas hold it at n + 1.")]
     [InlineData(19_846)]
@@ -162,6 +163,7 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(306_986)]
     [InlineData(310_772)]
     [InlineData(311_368)]
+    [InlineData(313_966)]
     [InlineData(317_494)]
     [InlineData(415_460)]
     public void Mutual_suspicion_across_pauses_keeps_a_replica(int seed) => Assert.Null(Replay(seed));
@@ -173,5 +175,6 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(413_194)]
     [InlineData(414_279)]
     [InlineData(417_232)]
+    [InlineData(418_964)]
     public void Every_operation_completes_after_pauses_and_manager_crashes(int seed) => Assert.Null(Replay(seed));
 }
