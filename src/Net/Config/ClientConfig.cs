@@ -10,5 +10,8 @@ public sealed class ClientConfig
 
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>Present: connections run over mutual TLS; the CA and this client's one certificate.</summary>
+    public TlsConfig? Tls { get; set; }
+
     public List<NodeConfig> Nodes { get; set; } = [];
 }

@@ -88,10 +88,11 @@ public sealed class Cluster
 
     public static Cluster Load(string path)
     {
-        return Parse(SecretFile.Read(path), path);
+        return Parse(SecretFile.Read(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public static Cluster Parse(string json, string source = "configuration")
+    /// <param name="baseDirectory">Where the file's relative paths (TLS certificates) start; the current folder if null.</param>
+    public static Cluster Parse(string json, string source = "configuration", string? baseDirectory = null)
     {
         ClusterConfig? config;
         try
@@ -103,10 +104,10 @@ public sealed class Cluster
             throw new ConfigException($"{source} is not valid cluster JSON: {e.Message}");
         }
         if (config is null) throw new ConfigException($"{source} is empty.");
-        return FromConfig(config, source);
+        return FromConfig(config, source, baseDirectory);
     }
 
-    public static Cluster FromConfig(ClusterConfig config, string source = "configuration")
+    public static Cluster FromConfig(ClusterConfig config, string source = "configuration", string? baseDirectory = null)
     {
         var problems = new List<string>();
         if (config.Nodes is null) throw new ConfigException($"{source}: \"nodes\" is null; it must list the cluster's nodes.");
@@ -163,9 +164,20 @@ public sealed class Cluster
                 problems.Add(e.Message);
             }
         }
+        TlsCredentials? tls = null;
+        if (config.Tls is not null)
+        {
+            bool IsNode(PeerIdentity p) => config.Nodes.Any(n => n.Id == p.NodeId && n.Role == CertificateIdentity.RoleName(p.Role));
+            tls = TlsSection.Resolve(config.Tls, baseDirectory ?? Directory.GetCurrentDirectory(), IsNode, problems);
+            if (tls is not null)
+                foreach (NodeConfig n in config.Nodes)
+                    if (n.Role is "primary" or "backup" or "manager" or "datanode" && !tls.Identities.Contains(IdentityOf(n)))
+                        problems.Add($"TLS is on but tls.certificates has no certificate for {n.Role} {n.Id}.");
+        }
         if (problems.Count > 0)
             throw new ConfigException($"{source} is not a usable cluster configuration: {string.Join(" ", problems)}");
-        return new Cluster(config, key!);
+        key!.Tls = tls;
+        return new Cluster(config, key);
     }
 
     private List<NodeConfig> Ordered(string role) => Config.Nodes.Where(n => n.Role == role).OrderBy(n => n.Id).ToList();

@@ -1,0 +1,15 @@
+namespace BitFusion.Net.Config;
+
+/// <summary>One certificate and its private key (PEM files), issued for one role and id.</summary>
+public sealed class TlsCertificateConfig
+{
+    /// <summary>primary, backup, manager, datanode or client.</summary>
+    public string? Role { get; set; }
+
+    public int Id { get; set; }
+
+    public string? Certificate { get; set; }
+
+    /// <summary>The private key; mode 0600.</summary>
+    public string? Key { get; set; }
+}
