@@ -15,11 +15,12 @@ internal static class ReissueCommand
     {
         var config = CommonOptions.Config();
         var identity = new Option<string>("--for") { Description = "Whose certificate: ROLE/ID, e.g. primary/2 or client/1.", Required = true };
-        var caKey = new Option<FileInfo>("--ca-key") { Description = "The CA's private key. Default: ca.key beside the CA certificate the cluster file names." };
+        var ca = new Option<FileInfo>("--ca") { Description = "The CA certificate to sign with. Default: the one the cluster file names (tls.ca)." };
+        var caKey = new Option<FileInfo>("--ca-key") { Description = "The CA's private key. Default: ca.key beside the CA certificate." };
         var command = new Command("reissue",
             "Replace one node's or client's TLS certificate and key with fresh ones from the cluster CA (the files the cluster file names); " +
             "restart that process to present it.")
-        { config, identity, caKey };
+        { config, identity, ca, caKey };
         command.SetAction(result =>
         {
             Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
@@ -33,7 +34,7 @@ internal static class ReissueCommand
                 string role = CertificateIdentity.RoleName(who.Role);
                 TlsCertificateConfig entry = tls.Certificates.FirstOrDefault(c => c.Role == role && c.Id == who.NodeId)
                     ?? throw new ArgumentException($"the cluster file names no certificate for {who}.");
-                string caCertificate = Path.GetFullPath(tls.Ca!, folder);
+                string caCertificate = result.GetValue(ca)?.FullName ?? Path.GetFullPath(tls.Ca!, folder);
                 string key = result.GetValue(caKey)?.FullName ?? Path.Combine(Path.GetDirectoryName(caCertificate)!, "ca.key");
                 // Issued elsewhere first, so a failure (a wrong CA key) leaves the old pair in place.
                 string staging = Directory.CreateTempSubdirectory("bitfusion-reissue-").FullName;

@@ -14,9 +14,9 @@ internal static class TlsSection
     public static TlsCredentials? Resolve(TlsConfig tls, string baseDirectory, Func<PeerIdentity, bool> isNode, List<string> problems)
     {
         int before = problems.Count;
-        X509Certificate2? authority = null;
+        X509Certificate2Collection? authorities = null;
         if (string.IsNullOrWhiteSpace(tls.Ca)) problems.Add("tls.ca is missing: it must name the cluster CA's certificate.");
-        else authority = LoadAuthority(Path.GetFullPath(tls.Ca, baseDirectory), problems);
+        else authorities = LoadAuthorities(Path.GetFullPath(tls.Ca, baseDirectory), problems);
         if (tls.Certificates is null)
         {
             problems.Add("tls.certificates is null; it must list the certificates.");
@@ -48,27 +48,35 @@ internal static class TlsSection
             else if (!files.TryAdd(identity, (Path.GetFullPath(c.Certificate, baseDirectory), Path.GetFullPath(c.Key, baseDirectory))))
                 problems.Add($"tls.certificates names {identity} more than once.");
         }
-        return problems.Count == before ? new TlsCredentials(authority!, files) : null;
+        return problems.Count == before ? new TlsCredentials(authorities!, files) : null;
     }
 
-    private static X509Certificate2? LoadAuthority(string path, List<string> problems)
+    /// <summary>The CA certificates in a PEM file: usually one; two while the cluster moves to a new CA.</summary>
+    private static X509Certificate2Collection? LoadAuthorities(string path, List<string> problems)
     {
-        X509Certificate2 authority;
+        var authorities = new X509Certificate2Collection();
         try
         {
-            authority = X509Certificate2.CreateFromPem(File.ReadAllText(path));
+            authorities.ImportFromPemFile(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
             problems.Add($"cannot load the TLS CA certificate {path}: {e.Message}");
             return null;
         }
-        if (authority.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+        if (authorities.Count == 0)
         {
-            problems.Add($"{path} is not a CA certificate (no basic constraint CA:true).");
-            authority.Dispose();
+            problems.Add($"{path} holds no PEM certificate.");
             return null;
         }
-        return authority;
+        foreach (X509Certificate2 authority in authorities)
+        {
+            if (authority.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+            {
+                problems.Add($"{path}: \"{authority.Subject}\" is not a CA certificate (no basic constraint CA:true).");
+                return null;
+            }
+        }
+        return authorities;
     }
 }

@@ -7,19 +7,20 @@ using BitFusion.Net.Config;
 namespace BitFusion.Net.Transport;
 
 /// <summary>
-/// What a process holds in TLS mode: the cluster CA, the only root any peer's chain may end in, and the certificate
+/// What a process holds in TLS mode: the cluster CA (or, while a CA is being replaced, the old and the new one), the
+/// only roots any peer's chain may end in, and the certificate
 /// and key files it may present, by the identity each is issued for. A certificate is loaded when first presented,
 /// so a host keeps only its own key; a missing or unreadable one is a <see cref="ConfigException"/> naming the file.
 /// </summary>
 public sealed class TlsCredentials
 {
-    private readonly X509Certificate2 _authority;
+    private readonly X509Certificate2Collection _authorities;
     private readonly IReadOnlyDictionary<PeerIdentity, (string Certificate, string Key)> _files;
     private readonly ConcurrentDictionary<PeerIdentity, SslStreamCertificateContext> _loaded = new();
 
-    public TlsCredentials(X509Certificate2 authority, IReadOnlyDictionary<PeerIdentity, (string Certificate, string Key)> files)
+    public TlsCredentials(X509Certificate2Collection authorities, IReadOnlyDictionary<PeerIdentity, (string Certificate, string Key)> files)
     {
-        _authority = authority;
+        _authorities = authorities;
         _files = files;
     }
 
@@ -36,7 +37,7 @@ public sealed class TlsCredentials
 
     /// <summary>The same CA with only the client certificates: what a client file may hold.</summary>
     public TlsCredentials ForClients() =>
-        new(_authority, _files.Where(f => f.Key.Role == NodeRole.Client).ToDictionary(f => f.Key, f => f.Value));
+        new(_authorities, _files.Where(f => f.Key.Role == NodeRole.Client).ToDictionary(f => f.Key, f => f.Value));
 
     /// <summary>Loads the certificate and key issued for <paramref name="self"/> (once), or throws why it cannot.</summary>
     public SslStreamCertificateContext ContextFor(PeerIdentity self)
@@ -71,7 +72,7 @@ public sealed class TlsCredentials
         using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_authority);
+        chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.DisableCertificateDownloads = true;
         if (!chain.Build(certificate))
