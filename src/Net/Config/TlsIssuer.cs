@@ -90,7 +90,7 @@ public static class TlsIssuer
     {
         try
         {
-            File.WriteAllText(path, certificate.ExportCertificatePem());
+            File.WriteAllText(path, certificate.ExportCertificatePem() + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -38,6 +38,7 @@ public sealed class TlsRefusalTests(ITestOutputHelper output)
                 NodeConfig node = config.Nodes[i];
                 hostOf[node.Id] = network.Hosts[i];
                 node.Host = network.Hosts[i].Address.ToString();
+                node.Port = Port;
                 forwarders[node.Id] = s.Own(NamespaceForwarder.Start(tester.Namespace, new IPEndPoint(network.Hosts[i].Address, Port)));
             }
             FusionCluster cluster = await s.StartClusterAsync(config, o => new FusionClusterOptions
@@ -58,7 +59,7 @@ public sealed class TlsRefusalTests(ITestOutputHelper output)
             // accepts the real backup), but a certificate its own CA issued.
             string folder = Path.Combine(cluster.WorkDirectory, "intruder");
             ClusterConfig forged = ClusterLayout.Build(2, 1, 0, 0, "127.0.0.1", Port);
-            for (int i = 0; i < forged.Nodes.Count; i++) forged.Nodes[i].Host = config.Nodes[i].Host;
+            for (int i = 0; i < forged.Nodes.Count; i++) (forged.Nodes[i].Host, forged.Nodes[i].Port) = (config.Nodes[i].Host, Port);
             forged.ClusterKey = config.ClusterKey;
             forged.Nodes.Single(n => n.Id == primary.Id).Host = intruderHost.Address.ToString();
             TlsConfig foreign = TlsIssuer.Issue(forged, folder, clients: 0);
