@@ -11,7 +11,9 @@ namespace BitFusion.Net.Config;
 /// </summary>
 public static class TlsIssuer
 {
+    /// <summary>How long the CA is valid: certificates it issues end no later.</summary>
     public static readonly TimeSpan CaLifetime = TimeSpan.FromDays(3650);
+    /// <summary>How long a node's or client's certificate is valid; replace it before then with `bitfusion config reissue`.</summary>
     public static readonly TimeSpan CertificateLifetime = TimeSpan.FromDays(825);
 
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");

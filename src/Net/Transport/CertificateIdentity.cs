@@ -14,8 +14,10 @@ public static class CertificateIdentity
     private const string SubjectAltNameOid = "2.5.29.17";
     private static readonly Asn1Tag UriTag = new(TagClass.ContextSpecific, 6);
 
+    /// <summary>The role as certificates and cluster files spell it: primary, backup, manager, datanode, client.</summary>
     public static string RoleName(NodeRole role) => role.ToString().ToLowerInvariant();
 
+    /// <summary>The subject-alternative-name URI a certificate for <paramref name="identity"/> carries.</summary>
     public static Uri ToUri(PeerIdentity identity) => new($"{Scheme}{RoleName(identity.Role)}/{identity.NodeId}");
 
     /// <summary>The identity the certificate's one <c>bitfusion:</c> URI names; false when it has none, several, or a malformed one.</summary>

@@ -18,6 +18,8 @@ public sealed class TlsCredentials
     private readonly IReadOnlyDictionary<PeerIdentity, (string Certificate, string Key)> _files;
     private readonly ConcurrentDictionary<PeerIdentity, SslStreamCertificateContext> _loaded = new();
 
+    /// <param name="authorities">The CA certificates a peer's chain may end in.</param>
+    /// <param name="files">Per identity, the PEM certificate and private key files this holder may present.</param>
     public TlsCredentials(X509Certificate2Collection authorities, IReadOnlyDictionary<PeerIdentity, (string Certificate, string Key)> files)
     {
         _authorities = authorities;
