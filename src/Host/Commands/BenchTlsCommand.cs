@@ -1,13 +1,15 @@
 using System.CommandLine;
+using System.Globalization;
 using BitFusion.Host.Bench;
 using BitFusion.Net.Transport;
 
 namespace BitFusion.Host.Commands;
 
 /// <summary>
-/// `bitfusion bench tls`: what mutual TLS costs, each figure measured plain and over TLS back to back in one run on
-/// the same fusion fixture (n = 1, f = 1): update latency one at a time, pipelined throughput, bulk transfer (large
-/// appends, whole-list reads) and the recovery of large lists.
+/// `bitfusion bench tls`: what mutual TLS costs, on the same fusion fixture (n = 1, f = 1) in one run: update latency
+/// one at a time, pipelined throughput, bulk transfer (large appends, whole-list reads) and the recovery of large
+/// lists. Each figure is measured plain, TLS, TLS, plain and each mode's two runs averaged, so whatever drifts over
+/// the run (a heap still growing, other load) weighs on both modes alike.
 /// </summary>
 internal static class BenchTlsCommand
 {
@@ -16,8 +18,8 @@ internal static class BenchTlsCommand
         var ops = new Option<int>("--ops") { Description = "Appends per latency measurement.", DefaultValueFactory = _ => 20_000 };
         var window = new Option<int>("--window", "-w") { Description = "Appends in flight for the throughput row.", DefaultValueFactory = _ => 64 };
         var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits for the bulk and recovery rows.", DefaultValueFactory = _ => [10_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
-        var repeats = new Option<int>("--repeats", "-r") { Description = "Whole-list reads, and recoveries (the median is reported), per list length.", DefaultValueFactory = _ => 3 };
-        var command = new Command("tls", "Plain against mutual TLS 1.3, back to back in one run: update p50/p99, pipelined ops/s, bulk transfer GB/s and recovery time.")
+        var repeats = new Option<int>("--repeats", "-r") { Description = "Whole-list reads, and recoveries (the median is reported), per list length and run.", DefaultValueFactory = _ => 3 };
+        var command = new Command("tls", "Plain against mutual TLS 1.3 in one run (plain, TLS, TLS, plain): update p50/p99, pipelined ops/s, bulk transfer GB/s and recovery time.")
         { ops, window, sizes, repeats };
         command.SetAction(async (result, cancellation) =>
         {
@@ -31,38 +33,38 @@ internal static class BenchTlsCommand
             }
             Console.WriteLine("| measure | plain | TLS | TLS / plain |");
             Console.WriteLine("|---|---|---|---|");
-            var serial = new LatencyBench.Result[2];
-            var pipelined = new LatencyBench.Result[2];
-            for (int mode = 0; mode < 2; mode++)
-            {
-                serial[mode] = await LatencyBench.RunAsync(1, 1, 1, n, cancellation, tls: mode == 1);
-                pipelined[mode] = await LatencyBench.RunAsync(1, 1, w, n, cancellation, tls: mode == 1);
-            }
-            Row("update p50 µs (window 1)", serial[0].Latency.Median, serial[1].Latency.Median, "0.0");
-            Row("update p99 µs (window 1)", serial[0].Latency.P99, serial[1].Latency.P99, "0.0");
-            Row($"ops/s (window {w})", pipelined[0].OpsPerSecond, pipelined[1].OpsPerSecond, "0");
-            Row($"update p50 µs (window {w})", pipelined[0].Latency.Median, pipelined[1].Latency.Median, "0.0");
-            Row("allocated B/update (window 1)", serial[0].AllocatedBytesPerUpdate, serial[1].AllocatedBytesPerUpdate, "0.0");
-            Row($"allocated B/update (window {w})", pipelined[0].AllocatedBytesPerUpdate, pipelined[1].AllocatedBytesPerUpdate, "0.0");
+            var serial = await PlainTlsTlsPlainAsync(tls => LatencyBench.RunAsync(1, 1, 1, n, cancellation, tls));
+            Row("update p50 µs (window 1)", serial, x => x.Latency.Median, "0.0");
+            Row("update p99 µs (window 1)", serial, x => x.Latency.P99, "0.0");
+            Row("allocated B/update (window 1)", serial, x => x.AllocatedBytesPerUpdate, "0.0");
+            var pipelined = await PlainTlsTlsPlainAsync(tls => LatencyBench.RunAsync(1, 1, w, n, cancellation, tls));
+            Row($"ops/s (window {w})", pipelined, x => x.OpsPerSecond, "0");
+            Row($"update p50 µs (window {w})", pipelined, x => x.Latency.Median, "0.0");
+            Row($"allocated B/update (window {w})", pipelined, x => x.AllocatedBytesPerUpdate, "0.0");
             foreach (int bits in result.GetValue(sizes)!)
             {
-                var bulk = new BulkBench.Result[2];
-                var recovery = new RecoveryBench.Result[2];
-                for (int mode = 0; mode < 2; mode++)
-                {
-                    bulk[mode] = await BulkBench.RunAsync(bits, r, cancellation, tls: mode == 1);
-                    recovery[mode] = await RecoveryBench.RunAsync(1, 1, bits, r, cancellation, tls: mode == 1);
-                }
-                Row($"bulk append GB/s, {bits:N0} bits", bulk[0].AppendGigabytesPerSecond, bulk[1].AppendGigabytesPerSecond, "0.000");
-                Row($"whole-list read GB/s, {bits:N0} bits", bulk[0].ReadGigabytesPerSecond, bulk[1].ReadGigabytesPerSecond, "0.000");
-                Row($"recovery ms (median), {bits:N0} bits", recovery[0].TotalMicros / 1000, recovery[1].TotalMicros / 1000, "0.00");
+                var bulk = await PlainTlsTlsPlainAsync(tls => BulkBench.RunAsync(bits, r, cancellation, tls));
+                Row($"bulk append GB/s, {bits:N0} bits", bulk, x => x.AppendGigabytesPerSecond, "0.000");
+                Row($"whole-list read GB/s, {bits:N0} bits", bulk, x => x.ReadGigabytesPerSecond, "0.000");
+                var recovery = await PlainTlsTlsPlainAsync(tls => RecoveryBench.RunAsync(1, 1, bits, r, cancellation, tls));
+                Row($"recovery ms (median), {bits:N0} bits", recovery, x => x.TotalMicros / 1000, "0.00");
             }
             return 0;
         });
         return command;
     }
 
-    private static void Row(string measure, double plain, double tls, string format) =>
-        Console.WriteLine($"| {measure} | {plain.ToString(format, System.Globalization.CultureInfo.InvariantCulture)} | " +
-                          $"{tls.ToString(format, System.Globalization.CultureInfo.InvariantCulture)} | {tls / plain:0.00} |");
+    /// <summary>Runs plain, TLS, TLS, plain; returns the plain runs and the TLS runs.</summary>
+    private static async Task<(T[] Plain, T[] Tls)> PlainTlsTlsPlainAsync<T>(Func<bool, Task<T>> run)
+    {
+        T plain1 = await run(false), tls1 = await run(true), tls2 = await run(true), plain2 = await run(false);
+        return ([plain1, plain2], [tls1, tls2]);
+    }
+
+    private static void Row<T>(string measure, (T[] Plain, T[] Tls) runs, Func<T, double> figure, string format)
+    {
+        double plain = runs.Plain.Average(figure), tls = runs.Tls.Average(figure);
+        Console.WriteLine($"| {measure} | {plain.ToString(format, CultureInfo.InvariantCulture)} | {tls.ToString(format, CultureInfo.InvariantCulture)} | " +
+                          $"{(tls / plain).ToString("0.00", CultureInfo.InvariantCulture)} |");
+    }
 }

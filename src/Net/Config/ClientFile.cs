@@ -59,7 +59,11 @@ public sealed class ClientFile
             throw new ConfigException($"{path} is not valid JSON: {e.Message}");
         }
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        return isClientFile ? Parse(text, path, folder) : From(Cluster.Parse(text, path, folder));
+        if (isClientFile) return Parse(text, path, folder);
+        ClientFile reduced = From(Cluster.Parse(text, path, folder));
+        // Loaded now, as a client file's is, so a missing client certificate is a configuration error, not a failed dial.
+        if (reduced.Key.Tls is { } tls) tls.ContextFor(tls.ClientIdentity);
+        return reduced;
     }
 
     /// <param name="baseDirectory">Where the file's relative paths (TLS certificates) start; the current folder if null.</param>
