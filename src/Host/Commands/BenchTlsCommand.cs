@@ -7,8 +7,8 @@ namespace BitFusion.Host.Commands;
 
 /// <summary>
 /// `bitfusion bench tls`: what mutual TLS costs, on the same fusion fixture (n = 1, f = 1) in one run: update latency
-/// one at a time, pipelined throughput, bulk transfer (large appends, whole-list reads) and the recovery of large
-/// lists. Each figure is measured plain, TLS, TLS, plain and each mode's two runs averaged, so whatever drifts over
+/// one at a time, pipelined throughput, bulk transfer (through the transport alone, large appends, whole-list reads)
+/// and the recovery of large lists. Each figure is measured plain, TLS, TLS, plain and each mode's two runs averaged, so whatever drifts over
 /// the run (a heap still growing, other load) weighs on both modes alike.
 /// </summary>
 internal static class BenchTlsCommand
@@ -18,17 +18,18 @@ internal static class BenchTlsCommand
         var ops = new Option<int>("--ops") { Description = "Appends per latency measurement.", DefaultValueFactory = _ => 20_000 };
         var window = new Option<int>("--window", "-w") { Description = "Appends in flight for the throughput row.", DefaultValueFactory = _ => 64 };
         var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits for the bulk and recovery rows.", DefaultValueFactory = _ => [10_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
+        var transferFrames = new Option<int>("--transfer-frames") { Description = "1 MiB frames sent through one connection for the transport row.", DefaultValueFactory = _ => 512 };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Whole-list reads, and recoveries (the median is reported), per list length and run.", DefaultValueFactory = _ => 3 };
         var command = new Command("tls", "Plain against mutual TLS 1.3 in one run (plain, TLS, TLS, plain): update p50/p99, pipelined ops/s, bulk transfer GB/s and recovery time.")
-        { ops, window, sizes, repeats };
+        { ops, window, sizes, transferFrames, repeats };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Name = "bench";
             Log.Quiet = true;
-            int n = result.GetValue(ops), w = result.GetValue(window), r = result.GetValue(repeats);
-            if (n < 100 || w < 1 || r < 1 || result.GetValue(sizes)!.Any(s => s < 1))
+            int n = result.GetValue(ops), w = result.GetValue(window), r = result.GetValue(repeats), frames = result.GetValue(transferFrames);
+            if (n < 100 || w < 1 || r < 1 || frames < 1 || result.GetValue(sizes)!.Any(s => s < 1))
             {
-                Console.Error.WriteLine("error: --ops must be at least 100, and --window, --repeats and every size at least 1.");
+                Console.Error.WriteLine("error: --ops must be at least 100, and --window, --repeats, --transfer-frames and every size at least 1.");
                 return 2;
             }
             Console.WriteLine("| measure | plain | TLS | TLS / plain |");
@@ -41,6 +42,8 @@ internal static class BenchTlsCommand
             Row($"ops/s (window {w})", pipelined, x => x.OpsPerSecond, "0");
             Row($"update p50 µs (window {w})", pipelined, x => x.Latency.Median, "0.0");
             Row($"allocated B/update (window {w})", pipelined, x => x.AllocatedBytesPerUpdate, "0.0");
+            var transfer = await PlainTlsTlsPlainAsync(tls => TransferBench.GigabytesPerSecondAsync(frames, cancellation, tls));
+            Row($"transport GB/s, {frames} × 1 MiB frames", transfer, x => x, "0.000");
             foreach (int bits in result.GetValue(sizes)!)
             {
                 var bulk = await PlainTlsTlsPlainAsync(tls => BulkBench.RunAsync(bits, r, cancellation, tls));

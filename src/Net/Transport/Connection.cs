@@ -336,8 +336,9 @@ public sealed class Connection : IDisposable
             {
                 await tls.WriteAsync(_sendArgs.Buffer.AsMemory(_sendArgs.Offset, count)).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+            catch (Exception e)
             {
+                // Nothing awaits this pump: whatever a write throws (I/O, a close disposing the stream under it) ends the connection.
                 FailSend(e.Message);
                 return;
             }
