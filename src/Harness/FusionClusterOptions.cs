@@ -4,7 +4,7 @@ using BitFusion.Net.Config;
 namespace BitFusion.Harness;
 
 /// <summary>How a <see cref="FusionCluster"/> runs its processes and how the harness reaches them.</summary>
-public sealed class FusionClusterOptions
+internal sealed class FusionClusterOptions
 {
     /// <summary>The bitfusion executable; see <see cref="BitfusionBinary.Locate"/>.</summary>
     public required string Binary { get; init; }

@@ -11,7 +11,7 @@ namespace BitFusion.Harness;
 /// <see cref="NodeProcess"/> per node (killed with SIGKILL, restarted under the same id), failure descriptions, and
 /// disposal that kills every process and removes the folder it created.
 /// </summary>
-public abstract class ProcessCluster : IAsyncDisposable
+internal abstract class ProcessCluster : IAsyncDisposable
 {
     private readonly bool _ownsWorkDirectory;
     private readonly Dictionary<int, NodeProcess> _nodes;

@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Abcast;
 
 /// <summary>What a state machine did with one incoming message; the network layer counts the non-accepted kinds.</summary>
-public enum ReceiveOutcome
+internal enum ReceiveOutcome
 {
     /// <summary>The message changed state.</summary>
     Accepted,
@@ -23,7 +23,7 @@ public enum ReceiveOutcome
 }
 
 /// <summary>The result of installing a view.</summary>
-public enum ViewOutcome
+internal enum ViewOutcome
 {
     Installed,
 
@@ -38,7 +38,7 @@ public enum ViewOutcome
 }
 
 /// <summary>Why a pending message was dropped without being delivered; either way the payload can be released.</summary>
-public enum DiscardReason
+internal enum DiscardReason
 {
     /// <summary>Its sender died before every live destination held it, and recovery decided to drop it everywhere.</summary>
     OrphanDropped,

@@ -8,7 +8,7 @@ namespace BitFusion.Core.Abcast;
 /// <see cref="ISkeenReceiverOutput{TPayload}"/> — proposals to send back and messages to apply, in one total
 /// order shared by every replica of every group. Not thread-safe: feed it from one loop.
 /// </summary>
-public sealed class SkeenReceiver<TPayload>
+internal sealed class SkeenReceiver<TPayload>
 {
     private readonly ISkeenReceiverOutput<TPayload> _output;
     private readonly DeliveryRule _rule;

@@ -9,7 +9,7 @@ namespace BitFusion.Core.Replication;
 /// deliveries and snapshots for joiners when told. Inputs come from the managers' connections, addressed by the
 /// manager's node id; effects leave through <see cref="IDataNodeOutput{TPayload}"/>.
 /// </summary>
-public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
+internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
 {
     private readonly int _nodeId;
     private readonly int _group;

@@ -7,7 +7,7 @@ namespace BitFusion.Core.Replication;
 /// connection from that manager, or drops the message when there is none. Implementations must not call back into
 /// the machine.
 /// </summary>
-public interface IDataNodeOutput<TPayload>
+internal interface IDataNodeOutput<TPayload>
 {
     /// <summary>Tell <paramref name="manager"/> where this node stands (<see cref="DataNodeMember{TPayload}.Status"/>).</summary>
     void SendStatus(int manager);

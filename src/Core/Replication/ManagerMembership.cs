@@ -21,7 +21,7 @@ namespace BitFusion.Core.Replication;
 /// <item>After every view change the coordinator re-runs orphan recovery for every dead sender.</item>
 /// </list>
 /// </summary>
-public sealed class ManagerMembership
+internal sealed class ManagerMembership
 {
     private readonly int _nodeId;
     private readonly ulong _life;

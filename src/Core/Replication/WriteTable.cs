@@ -16,7 +16,7 @@ namespace BitFusion.Core.Replication;
 /// A pure state machine with pooled entries; <typeparamref name="TTag"/> is the adapter's own record of the write
 /// (who asked, under which client id and seq).
 /// </summary>
-public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
+internal sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
 {
     private readonly Dictionary<long, Entry> _writes = [];
     private readonly Stack<Entry> _pool = new();

@@ -17,13 +17,18 @@ public sealed class ClientFile
     }
 
     /// <summary>Always client-only: <see cref="ClusterKey.IsClientOnly"/>.</summary>
-    public ClusterKey Key { get; }
+    internal ClusterKey Key { get; }
 
+    /// <summary>The largest frame the client sends or accepts, in bytes.</summary>
     public int MaxFrameBytes { get; }
 
     /// <summary>Primaries and managers, as the cluster file names them.</summary>
     public IReadOnlyList<NodeConfig> Servers { get; }
 
+    /// <summary>
+    /// What a client of <paramref name="cluster"/> needs: the client key derived from the cluster key, and its
+    /// primaries and managers.
+    /// </summary>
     public static ClientFile From(Cluster cluster) =>
         new(cluster.Key.ClientKey(), cluster.Config.MaxFrameBytes, cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList());
 
@@ -66,6 +71,10 @@ public sealed class ClientFile
         return reduced;
     }
 
+    /// <summary>
+    /// Parses and validates a client file's JSON; <paramref name="source"/> names it in errors. Throws
+    /// <see cref="ConfigException"/> with every problem found, in one line.
+    /// </summary>
     /// <param name="baseDirectory">Where the file's relative paths (TLS certificates) start; the current folder if null.</param>
     public static ClientFile Parse(string json, string source = "client file", string? baseDirectory = null)
     {

@@ -9,7 +9,7 @@ namespace BitFusion.Net.Config;
 /// certificate and key per node and per client, each naming its role and id (see <see cref="CertificateIdentity"/>).
 /// Certificates are written world-readable, keys (the CA's too) mode 0600.
 /// </summary>
-public static class TlsIssuer
+internal static class TlsIssuer
 {
     /// <summary>How long the CA is valid: certificates it issues end no later.</summary>
     public static readonly TimeSpan CaLifetime = TimeSpan.FromDays(3650);

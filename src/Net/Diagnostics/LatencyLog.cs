@@ -9,7 +9,7 @@ namespace BitFusion.Net.Diagnostics;
 /// Each sample also goes to the <see cref="BitFusionMetrics"/> operations counter and update-time histogram,
 /// tagged with <paramref name="mechanism"/>.
 /// </summary>
-public sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
+internal sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
 {
     private readonly float[] _micros = new float[capacity];
     private readonly KeyValuePair<string, object?> _mechanism = new("mechanism", mechanism);

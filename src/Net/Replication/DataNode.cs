@@ -22,7 +22,7 @@ namespace BitFusion.Net.Replication;
 /// validated, fed to the machine under one lock, and what the machine emits is enqueued and flushed after the lock
 /// is released. The list itself (<see cref="Replica"/>) and the state pushes stay here.
 /// </summary>
-public sealed class DataNode : IFrameHandler, IDisposable
+internal sealed class DataNode : IFrameHandler, IDisposable
 {
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan TransferRetryDelay = TimeSpan.FromMilliseconds(100);

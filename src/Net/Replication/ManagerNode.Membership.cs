@@ -15,7 +15,7 @@ namespace BitFusion.Net.Replication;
 /// node's link (view, then Skeen's resend) before multicasts use it, and parking view queries until no connection
 /// from the dead senders is left.
 /// </summary>
-public sealed partial class ManagerNode
+internal sealed partial class ManagerNode
 {
     private readonly Dictionary<int, (long Incarnation, long Started)> _joins = [];
     private readonly List<(Connection Connection, ulong RequestId, int[] DeadSenders)> _parked = [];

@@ -12,7 +12,7 @@ namespace BitFusion.Net.Replication;
 /// replica in the view has delivered it, and a replica serves only once it has caught up, so whichever replica
 /// answers, it holds every write acknowledged before the read arrived.
 /// </summary>
-public sealed partial class ManagerNode
+internal sealed partial class ManagerNode
 {
     private const int MaxReadAttempts = 4;
 

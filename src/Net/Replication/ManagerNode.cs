@@ -16,7 +16,7 @@ namespace BitFusion.Net.Replication;
 /// settles the multicasts a dead manager left behind. Every state change happens under one lock, event by event;
 /// nothing holds it across a multicast.
 /// </summary>
-public sealed partial class ManagerNode : IFrameHandler, IDisposable
+internal sealed partial class ManagerNode : IFrameHandler, IDisposable
 {
     private readonly object _gate = new();
     private readonly FrameServer _server;

@@ -8,7 +8,7 @@ namespace BitFusion.Net.Transport;
 /// <c>bitfusion:ROLE/ID</c> (e.g. <c>bitfusion:primary/2</c>, <c>bitfusion:client/7</c>). A certificate that names
 /// none, or more than one, names nobody.
 /// </summary>
-public static class CertificateIdentity
+internal static class CertificateIdentity
 {
     private const string Scheme = "bitfusion:";
     private const string SubjectAltNameOid = "2.5.29.17";

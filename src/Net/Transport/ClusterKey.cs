@@ -10,7 +10,7 @@ namespace BitFusion.Net.Transport;
 /// on, the key also carries the <see cref="Tls"/> credentials, so every dialer and server that is handed a key runs
 /// its connections over TLS without another parameter.
 /// </summary>
-public sealed class ClusterKey
+internal sealed class ClusterKey
 {
     public const string EnvironmentVariable = "BITFUSION_CLUSTER_KEY";
     public const int MinBytes = 16;

@@ -15,7 +15,7 @@ namespace BitFusion.Net.Transport;
 /// handshake-sized frames are accepted. In TLS mode the same framing and batching run over an <see cref="SslStream"/>
 /// on the socket; the plain path uses the socket directly.
 /// </summary>
-public sealed class Connection : IDisposable
+internal sealed class Connection : IDisposable
 {
     /// <summary>The longest handshake frame: a Reject with a reason of 65,535 bytes (type, code, length, text).</summary>
     public const int HandshakeMaxFrameBytes = 1 + 3 + ushort.MaxValue;

@@ -9,7 +9,7 @@ namespace BitFusion.Net.Transport;
 /// Opens an authenticated connection to one server, checked by role and node id; over TLS when the key carries
 /// <see cref="ClusterKey.Tls"/>, and then a client dials under its certificate's id whatever id it was given.
 /// </summary>
-public static class Dialer
+internal static class Dialer
 {
     public static async Task<Connection> ConnectAsync(
         EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation)

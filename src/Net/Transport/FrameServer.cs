@@ -12,7 +12,7 @@ namespace BitFusion.Net.Transport;
 /// and counted, so unauthenticated peers can hold only a small, fixed amount of memory. In TLS mode the TLS handshake
 /// comes first and counts as part of the handshake.
 /// </summary>
-public sealed class FrameServer : IDisposable
+internal sealed class FrameServer : IDisposable
 {
     public const int DefaultMaxHandshakes = 64;
 

@@ -14,7 +14,7 @@ namespace BitFusion.Net.Transport;
 /// dialer's certificate names (the dialer checked the server's certificate against the server it meant to reach).
 /// The MAC stays: a peer must hold both the role's key and a certificate from the cluster CA for the identity it claims.
 /// </summary>
-public static class Handshake
+internal static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
     public const ushort Version = 3;

@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>Why a server refused a handshake; sent as the first byte of a Reject frame.</summary>
-public enum RejectCode : byte
+internal enum RejectCode : byte
 {
     None = 0,
     BadMagic = 1,

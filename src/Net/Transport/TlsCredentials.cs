@@ -12,7 +12,7 @@ namespace BitFusion.Net.Transport;
 /// and key files it may present, by the identity each is issued for. A certificate is loaded when first presented,
 /// so a host keeps only its own key; a missing or unreadable one is a <see cref="ConfigException"/> naming the file.
 /// </summary>
-public sealed class TlsCredentials
+internal sealed class TlsCredentials
 {
     private readonly X509Certificate2Collection _authorities;
     private readonly IReadOnlyDictionary<PeerIdentity, (string Certificate, string Key)> _files;

@@ -8,13 +8,13 @@ namespace BitFusion.Integration.Tests.Tls;
 public sealed class CertificateIdentityTests
 {
     [Theory]
-    [InlineData("primary/2", NodeRole.Primary, 2)]
-    [InlineData("client/7", NodeRole.Client, 7)]
-    [InlineData("datanode/65535", NodeRole.DataNode, 65535)]
-    public void AWellFormedIdentityParses(string text, NodeRole role, int id)
+    [InlineData("primary/2", (byte)NodeRole.Primary, 2)]
+    [InlineData("client/7", (byte)NodeRole.Client, 7)]
+    [InlineData("datanode/65535", (byte)NodeRole.DataNode, 65535)]
+    public void AWellFormedIdentityParses(string text, byte role, int id)
     {
         Assert.True(CertificateIdentity.TryParse(text, out PeerIdentity identity));
-        Assert.Equal(new PeerIdentity(role, (ushort)id), identity);
+        Assert.Equal(new PeerIdentity((NodeRole)role, (ushort)id), identity);
         Assert.Equal($"bitfusion:{text}", CertificateIdentity.ToUri(identity).ToString());
     }
 
