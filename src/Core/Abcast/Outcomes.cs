@@ -35,6 +35,13 @@ internal enum ViewOutcome
 
     /// <summary>This replica's donor left before the state transfer arrived. It must stop and rejoin with another donor.</summary>
     JoinAborted,
+
+    /// <summary>
+    /// A view of the same epoch from the coordinator's successor replaced the installed one, and keeps a sender or
+    /// replica the installed one had removed: what this replica did under the deposed view may conflict with it.
+    /// It must stop and rejoin.
+    /// </summary>
+    Superseded,
 }
 
 /// <summary>Why a pending message was dropped without being delivered; either way the payload can be released.</summary>

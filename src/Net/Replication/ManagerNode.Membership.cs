@@ -48,7 +48,7 @@ internal sealed partial class ManagerNode
             {
                 bool wasServing = _membership.TryGetStatus(link.NodeId, out NodeStatus old) && old.Life == status.Life && old.Phase == NodePhase.Serving;
                 if (status.Life != _membership.NodeLife(link.NodeId)) link.SyncedLife = 0;
-                if (_membership.NodeStatusReceived(link.NodeId, status)) RedispatchReadsLocked(link.NodeId);
+                if (_membership.NodeStatusReceived(link.NodeId, status)) _reads.NodeGone(link.NodeId, _membership.View);
                 SyncLocked(link);
                 if (status.Phase == NodePhase.Serving && !wasServing) NoteServingLocked(link, status);
             }
@@ -66,7 +66,7 @@ internal sealed partial class ManagerNode
             {
                 link.Connection = null;
                 link.SyncedLife = 0;
-                RedispatchReadsLocked(link.NodeId);
+                _reads.NodeGone(link.NodeId, _membership.View);
                 // Dead since last heard: a peer closed for silence is dead at once, a dropped one may answer again within suspectAfterMs.
                 _membership.NodeClosed(link.NodeId, NowMs, connection.LastReceivedMs);
             }
