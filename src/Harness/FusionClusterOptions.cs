@@ -27,6 +27,12 @@ internal sealed class FusionClusterOptions
     /// <summary>Options added to a node's command line after <c>--id N</c>, e.g. <c>--metrics-port 0</c>.</summary>
     public Func<NodeConfig, IReadOnlyList<string>> Arguments { get; init; } = _ => [];
 
+    /// <summary>
+    /// Run every connection over mutual TLS: a fresh CA and certificates (every node, client 1) are issued into the
+    /// work folder's tls/ and named by the cluster file, unless the configuration already has a "tls" section.
+    /// </summary>
+    public bool Tls { get; init; }
+
     /// <summary>Lines of each node's output kept in memory for failure reports.</summary>
     public int LogLines { get; init; } = 400;
 }

@@ -23,6 +23,7 @@ internal abstract class ProcessCluster : IAsyncDisposable
         WorkDirectory = options.WorkDirectory ?? Directory.CreateTempSubdirectory(folderPrefix).FullName;
         Directory.CreateDirectory(WorkDirectory);
         ConfigPath = Path.Combine(WorkDirectory, "cluster.json");
+        if (options.Tls && config.Tls is null) config.Tls = TlsIssuer.Issue(config, Path.Combine(WorkDirectory, "tls"), clients: 1);
         Cluster = ClusterFile.Write(config, ConfigPath);
         NodeConfig[] nodes = members(Cluster).ToArray();
         if (options.FaultProxies) Proxies = new ProxyMesh(nodes);

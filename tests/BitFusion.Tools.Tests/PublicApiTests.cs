@@ -43,6 +43,8 @@ public class PublicApiTests
             "BitFusion.Net.Config.ConfigException",
             "BitFusion.Net.Config.NodeConfig",
             "BitFusion.Net.Config.SecretFile",
+            "BitFusion.Net.Config.TlsCertificateConfig",
+            "BitFusion.Net.Config.TlsConfig",
             "BitFusion.Net.Fusion.BackupServer",
             "BitFusion.Net.Fusion.FusedBitList",
             "BitFusion.Net.Fusion.RecoveryReport",

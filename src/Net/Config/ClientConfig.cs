@@ -12,6 +12,9 @@ public sealed class ClientConfig
     /// <summary>The largest frame the client sends or accepts, in bytes (4096..2^30; the cluster's value).</summary>
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>Present: connections run over mutual TLS; the CA and this client's one certificate.</summary>
+    public TlsConfig? Tls { get; set; }
+
     /// <summary>The primaries and managers a client may dial.</summary>
     public List<NodeConfig> Nodes { get; set; } = [];
 }

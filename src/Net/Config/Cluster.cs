@@ -117,14 +117,15 @@ public sealed class Cluster
     /// </summary>
     public static Cluster Load(string path)
     {
-        return Parse(SecretFile.Read(path), path);
+        return Parse(SecretFile.Read(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>
     /// Parses and validates a cluster file's JSON; <paramref name="source"/> names it in errors. Throws
     /// <see cref="ConfigException"/> with every problem found, in one line.
     /// </summary>
-    public static Cluster Parse(string json, string source = "configuration")
+    /// <param name="baseDirectory">Where the file's relative paths (TLS certificates) start; the current folder if null.</param>
+    public static Cluster Parse(string json, string source = "configuration", string? baseDirectory = null)
     {
         ClusterConfig? config;
         try
@@ -136,14 +137,15 @@ public sealed class Cluster
             throw new ConfigException($"{source} is not valid cluster JSON: {e.Message}");
         }
         if (config is null) throw new ConfigException($"{source} is empty.");
-        return FromConfig(config, source);
+        return FromConfig(config, source, baseDirectory);
     }
 
     /// <summary>
     /// Validates <paramref name="config"/> (ids, roles, ports, limits, the key) and sorts its nodes into roles. Throws
     /// <see cref="ConfigException"/> with every problem found, in one line. Keep the config unchanged afterwards.
     /// </summary>
-    public static Cluster FromConfig(ClusterConfig config, string source = "configuration")
+    /// <param name="baseDirectory">Where relative paths (TLS certificates) start; the current folder if null.</param>
+    public static Cluster FromConfig(ClusterConfig config, string source = "configuration", string? baseDirectory = null)
     {
         var problems = new List<string>();
         if (config.Nodes is null) throw new ConfigException($"{source}: \"nodes\" is null; it must list the cluster's nodes.");
@@ -200,9 +202,20 @@ public sealed class Cluster
                 problems.Add(e.Message);
             }
         }
+        TlsCredentials? tls = null;
+        if (config.Tls is not null)
+        {
+            bool IsNode(PeerIdentity p) => config.Nodes.Any(n => n.Id == p.NodeId && n.Role == CertificateIdentity.RoleName(p.Role));
+            tls = TlsSection.Resolve(config.Tls, baseDirectory ?? Directory.GetCurrentDirectory(), IsNode, problems);
+            if (tls is not null)
+                foreach (NodeConfig n in config.Nodes)
+                    if (n.Role is "primary" or "backup" or "manager" or "datanode" && !tls.Identities.Contains(IdentityOf(n)))
+                        problems.Add($"TLS is on but tls.certificates has no certificate for {n.Role} {n.Id}.");
+        }
         if (problems.Count > 0)
             throw new ConfigException($"{source} is not a usable cluster configuration: {string.Join(" ", problems)}");
-        return new Cluster(config, key!);
+        key!.Tls = tls;
+        return new Cluster(config, key);
     }
 
     private List<NodeConfig> Ordered(string role) => Config.Nodes.Where(n => n.Role == role).OrderBy(n => n.Id).ToList();

@@ -44,6 +44,9 @@ public sealed class ClusterConfig
     /// </summary>
     public int? MinAckBackups { get; set; }
 
+    /// <summary>Present: every connection runs over mutual TLS with these certificates (see <see cref="TlsConfig"/>).</summary>
+    public TlsConfig? Tls { get; set; }
+
     /// <summary>Every process of the cluster.</summary>
     public List<NodeConfig> Nodes { get; set; } = [];
 }

@@ -11,4 +11,7 @@ internal enum RejectCode : byte
 
     /// <summary>The key and role are right but the configuration names no such node.</summary>
     UnknownNode = 5,
+
+    /// <summary>TLS mode: the peer's certificate is not from the cluster CA, or is issued to another role or id than it claims.</summary>
+    BadCertificate = 6,
 }
