@@ -117,7 +117,12 @@ public sealed class IdempotentWriteTests(ITestOutputHelper output)
             {
                 Task<(Net.Protocol.MessageType, byte[])> lost = third.Append(me, 3, resend: false);
                 await Task.Delay(300);
-                Assert.False(lost.IsCompleted, $"write 3 completed while {stall} was paused");
+                if (lost.IsCompleted)
+                {
+                    (Net.Protocol.MessageType early, byte[] body) = await lost;
+                    Assert.Fail($"write 3 completed while {stall} was paused: {early}" +
+                                (early == Net.Protocol.MessageType.Error ? $" {RequestChannel.Error(early, body)}" : ""));
+                }
             }
             Task<(Net.Protocol.MessageType Type, byte[] Payload)> retry = resent.Append(me, 3, resend: true);
             await Task.Delay(300);
