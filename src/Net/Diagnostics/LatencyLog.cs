@@ -7,17 +7,22 @@ namespace BitFusion.Net.Diagnostics;
 /// manager), drained by the experiment with a Samples request. A fixed ring: when nobody drains it, the oldest
 /// samples are overwritten rather than memory growing. Callers serialise access (it lives under the owner's lock).
 /// Each sample also goes to the <see cref="BitFusionMetrics"/> operations counter and update-time histogram,
-/// tagged with <paramref name="mechanism"/>.
+/// tagged with <paramref name="mechanism"/>. The ring starts small and doubles up to its capacity: a node that just
+/// started (a recovering primary) does not zero megabytes before it can serve.
 /// </summary>
 public sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
 {
-    private readonly float[] _micros = new float[capacity];
+    private const int InitialCapacity = 4096;
+
+    private float[] _micros = new float[Math.Min(capacity, InitialCapacity)];
     private readonly KeyValuePair<string, object?> _mechanism = new("mechanism", mechanism);
     private long _written, _drained;
 
     public void Record(long startTimestamp)
     {
         long elapsed = Stopwatch.GetTimestamp() - startTimestamp;
+        // Before the first wrap sample i sits at index i, so a larger ring keeps every index.
+        if (_written == _micros.Length && _micros.Length < capacity) Array.Resize(ref _micros, Math.Min(capacity, 2 * _micros.Length));
         _micros[_written % _micros.Length] = (float)(elapsed * 1_000_000.0 / Stopwatch.Frequency);
         _written++;
         BitFusionMetrics.RecordUpdate(_mechanism, elapsed);
