@@ -7,22 +7,19 @@ namespace BitFusion.Net.Diagnostics;
 /// manager), drained by the experiment with a Samples request. A fixed ring: when nobody drains it, the oldest
 /// samples are overwritten rather than memory growing. Callers serialise access (it lives under the owner's lock).
 /// Each sample also goes to the <see cref="BitFusionMetrics"/> operations counter and update-time histogram,
-/// tagged with <paramref name="mechanism"/>. The ring starts small and doubles up to its capacity: a node that just
-/// started (a recovering primary) does not zero megabytes before it can serve.
+/// tagged with <paramref name="mechanism"/>. The ring is allocated at the first sample, uninitialised (no slot is read
+/// before it is written): a restarted primary neither zeroes megabytes nor sets off a collection before it recovers.
 /// </summary>
 public sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
 {
-    private const int InitialCapacity = 4096;
-
-    private float[] _micros = new float[Math.Min(capacity, InitialCapacity)];
+    private float[]? _micros;
     private readonly KeyValuePair<string, object?> _mechanism = new("mechanism", mechanism);
     private long _written, _drained;
 
     public void Record(long startTimestamp)
     {
         long elapsed = Stopwatch.GetTimestamp() - startTimestamp;
-        // Before the first wrap sample i sits at index i, so a larger ring keeps every index.
-        if (_written == _micros.Length && _micros.Length < capacity) Array.Resize(ref _micros, Math.Min(capacity, 2 * _micros.Length));
+        _micros ??= GC.AllocateUninitializedArray<float>(capacity);
         _micros[_written % _micros.Length] = (float)(elapsed * 1_000_000.0 / Stopwatch.Frequency);
         _written++;
         BitFusionMetrics.RecordUpdate(_mechanism, elapsed);
@@ -31,6 +28,7 @@ public sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
     /// <summary>Copies out the samples recorded since the last drain (at most the ring's capacity) and forgets them.</summary>
     public float[] Drain()
     {
+        if (_micros is null) return [];
         long from = Math.Max(_drained, _written - _micros.Length);
         var result = new float[_written - from];
         for (long i = from; i < _written; i++) result[i - from] = _micros[i % _micros.Length];

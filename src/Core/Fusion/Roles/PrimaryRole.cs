@@ -1,4 +1,3 @@
-using System.Buffers;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Idempotency;
 
@@ -33,6 +32,7 @@ public sealed partial class PrimaryRole : IDisposable
     private long _seq;
     private long _life;
     private bool _serving;
+    private SharedSnapshot? _readSnapshot;
 
     public PrimaryRole(FusionCode code, int primaryIndex, int window, int minAckBackups, long suspectAfterMs, ushort lifeNonce, long now, IPrimaryOutput output)
     {
@@ -233,11 +233,13 @@ public sealed partial class PrimaryRole : IDisposable
             case ReadKind.Count:
                 op.Value = _list.Count;
                 break;
+            case ReadKind.All when _pending.Count == 0:
+                // Nothing is waiting to become durable: the list goes out as it is, with no copy.
+                _out.Bits(client, requestId, _list.Words, _list.Count, _seq);
+                return;
             default:
-                op.Words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, _list.WordCount));
-                _list.Words.CopyTo(op.Words);
-                op.Length = _list.Count;
-                op.Value = _seq;
+                // Reads that arrive at the same seq share one copy, so many readers cost one list, not one each.
+                op.Snapshot = SharedSnapshot.Share(ref _readSnapshot, _seq, _list.Words, _list.Count);
                 break;
         }
         if (_pending.Count == 0) Answer(op);
@@ -248,8 +250,7 @@ public sealed partial class PrimaryRole : IDisposable
     {
         while (_pending.Count > 0)
         {
-            PendingOp op = _pending.Take();
-            if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+            _pending.Take().Snapshot?.Release();
         }
         _sent.Clear();
         _list.Dispose();
@@ -321,7 +322,7 @@ public sealed partial class PrimaryRole : IDisposable
             while (_pending.Count > 0)
             {
                 PendingOp op = _pending.Take();
-                if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+                op.Snapshot?.Release();
                 if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Unknown, op.Value, op.Seq));
                 _out.Failed(op.Client, op.RequestId, op.IsWrite ? Outcome.Unknown : Outcome.NotDone, why);
             }
@@ -333,10 +334,10 @@ public sealed partial class PrimaryRole : IDisposable
 
     private void Answer(in PendingOp op)
     {
-        if (op.Words is { } words)
+        if (op.Snapshot is { } snapshot)
         {
-            _out.Bits(op.Client, op.RequestId, words.AsSpan(0, Bits.Delta.WordsFor(op.Length)), op.Length, op.Value);
-            ArrayPool<ulong>.Shared.Return(words);
+            _out.Bits(op.Client, op.RequestId, snapshot.Words, snapshot.Length, snapshot.Version);
+            snapshot.Release();
         }
         else
         {

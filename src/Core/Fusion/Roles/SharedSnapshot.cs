@@ -1,7 +1,7 @@
 using System.Buffers;
 using BitFusion.Core.Bits;
 
-namespace BitFusion.Net.Wire;
+namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>
 /// A copy of a list kept for whole-list reads that must wait before they are answered. Reads that arrive while
@@ -9,7 +9,7 @@ namespace BitFusion.Net.Wire;
 /// one per read. Reference counted; the words go back to the pool with the last reader. Not thread-safe: the
 /// owner's lock guards it, as it guards the list.
 /// </summary>
-public sealed class SharedSnapshot
+internal sealed class SharedSnapshot
 {
     private readonly ulong[] _words;
     private int _readers = 1;
