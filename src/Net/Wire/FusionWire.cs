@@ -360,6 +360,6 @@ public static class FusionWire
 
     public readonly record struct Residual(ulong RequestId, long[] Seqs, int[] Lengths, ulong[] Words, int WordCount)
     {
-        public ReadOnlySpan<ulong> Span => Words.AsSpan(0, WordCount);
+        public ReadOnlyMemory<ulong> Memory => Words.AsMemory(0, WordCount);
     }
 }

@@ -101,7 +101,7 @@ public sealed class FusionWireTests
         Assert.Equal(8UL, got.RequestId);
         Assert.Equal([10L, 11L], got.Seqs);
         Assert.Equal([190, 64], got.Lengths);
-        Assert.Equal(words, got.Span.ToArray());
+        Assert.Equal(words, got.Memory.ToArray());
     }
 
     [Theory]
