@@ -147,4 +147,38 @@ public class FaultScenarioTests
             $"seed {seed}: {sim.Backups[0].RetainedReplies} retained replies for {top - behind} deltas of at most 2 each");
         Assert.Equal(0, sim.Backups[1].Role!.Resets);
     }
+
+    /// <summary>
+    /// The link to a backup drops just as the rebuilt primary resumes, so the Serving that moves the backup into the
+    /// new life is lost. The backup still holds exactly the basis the primary was rebuilt from: on reattach the
+    /// primary sends Serving again (and the deltas since), and the backup is not re-encoded.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(3, 2)]
+    [InlineData(4, 2)]
+    public void A_link_dropped_as_the_primary_resumes_costs_no_re_encode(int seed, int faults)
+    {
+        bool dropped = false;
+        var sim = new FusionSimulation(seed, Shape(1, faults, minAck: 1, ops: 60), s =>
+        {
+            SimPrimaryNode p = s.Primaries[0];
+            SimBackupNode b0 = s.Backups[0];
+            s.At(800, () =>
+            {
+                s.Crash(p, restartAfter: 50);
+                s.Watch(() => p.Role is { IsServing: true } && p.LastRecovery is { Rebuilt: true }, () =>
+                {
+                    dropped = true;
+                    s.Drop(p, b0);
+                    s.At(s.Now + 3000, s.Heal);
+                });
+            });
+        });
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+        Assert.True(dropped, $"seed {seed}: the primary was never rebuilt");
+        Assert.All(sim.Backups, b => Assert.Equal(0, b.Role!.Resets));
+    }
 }

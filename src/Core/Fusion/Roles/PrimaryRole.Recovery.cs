@@ -212,6 +212,7 @@ public sealed partial class PrimaryRole
         _list.Load(words, length);
         _seq = seq;
         _life = RecoveryPlanner.MakeLife(plan.NextLifeCounter, _lifeNonce);
+        (_basisLife, _basisSeq) = rebuilt ? (basisLife, seq) : (0, 0);
         _serving = true;
         _recovery.Phase = Phase.Idle;
         _recovery.Outstanding.Clear();

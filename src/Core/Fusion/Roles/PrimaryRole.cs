@@ -34,6 +34,9 @@ public sealed partial class PrimaryRole : IDisposable
     private bool _serving;
     private SharedSnapshot? _readSnapshot;
 
+    /// <summary>The (life, seq) a recovery rebuilt this life from; 0 for a fresh start.</summary>
+    private long _basisLife, _basisSeq;
+
     public PrimaryRole(FusionCode code, int primaryIndex, int window, int minAckBackups, long suspectAfterMs, ushort lifeNonce, long now, IPrimaryOutput output)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minAckBackups, 1);
@@ -269,8 +272,9 @@ public sealed partial class PrimaryRole : IDisposable
 
     /// <summary>
     /// Brings an attached backup into the stream: a snapshot if it holds nothing of this primary; nothing to do if it
-    /// is exactly current; a resend of the deltas it misses if it lags in this life and they are still here;
-    /// otherwise its contribution is not this primary's list (another life, or ahead) and it is re-encoded.
+    /// is exactly current; a resend of the deltas it misses if it lags in this life and they are still here; Serving
+    /// and that resend if it holds exactly the basis this life was rebuilt from; otherwise its contribution is not
+    /// this primary's list (another life, or ahead) and it is re-encoded.
     /// </summary>
     private void StartStreaming(int backup)
     {
@@ -284,15 +288,29 @@ public sealed partial class PrimaryRole : IDisposable
         }
         else if (v.Life == _life && v.Seq <= _seq && _sent.Covers(v.Seq, _seq))
         {
-            long watermark = Watermark();
-            foreach (DeltaRecord d in _sent.Range(v.Seq, _seq)) _out.Delta(backup, d.Seq, watermark, d.View);
-            l.Acked = v.Seq;
-            l.Streaming = true;
+            Resend(backup, v.Seq);
+        }
+        else if (_basisLife != 0 && v.Life == _basisLife && v.Seq == _basisSeq && _sent.Covers(v.Seq, _seq))
+        {
+            // It holds exactly the list this life was rebuilt from, but missed the Serving that moved it into this
+            // life (its link dropped meanwhile): moving it now, and resending what followed, spares a re-encode.
+            _out.Serving(backup, _basisLife, _life, _basisSeq);
+            Resend(backup, v.Seq);
         }
         else
         {
             _out.Reencode(backup);
         }
+    }
+
+    /// <summary>Sends a backup the deltas after its <paramref name="seq"/> and counts it as streaming from there.</summary>
+    private void Resend(int backup, long seq)
+    {
+        BackupLinkState l = _links[backup];
+        long watermark = Watermark();
+        foreach (DeltaRecord d in _sent.Range(seq, _seq)) _out.Delta(backup, d.Seq, watermark, d.View);
+        l.Acked = seq;
+        l.Streaming = true;
     }
 
     private void DropLink(int backup, long now)
