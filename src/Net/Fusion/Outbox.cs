@@ -29,6 +29,9 @@ internal sealed class Outbox
     private byte[] _arena = new byte[ArenaBytes], _spareArena = new byte[ArenaBytes];
     private int _used;
 
+    /// <summary>Items recorded and not yet taken by a drain; read without the lock only to skip a drain with nothing to do.</summary>
+    private int _count;
+
     public void Frame(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
     {
         lock (_gate)
@@ -53,12 +56,19 @@ internal sealed class Outbox
 
     public void Close(Connection to, string reason)
     {
-        lock (_gate) _items.Enqueue(new Item(to, default, 0, 0, reason));
+        lock (_gate)
+        {
+            _items.Enqueue(new Item(to, default, 0, 0, reason));
+            _count++;
+        }
     }
 
     /// <summary>Queues everything recorded so far on its connection, then flushes and closes; call holding no lock.</summary>
     public void Drain()
     {
+        // Most inputs (an acknowledgement that completes nothing) record nothing. A thread always sees its own items;
+        // another thread's are that thread's to drain.
+        if (Volatile.Read(ref _count) == 0) return;
         while (_drainer.TryEnter())
         {
             // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
@@ -74,7 +84,7 @@ internal sealed class Outbox
                 lock (_gate)
                 {
                     (items, arena) = (_items, _arena);
-                    (_items, _arena, _used) = (_spareItems, _spareArena, 0);
+                    (_items, _arena, _used, _count) = (_spareItems, _spareArena, 0, 0);
                 }
                 while (items.TryDequeue(out Item item))
                 {
@@ -122,6 +132,7 @@ internal sealed class Outbox
     {
         _items.Enqueue(new Item(to, type, _used, length, null));
         _used += length;
+        _count++;
     }
 
     private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason);

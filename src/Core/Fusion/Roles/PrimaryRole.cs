@@ -236,10 +236,6 @@ public sealed partial class PrimaryRole : IDisposable
             case ReadKind.Count:
                 op.Value = _list.Count;
                 break;
-            case ReadKind.All when _pending.Count == 0:
-                // Nothing is waiting to become durable: the list goes out as it is, with no copy.
-                _out.Bits(client, requestId, _list.Words, _list.Count, _seq);
-                return;
             default:
                 // Reads that arrive at the same seq share one copy, so many readers cost one list, not one each.
                 op.Snapshot = SharedSnapshot.Share(ref _readSnapshot, _seq, _list.Words, _list.Count);
