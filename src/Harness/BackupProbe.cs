@@ -12,7 +12,7 @@ namespace BitFusion.Harness;
 /// authenticates as a primary (any primary id of the cluster). It sends nothing else, so the backup's view of that
 /// primary does not change. Stats is open to clients.
 /// </summary>
-public static class BackupProbe
+internal static class BackupProbe
 {
     public static async Task<BackupReport> StatusAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, CancellationToken cancellation = default)
     {

@@ -1,7 +1,7 @@
 namespace BitFusion.Harness;
 
 /// <summary>A backup's view of the cluster, from its Status reply: complete (holds every primary) and per primary its state.</summary>
-public sealed record BackupReport(bool Complete, BackupReport.PrimaryView[] Primaries)
+internal sealed record BackupReport(bool Complete, BackupReport.PrimaryView[] Primaries)
 {
     public sealed record PrimaryView(long Seq, int Length, bool Serving, bool Loaded);
 }

@@ -5,7 +5,7 @@ namespace BitFusion.Harness;
 /// native-AOT publish output, else the apphost of a Release or Debug build. An explicit path or variable that names
 /// nothing is an error rather than a reason to fall back, so a run never silently uses a different binary.
 /// </summary>
-public static class BitfusionBinary
+internal static class BitfusionBinary
 {
     public const string EnvironmentVariable = "BITFUSION_BIN";
 

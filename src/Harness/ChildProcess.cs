@@ -7,7 +7,7 @@ namespace BitFusion.Harness;
 /// <see cref="Ready"/> on its first <c>ready</c> line, and dies with SIGKILL. Every child is killed when the
 /// harness's process exits, even if nobody disposed it.
 /// </summary>
-public sealed class ChildProcess : IAsyncDisposable
+internal sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource<ReadyLine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);

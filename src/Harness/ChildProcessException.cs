@@ -1,4 +1,4 @@
 namespace BitFusion.Harness;
 
 /// <summary>A child did not start, did not become ready in time, or exited early; the message carries its last output.</summary>
-public sealed class ChildProcessException(string message) : Exception(message);
+internal sealed class ChildProcessException(string message) : Exception(message);

@@ -4,7 +4,7 @@ using BitFusion.Net.Config;
 namespace BitFusion.Harness;
 
 /// <summary>Writes a cluster configuration where every process will read it, after checking it the way the processes will.</summary>
-public static class ClusterFile
+internal static class ClusterFile
 {
     public static Cluster Write(ClusterConfig config, string path)
     {

@@ -8,7 +8,7 @@ namespace BitFusion.Harness;
 /// printed its ready line (it serves its rebuilt list); a backup has too and holds every primary again.
 /// Disposing kills every process and removes the work folder it created.
 /// </summary>
-public sealed class FusionCluster : ProcessCluster
+internal sealed class FusionCluster : ProcessCluster
 {
     private FusionCluster(ClusterConfig config, FusionClusterOptions options)
         : base(config, options, "bitfusion-", c => c.Primaries.Concat(c.Backups))

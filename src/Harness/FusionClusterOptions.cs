@@ -4,7 +4,7 @@ using BitFusion.Net.Config;
 namespace BitFusion.Harness;
 
 /// <summary>How a <see cref="FusionCluster"/> runs its processes and how the harness reaches them.</summary>
-public sealed class FusionClusterOptions
+internal sealed class FusionClusterOptions
 {
     /// <summary>The bitfusion executable; see <see cref="BitfusionBinary.Locate"/>.</summary>
     public required string Binary { get; init; }
@@ -26,6 +26,12 @@ public sealed class FusionClusterOptions
 
     /// <summary>Options added to a node's command line after <c>--id N</c>, e.g. <c>--metrics-port 0</c>.</summary>
     public Func<NodeConfig, IReadOnlyList<string>> Arguments { get; init; } = _ => [];
+
+    /// <summary>
+    /// Run every connection over mutual TLS: a fresh CA and certificates (every node, client 1) are issued into the
+    /// work folder's tls/ and named by the cluster file, unless the configuration already has a "tls" section.
+    /// </summary>
+    public bool Tls { get; init; }
 
     /// <summary>Lines of each node's output kept in memory for failure reports.</summary>
     public int LogLines { get; init; } = 400;

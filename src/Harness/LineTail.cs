@@ -4,7 +4,7 @@ namespace BitFusion.Harness;
 /// The last lines a child wrote, kept for failure messages, and optionally every line appended to a file.
 /// Thread-safe: the output pumps add while a failing test reads.
 /// </summary>
-public sealed class LineTail(int capacity = 200, string? filePath = null) : IDisposable
+internal sealed class LineTail(int capacity = 200, string? filePath = null) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Queue<string> _lines = new();

@@ -7,7 +7,7 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Harness;
 
 /// <summary>Asks any node (primary, backup, manager, data node) for its Stats over a short-lived client connection.</summary>
-public static class NodeProbe
+internal static class NodeProbe
 {
     public static async Task<NodeStats> StatsAsync(EndPoint node, ClusterKey key, PeerIdentity server, CancellationToken cancellation = default)
     {

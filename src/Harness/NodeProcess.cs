@@ -7,7 +7,7 @@ namespace BitFusion.Harness;
 /// namespace (<c>ip netns exec NS ...</c>, which execs, so the pid is the node's own). It can be killed with SIGKILL
 /// and started again with the same id; its output from every life goes to one <see cref="LineTail"/>.
 /// </summary>
-public sealed class NodeProcess(string binary, NodeConfig node, string configPath, string? networkNamespace, LineTail log) : IAsyncDisposable
+internal sealed class NodeProcess(string binary, NodeConfig node, string configPath, string? networkNamespace, LineTail log) : IAsyncDisposable
 {
     private ChildProcess? _current;
     private bool _signalled;

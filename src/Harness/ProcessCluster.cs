@@ -11,7 +11,7 @@ namespace BitFusion.Harness;
 /// <see cref="NodeProcess"/> per node (killed with SIGKILL, restarted under the same id), failure descriptions, and
 /// disposal that kills every process and removes the folder it created.
 /// </summary>
-public abstract class ProcessCluster : IAsyncDisposable
+internal abstract class ProcessCluster : IAsyncDisposable
 {
     private readonly bool _ownsWorkDirectory;
     private readonly Dictionary<int, NodeProcess> _nodes;
@@ -23,6 +23,7 @@ public abstract class ProcessCluster : IAsyncDisposable
         WorkDirectory = options.WorkDirectory ?? Directory.CreateTempSubdirectory(folderPrefix).FullName;
         Directory.CreateDirectory(WorkDirectory);
         ConfigPath = Path.Combine(WorkDirectory, "cluster.json");
+        if (options.Tls && config.Tls is null) config.Tls = TlsIssuer.Issue(config, Path.Combine(WorkDirectory, "tls"), clients: 1);
         Cluster = ClusterFile.Write(config, ConfigPath);
         NodeConfig[] nodes = members(Cluster).ToArray();
         if (options.FaultProxies) Proxies = new ProxyMesh(nodes);

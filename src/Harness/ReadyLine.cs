@@ -5,7 +5,7 @@ namespace BitFusion.Harness;
 /// <c>ready primary 0 (node 1) on 127.0.0.1:7001 rebuilt length=10 seq=12 recovery_us=800</c>:
 /// its key=value fields, and its other words (<c>rebuilt</c>, <c>fresh</c>, ...).
 /// </summary>
-public sealed class ReadyLine
+internal sealed class ReadyLine
 {
     public const string Prefix = "ready ";
 

@@ -10,7 +10,7 @@ namespace BitFusion.Harness;
 /// once: the cluster boots only when every data node and manager of the file is there.
 /// Disposing kills every process and removes the work folder it created.
 /// </summary>
-public sealed class ReplicationCluster : ProcessCluster
+internal sealed class ReplicationCluster : ProcessCluster
 {
     private ReplicationCluster(ClusterConfig config, FusionClusterOptions options)
         : base(config, options, "bitfusion-ar-", c => c.Managers.Concat(c.DataNodes))

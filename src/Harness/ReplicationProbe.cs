@@ -6,15 +6,15 @@ using BitFusion.Net.Transport;
 namespace BitFusion.Harness;
 
 /// <summary>A data node's Stats reply: its replica and its connection counters.</summary>
-public sealed record DataNodeStats(int Length, long Position, byte Phase, long Incarnation, long Epoch, int Pending, long Ignored,
+internal sealed record DataNodeStats(int Length, long Position, byte Phase, long Incarnation, long Epoch, int Pending, long Ignored,
     long Accepted, long Rejected, long ProtocolErrors, long HandshakeOverflows, long SlowConsumers, long BytesSent, long FramesSent);
 
 /// <summary>A manager's Stats reply: its place in the view, its writes and reads in flight, and its counters.</summary>
-public sealed record ManagerStats(long Epoch, int Sender, bool Coordinator, int WritesInFlight, int ReadsInFlight, long Completed,
+internal sealed record ManagerStats(long Epoch, int Sender, bool Coordinator, int WritesInFlight, int ReadsInFlight, long Completed,
     long Divergences, long Accepted, long Rejected, long ProtocolErrors, long HandshakeOverflows, long SlowConsumers, long BytesSent, long FramesSent);
 
 /// <summary>Asks managers and data nodes about themselves over the protocol (role client; Stats is open to clients).</summary>
-public static class ReplicationProbe
+internal static class ReplicationProbe
 {
     public static async Task<DataNodeStats> DataNodeAsync(EndPoint node, ClusterKey key, ushort nodeId, CancellationToken cancellation = default)
     {

@@ -5,4 +5,4 @@ namespace BitFusion.Core.Abcast;
 /// some other destination may hold it only tentatively, and if the sender dies, recovery needs this timestamp to
 /// finalise it there at the same position.
 /// </summary>
-public readonly record struct DeliveredFinal(MessageId Id, long Timestamp, long Epoch, GroupSet Groups);
+internal readonly record struct DeliveredFinal(MessageId Id, long Timestamp, long Epoch, GroupSet Groups);

@@ -6,7 +6,7 @@ namespace BitFusion.Core.Abcast;
 /// The groups a multicast is addressed to, as a 64-bit mask: fixed size on the wire and in every pending entry,
 /// and set operations without allocation. Group ids therefore run from 0 to 63.
 /// </summary>
-public readonly record struct GroupSet(ulong Mask)
+internal readonly record struct GroupSet(ulong Mask)
 {
     public const int Capacity = 64;
 

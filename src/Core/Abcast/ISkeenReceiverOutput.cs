@@ -4,7 +4,7 @@ namespace BitFusion.Core.Abcast;
 /// Effects of a <see cref="SkeenReceiver{TPayload}"/>, in the order they must happen. Implementations send or
 /// apply them and must not call back into the receiver from inside a callback.
 /// </summary>
-public interface ISkeenReceiverOutput<TPayload>
+internal interface ISkeenReceiverOutput<TPayload>
 {
     /// <summary>Send <paramref name="proposal"/> to <paramref name="sender"/> on the connection the data came in on.</summary>
     void Propose(int sender, in ProposalMessage proposal);

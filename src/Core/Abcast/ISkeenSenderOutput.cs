@@ -5,7 +5,7 @@ namespace BitFusion.Core.Abcast;
 /// FIFO connection in the order they are produced. Implementations must not call back into the sender from
 /// inside a callback.
 /// </summary>
-public interface ISkeenSenderOutput<TPayload>
+internal interface ISkeenSenderOutput<TPayload>
 {
     void SendData(int node, in DataMessage<TPayload> message);
 

@@ -4,7 +4,7 @@ namespace BitFusion.Core.Abcast;
 /// Names one multicast: the sender that issued it and that sender's counter (1, 2, 3, …). Sender ids are never
 /// reused, not even by a restarted manager, so an id is unique for the life of the cluster.
 /// </summary>
-public readonly record struct MessageId(int Sender, long Seq) : IComparable<MessageId>
+internal readonly record struct MessageId(int Sender, long Seq) : IComparable<MessageId>
 {
     public int CompareTo(MessageId other)
     {

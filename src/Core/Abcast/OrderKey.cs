@@ -6,7 +6,7 @@ namespace BitFusion.Core.Abcast;
 /// proposals, a message's tentative key at any replica is never above its final key — which is what makes
 /// "deliver the head while it is final" safe.
 /// </summary>
-public readonly record struct OrderKey(long Timestamp, MessageId Id) : IComparable<OrderKey>
+internal readonly record struct OrderKey(long Timestamp, MessageId Id) : IComparable<OrderKey>
 {
     public int CompareTo(OrderKey other)
     {

@@ -21,7 +21,7 @@ namespace BitFusion.Core.Abcast;
 /// to rule 1 with the same timestamp, or to "absent", so a coordinator that dies and is replaced, or two
 /// coordinators racing, reach compatible verdicts.
 /// </summary>
-public sealed class OrphanRecovery
+internal sealed class OrphanRecovery
 {
     private readonly Dictionary<int, OrphanReport> _reports = new();
 

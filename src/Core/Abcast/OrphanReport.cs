@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace BitFusion.Core.Abcast;
 
 /// <summary>How one replica holds one message of a dead sender.</summary>
-public enum OrphanState
+internal enum OrphanState
 {
     /// <summary>Pending with this replica's proposal.</summary>
     Tentative,
@@ -15,17 +15,17 @@ public enum OrphanState
     Delivered,
 }
 
-public readonly record struct OrphanEntry(long Seq, long Epoch, GroupSet Groups, OrphanState State, long Timestamp);
+internal readonly record struct OrphanEntry(long Seq, long Epoch, GroupSet Groups, OrphanState State, long Timestamp);
 
 /// <summary>
 /// Everything replica <see cref="Node"/> holds of <see cref="DeadSender"/>'s messages, taken after it installed
 /// view <see cref="Epoch"/>, which excludes that sender: from then on the sender's late messages are dropped,
 /// so the report stays true. <see cref="HasState"/> is false for a joiner whose snapshot has not arrived yet.
 /// </summary>
-public sealed record OrphanReport(int Node, long Epoch, int DeadSender, bool HasState, ImmutableArray<OrphanEntry> Entries);
+internal sealed record OrphanReport(int Node, long Epoch, int DeadSender, bool HasState, ImmutableArray<OrphanEntry> Entries);
 
 /// <summary>The verdict on one orphan, the same at every replica.</summary>
-public readonly record struct OrphanVerdict(long Seq, bool Finalize, long Timestamp);
+internal readonly record struct OrphanVerdict(long Seq, bool Finalize, long Timestamp);
 
 /// <summary>Recovery's verdicts on every known message of <see cref="DeadSender"/>, decided in view <see cref="Epoch"/>.</summary>
-public sealed record RecoveryDecision(int DeadSender, long Epoch, ImmutableArray<OrphanVerdict> Verdicts);
+internal sealed record RecoveryDecision(int DeadSender, long Epoch, ImmutableArray<OrphanVerdict> Verdicts);

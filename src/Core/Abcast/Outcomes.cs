@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Abcast;
 
 /// <summary>What a state machine did with one incoming message; the network layer counts the non-accepted kinds.</summary>
-public enum ReceiveOutcome
+internal enum ReceiveOutcome
 {
     /// <summary>The message changed state.</summary>
     Accepted,
@@ -23,7 +23,7 @@ public enum ReceiveOutcome
 }
 
 /// <summary>The result of installing a view.</summary>
-public enum ViewOutcome
+internal enum ViewOutcome
 {
     Installed,
 
@@ -35,10 +35,17 @@ public enum ViewOutcome
 
     /// <summary>This replica's donor left before the state transfer arrived. It must stop and rejoin with another donor.</summary>
     JoinAborted,
+
+    /// <summary>
+    /// A view of the same epoch from the coordinator's successor replaced the installed one, and keeps a sender or
+    /// replica the installed one had removed: what this replica did under the deposed view may conflict with it.
+    /// It must stop and rejoin.
+    /// </summary>
+    Superseded,
 }
 
 /// <summary>Why a pending message was dropped without being delivered; either way the payload can be released.</summary>
-public enum DiscardReason
+internal enum DiscardReason
 {
     /// <summary>Its sender died before every live destination held it, and recovery decided to drop it everywhere.</summary>
     OrphanDropped,

@@ -8,7 +8,7 @@ namespace BitFusion.Core.Abcast;
 /// <see cref="ISkeenReceiverOutput{TPayload}"/> — proposals to send back and messages to apply, in one total
 /// order shared by every replica of every group. Not thread-safe: feed it from one loop.
 /// </summary>
-public sealed class SkeenReceiver<TPayload>
+internal sealed class SkeenReceiver<TPayload>
 {
     private readonly ISkeenReceiverOutput<TPayload> _output;
     private readonly DeliveryRule _rule;
@@ -63,7 +63,7 @@ public sealed class SkeenReceiver<TPayload>
 
     public bool IsStopped => _stopped is not null;
 
-    /// <summary>Why this process stopped: <see cref="ViewOutcome.Excluded"/> or <see cref="ViewOutcome.JoinAborted"/>.</summary>
+    /// <summary>Why this process stopped: <see cref="ViewOutcome.Excluded"/>, <see cref="ViewOutcome.JoinAborted"/> or <see cref="ViewOutcome.Superseded"/>.</summary>
     public ViewOutcome? StopReason => _stopped;
 
     /// <summary>Messages held but not delivered, tentative or final.</summary>
@@ -94,14 +94,45 @@ public sealed class SkeenReceiver<TPayload>
             return Stop(ViewOutcome.JoinAborted);
         }
 
+        Adopt(view, previous, me.Group);
+        return ViewOutcome.Installed;
+    }
+
+    /// <summary>
+    /// Replaces the installed view with another of the same epoch, decided by the coordinator's successor after it
+    /// took the coordinator that decided the installed one for dead. The state this replica built under the deposed
+    /// view stays valid when the successor's view keeps nothing the deposed one had removed: every sender it lists was
+    /// in the deposed view too, and every replica with the same incarnation and donor (so this replica refused no
+    /// message of a live sender, applied no verdict against one, delivered no final computed without the proposal of a
+    /// replica still in the view, and waits for, or streams, the same state transfers).
+    /// Otherwise this replica must stop (<see cref="ViewOutcome.Superseded"/>).
+    /// </summary>
+    public ViewOutcome ReplaceView(SkeenView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        if (_stopped is ViewOutcome stopped) return stopped;
+        SkeenView installed = _view ?? throw new InvalidOperationException($"Node {Node} has no view to replace; install one first.");
+        if (view.Epoch != installed.Epoch)
+            throw new ArgumentException($"View {view.Epoch} cannot replace view {installed.Epoch}; only a view of the same epoch does.", nameof(view));
+        if (!view.TryGetReceiver(Node, out ViewMember me) || me.Incarnation != Incarnation) return Stop(ViewOutcome.Excluded);
+        foreach (int s in view.Senders)
+            if (!installed.ContainsSender(s)) return Stop(ViewOutcome.Superseded);
+        foreach (ViewMember m in view.Receivers)
+            if (!installed.TryGetReceiver(m.Node, out ViewMember was) || was != m) return Stop(ViewOutcome.Superseded);
+        if (!_caughtUp && !view.Contains(_donor, _donorIncarnation)) return Stop(ViewOutcome.JoinAborted);
+        Adopt(view, installed, me.Group);
+        return ViewOutcome.Installed;
+    }
+
+    private void Adopt(SkeenView view, SkeenView? previous, int group)
+    {
         _view = view;
-        _group = me.Group;
+        _group = group;
         foreach (ViewMember j in view.Receivers)
             if (j.Donor == Node && j.Incarnation > Incarnation && (previous is null || !previous.Contains(j.Node, j.Incarnation)))
                 _transfers.Add((j.Node, j.Incarnation));
         _transfers.RemoveAll(t => !view.Contains(t.Joiner, t.JoinEpoch));
         CheckTransfers();
-        return ViewOutcome.Installed;
     }
 
     /// <summary>A tentative message: clock = max(clock, ts) + 1, propose the clock, hold the message.</summary>

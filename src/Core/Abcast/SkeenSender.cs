@@ -8,7 +8,7 @@ namespace BitFusion.Core.Abcast;
 /// destination has proposed, the final timestamp (the maximum proposal) goes to all of them. Many multicasts are
 /// in flight at once: nothing here waits. A pure state machine, not thread-safe: feed it from one loop.
 /// </summary>
-public sealed class SkeenSender<TPayload>
+internal sealed class SkeenSender<TPayload>
 {
     private readonly ISkeenSenderOutput<TPayload> _output;
     private readonly Dictionary<long, Outgoing<TPayload>> _inFlight = new();

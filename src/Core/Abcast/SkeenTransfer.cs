@@ -10,7 +10,7 @@ namespace BitFusion.Core.Abcast;
 /// delivered (or discarded) by the donor. <see cref="LastDelivered"/> is the key of the donor's last delivery
 /// (default when none): every message the joiner delivers itself must order after it.
 /// </summary>
-public sealed record SkeenTransfer(
+internal sealed record SkeenTransfer(
     int Donor,
     long JoinEpoch,
     long Clock,
@@ -20,4 +20,4 @@ public sealed record SkeenTransfer(
     ImmutableArray<DeliveredFinal> Delivered);
 
 /// <summary>The highest data sequence number a donor had received from <see cref="Sender"/>.</summary>
-public readonly record struct SenderWatermark(int Sender, long HighestSeq);
+internal readonly record struct SenderWatermark(int Sender, long HighestSeq);

@@ -4,7 +4,7 @@ namespace BitFusion.Core.Abcast;
 /// One membership epoch: the live data nodes (each in one group) and the live senders. Views are decided by the
 /// membership coordinator and installed by every process in epoch order; a process may skip epochs. Immutable.
 /// </summary>
-public sealed class SkeenView
+internal sealed class SkeenView
 {
     private readonly ViewMember[] _receivers;
     private readonly int[] _groupStart;

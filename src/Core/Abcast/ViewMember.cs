@@ -6,7 +6,7 @@ namespace BitFusion.Core.Abcast;
 /// an older incarnation reaches it. <see cref="Donor"/> is the replica of the same group that streams the newcomer
 /// its state, or <see cref="NoDonor"/> for a replica that starts from the empty state (a founding member).
 /// </summary>
-public readonly record struct ViewMember(int Node, int Group, long Incarnation, int Donor = ViewMember.NoDonor)
+internal readonly record struct ViewMember(int Node, int Group, long Incarnation, int Donor = ViewMember.NoDonor)
 {
     public const int NoDonor = -1;
 

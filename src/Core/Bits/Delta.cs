@@ -9,6 +9,11 @@ namespace BitFusion.Core.Bits;
 /// </summary>
 public readonly ref struct Delta
 {
+    /// <summary>
+    /// Describes a mutation: the new bit count, the XOR run starting at word <paramref name="firstWord"/>, and an
+    /// optional extra word (<paramref name="extraWord"/> = -1 for none). The delta borrows <paramref name="words"/>; it
+    /// copies nothing. Throws <see cref="ArgumentOutOfRangeException"/> for a negative length or first word.
+    /// </summary>
     public Delta(int newLength, int firstWord, ReadOnlySpan<ulong> words, int extraWord = -1, ulong extraXor = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(newLength);
@@ -23,6 +28,7 @@ public readonly ref struct Delta
     /// <summary>The list's bit count after the mutation.</summary>
     public int NewLength { get; }
 
+    /// <summary>Index of the first word the XOR run <see cref="Words"/> covers.</summary>
     public int FirstWord { get; }
 
     /// <summary>old ⊕ new for words FirstWord .. FirstWord + Words.Length - 1.</summary>
@@ -31,12 +37,17 @@ public readonly ref struct Delta
     /// <summary>Index of a second touched word outside the run, or -1.</summary>
     public int ExtraWord { get; }
 
+    /// <summary>
+    /// old ⊕ new for word <see cref="ExtraWord"/>; meaningless when <see cref="HasExtra"/> is false.
+    /// </summary>
     public ulong ExtraXor { get; }
 
+    /// <summary>True when the delta touches a word outside its contiguous run (a swap-remove's far word).</summary>
     public bool HasExtra => ExtraWord >= 0;
 
     /// <summary>One past the highest word index this delta touches.</summary>
     public int EndWord => Math.Max(FirstWord + Words.Length, HasExtra ? ExtraWord + 1 : 0);
 
+    /// <summary>The number of 64-bit words that hold <paramref name="bits"/> bits (rounded up).</summary>
     public static int WordsFor(int bits) => (int)(((uint)bits + 63u) >> 6);
 }

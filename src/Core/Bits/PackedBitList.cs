@@ -17,6 +17,9 @@ public sealed class PackedBitList : IDisposable
     private ulong[] _words;
     private ulong[] _scratch;
 
+    /// <summary>
+    /// Creates an empty list with room for <paramref name="capacityBits"/> bits before it first grows.
+    /// </summary>
     public PackedBitList(int capacityBits = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBits);
@@ -30,8 +33,10 @@ public sealed class PackedBitList : IDisposable
     /// </summary>
     public const int MaxCount = int.MaxValue - 64;
 
+    /// <summary>The number of bits in the list.</summary>
     public int Count { get; private set; }
 
+    /// <summary>The number of 64-bit words the list's <see cref="Count"/> bits occupy.</summary>
     public int WordCount => Delta.WordsFor(Count);
 
     /// <summary>The packed words in use; bits past Count in the last word are zero.</summary>
@@ -43,18 +48,29 @@ public sealed class PackedBitList : IDisposable
     /// <summary>Words the delta scratch buffer holds (bounded by the latest delta).</summary>
     internal int ScratchWords => _scratch.Length;
 
+    /// <summary>
+    /// Reads or sets the bit at <paramref name="index"/>; setting discards the delta (use <see cref="Set"/> to keep
+    /// it). Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
+    /// </summary>
     public bool this[int index]
     {
         get => Get(index);
         set => Set(index, value);
     }
 
+    /// <summary>
+    /// Reads the bit at <paramref name="index"/>. Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
+    /// </summary>
     public bool Get(int index)
     {
         CheckIndex(index, Count);
         return ((_words[index >> 6] >> (index & 63)) & 1) != 0;
     }
 
+    /// <summary>
+    /// Sets the bit at <paramref name="index"/> and returns the delta that describes the change (valid until the next
+    /// mutation). Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
+    /// </summary>
     public Delta Set(int index, bool bit)
     {
         CheckIndex(index, Count);
@@ -66,6 +82,10 @@ public sealed class PackedBitList : IDisposable
         return SingleWord(w, old ^ updated);
     }
 
+    /// <summary>
+    /// Appends one bit and returns the delta that describes the change (valid until the next mutation). Throws
+    /// <see cref="InvalidOperationException"/> past <see cref="MaxCount"/>.
+    /// </summary>
     public Delta Append(bool bit)
     {
         CheckGrowth(1);
@@ -102,6 +122,10 @@ public sealed class PackedBitList : IDisposable
         return Appended(first, last, oldFirst);
     }
 
+    /// <summary>
+    /// Appends <paramref name="bits"/> in order, as one delta (valid until the next mutation). The span is only read
+    /// during the call.
+    /// </summary>
     public Delta AppendRange(scoped ReadOnlySpan<bool> bits)
     {
         if (bits.IsEmpty) return new Delta(Count, Count >> 6, default);
@@ -175,6 +199,7 @@ public sealed class PackedBitList : IDisposable
         return new Delta(Count, kw, _scratch.AsSpan(0, 1), lw, lXor);
     }
 
+    /// <summary>Removes every bit and returns the delta that zeroes the words the list held.</summary>
     public Delta Clear()
     {
         // old ⊕ 0 is the old words: the old array becomes the delta instead of being copied into the scratch.
@@ -221,6 +246,7 @@ public sealed class PackedBitList : IDisposable
         return !_words.AsSpan(words).ContainsAnyExcept(0UL);
     }
 
+    /// <summary>The number of bits set.</summary>
     public int PopCount()
     {
         int n = 0;
@@ -228,6 +254,7 @@ public sealed class PackedBitList : IDisposable
         return n;
     }
 
+    /// <summary>Releases the list's arrays and leaves it empty; the list may be used again and grows afresh.</summary>
     public void Dispose()
     {
         _words = [];

@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Fusion;
 
 /// <summary>What a backup did with a delta, judged by its sequence number against the primary's last applied one.</summary>
-public enum ApplyOutcome
+internal enum ApplyOutcome
 {
     /// <summary>The next in sequence: applied.</summary>
     Applied,

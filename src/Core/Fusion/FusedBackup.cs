@@ -9,7 +9,7 @@ namespace BitFusion.Core.Fusion;
 /// longest primary's; the buffer is sized to it (<see cref="WordStorage"/>) and shrinks when the primaries do, so a
 /// backup's heap is its data plus a constant. Not thread-safe.
 /// </summary>
-public sealed class FusedBackup : IDisposable
+internal sealed class FusedBackup : IDisposable
 {
     /// <summary>
     /// Per primary its length at [2p] and its last applied seq at [2p + 1]: one array, not two, because each array

@@ -11,10 +11,17 @@ namespace BitFusion.Core.Fusion;
 /// </summary>
 public sealed class FusionCode
 {
+    /// <summary>The most primaries plus backups one code can hold: GF(2^8) has 256 distinct points.</summary>
     public const int MaxProcesses = 256;
 
     private readonly GfKernel _kernel;
 
+    /// <summary>
+    /// Builds the code for <paramref name="primaries"/> lists and <paramref name="faults"/> backups, running on
+    /// <paramref name="kernel"/> (default <see cref="GfKernel.Best"/>). Throws
+    /// <see cref="ArgumentOutOfRangeException"/> unless n ≥ 1, f ≥ 1 and n + f ≤ <see cref="MaxProcesses"/>. Immutable once
+    /// built: safe to share between threads.
+    /// </summary>
     public FusionCode(int primaries, int faults, GfKernel? kernel = null)
     {
         if (primaries < 1) throw new ArgumentOutOfRangeException(nameof(primaries), primaries, "A fusion code needs at least one primary.");
@@ -34,15 +41,26 @@ public sealed class FusionCode
         }
     }
 
+    /// <summary>n, the number of primaries (lists) the code fuses.</summary>
     public int Primaries { get; }
+
+    /// <summary>f, the number of backups, and so the most primaries that can be lost at once and rebuilt.</summary>
     public int Faults { get; }
+
+    /// <summary>The f × n coefficient matrix: backup j holds Σ_i Matrix[j, i] · list_i. Do not modify it.</summary>
     public GfMatrix Matrix { get; }
+
+    /// <summary>The kernel this code encodes and solves with.</summary>
     public GfKernel Kernel => _kernel;
 
+    /// <summary>
+    /// The coefficient backup <paramref name="backup"/> multiplies primary <paramref name="primary"/>'s words by (1 for
+    /// every primary in backup 0).
+    /// </summary>
     public byte Coefficient(int backup, int primary) => Matrix[backup, primary];
 
     /// <summary>Builds backup <paramref name="backup"/> afresh from every primary's words (also how a lost backup is re-encoded).</summary>
-    public FusedBackup EncodeBackup(int backup, IReadOnlyList<PrimaryState> primaries)
+    internal FusedBackup EncodeBackup(int backup, IReadOnlyList<PrimaryState> primaries)
     {
         CheckBackup(backup);
         if (primaries.Count != Primaries)
@@ -72,7 +90,7 @@ public sealed class FusionCode
     /// primary. The backups must agree on every primary's sequence number, and the surviving primaries'
     /// words must be the states those sequence numbers name.
     /// </summary>
-    public RecoveredList[] Decode(
+    internal RecoveredList[] Decode(
         ReadOnlySpan<int> lost,
         IReadOnlyList<FusedBackup> backups,
         IReadOnlyList<ReadOnlyMemory<ulong>?> survivors)

@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Fusion;
 
 /// <summary>A primary's list rebuilt by decoding: its words, bit length and the sequence number it reflects.</summary>
-public sealed class RecoveredList
+internal sealed class RecoveredList
 {
     internal RecoveredList(int primary, int length, long seq, int wordCount)
     {

@@ -6,6 +6,7 @@ namespace BitFusion.Core.Galois;
 /// </summary>
 public static class Gf256
 {
+    /// <summary>The field's reduction polynomial, x^8 + x^4 + x^3 + x^2 + 1.</summary>
     public const int Polynomial = 0x11D;
 
     // Exp is doubled so Mul can index Log[a] + Log[b] without a modulo.
@@ -32,21 +33,28 @@ public static class Gf256
     private static byte MulSlow(byte a, byte b) =>
         a == 0 || b == 0 ? (byte)0 : ExpTable[LogTable[a] + LogTable[b]];
 
+    /// <summary>a + b, which in GF(2^8) is a ⊕ b (and equals a − b).</summary>
     public static byte Add(byte a, byte b) => (byte)(a ^ b);
 
+    /// <summary>a · b, by one table lookup.</summary>
     public static byte Mul(byte a, byte b) => FullTable[(a << 8) | b];
 
     /// <summary>The 256 products c·x for x = 0..255: the scalar kernels' lookup row for constant c.</summary>
     public static ReadOnlySpan<byte> MulRow(byte c) => FullTable.AsSpan(c << 8, 256);
 
+    /// <summary>The generator 2 raised to <paramref name="power"/> (any integer, taken modulo 255).</summary>
     public static byte Exp(int power) => ExpTable[((power % 255) + 255) % 255];
 
+    /// <summary>
+    /// The multiplicative inverse of <paramref name="a"/>. Throws <see cref="DivideByZeroException"/> for 0.
+    /// </summary>
     public static byte Inv(byte a)
     {
         if (a == 0) throw new DivideByZeroException("0 has no inverse in GF(2^8).");
         return ExpTable[255 - LogTable[a]];
     }
 
+    /// <summary>a / b. Throws <see cref="DivideByZeroException"/> when <paramref name="b"/> is 0.</summary>
     public static byte Div(byte a, byte b) => Mul(a, Inv(b));
 
     /// <summary>

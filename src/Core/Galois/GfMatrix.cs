@@ -5,6 +5,10 @@ public sealed class GfMatrix
 {
     private readonly byte[] _cells;
 
+    /// <summary>
+    /// A zero matrix of <paramref name="rows"/> × <paramref name="columns"/>. Throws
+    /// <see cref="ArgumentOutOfRangeException"/> for a negative size.
+    /// </summary>
     public GfMatrix(int rows, int columns)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -14,9 +18,16 @@ public sealed class GfMatrix
         _cells = new byte[rows * columns];
     }
 
+    /// <summary>The number of rows.</summary>
     public int Rows { get; }
+
+    /// <summary>The number of columns.</summary>
     public int Columns { get; }
 
+    /// <summary>
+    /// The cell at (<paramref name="row"/>, <paramref name="column"/>). Throws
+    /// <see cref="ArgumentOutOfRangeException"/> outside the matrix. Not thread-safe for writes.
+    /// </summary>
     public byte this[int row, int column]
     {
         get => _cells[Index(row, column)];
@@ -26,6 +37,7 @@ public sealed class GfMatrix
     /// <summary>Row-major cells, the layout the encode kernels take.</summary>
     public ReadOnlySpan<byte> Cells => _cells;
 
+    /// <summary>Row <paramref name="row"/>'s cells, a view into the matrix (no copy).</summary>
     public ReadOnlySpan<byte> Row(int row) => _cells.AsSpan(row * Columns, Columns);
 
     private int Index(int row, int column)
@@ -35,6 +47,7 @@ public sealed class GfMatrix
         return row * Columns + column;
     }
 
+    /// <summary>The <paramref name="size"/> × <paramref name="size"/> identity matrix.</summary>
     public static GfMatrix Identity(int size)
     {
         var m = new GfMatrix(size, size);
@@ -42,6 +55,10 @@ public sealed class GfMatrix
         return m;
     }
 
+    /// <summary>
+    /// This matrix times <paramref name="other"/>, as a new matrix. Throws <see cref="ArgumentException"/> when the
+    /// shapes do not chain.
+    /// </summary>
     public GfMatrix Multiply(GfMatrix other)
     {
         if (Columns != other.Rows)

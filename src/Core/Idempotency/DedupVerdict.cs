@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Idempotency;
 
 /// <summary>What <see cref="WriteDedup.Begin"/> tells the caller to do with a client's write.</summary>
-public enum DedupVerdict : byte
+internal enum DedupVerdict : byte
 {
     /// <summary>First sight of this (client, seq): apply it, then <see cref="WriteDedup.Complete"/> or <see cref="WriteDedup.Forget"/>.</summary>
     New,
@@ -17,4 +17,4 @@ public enum DedupVerdict : byte
 }
 
 /// <summary>A verdict, with the stored first result when the verdict is <see cref="DedupVerdict.Done"/>.</summary>
-public readonly record struct DedupDecision(DedupVerdict Verdict, WriteResult First);
+internal readonly record struct DedupDecision(DedupVerdict Verdict, WriteResult First);

@@ -10,7 +10,7 @@ namespace BitFusion.Core.Idempotency;
 /// resend; a first send from an unknown client starts a fresh window at its seq. Not thread-safe: the caller's
 /// lock guards it together with the writes it describes.
 /// </summary>
-public sealed class WriteDedup
+internal sealed class WriteDedup
 {
     private readonly Dictionary<ulong, ClientWindow> _clients;
     private ClientWindow? _newest, _oldest;

@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Idempotency;
 
 /// <summary>How a write that was accepted for processing ended, as remembered for its retries.</summary>
-public enum WriteOutcome : byte
+internal enum WriteOutcome : byte
 {
     /// <summary>Applied: the list changed.</summary>
     Applied,
@@ -14,4 +14,4 @@ public enum WriteOutcome : byte
 }
 
 /// <summary>A write's first result: the outcome, the list's count after it (or at its turn) and its place in the order.</summary>
-public readonly record struct WriteResult(WriteOutcome Outcome, long Value, long Position);
+internal readonly record struct WriteResult(WriteOutcome Outcome, long Value, long Position);

@@ -3,9 +3,17 @@ namespace BitFusion.Core.Kernels;
 /// <summary>
 /// Multiply-by-constant-and-XOR over GF(2^8) (0x11D). One instance per tier; <see cref="Best"/> is the
 /// fastest tier this CPU runs, <see cref="For"/> pins one for tests and benchmarks. All tiers agree bit for bit.
+/// Kernels are stateless, so one instance serves any number of threads at once. The pointer overloads trust the
+/// caller to keep every pointer valid for the length given (pin the memory first); the span overloads check lengths.
 /// </summary>
 public abstract unsafe class GfKernel
 {
+    /// <summary>Only this assembly's tiers derive: callers get kernels from <see cref="Best"/> or <see cref="For"/>.</summary>
+    private protected GfKernel()
+    {
+    }
+
+    /// <summary>The instruction set this instance multiplies with.</summary>
     public abstract GfTier Tier { get; }
 
     /// <summary>dst[i] ^= c · src[i] for <paramref name="length"/> bytes.</summary>
@@ -23,6 +31,10 @@ public abstract unsafe class GfKernel
     /// </summary>
     public abstract void EncodeInto(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, nuint length);
 
+    /// <summary>
+    /// dst[i] ^= c · src[i] over src's length. Throws <see cref="ArgumentException"/> when <paramref name="src"/> is
+    /// longer than <paramref name="dst"/>. The spans may not overlap unless equal.
+    /// </summary>
     public void MulXor(Span<byte> dst, ReadOnlySpan<byte> src, byte c)
     {
         if (src.Length > dst.Length)
@@ -32,7 +44,7 @@ public abstract unsafe class GfKernel
             MulXor(d, s, (nuint)src.Length, c);
     }
 
-    protected static void CheckShape(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs)
+    private protected static void CheckShape(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs)
     {
         if (matrix.Length != sources.Length * outputs.Length)
             throw new ArgumentException(
@@ -40,12 +52,22 @@ public abstract unsafe class GfKernel
                 nameof(matrix));
     }
 
+    /// <summary>
+    /// The fastest tier this process runs (under native AOT: the fastest the binary was compiled for). Stateless: safe
+    /// to share between threads.
+    /// </summary>
     public static GfKernel Best { get; } = For(KernelSupport.BestGfTier);
 
+    /// <summary>True when <paramref name="tier"/> runs in this process.</summary>
     public static bool IsSupported(GfTier tier) => KernelSupport.IsSupported(tier);
 
+    /// <summary>Every tier that runs in this process, slowest first.</summary>
     public static IEnumerable<GfTier> SupportedTiers => Enum.GetValues<GfTier>().Where(IsSupported);
 
+    /// <summary>
+    /// The kernel of <paramref name="tier"/>. Throws <see cref="PlatformNotSupportedException"/> when this CPU (or this
+    /// AOT binary) lacks it.
+    /// </summary>
     public static GfKernel For(GfTier tier)
     {
         if (!IsSupported(tier)) throw new PlatformNotSupportedException($"GF tier {tier} is not supported on this CPU.");

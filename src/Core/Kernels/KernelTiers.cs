@@ -7,8 +7,10 @@ namespace BitFusion.Core.Kernels;
 /// </summary>
 public static class KernelTiers
 {
+    /// <summary>The tier <see cref="XorKernel.Best"/> runs.</summary>
     public static XorTier Xor => XorKernel.Best.Tier;
 
+    /// <summary>The tier <see cref="GfKernel.Best"/> runs.</summary>
     public static GfTier Gf => GfKernel.Best.Tier;
 
     /// <summary>

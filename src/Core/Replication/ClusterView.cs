@@ -11,7 +11,7 @@ namespace BitFusion.Core.Replication;
 /// ever removed stays listed in <see cref="DeadSenders"/>: a view change re-runs their orphan recovery, so a verdict
 /// that a dying coordinator delivered to only some replicas still reaches all of them. Immutable.
 /// </summary>
-public sealed class ClusterView
+internal sealed class ClusterView
 {
     public const int MaxReceivers = 4096;
     public const int MaxSenders = 4096;

@@ -5,11 +5,12 @@ namespace BitFusion.Core.Replication;
 /// <summary>
 /// A data node's replica and membership, as a pure state machine: which life it is, the view that admitted it,
 /// Skeen's receiver for that life, orphan reports and verdicts, view queries from a new coordinator, and the joiner
-/// and donor halves of state transfer. The application state (the bit list) stays with the adapter, which applies
+/// and donor halves of state transfer (each push is cut again after a failure until its joiner confirms it or leaves
+/// the view). The application state (the bit list) stays with the adapter, which applies
 /// deliveries and snapshots for joiners when told. Inputs come from the managers' connections, addressed by the
 /// manager's node id; effects leave through <see cref="IDataNodeOutput{TPayload}"/>.
 /// </summary>
-public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
+internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
 {
     private readonly int _nodeId;
     private readonly int _group;
@@ -18,15 +19,22 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private readonly Dictionary<int, int> _managers = [];
     private readonly List<(int Manager, ulong QueryId, int[] DeadSenders)> _parked = [];
     private readonly DeliveryLog _reports;
+    private readonly long _pushRetryDelay;
+
+    /// <summary>This donor's state pushes not yet confirmed by their joiner: the joiner's life, and when to cut again after a failed push (<see cref="long.MaxValue"/> while in flight).</summary>
+    private readonly Dictionary<int, (ulong Life, long RetryAt)> _pushes = [];
     private ClusterView? _view;
     private SkeenReceiver<TPayload>? _skeen;
     private bool _announced;
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
     /// <param name="window">The most writes a manager has in flight: this node keeps that many delivery reports per sender to send again.</param>
-    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output, int window)
+    /// <param name="pushRetryDelay">How long a donor waits after a failed state push before cutting its state again (in the unit of the times given to the inputs).</param>
+    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output, int window, long pushRetryDelay = 100)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(pushRetryDelay);
+        _pushRetryDelay = pushRetryDelay;
         _reports = new DeliveryLog(window);
         _nodeId = nodeId;
         _group = group;
@@ -105,23 +113,23 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         if (!_managers.ContainsKey(manager) || !view.Supersedes(_view)) return;
         bool replaced = _view is not null && view.Epoch == _view.Epoch;
         _view = view;
-        if (replaced && _skeen is not null)
-        {
-            StartOver($"view {view.Epoch} of coordinator {view.Coordinator} replaces the one installed, decided by a coordinator taken for dead");
-            return;
-        }
         if (_skeen is null)
         {
             if (view.ReceiverLife(_nodeId) == Life) Admit(view);
             return;
         }
-        ViewOutcome outcome = _skeen.InstallView(view.Skeen);
+        // A deposed coordinator's view is replaced, not answered by starting over: this replica may hold the
+        // group's last copy, and its receiver keeps it whenever the successor's view allows (SkeenReceiver.ReplaceView).
+        ViewOutcome outcome = view.ReceiverLife(_nodeId) != Life ? ViewOutcome.Excluded
+            : replaced ? _skeen.ReplaceView(view.Skeen)
+            : _skeen.InstallView(view.Skeen);
         if (outcome == ViewOutcome.Installed)
         {
             _reports.Retain(view.Skeen.ContainsSender);
             ReportOrphans(view);
         }
-        else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted) StartOver($"{outcome} by view {view.Epoch}");
+        else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted or ViewOutcome.Superseded)
+            StartOver($"{outcome} by view {view.Epoch} of coordinator {view.Coordinator}");
         AfterEvent();
     }
 
@@ -177,11 +185,38 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         AfterEvent();
     }
 
-    /// <summary>The push of this donor's state to (<paramref name="joiner"/>, <paramref name="joinerLife"/>) failed: cut it again if the joiner still waits for it.</summary>
-    public void RetryTransfer(int joiner, ulong joinerLife)
+    /// <summary>State pushes this donor has sent or will send again, not yet confirmed by their joiners.</summary>
+    public int UnconfirmedPushes => _pushes.Count;
+
+    /// <summary>The joiner (<paramref name="joiner"/>, <paramref name="joinerLife"/>) confirmed it received this donor's push: nothing more to send it.</summary>
+    public void PushConfirmed(int joiner, ulong joinerLife)
     {
-        if (_skeen?.View is not { } view || _view is null || _view.ReceiverLife(joiner) != joinerLife || !view.TryGetReceiver(joiner, out ViewMember j)) return;
-        _skeen.RetryTransfer(joiner, j.Incarnation);
+        if (_pushes.TryGetValue(joiner, out var push) && push.Life == joinerLife) _pushes.Remove(joiner);
+    }
+
+    /// <summary>
+    /// The push to (<paramref name="joiner"/>, <paramref name="joinerLife"/>) failed at <paramref name="now"/> (no
+    /// connection, a dropped one, no confirmation): the state is cut again after the retry delay, if the joiner still waits
+    /// for it then — a push is never simply dropped, since the joiner would wait for it forever.
+    /// </summary>
+    public void PushFailed(int joiner, ulong joinerLife, long now)
+    {
+        if (!_pushes.TryGetValue(joiner, out var push) || push.Life != joinerLife) return;
+        long at = now + _pushRetryDelay;
+        _pushes[joiner] = (joinerLife, at);
+        _out.Wake(at);
+    }
+
+    /// <summary>The time asked for with <see cref="IDataNodeOutput{TPayload}.Wake"/> (or a later one) has come: failed pushes whose delay is over are cut again.</summary>
+    public void Tick(long now)
+    {
+        foreach ((int joiner, (ulong life, long at)) in _pushes.ToArray())
+        {
+            if (at > now) continue;
+            _pushes.Remove(joiner);
+            if (_skeen?.View is not { } view || _view is null || _view.ReceiverLife(joiner) != life || !view.TryGetReceiver(joiner, out ViewMember j)) continue;
+            _skeen.RetryTransfer(joiner, j.Incarnation);
+        }
         AfterEvent();
     }
 
@@ -236,6 +271,7 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _out.Log($"starting over as a new life ({reason})", true);
         _skeen = null;
         _reports.Clear();
+        _pushes.Clear();
         Donor = ViewMember.NoDonor;
         HasState = false;
         Life = _newLife();
@@ -282,6 +318,10 @@ public sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         if (ManagerOfSender(report.Id.Sender) is int m) _out.SendDelivered(m, report);
     }
 
-    void ISkeenReceiverOutput<TPayload>.TransferReady(int joiner, SkeenTransfer transfer) =>
-        _out.TransferReady(joiner, _view!.ReceiverLife(joiner), transfer);
+    void ISkeenReceiverOutput<TPayload>.TransferReady(int joiner, SkeenTransfer transfer)
+    {
+        ulong life = _view!.ReceiverLife(joiner);
+        _pushes[joiner] = (life, long.MaxValue);
+        _out.TransferReady(joiner, life, transfer);
+    }
 }

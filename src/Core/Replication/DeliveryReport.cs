@@ -3,4 +3,4 @@ using BitFusion.Core.Abcast;
 namespace BitFusion.Core.Replication;
 
 /// <summary>A replica's report of one write to its manager: how it settled, the count after it and its position.</summary>
-public readonly record struct DeliveryReport(MessageId Id, DeliveryStatus Status, long Value, long Position);
+internal readonly record struct DeliveryReport(MessageId Id, DeliveryStatus Status, long Value, long Position);

@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Replication;
 
 /// <summary>How a replica settled one write, in its <c>AbcastDelivered</c> report to the write's manager.</summary>
-public enum DeliveryStatus : byte
+internal enum DeliveryStatus : byte
 {
     /// <summary>Applied; the report carries the new count and the write's position in the group's order.</summary>
     Applied = 0,

@@ -7,7 +7,7 @@ namespace BitFusion.Core.Replication;
 /// connection from that manager, or drops the message when there is none. Implementations must not call back into
 /// the machine.
 /// </summary>
-public interface IDataNodeOutput<TPayload>
+internal interface IDataNodeOutput<TPayload>
 {
     /// <summary>Tell <paramref name="manager"/> where this node stands (<see cref="DataNodeMember{TPayload}.Status"/>).</summary>
     void SendStatus(int manager);
@@ -30,8 +30,14 @@ public interface IDataNodeOutput<TPayload>
     /// <summary>Report a delivered write to its manager; the same report may be sent again after a reconnect.</summary>
     void SendDelivered(int manager, in DeliveryReport report);
 
-    /// <summary>Snapshot the application state now and stream it to the joiner (node, life).</summary>
+    /// <summary>
+    /// Snapshot the application state now and stream it to the joiner (node, life); then report
+    /// <see cref="DataNodeMember{TPayload}.PushConfirmed"/> or <see cref="DataNodeMember{TPayload}.PushFailed"/>.
+    /// </summary>
     void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer);
+
+    /// <summary>Call <see cref="DataNodeMember{TPayload}.Tick"/> at <paramref name="time"/> (or later).</summary>
+    void Wake(long time);
 
     /// <summary>This life caught up: it serves reads and may donate its state.</summary>
     void Serving();

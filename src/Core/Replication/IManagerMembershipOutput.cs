@@ -7,7 +7,7 @@ namespace BitFusion.Core.Replication;
 /// adapter sends on its current connection to that node, or drops the message when there is none (the machine
 /// resends what matters when the connection comes back). Implementations must not call back into the machine.
 /// </summary>
-public interface IManagerMembershipOutput
+internal interface IManagerMembershipOutput
 {
     /// <summary>Say who this manager is (sender id, or −1 while not admitted; life; with the view for a manager).</summary>
     void SendHello(int node, bool toManager, int sender, ClusterView? view);

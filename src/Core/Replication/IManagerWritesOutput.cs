@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Replication;
 
 /// <summary>Effects of <see cref="ManagerWrites{TClient, TPayload}"/>, called under the caller's lock; they must not call back into it.</summary>
-public interface IManagerWritesOutput<TClient, TPayload>
+internal interface IManagerWritesOutput<TClient, TPayload>
 {
     /// <summary>Answer request <paramref name="requestId"/> of <paramref name="client"/> (the adapter drops it if the client is gone).</summary>
     void Answer(TClient client, ulong requestId, in WriteReply reply, in WriteRequest<TPayload> request);

@@ -8,7 +8,7 @@ namespace BitFusion.Core.Replication;
 /// first is a death, and the others come back within the grace period (the manager redials at once). A connection
 /// that is up but has not named its life yet proves nothing. Guarded by the owner's lock.
 /// </summary>
-public sealed class LifeTracker
+internal sealed class LifeTracker
 {
     private readonly HashSet<ulong> _superseded = [];
     private ulong _lastLife;

@@ -21,7 +21,7 @@ namespace BitFusion.Core.Replication;
 /// <item>After every view change the coordinator re-runs orphan recovery for every dead sender.</item>
 /// </list>
 /// </summary>
-public sealed class ManagerMembership
+internal sealed class ManagerMembership
 {
     private readonly int _nodeId;
     private readonly ulong _life;
@@ -317,7 +317,21 @@ public sealed class ManagerMembership
                 return;
             }
         }
+        if (_senderId < 0 && LowerManagerAwaitsAdmission()) return;
         Reconcile();
+    }
+
+    /// <summary>
+    /// Managers restarted together find every sender dead, and each would decide a view of the same epoch admitting
+    /// itself; the replicas that installed the losing one would have to start over. So a manager not yet admitted
+    /// decides only when no live manager with a lower node id is unadmitted too (it has still asked for the newest
+    /// view first: that view may admit it, and then it coordinates as a sender).
+    /// </summary>
+    private bool LowerManagerAwaitsAdmission()
+    {
+        foreach ((int id, PeerRecord p) in _peers)
+            if (id < _nodeId && p.Lives.Connected && p.HasHello && p.Sender < 0) return true;
+        return false;
     }
 
     private bool TryBoot()

@@ -13,7 +13,7 @@ namespace BitFusion.Core.Replication;
 /// <see cref="WriteTable{TTag}"/> decides. Skeen's sender belongs to the adapter (it is made when a view admits the
 /// manager); its Completed and Abandoned effects come back here as <see cref="Finalized"/> and <see cref="Abandoned"/>.
 /// </summary>
-public sealed class ManagerWrites<TClient, TPayload> : IWriteTableOutput<ManagerWrites<TClient, TPayload>.Call>
+internal sealed class ManagerWrites<TClient, TPayload> : IWriteTableOutput<ManagerWrites<TClient, TPayload>.Call>
     where TClient : class
 {
     private readonly IManagerWritesOutput<TClient, TPayload> _out;

@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Replication;
 
 /// <summary>Where one life of a data node stands.</summary>
-public enum NodePhase : byte
+internal enum NodePhase : byte
 {
     /// <summary>No view admits this life yet: a new process, or one that had to start over. It wants to join.</summary>
     Fresh = 0,
@@ -14,4 +14,4 @@ public enum NodePhase : byte
 }
 
 /// <summary>What a data node tells each manager on connect and whenever its life or phase changes.</summary>
-public readonly record struct NodeStatus(ulong Life, NodePhase Phase, long Incarnation, long Epoch, long Position, int Length);
+internal readonly record struct NodeStatus(ulong Life, NodePhase Phase, long Incarnation, long Epoch, long Position, int Length);

@@ -6,7 +6,7 @@ namespace BitFusion.Core.Replication;
 /// is the last view the old coordinator got out to anyone alive; the new coordinator continues from it, so two
 /// different views never share an epoch.
 /// </summary>
-public sealed class TakeoverQuery(ulong id, int[] deadSenders)
+internal sealed class TakeoverQuery(ulong id, int[] deadSenders)
 {
     public ulong Id { get; } = id;
 

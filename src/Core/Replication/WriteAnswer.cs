@@ -3,7 +3,7 @@ using BitFusion.Core.Idempotency;
 namespace BitFusion.Core.Replication;
 
 /// <summary>What a manager answers a client's write: done, not done, or unknown, each with the reason it is so.</summary>
-public enum WriteAnswer : byte
+internal enum WriteAnswer : byte
 {
     /// <summary>Done: applied; the reply carries the count after it and its position in the group's order.</summary>
     Applied,
@@ -28,7 +28,7 @@ public enum WriteAnswer : byte
 }
 
 /// <summary>An answer with its values (count and position for Applied, count for OutOfRange).</summary>
-public readonly record struct WriteReply(WriteAnswer Answer, long Value, long Position)
+internal readonly record struct WriteReply(WriteAnswer Answer, long Value, long Position)
 {
     /// <summary>The reply for a completed write's remembered result.</summary>
     public static WriteReply Of(in WriteResult result) => result.Outcome switch

@@ -11,12 +11,14 @@ namespace BitFusion.Core.Replication;
 /// view reported. A destination that left may have delivered in another order: Skeen's sender (or orphan recovery)
 /// finalises a multicast without the proposal of a destination that died, so a replica that never received it may
 /// have delivered a later write before it — the survivors' order is the group's, and a manager whose view still
-/// holds the dead replica waits for the view that drops it. Only when no destination left in the view reported is a
-/// departed one's report used, and Unknown when there is none.
+/// holds the dead replica waits for the view that drops it. When no destination still in the view reported, the
+/// outcome is Unknown: a departed replica's report is never used, since a destination that outlived it may have
+/// delivered the write elsewhere in the order before dying unreported (seeds 19846 and 204144 acknowledged a write one
+/// place early on the report of a replica that had died first).
 /// A pure state machine with pooled entries; <typeparamref name="TTag"/> is the adapter's own record of the write
 /// (who asked, under which client id and seq).
 /// </summary>
-public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
+internal sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
 {
     private readonly Dictionary<long, Entry> _writes = [];
     private readonly Stack<Entry> _pool = new();
@@ -111,9 +113,9 @@ public sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
         for (int i = 0; i < e.DestinationCount; i++)
         {
             ref Destination d = ref e.Destinations[i];
-            if (!d.HasReport) continue;
-            if (chosen < 0 || (e.Destinations[chosen].Left && !d.Left)) chosen = i;
-            else if (!d.Left && !Same(e.Destinations[chosen].Report, d.Report))
+            if (!d.HasReport || d.Left) continue;
+            if (chosen < 0) chosen = i;
+            else if (!Same(e.Destinations[chosen].Report, d.Report))
             {
                 if (!e.Disputed)
                 {

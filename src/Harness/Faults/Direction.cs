@@ -1,7 +1,7 @@
 namespace BitFusion.Harness.Faults;
 
 /// <summary>Which way bytes travel through a proxied connection.</summary>
-public enum Direction
+internal enum Direction
 {
     /// <summary>From the process that dialed to the one that listens.</summary>
     ToListener,

@@ -11,7 +11,7 @@ namespace BitFusion.Harness.Faults;
 /// connects to <see cref="Port"/>; the proxy dials <see cref="Target"/> for each connection and pumps both ways.
 /// Thread-safe; every control takes effect at once for live and future connections.
 /// </summary>
-public sealed class FaultProxy : IAsyncDisposable
+internal sealed class FaultProxy : IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();

@@ -10,7 +10,7 @@ namespace BitFusion.Harness.Faults;
 /// every other node's port is the proxy of that link, so it still listens on its own port while everything it
 /// dials passes a proxy the test controls. Clients and probes use the shared file and reach nodes directly.
 /// </summary>
-public sealed class ProxyMesh : IAsyncDisposable
+internal sealed class ProxyMesh : IAsyncDisposable
 {
     private readonly Dictionary<(int From, int To), FaultProxy> _links = [];
     private readonly Dictionary<int, string> _roles;

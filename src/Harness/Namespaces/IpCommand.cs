@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace BitFusion.Harness.Namespaces;
 
 /// <summary>Runs iproute2's <c>ip</c>; a failure is an exception carrying the command and its error output.</summary>
-public static class IpCommand
+internal static class IpCommand
 {
     /// <summary>Why network namespaces cannot be made here (not Linux, not root, no <c>ip</c>), or null if they can.</summary>
     public static string? Unavailable()

@@ -9,7 +9,7 @@ namespace BitFusion.Harness.Namespaces;
 /// these namespaces. Both ends of every veth are created directly in the new namespaces, so the caller's own
 /// network is never touched. Names carry a random suffix; disposing (or the harness's exit) deletes them all.
 /// </summary>
-public sealed class IsolatedNetwork : IDisposable
+internal sealed class IsolatedNetwork : IDisposable
 {
     private readonly List<string> _namespaces = [];
     private readonly IDisposable _cleanup;

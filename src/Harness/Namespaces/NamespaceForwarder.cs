@@ -10,7 +10,7 @@ namespace BitFusion.Harness.Namespaces;
 /// the target, copying bytes both ways. When either side ends, both are closed, so a killed server looks to the
 /// local client exactly like a closed connection.
 /// </summary>
-public sealed class NamespaceForwarder : IAsyncDisposable
+internal sealed class NamespaceForwarder : IAsyncDisposable
 {
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly CancellationTokenSource _stop = new();

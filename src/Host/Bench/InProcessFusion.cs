@@ -15,9 +15,12 @@ internal sealed class InProcessFusion : IAsyncDisposable
     private readonly List<BackupNode> _backups = [];
     private readonly PrimaryNode?[] _primaries;
 
-    private InProcessFusion(Cluster cluster)
+    private readonly string? _tlsFolder;
+
+    private InProcessFusion(Cluster cluster, string? tlsFolder)
     {
         Cluster = cluster;
+        _tlsFolder = tlsFolder;
         _primaries = new PrimaryNode?[cluster.Primaries.Count];
     }
 
@@ -25,11 +28,14 @@ internal sealed class InProcessFusion : IAsyncDisposable
 
     public PrimaryNode Primary(int index) => _primaries[index] ?? throw new InvalidOperationException($"primary {index} is down");
 
-    public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation)
+    /// <param name="tls">Every connection over mutual TLS, with certificates issued into a temporary folder.</param>
+    public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation, bool tls = false)
     {
         ClusterConfig config = ClusterLayout.Build(primaries, faults, 0, 0, "127.0.0.1", 0);
         config.Window = window;
-        var fusion = new InProcessFusion(Cluster.FromConfig(config));
+        string? folder = tls ? Directory.CreateTempSubdirectory("bitfusion-bench-tls-").FullName : null;
+        if (folder is not null) config.Tls = TlsIssuer.Issue(config, folder, clients: 1);
+        var fusion = new InProcessFusion(Cluster.FromConfig(config), folder);
         foreach (NodeConfig b in fusion.Cluster.Backups)
         {
             var node = new BackupNode(fusion.Cluster, b.Id);
@@ -61,6 +67,7 @@ internal sealed class InProcessFusion : IAsyncDisposable
     {
         foreach (PrimaryNode? p in _primaries) p?.Dispose();
         foreach (BackupNode b in _backups) b.Dispose();
+        if (_tlsFolder is not null) Directory.Delete(_tlsFolder, recursive: true);
         return ValueTask.CompletedTask;
     }
 }

@@ -10,9 +10,9 @@ internal static class LatencyBench
 {
     public sealed record Result(int Primaries, int Faults, int Window, LatencyStats Latency, double OpsPerSecond, double WireBytesPerUpdate, double AllocatedBytesPerUpdate);
 
-    public static async Task<Result> RunAsync(int primaries, int faults, int window, int opsPerPrimary, CancellationToken cancellation)
+    public static async Task<Result> RunAsync(int primaries, int faults, int window, int opsPerPrimary, CancellationToken cancellation, bool tls = false)
     {
-        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, Math.Max(window * 2, 64), cancellation);
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, Math.Max(window * 2, 64), cancellation, tls);
         var clients = new BitListClient[primaries];
         for (int i = 0; i < primaries; i++) clients[i] = await fusion.ClientAsync(i, cancellation);
         try

@@ -8,9 +8,9 @@ internal static class RecoveryBench
 {
     public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, double ConnectMicros, double CutMicros, int Attempts, long WireBytes, int Repeats);
 
-    public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation)
+    public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation, bool tls = false)
     {
-        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation);
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls);
         var random = new Random(bits + primaries);
         const int chunkBits = 1 << 22;
         var chunk = new ulong[chunkBits / 64];

@@ -18,6 +18,7 @@ internal static class BenchCommand
         command.Subcommands.Add(Latency());
         command.Subcommands.Add(Recovery());
         command.Subcommands.Add(Replication());
+        command.Subcommands.Add(BenchTlsCommand.Create());
         return command;
     }
 

@@ -65,7 +65,7 @@ internal static class CommonOptions
     /// <summary>The node this process runs, once its role is checked: what an error at startup names.</summary>
     public static string? Starting { get; private set; }
 
-    /// <summary>Checks the id names a node of the given role, or prints why not.</summary>
+    /// <summary>Checks the id names a node of the given role (and in TLS mode that its certificate loads), or prints why not.</summary>
     public static bool CheckRole(Cluster cluster, int id, string role)
     {
         NodeConfig? node = cluster.Config.Nodes.FirstOrDefault(n => n.Id == id);
@@ -78,6 +78,18 @@ internal static class CommonOptions
         {
             Console.Error.WriteLine($"error: node {id} is a {node.Role} in the configuration, not a {role}.");
             return false;
+        }
+        if (cluster.Key.Tls is { } tls)
+        {
+            try
+            {
+                tls.ContextFor(Cluster.IdentityOf(node));
+            }
+            catch (ConfigException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return false;
+            }
         }
         Log.Name = $"{role}#{id}";
         Starting = $"{role} {id} ({node.Host}:{node.Port})";

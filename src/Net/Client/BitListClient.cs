@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using BitFusion.Core.Bits;
+using BitFusion.Net.Config;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -20,9 +22,14 @@ namespace BitFusion.Net.Client;
 /// caller forever. With <c>reconnect</c>, a dropped connection is dialed again and every request in flight is sent
 /// again, writes under their first seq and marked as resent, so the server answers each with its first result.
 /// Write and point-read requests reuse pooled completions, so a steady stream of them allocates nothing.
+/// Thread-safe: any thread may issue requests, and answers complete on the connection's or the timer's thread.
+/// A failed request throws <see cref="RemoteException"/> (the server refused it: <see cref="RemoteException.Code"/>
+/// says whether a write may have been applied), <see cref="TimeoutException"/>, <see cref="IOException"/> (the
+/// connection closed) or <see cref="ProtocolException"/> (the server broke the protocol).
 /// </summary>
 public sealed class BitListClient : IFrameHandler, IDisposable
 {
+    /// <summary>How long a request waits for its answer unless <c>ConnectAsync</c> is given another timeout: 10 s.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     private readonly EndPoint _endpoint;
@@ -70,7 +77,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     /// is the primary, manager or data node meant, by role and id; the handshake checks both. <paramref name="nodeId"/>
     /// is the handshake's node id; the idempotency <see cref="ClientId"/> is drawn at random.
     /// </summary>
-    public static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort nodeId,
+    internal static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort nodeId,
         int? group = null, int maxFrameBytes = Frame.DefaultMaxFrameBytes, CancellationToken cancellation = default,
         TimeSpan? timeout = null, bool reconnect = false)
     {
@@ -81,6 +88,32 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             maxFrameBytes, timeout ?? DefaultTimeout, reconnect);
         _ = FrameLoop.RunAsync(connection, client, client._counters, CancellationToken.None);
         return client;
+    }
+
+    /// <summary>
+    /// Connects to server <paramref name="serverId"/> of <paramref name="servers"/> (a primary, or a manager with the
+    /// <paramref name="group"/> every request then names), retrying until it answers or <paramref name="cancellation"/>
+    /// fires (<see cref="OperationCanceledException"/>). The handshake proves the client key and checks the server's
+    /// role and id. Each request fails after <paramref name="timeout"/> (default <see cref="DefaultTimeout"/>); with
+    /// <paramref name="reconnect"/>, a dropped connection is dialed again and requests in flight are sent again.
+    /// Throws <see cref="ConfigException"/> when the file names no such server, <see cref="ArgumentException"/> for a
+    /// manager without a group, and <see cref="AuthenticationException"/> when the server refuses the key or the role.
+    /// </summary>
+    public static async Task<BitListClient> ConnectAsync(ClientFile servers, int serverId, int? group = null, TimeSpan? timeout = null,
+        bool reconnect = false, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        NodeConfig server = servers.Servers.FirstOrDefault(n => n.Id == serverId)
+            ?? throw new ConfigException($"The client file names no primary or manager with id {serverId}.");
+        try
+        {
+            return await ConnectAsync(Cluster.EndPointOf(server), servers.Key, Cluster.IdentityOf(server), 0, group, servers.MaxFrameBytes,
+                cancellation, timeout, reconnect).ConfigureAwait(false);
+        }
+        catch (HandshakeRejectedException e)
+        {
+            throw new AuthenticationException(e.Message, e);
+        }
     }
 
     /// <summary>This client's random nonzero name in every write it sends.</summary>
@@ -101,18 +134,34 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     /// <summary>Connections lost and dialed again since this client connected.</summary>
     public int Reconnects { get; private set; }
 
+    /// <summary>True while the connection is open (with <c>reconnect</c>, false only between a drop and the redial).</summary>
     public bool IsConnected => !_connection.IsClosed;
 
+    /// <summary>Bytes this client has sent on its current connection, frame headers included.</summary>
     public long BytesSent => _connection.BytesSent;
 
+    /// <summary>Bytes this client has received on its current connection, frame headers included.</summary>
     public long BytesReceived => _connection.BytesReceived;
 
+    /// <summary>Appends a bit; completes with the list's new count once the server made the write durable.</summary>
     public ValueTask<long> AppendAsync(bool bit) => Op(new Request { Type = MessageType.Append, Bit = bit });
+
+    /// <summary>Sets the bit at <paramref name="index"/>; completes with the list's count. An index out of range fails with <see cref="RemoteException"/>.</summary>
     public ValueTask<long> SetAsync(int index, bool bit) => Op(new Request { Type = MessageType.Set, Index = index, Bit = bit });
+
+    /// <summary>Inserts a bit at <paramref name="index"/> (0..count), shifting the bits above it up; completes with the new count.</summary>
     public ValueTask<long> InsertAsync(int index, bool bit) => Op(new Request { Type = MessageType.Insert, Index = index, Bit = bit });
+
+    /// <summary>Removes the bit at <paramref name="index"/>, shifting the bits above it down; completes with the new count.</summary>
     public ValueTask<long> RemoveAtAsync(int index) => Op(new Request { Type = MessageType.RemoveAt, Index = index });
+
+    /// <summary>Removes the bit at <paramref name="index"/> by moving the last bit into its place; completes with the new count.</summary>
     public ValueTask<long> SwapRemoveAtAsync(int index) => Op(new Request { Type = MessageType.SwapRemoveAt, Index = index });
+
+    /// <summary>Reads the bit at <paramref name="index"/> from the server.</summary>
     public async ValueTask<bool> GetAsync(int index) => await Op(new Request { Type = MessageType.Get, Index = index }).ConfigureAwait(false) != 0;
+
+    /// <summary>Reads the list's count from the server.</summary>
     public async ValueTask<int> CountAsync() => (int)await Op(new Request { Type = MessageType.Count }).ConfigureAwait(false);
 
     /// <summary>Appends a run of bits as one write; the words are copied, so the caller may reuse them at once.</summary>
@@ -124,6 +173,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         return Op(new Request { Type = MessageType.AppendMany, Bits = bits, Words = words });
     }
 
+    /// <summary>Reads the whole list: a copy of its words, its length and the seq it reflects.</summary>
     public Task<BitsResult> ReadAllAsync()
     {
         var result = new TaskCompletionSource<BitsResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -199,11 +249,11 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             Index = request.Index, Bit = request.Bit, Bits = request.Bits, Packed = request.Words,
         }, grouped: _group is not null);
 
-    public void OnOpen(Connection connection)
+    void IFrameHandler.OnOpen(Connection connection)
     {
     }
 
-    public void OnFrame(Connection connection, in Frame frame)
+    void IFrameHandler.OnFrame(Connection connection, in Frame frame)
     {
         var r = frame.Reader();
         ulong id = r.U64();
@@ -251,7 +301,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         }
     }
 
-    public void OnClose(Connection connection)
+    void IFrameHandler.OnClose(Connection connection)
     {
         lock (_gate)
         {
@@ -386,6 +436,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         return id;
     }
 
+    /// <summary>Closes the connection and fails every request still waiting with <see cref="IOException"/>.</summary>
     public void Dispose()
     {
         _stop.Cancel();

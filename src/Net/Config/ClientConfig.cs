@@ -6,9 +6,15 @@ namespace BitFusion.Net.Config;
 /// </summary>
 public sealed class ClientConfig
 {
+    /// <summary>The client key in hex: it authenticates a client and nothing else.</summary>
     public string? ClientKey { get; set; }
 
+    /// <summary>The largest frame the client sends or accepts, in bytes (4096..2^30; the cluster's value).</summary>
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>Present: connections run over mutual TLS; the CA and this client's one certificate.</summary>
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>The primaries and managers a client may dial.</summary>
     public List<NodeConfig> Nodes { get; set; } = [];
 }

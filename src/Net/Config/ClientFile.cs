@@ -17,20 +17,26 @@ public sealed class ClientFile
     }
 
     /// <summary>Always client-only: <see cref="ClusterKey.IsClientOnly"/>.</summary>
-    public ClusterKey Key { get; }
+    internal ClusterKey Key { get; }
 
+    /// <summary>The largest frame the client sends or accepts, in bytes.</summary>
     public int MaxFrameBytes { get; }
 
     /// <summary>Primaries and managers, as the cluster file names them.</summary>
     public IReadOnlyList<NodeConfig> Servers { get; }
 
+    /// <summary>
+    /// What a client of <paramref name="cluster"/> needs: the client key derived from the cluster key, and its
+    /// primaries and managers.
+    /// </summary>
     public static ClientFile From(Cluster cluster) =>
         new(cluster.Key.ClientKey(), cluster.Config.MaxFrameBytes, cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList());
 
-    /// <summary>The client file's JSON for a cluster.</summary>
-    public static string ToJson(Cluster cluster) => JsonSerializer.Serialize(new ClientConfig
+    /// <summary>The client file's JSON for a cluster; <paramref name="tls"/> names the client's CA and certificate in TLS mode.</summary>
+    public static string ToJson(Cluster cluster, TlsConfig? tls = null) => JsonSerializer.Serialize(new ClientConfig
     {
         ClientKey = cluster.Key.ClientKeyHex(),
+        Tls = tls,
         MaxFrameBytes = cluster.Config.MaxFrameBytes,
         Nodes = cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList(),
     }, ClusterConfigJson.Default.ClientConfig);
@@ -38,6 +44,10 @@ public sealed class ClientFile
     /// <summary>Where `bitfusion config` puts the client file by default: cluster.json → cluster.client.json.</summary>
     public static string DefaultPath(string clusterFile) =>
         Path.Combine(Path.GetDirectoryName(clusterFile) ?? "", Path.GetFileNameWithoutExtension(clusterFile) + ".client.json");
+
+    /// <summary>The file for client <paramref name="number"/> beside the first: cluster.client.json → cluster.client-2.json.</summary>
+    public static string NumberedPath(string clientFile, int number) =>
+        Path.Combine(Path.GetDirectoryName(clientFile) ?? "", $"{Path.GetFileNameWithoutExtension(clientFile)}-{number}{Path.GetExtension(clientFile)}");
 
     /// <summary>Loads a client file, or a cluster file reduced to what a client needs.</summary>
     public static ClientFile Load(string path)
@@ -53,10 +63,20 @@ public sealed class ClientFile
         {
             throw new ConfigException($"{path} is not valid JSON: {e.Message}");
         }
-        return isClientFile ? Parse(text, path) : From(Cluster.Parse(text, path));
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (isClientFile) return Parse(text, path, folder);
+        ClientFile reduced = From(Cluster.Parse(text, path, folder));
+        // Loaded now, as a client file's is, so a missing client certificate is a configuration error, not a failed dial.
+        if (reduced.Key.Tls is { } tls) tls.ContextFor(tls.ClientIdentity);
+        return reduced;
     }
 
-    public static ClientFile Parse(string json, string source = "client file")
+    /// <summary>
+    /// Parses and validates a client file's JSON; <paramref name="source"/> names it in errors. Throws
+    /// <see cref="ConfigException"/> with every problem found, in one line.
+    /// </summary>
+    /// <param name="baseDirectory">Where the file's relative paths (TLS certificates) start; the current folder if null.</param>
+    public static ClientFile Parse(string json, string source = "client file", string? baseDirectory = null)
     {
         ClientConfig? config;
         try
@@ -94,6 +114,24 @@ public sealed class ClientFile
             if (!IsClientFacing(n)) problems.Add($"node {n.Id} has role \"{n.Role}\"; a client file lists primaries and managers.");
             if (n.Port is < 1 or > 65535) problems.Add($"node {n.Id} has port {n.Port}; it must be 1..65535.");
             if (string.IsNullOrWhiteSpace(n.Host)) problems.Add($"node {n.Id} has no host.");
+        }
+        if (problems.Count == 0 && config.Tls is not null)
+        {
+            TlsCredentials? tls = TlsSection.Resolve(config.Tls, baseDirectory ?? Directory.GetCurrentDirectory(), _ => false, problems);
+            if (tls is not null && tls.Identities.Count(p => p.Role == NodeRole.Client) != 1)
+                problems.Add("tls.certificates must hold exactly one client certificate in a client file.");
+            else if (tls is not null)
+            {
+                try
+                {
+                    tls.ContextFor(tls.ClientIdentity);
+                    key!.Tls = tls;
+                }
+                catch (ConfigException e)
+                {
+                    problems.Add(e.Message);
+                }
+            }
         }
         if (problems.Count > 0) throw new ConfigException($"{source} is not a usable client file: {string.Join(" ", problems)}");
         return new ClientFile(key!, config.MaxFrameBytes, config.Nodes);

@@ -19,20 +19,34 @@ public sealed class Cluster
         Groups = DataNodes.GroupBy(d => d.Group!.Value).OrderBy(g => g.Key).Select(g => (IReadOnlyList<NodeConfig>)g.ToList()).ToList();
     }
 
+    /// <summary>The validated configuration; treat it as read-only.</summary>
     public ClusterConfig Config { get; }
-    public ClusterKey Key { get; }
+    internal ClusterKey Key { get; }
+
+    /// <summary>f: the crash faults tolerated (fusion: f backups; replication: f + 1 data nodes per group).</summary>
     public int Faults => Config.Faults;
 
     /// <summary>The fewest backups a fusion write must reach: the cluster file's minAckBackups, or f.</summary>
     public int MinAckBackups => Config.MinAckBackups ?? Config.Faults;
+
+    /// <summary>The primaries by ascending id; a primary's position here is its primary index.</summary>
     public IReadOnlyList<NodeConfig> Primaries { get; }
+
+    /// <summary>The fused backups by ascending id; a backup's position here is its backup index.</summary>
     public IReadOnlyList<NodeConfig> Backups { get; }
+
+    /// <summary>The replication managers by ascending id.</summary>
     public IReadOnlyList<NodeConfig> Managers { get; }
+
+    /// <summary>The replication data nodes by ascending id.</summary>
     public IReadOnlyList<NodeConfig> DataNodes { get; }
 
     /// <summary>Data nodes by group number (groups are numbered 0..g-1 without gaps).</summary>
     public IReadOnlyList<IReadOnlyList<NodeConfig>> Groups { get; }
 
+    /// <summary>
+    /// The node with id <paramref name="id"/>. Throws <see cref="ConfigException"/> when the configuration has none.
+    /// </summary>
     public NodeConfig Node(int id) =>
         Config.Nodes.FirstOrDefault(n => n.Id == id) ?? throw new ConfigException($"No node with id {id} in the configuration.");
 
@@ -41,11 +55,11 @@ public sealed class Cluster
     /// clients). Servers admit only peers it knows, so a process holding the key cannot pose as a node that is not
     /// in the file.
     /// </summary>
-    public bool Knows(PeerIdentity peer) =>
+    internal bool Knows(PeerIdentity peer) =>
         peer.Role == NodeRole.Client || Config.Nodes.Any(n => n.Id == peer.NodeId && RoleOf(n) == peer.Role);
 
     /// <summary>The wire role of a configured node.</summary>
-    public static NodeRole RoleOf(NodeConfig node) => node.Role switch
+    internal static NodeRole RoleOf(NodeConfig node) => node.Role switch
     {
         "primary" => NodeRole.Primary,
         "backup" => NodeRole.Backup,
@@ -55,12 +69,23 @@ public sealed class Cluster
     };
 
     /// <summary>How a dialer names the node it means to reach, so the handshake checks role and id.</summary>
-    public static PeerIdentity IdentityOf(NodeConfig node) => new(RoleOf(node), (ushort)node.Id);
+    internal static PeerIdentity IdentityOf(NodeConfig node) => new(RoleOf(node), (ushort)node.Id);
 
+    /// <summary>
+    /// The primary index (0..n-1) of node <paramref name="id"/>. Throws <see cref="ConfigException"/> when it is not a
+    /// primary.
+    /// </summary>
     public int PrimaryIndex(int id) => IndexOf(Primaries, id, "primary");
 
+    /// <summary>
+    /// The backup index (0..f-1) of node <paramref name="id"/>. Throws <see cref="ConfigException"/> when it is not a
+    /// backup.
+    /// </summary>
     public int BackupIndex(int id) => IndexOf(Backups, id, "backup");
 
+    /// <summary>
+    /// Where to dial <paramref name="node"/>: an IP end point, or a DNS end point resolved when dialed.
+    /// </summary>
     public static EndPoint EndPointOf(NodeConfig node) =>
         IPAddress.TryParse(node.Host, out IPAddress? ip) ? new IPEndPoint(ip, node.Port) : new DnsEndPoint(node.Host, node.Port);
 
@@ -86,12 +111,21 @@ public sealed class Cluster
             : new IPEndPoint(chosen, node.Port);
     }
 
+    /// <summary>
+    /// Reads and validates a cluster file (<see cref="Parse"/>). Throws <see cref="ConfigException"/> when it cannot be
+    /// read or is not a usable cluster.
+    /// </summary>
     public static Cluster Load(string path)
     {
-        return Parse(SecretFile.Read(path), path);
+        return Parse(SecretFile.Read(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public static Cluster Parse(string json, string source = "configuration")
+    /// <summary>
+    /// Parses and validates a cluster file's JSON; <paramref name="source"/> names it in errors. Throws
+    /// <see cref="ConfigException"/> with every problem found, in one line.
+    /// </summary>
+    /// <param name="baseDirectory">Where the file's relative paths (TLS certificates) start; the current folder if null.</param>
+    public static Cluster Parse(string json, string source = "configuration", string? baseDirectory = null)
     {
         ClusterConfig? config;
         try
@@ -103,10 +137,15 @@ public sealed class Cluster
             throw new ConfigException($"{source} is not valid cluster JSON: {e.Message}");
         }
         if (config is null) throw new ConfigException($"{source} is empty.");
-        return FromConfig(config, source);
+        return FromConfig(config, source, baseDirectory);
     }
 
-    public static Cluster FromConfig(ClusterConfig config, string source = "configuration")
+    /// <summary>
+    /// Validates <paramref name="config"/> (ids, roles, ports, limits, the key) and sorts its nodes into roles. Throws
+    /// <see cref="ConfigException"/> with every problem found, in one line. Keep the config unchanged afterwards.
+    /// </summary>
+    /// <param name="baseDirectory">Where relative paths (TLS certificates) start; the current folder if null.</param>
+    public static Cluster FromConfig(ClusterConfig config, string source = "configuration", string? baseDirectory = null)
     {
         var problems = new List<string>();
         if (config.Nodes is null) throw new ConfigException($"{source}: \"nodes\" is null; it must list the cluster's nodes.");
@@ -163,9 +202,20 @@ public sealed class Cluster
                 problems.Add(e.Message);
             }
         }
+        TlsCredentials? tls = null;
+        if (config.Tls is not null)
+        {
+            bool IsNode(PeerIdentity p) => config.Nodes.Any(n => n.Id == p.NodeId && n.Role == CertificateIdentity.RoleName(p.Role));
+            tls = TlsSection.Resolve(config.Tls, baseDirectory ?? Directory.GetCurrentDirectory(), IsNode, problems);
+            if (tls is not null)
+                foreach (NodeConfig n in config.Nodes)
+                    if (n.Role is "primary" or "backup" or "manager" or "datanode" && !tls.Identities.Contains(IdentityOf(n)))
+                        problems.Add($"TLS is on but tls.certificates has no certificate for {n.Role} {n.Id}.");
+        }
         if (problems.Count > 0)
             throw new ConfigException($"{source} is not a usable cluster configuration: {string.Join(" ", problems)}");
-        return new Cluster(config, key!);
+        key!.Tls = tls;
+        return new Cluster(config, key);
     }
 
     private List<NodeConfig> Ordered(string role) => Config.Nodes.Where(n => n.Role == role).OrderBy(n => n.Id).ToList();

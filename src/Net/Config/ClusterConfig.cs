@@ -12,6 +12,10 @@ public sealed class ClusterConfig
     /// <summary>Hex or text; overridden by the BITFUSION_CLUSTER_KEY environment variable.</summary>
     public string? ClusterKey { get; set; }
 
+    /// <summary>
+    /// The largest frame any node sends or accepts, in bytes (4096..2^30); a list's whole-list transfers must fit in
+    /// it.
+    /// </summary>
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
     /// <summary>Bytes a connection may have queued for a peer that reads too slowly before it is disconnected; unset: maxFrameBytes + 8 MiB.</summary>
@@ -40,5 +44,9 @@ public sealed class ClusterConfig
     /// </summary>
     public int? MinAckBackups { get; set; }
 
+    /// <summary>Present: every connection runs over mutual TLS with these certificates (see <see cref="TlsConfig"/>).</summary>
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>Every process of the cluster.</summary>
     public List<NodeConfig> Nodes { get; set; } = [];
 }

@@ -9,6 +9,13 @@ namespace BitFusion.Net.Config;
 /// <summary>Builds cluster files: ids 1.. in role order (primaries, backups, managers, data nodes), one port each.</summary>
 public static class ClusterLayout
 {
+    /// <summary>
+    /// A cluster of <paramref name="primaries"/> primaries with <paramref name="faults"/> backups, and <paramref
+    /// name="groups"/> replication groups of f + 1 data nodes behind <paramref name="managers"/> managers, on <paramref
+    /// name="host"/>: ports from <paramref name="basePort"/> up, or free ports below the ephemeral range when it is 0.
+    /// A fresh random key unless <paramref name="key"/> is given. Throws <see cref="ArgumentException"/> for counts the
+    /// code or the port range cannot hold.
+    /// </summary>
     public static ClusterConfig Build(int primaries, int faults, int groups, int managers, string host, int basePort, string? key = null)
     {
         if (primaries < 0 || groups < 0 || managers < 0) throw new ArgumentException("Counts cannot be negative.");
@@ -46,6 +53,10 @@ public static class ClusterLayout
         return config;
     }
 
+    /// <summary>
+    /// The cluster file's JSON for <paramref name="config"/> (it holds the cluster key: write it with
+    /// <see cref="SecretFile.Write"/>).
+    /// </summary>
     public static string ToJson(ClusterConfig config) => JsonSerializer.Serialize(config, ClusterConfigJson.Default.ClusterConfig);
 
     /// <summary>

@@ -13,8 +13,10 @@ public sealed class NodeConfig
     [JsonRequired]
     public string Role { get; set; } = "";
 
+    /// <summary>The address or host name the node listens on and is dialed at (default 127.0.0.1).</summary>
     public string Host { get; set; } = "127.0.0.1";
 
+    /// <summary>The TCP port the node listens on, 1..65535.</summary>
     [JsonRequired]
     public int Port { get; set; }
 

@@ -27,6 +27,9 @@ public static class SecretFile
         }
     }
 
+    /// <summary>
+    /// Reads the whole file. Throws <see cref="ConfigException"/> (one line) when it cannot be read.
+    /// </summary>
     public static string Read(string path)
     {
         try

@@ -11,7 +11,7 @@ namespace BitFusion.Net.Diagnostics;
 /// asks, so the paths that do the work only pay for the update-time histogram and the operations counter.
 /// Durations are in seconds, as OpenTelemetry's conventions name them.
 /// </summary>
-public static class BitFusionMetrics
+internal static class BitFusionMetrics
 {
     public const string MeterName = "BitFusion";
 

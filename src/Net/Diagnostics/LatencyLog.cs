@@ -10,7 +10,7 @@ namespace BitFusion.Net.Diagnostics;
 /// tagged with <paramref name="mechanism"/>. The ring is allocated at the first sample, uninitialised (no slot is read
 /// before it is written): a restarted primary neither zeroes megabytes nor sets off a collection before it recovers.
 /// </summary>
-public sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
+internal sealed class LatencyLog(string mechanism, int capacity = 1 << 20)
 {
     private float[]? _micros;
     private readonly KeyValuePair<string, object?> _mechanism = new("mechanism", mechanism);

@@ -8,7 +8,7 @@ namespace BitFusion.Net.Diagnostics;
 /// in this process and the window of every write path, each registered by its owner for as long as it runs. A
 /// process usually runs one node; in-process clusters (benchmarks, tests) register several, told apart by tags.
 /// </summary>
-public static class NodeGauges
+internal static class NodeGauges
 {
     private static readonly Lock s_gate = new();
     private static readonly List<(PeerIdentity Self, NetCounters Counters)> s_servers = [];

@@ -16,7 +16,7 @@ namespace BitFusion.Net.Fusion;
 /// after the lock is released (<see cref="Outbox"/>), so no peer's slow socket holds up another primary's deltas. A
 /// timer ticks the role so a silent primary is suspected (and a residual cut stops waiting for it).
 /// </summary>
-public sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
+internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Cluster _cluster;

@@ -6,7 +6,7 @@ using BitFusion.Net.Wire;
 
 namespace BitFusion.Net.Fusion;
 
-/// <summary>Frames from the backups: parsed and checked outside the lock, then handed to the role.</summary>
+// Frames from the backups: parsed and checked outside the lock, then handed to the role.
 public sealed partial class FusedBitList
 {
     internal void FromBackup(int backup, Connection connection, in Frame frame)

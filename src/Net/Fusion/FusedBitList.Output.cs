@@ -7,7 +7,7 @@ using BitFusion.Net.Wire;
 
 namespace BitFusion.Net.Fusion;
 
-/// <summary>The role's effects, called under the lock: each becomes a frame in the outbox (or completes an in-process call).</summary>
+// The role's effects, called under the lock: each becomes a frame in the outbox (or completes an in-process call).
 public sealed partial class FusedBitList
 {
     /// <summary>An error answer: to a client's connection, or as the exception of an in-process call.</summary>

@@ -84,11 +84,15 @@ public sealed partial class FusedBitList : IDisposable
     /// <summary>Each write's time from arrival to completion at this primary; guarded by the lock.</summary>
     private Diagnostics.LatencyLog UpdateTimes { get; } = new("fusion");
 
+    /// <summary>This primary's index (0..n-1) in the cluster: its position among the primaries by id.</summary>
     public int PrimaryIndex { get; }
 
     /// <summary>How the list came up: fresh, or rebuilt, and how long that took.</summary>
     public RecoveryReport? Recovery { get; private set; }
 
+    /// <summary>
+    /// The number of bits in the local list (may include writes not yet acknowledged by every backup). Thread-safe.
+    /// </summary>
     public int Count
     {
         get
@@ -97,6 +101,7 @@ public sealed partial class FusedBitList : IDisposable
         }
     }
 
+    /// <summary>The seq of the last write applied to the local list: 1, 2, 3, … within a life. Thread-safe.</summary>
     public long Seq
     {
         get
@@ -162,10 +167,35 @@ public sealed partial class FusedBitList : IDisposable
         return list;
     }
 
+    /// <summary>
+    /// Appends a bit; completes with the list's new count once every streaming backup holds the write. Fails with
+    /// <see cref="InvalidOperationException"/> when the write was not made durable (too few backups: safe to retry) and
+    /// <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>. Thread-safe; never blocks.
+    /// </summary>
     public ValueTask<long> AppendAsync(bool bit) => SubmitAsync(ListOp.Append, 0, bit);
+
+    /// <summary>
+    /// Sets the bit at <paramref name="index"/>; completes with the count once durable, as <see cref="AppendAsync"/>.
+    /// An index outside the list fails with <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
     public ValueTask<long> SetAsync(int index, bool bit) => SubmitAsync(ListOp.Set, index, bit);
+
+    /// <summary>
+    /// Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits above it up; completes with the new
+    /// count once durable, as <see cref="AppendAsync"/>.
+    /// </summary>
     public ValueTask<long> InsertAsync(int index, bool bit) => SubmitAsync(ListOp.Insert, index, bit);
+
+    /// <summary>
+    /// Removes the bit at <paramref name="index"/>, shifting the bits above it down; completes with the new count once
+    /// durable, as <see cref="AppendAsync"/>.
+    /// </summary>
     public ValueTask<long> RemoveAtAsync(int index) => SubmitAsync(ListOp.RemoveAt, index, false);
+
+    /// <summary>
+    /// Removes the bit at <paramref name="index"/> by moving the last bit into its place; completes with the new count
+    /// once durable, as <see cref="AppendAsync"/>.
+    /// </summary>
     public ValueTask<long> SwapRemoveAtAsync(int index) => SubmitAsync(ListOp.SwapRemoveAt, index, false);
 
     /// <summary>Reads a bit of the local list, which may include writes not yet acknowledged by every backup.</summary>
@@ -376,6 +406,10 @@ public sealed partial class FusedBitList : IDisposable
         _outbox.Drain();
     }
 
+    /// <summary>
+    /// Stops the primary: closes its backup connections and fails every write still waiting with
+    /// <see cref="ObjectDisposedException"/>. The backups keep the list, so opening the same node again rebuilds it.
+    /// </summary>
     public void Dispose()
     {
         _metrics.Dispose();

@@ -11,7 +11,7 @@ namespace BitFusion.Net.Fusion;
 /// Serves a <see cref="FusedBitList"/> to clients over the protocol: writes complete when every streaming backup
 /// holds them, reads answer once every earlier write does. Many requests may be in flight per connection.
 /// </summary>
-public sealed class PrimaryNode : IFrameHandler, IDisposable
+internal sealed class PrimaryNode : IFrameHandler, IDisposable
 {
     private readonly FusedBitList _list;
     private readonly FrameServer _server;

@@ -16,5 +16,6 @@ public sealed record RecoveryReport(
     int Attempts,
     long BytesReceived)
 {
+    /// <summary>From opening the list to serving it.</summary>
     public TimeSpan Total => Phases.Total;
 }

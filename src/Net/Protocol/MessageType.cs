@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Protocol;
 
 /// <summary>The u8 type of every frame. docs/protocol.md describes each payload field by field.</summary>
-public enum MessageType : byte
+internal enum MessageType : byte
 {
     // Handshake (unauthenticated until Welcome).
     Challenge = 1,

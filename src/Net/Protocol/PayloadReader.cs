@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace BitFusion.Net.Protocol;
 
 /// <summary>Reads little-endian fixed-width fields; a read past the end is a <see cref="ProtocolException"/>.</summary>
-public ref struct PayloadReader(ReadOnlySpan<byte> payload)
+internal ref struct PayloadReader(ReadOnlySpan<byte> payload)
 {
     private readonly ReadOnlySpan<byte> _payload = payload;
     private int _offset;

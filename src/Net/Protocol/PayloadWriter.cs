@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace BitFusion.Net.Protocol;
 
 /// <summary>Writes little-endian fixed-width fields into a span reserved for one frame's payload.</summary>
-public ref struct PayloadWriter(Span<byte> target)
+internal ref struct PayloadWriter(Span<byte> target)
 {
     private readonly Span<byte> _target = target;
     private int _written;

@@ -20,12 +20,12 @@ namespace BitFusion.Net.Replication;
 /// view that admits it, then for the state a live replica of its group streams to it directly.
 /// This is the adapter of <see cref="DataNodeMember{TPayload}"/>, which decides all of that: each frame is parsed and
 /// validated, fed to the machine under one lock, and what the machine emits is enqueued and flushed after the lock
-/// is released. The list itself (<see cref="Replica"/>) and the state pushes stay here.
+/// is released. The list itself (<see cref="Replica"/>) and the bytes of state pushes stay here.
 /// </summary>
-public sealed class DataNode : IFrameHandler, IDisposable
+internal sealed class DataNode : IFrameHandler, IDisposable
 {
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan TransferRetryDelay = TimeSpan.FromMilliseconds(100);
+    private const long PushRetryDelayMs = 100;
 
     private readonly Lock _gate = new();
     private readonly Cluster _cluster;
@@ -50,7 +50,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
-        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this), cluster.Config.Window);
+        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this), cluster.Config.Window, PushRetryDelayMs);
     }
 
     public int NodeId { get; }
@@ -284,7 +284,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
 
     // ---- state transfer ----
 
-    /// <summary>The machine cut the joiner's state here: copy the list now and push it, retrying until the joiner has it or no longer waits.</summary>
+    /// <summary>The machine cut the joiner's state here: copy the list now and push it; the machine hears whether the joiner confirmed it, and cuts again after a failure.</summary>
     private void StartTransferLocked(int joiner, ulong joinerLife, SkeenTransfer transfer)
     {
         Replica r = _replica!;
@@ -329,10 +329,24 @@ public sealed class DataNode : IFrameHandler, IDisposable
         {
             ArrayPool<ulong>.Shared.Return(words);
         }
-        if (delivered || _stop.IsCancellationRequested) return;
+        if (_stop.IsCancellationRequested) return;
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            if (delivered) _member.PushConfirmed(joiner, life);
+            else _member.PushFailed(joiner, life, NowMs);
+            batch = FinishLocked();
+        }
+        batch.Flush();
+    }
+
+    private static long NowMs => Environment.TickCount64;
+
+    private async Task WakeAsync(long time)
+    {
         try
         {
-            await Task.Delay(TransferRetryDelay, _stop.Token).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, time - NowMs)), _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -341,7 +355,7 @@ public sealed class DataNode : IFrameHandler, IDisposable
         FlushSet.Batch batch;
         lock (_gate)
         {
-            _member.RetryTransfer(joiner, life);
+            _member.Tick(NowMs);
             batch = FinishLocked();
         }
         batch.Flush();
@@ -520,6 +534,8 @@ public sealed class DataNode : IFrameHandler, IDisposable
         }
 
         public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer) => node.StartTransferLocked(joiner, joinerLife, transfer);
+
+        public void Wake(long time) => _ = node.WakeAsync(time);
 
         public void Serving()
         {

@@ -20,7 +20,7 @@ internal sealed class FlushSet
         if (!_pending.Contains(connection)) _pending.Add(connection);
     }
 
-    /// <summary>Under the owner's lock: hands the recorded connections to <see cref="Flush"/>.</summary>
+    /// <summary>Under the owner's lock: hands the recorded connections to <see cref="Batch.Flush"/>.</summary>
     public Batch Take()
     {
         int count = _pending.Count;

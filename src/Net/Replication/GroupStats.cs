@@ -11,7 +11,4 @@ internal sealed class GroupStats
 
     /// <summary>Pauses of completed rejoins, µs: from installing the view that admitted a joiner to its first report as serving.</summary>
     public List<float> Rejoins { get; } = [];
-
-    /// <summary>Round-robin cursor over the group's replicas for reads.</summary>
-    public int NextReader;
 }

@@ -15,7 +15,7 @@ namespace BitFusion.Net.Replication;
 /// node's link (view, then Skeen's resend) before multicasts use it, and parking view queries until no connection
 /// from the dead senders is left.
 /// </summary>
-public sealed partial class ManagerNode
+internal sealed partial class ManagerNode
 {
     private readonly Dictionary<int, (long Incarnation, long Started)> _joins = [];
     private readonly List<(Connection Connection, ulong RequestId, int[] DeadSenders)> _parked = [];
@@ -48,7 +48,7 @@ public sealed partial class ManagerNode
             {
                 bool wasServing = _membership.TryGetStatus(link.NodeId, out NodeStatus old) && old.Life == status.Life && old.Phase == NodePhase.Serving;
                 if (status.Life != _membership.NodeLife(link.NodeId)) link.SyncedLife = 0;
-                if (_membership.NodeStatusReceived(link.NodeId, status)) RedispatchReadsLocked(link.NodeId);
+                if (_membership.NodeStatusReceived(link.NodeId, status)) _reads.NodeGone(link.NodeId, _membership.View);
                 SyncLocked(link);
                 if (status.Phase == NodePhase.Serving && !wasServing) NoteServingLocked(link, status);
             }
@@ -66,7 +66,7 @@ public sealed partial class ManagerNode
             {
                 link.Connection = null;
                 link.SyncedLife = 0;
-                RedispatchReadsLocked(link.NodeId);
+                _reads.NodeGone(link.NodeId, _membership.View);
                 // Dead since last heard: a peer closed for silence is dead at once, a dropped one may answer again within suspectAfterMs.
                 _membership.NodeClosed(link.NodeId, NowMs, connection.LastReceivedMs);
             }

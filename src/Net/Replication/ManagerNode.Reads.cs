@@ -1,6 +1,5 @@
 using BitFusion.Core.Replication;
 using System.Buffers.Binary;
-using BitFusion.Core.Abcast;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -8,18 +7,12 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Replication;
 
 /// <summary>
-/// Reads: relayed to one serving replica of the group, round robin. A write is acknowledged only once every
-/// replica in the view has delivered it, and a replica serves only once it has caught up, so whichever replica
-/// answers, it holds every write acknowledged before the read arrived.
+/// Reads: the adapter of <see cref="ReadRelay{TRead}"/>, which picks the serving replica of the group (round robin)
+/// and moves a read on when its replica is not ready or goes away. This file parses, encodes and forwards replies.
 /// </summary>
-public sealed partial class ManagerNode
+internal sealed partial class ManagerNode
 {
-    private const int MaxReadAttempts = 4;
-
-    private readonly Dictionary<ulong, PendingRead> _reads = [];
     private readonly Stack<PendingRead> _readPool = new();
-    private readonly List<ulong> _scratchReads = [];
-    private ulong _nextReadId;
 
     private void Relay(Connection client, ulong requestId, int group, MessageType kind, int index)
     {
@@ -32,45 +25,11 @@ public sealed partial class ManagerNode
         lock (_gate)
         {
             PendingRead read = _readPool.Count > 0 ? _readPool.Pop() : new PendingRead();
-            (read.Client, read.RequestId, read.Group, read.Kind, read.Index, read.Attempts) = (client, requestId, group, kind, index, 0);
-            DispatchLocked(read);
+            (read.Client, read.RequestId, read.Kind, read.Index) = (client, requestId, kind, index);
+            _reads.Request(read, group, _membership.View);
             batch = _flushes.Take();
         }
         batch.Flush();
-    }
-
-    /// <summary>Sends the read to the next serving replica of its group, or fails it when there is none.</summary>
-    private void DispatchLocked(PendingRead read)
-    {
-        if (_membership.View is { } view && ++read.Attempts <= MaxReadAttempts)
-        {
-            ReadOnlySpan<ViewMember> members = view.Skeen.MembersOf(read.Group);
-            GroupStats stats = _groups[read.Group];
-            for (int k = 0; k < members.Length; k++)
-            {
-                int node = members[(stats.NextReader + k) % members.Length].Node;
-                NodeLink link = _nodes[node];
-                if (ReadyLink(node) is not { } c || !_membership.TryGetStatus(node, out NodeStatus status) || status.Phase != NodePhase.Serving
-                    || status.Life != link.SyncedLife)
-                    continue;
-                stats.NextReader = (stats.NextReader + k + 1) % members.Length;
-                ulong id = ++_nextReadId;
-                read.Node = node;
-                _reads.Add(id, read);
-                Span<byte> p = stackalloc byte[12];
-                BinaryPrimitives.WriteUInt64LittleEndian(p, id);
-                BinaryPrimitives.WriteInt32LittleEndian(p[8..], read.Index);
-                c.Enqueue(read.Kind, p[..(read.Kind == MessageType.Get ? 12 : 8)]);
-                _flushes.Add(c);
-                return;
-            }
-        }
-        if (read.Client is { IsClosed: false } client)
-        {
-            Replies.Error(client, read.RequestId, ErrorCode.NotReady, $"no replica of group {read.Group} is serving", flush: false);
-            _flushes.Add(client);
-        }
-        RecycleLocked(read);
     }
 
     /// <summary>A replica's Ok, Error or Bits: passed on to the client under the client's request id.</summary>
@@ -79,38 +38,24 @@ public sealed partial class ManagerNode
         if (frame.Payload.Length < 8) throw new ProtocolException($"Reply type {(byte)frame.Type} has no request id.");
         ReadOnlySpan<byte> payload = frame.Payload.Span;
         ulong id = BinaryPrimitives.ReadUInt64LittleEndian(payload);
-        bool retry = frame.Type == MessageType.Error && payload.Length > 8 && payload[8] == (byte)ErrorCode.NotReady;
+        bool notReady = frame.Type == MessageType.Error && payload.Length > 8 && payload[8] == (byte)ErrorCode.NotReady;
         FlushSet.Batch batch;
         lock (_gate)
         {
-            if (link.Connection == connection && _reads.Remove(id, out PendingRead? read))
+            if (link.Connection == connection && _reads.Answered(link.NodeId, id, notReady, _membership.View, out PendingRead read))
             {
-                if (retry) DispatchLocked(read);
-                else
+                if (read.Client is { IsClosed: false } client)
                 {
-                    if (read.Client is { IsClosed: false } client)
-                    {
-                        Span<byte> head = stackalloc byte[8];
-                        BinaryPrimitives.WriteUInt64LittleEndian(head, read.RequestId);
-                        client.Enqueue(frame.Type, head, payload[8..]);
-                        _flushes.Add(client);
-                    }
-                    RecycleLocked(read);
+                    Span<byte> head = stackalloc byte[8];
+                    BinaryPrimitives.WriteUInt64LittleEndian(head, read.RequestId);
+                    client.Enqueue(frame.Type, head, payload[8..]);
+                    _flushes.Add(client);
                 }
+                RecycleLocked(read);
             }
             batch = _flushes.Take();
         }
         batch.Flush();
-    }
-
-    /// <summary>Reads waiting on a replica that went away (or started over) go to another one.</summary>
-    private void RedispatchReadsLocked(int node)
-    {
-        _scratchReads.Clear();
-        foreach ((ulong id, PendingRead read) in _reads)
-            if (read.Node == node) _scratchReads.Add(id);
-        foreach (ulong id in _scratchReads)
-            if (_reads.Remove(id, out PendingRead? read)) DispatchLocked(read);
     }
 
     private void RecycleLocked(PendingRead read)
@@ -118,5 +63,33 @@ public sealed partial class ManagerNode
         if (read.Kind == MessageType.ReadAll) read.Client?.EndBulkRead();
         read.Client = null;
         _readPool.Push(read);
+    }
+
+    /// <summary>The read relay's effects, always called under the manager's lock.</summary>
+    private sealed class ReadEffects(ManagerNode manager) : IReadRelayOutput<PendingRead>
+    {
+        public bool CanServe(int node) =>
+            manager.ReadyLink(node) is not null && manager._membership.TryGetStatus(node, out NodeStatus status)
+            && status.Phase == NodePhase.Serving && status.Life == manager._nodes[node].SyncedLife;
+
+        public void SendRead(int node, ulong readId, PendingRead read)
+        {
+            if (manager.ReadyLink(node) is not { } c) return;
+            Span<byte> p = stackalloc byte[12];
+            BinaryPrimitives.WriteUInt64LittleEndian(p, readId);
+            BinaryPrimitives.WriteInt32LittleEndian(p[8..], read.Index);
+            c.Enqueue(read.Kind, p[..(read.Kind == MessageType.Get ? 12 : 8)]);
+            manager._flushes.Add(c);
+        }
+
+        public void Refuse(PendingRead read, int group)
+        {
+            if (read.Client is { IsClosed: false } client)
+            {
+                Replies.Error(client, read.RequestId, ErrorCode.NotReady, $"no replica of group {group} is serving", flush: false);
+                manager._flushes.Add(client);
+            }
+            manager.RecycleLocked(read);
+        }
     }
 }

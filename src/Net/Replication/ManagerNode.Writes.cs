@@ -16,7 +16,7 @@ namespace BitFusion.Net.Replication;
 /// on) once its final went to every destination and every destination still in the view has delivered it. So any
 /// serving replica answers a later read with every acknowledged write in it.
 /// </summary>
-public sealed partial class ManagerNode
+internal sealed partial class ManagerNode
 {
     private readonly ManagerWrites<Connection, WriteOp> _writes;
     private SkeenSender<WriteOp>? _sender;

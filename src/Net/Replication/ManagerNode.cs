@@ -16,7 +16,7 @@ namespace BitFusion.Net.Replication;
 /// settles the multicasts a dead manager left behind. Every state change happens under one lock, event by event;
 /// nothing holds it across a multicast.
 /// </summary>
-public sealed partial class ManagerNode : IFrameHandler, IDisposable
+internal sealed partial class ManagerNode : IFrameHandler, IDisposable
 {
     private readonly object _gate = new();
     private readonly FrameServer _server;
@@ -29,6 +29,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
     private readonly ulong _life = LifeId.New();
     private readonly FlushSet _flushes = new();
     private readonly ManagerMembership _membership;
+    private readonly ReadRelay<PendingRead> _reads;
     private readonly Diagnostics.NodeGauges.WindowSource _metrics;
 
     public ManagerNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
@@ -46,6 +47,7 @@ public sealed partial class ManagerNode : IFrameHandler, IDisposable
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
             [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, new MembershipEffects(this));
+        _reads = new ReadRelay<PendingRead>(new ReadEffects(this));
         _writes = new ManagerWrites<Connection, WriteOp>(cluster.Config.Window, Fusion.FusedBitList.DedupClients, new WriteEffects(this));
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
         _limits = ListLimits.For(cluster.Config.MaxFrameBytes);

@@ -6,9 +6,11 @@ namespace BitFusion.Net.Transport;
 /// <summary>
 /// The secret a process holds, and the per-role keys the handshake MACs with. Nodes hold the cluster key and derive
 /// every role's key from it (HKDF-SHA256); clients hold only the client role's key, so whatever a client file leaks,
-/// its holder cannot complete a handshake as a primary, backup, manager or data node.
+/// its holder cannot complete a handshake as a primary, backup, manager or data node. When the cluster file turns TLS
+/// on, the key also carries the <see cref="Tls"/> credentials, so every dialer and server that is handed a key runs
+/// its connections over TLS without another parameter.
 /// </summary>
-public sealed class ClusterKey
+internal sealed class ClusterKey
 {
     public const string EnvironmentVariable = "BITFUSION_CLUSTER_KEY";
     public const int MinBytes = 16;
@@ -31,6 +33,9 @@ public sealed class ClusterKey
     }
 
     private ClusterKey(NodeRole onlyRole, byte[] roleKey) => _roleKeys[(int)onlyRole] = roleKey;
+
+    /// <summary>The CA and certificates for TLS mode; null in plain mode.</summary>
+    public TlsCredentials? Tls { get; internal set; }
 
     /// <summary>True for a client file's key: it authenticates only as <see cref="NodeRole.Client"/>.</summary>
     public bool IsClientOnly => _clusterKey is null;
@@ -73,7 +78,7 @@ public sealed class ClusterKey
     }
 
     /// <summary>What a client file holds: the client role's key alone.</summary>
-    public ClusterKey ClientKey() => new(NodeRole.Client, _roleKeys[(int)NodeRole.Client]!);
+    public ClusterKey ClientKey() => new(NodeRole.Client, _roleKeys[(int)NodeRole.Client]!) { Tls = Tls?.ForClients() };
 
     /// <summary>The cluster key in hex, for the cluster file; a client-only holder has none to give.</summary>
     public string ToHex() =>

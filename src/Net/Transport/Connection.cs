@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Net.Security;
 using System.Net.Sockets;
 using BitFusion.Net.Protocol;
 
@@ -11,9 +12,10 @@ namespace BitFusion.Net.Transport;
 /// declares. Writes are appended to a pooled send queue under a short lock; <see cref="Flush"/> hands the queue to
 /// a non-blocking send that drains it, so no thread ever waits on a slow reader. A peer that lets more than
 /// <see cref="MaxQueuedBytes"/> pile up is disconnected. Until <see cref="Open"/> (after the handshake) only
-/// handshake-sized frames are accepted.
+/// handshake-sized frames are accepted. In TLS mode the same framing and batching run over an <see cref="SslStream"/>
+/// on the socket; the plain path uses the socket directly.
 /// </summary>
-public sealed class Connection : IDisposable
+internal sealed class Connection : IDisposable
 {
     /// <summary>The longest handshake frame: a Reject with a reason of 65,535 bytes (type, code, length, text).</summary>
     public const int HandshakeMaxFrameBytes = 1 + 3 + ushort.MaxValue;
@@ -25,6 +27,7 @@ public sealed class Connection : IDisposable
     private const int MaxBulkReads = 4;
 
     private readonly Socket _socket;
+    private readonly SslStream? _tls;
     private readonly int _maxFrameBytes;
     private readonly Lock _gate = new();
     private readonly SocketAsyncEventArgs _sendArgs = new();
@@ -57,6 +60,14 @@ public sealed class Connection : IDisposable
         _sendArgs.Completed += (_, args) => OnSendCompleted(args);
     }
 
+    /// <summary>A connection whose bytes pass through <paramref name="tls"/>, opened on <paramref name="socket"/>.</summary>
+    internal Connection(Socket socket, SslStream tls, PeerIdentity certified, string name, int maxFrameBytes, long maxQueuedBytes = 0)
+        : this(socket, name, maxFrameBytes, maxQueuedBytes)
+    {
+        _tls = tls;
+        Certified = certified;
+    }
+
     /// <summary>Room for one largest frame plus 8 MiB of small replies behind it.</summary>
     public static long DefaultMaxQueuedBytes(int maxFrameBytes) => maxFrameBytes + (8L << 20);
 
@@ -64,6 +75,12 @@ public sealed class Connection : IDisposable
     public string Name { get; set; }
 
     public PeerIdentity Peer { get; internal set; }
+
+    /// <summary>In TLS mode, the identity the peer's certificate is issued for; the handshake requires the peer to claim exactly it.</summary>
+    public PeerIdentity? Certified { get; }
+
+    /// <summary>Bytes counted by <see cref="BytesSent"/> and <see cref="BytesReceived"/> are plaintext frames in TLS mode.</summary>
+    public bool IsTls => _tls is not null;
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
@@ -170,12 +187,19 @@ public sealed class Connection : IDisposable
             int n;
             try
             {
-                n = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, cancellation).ConfigureAwait(false);
+                n = _tls is null
+                    ? await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, cancellation).ConfigureAwait(false)
+                    : await _tls.ReadAsync(_rx.AsMemory(_rxEnd), cancellation).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
                 if (_rxEnd - _rxStart == 0) return default;
                 throw new ProtocolException($"Connection lost mid-frame ({e.SocketErrorCode}).");
+            }
+            catch (IOException e) when (_tls is not null)
+            {
+                if (_rxEnd - _rxStart == 0) return default;
+                throw new ProtocolException($"Connection lost mid-frame ({e.Message}).");
             }
             catch (ObjectDisposedException)
             {
@@ -281,6 +305,11 @@ public sealed class Connection : IDisposable
     /// </summary>
     private void Pump()
     {
+        if (_tls is not null)
+        {
+            _ = PumpTlsAsync(_tls);
+            return;
+        }
         while (true)
         {
             bool pending;
@@ -297,12 +326,31 @@ public sealed class Connection : IDisposable
         }
     }
 
+    /// <summary>TLS: the stream encrypts and writes each batch whole, so a batch is sent when its write completes.</summary>
+    private async Task PumpTlsAsync(SslStream tls)
+    {
+        while (true)
+        {
+            int count = _sendArgs.Count;
+            try
+            {
+                await tls.WriteAsync(_sendArgs.Buffer.AsMemory(_sendArgs.Offset, count)).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // Nothing awaits this pump: whatever a write throws (I/O, a close disposing the stream under it) ends the connection.
+                FailSend(e.Message);
+                return;
+            }
+            if (!Sent(count)) return;
+        }
+    }
+
     private void OnSendCompleted(SocketAsyncEventArgs args)
     {
         if (Sent(args)) Pump();
     }
 
-    /// <summary>Accounts a finished send; true when another one should start now.</summary>
     private bool Sent(SocketAsyncEventArgs args)
     {
         if (args.SocketError != SocketError.Success || args.BytesTransferred <= 0)
@@ -310,7 +358,13 @@ public sealed class Connection : IDisposable
             FailSend(args.SocketError.ToString());
             return false;
         }
-        int sent = args.BytesTransferred;
+        return Sent(args.BytesTransferred);
+    }
+
+    /// <summary>Accounts <paramref name="sent"/> bytes of the batch in <see cref="_sendArgs"/>; true when another send should start now.</summary>
+    private bool Sent(int sent)
+    {
+        SocketAsyncEventArgs args = _sendArgs;
         BytesSent += sent;
         Interlocked.Add(ref s_totalBytesSent, sent);
         lock (_gate)
@@ -379,6 +433,7 @@ public sealed class Connection : IDisposable
         {
             // Already disposed by a racing close.
         }
+        _tls?.Dispose();
         _socket.Dispose();
         lock (_gate)
         {

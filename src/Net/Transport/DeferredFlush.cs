@@ -5,7 +5,7 @@ namespace BitFusion.Net.Transport;
 /// buffer holds no further whole frame). Under load many replies and deltas share one send; when idle a batch is
 /// one frame and nothing waits. Per thread: a frame loop handles a batch synchronously on one thread.
 /// </summary>
-public static class DeferredFlush
+internal static class DeferredFlush
 {
     [ThreadStatic]
     private static List<Connection>? _pending;

@@ -1,15 +1,20 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Transport;
 
-/// <summary>Opens an authenticated connection to one server, checked by role and node id.</summary>
-public static class Dialer
+/// <summary>
+/// Opens an authenticated connection to one server, checked by role and node id; over TLS when the key carries
+/// <see cref="ClusterKey.Tls"/>, and then a client dials under its certificate's id whatever id it was given.
+/// </summary>
+internal static class Dialer
 {
     public static async Task<Connection> ConnectAsync(
         EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation)
     {
+        if (key.Tls is { } credentials && self.Role == NodeRole.Client) self = credentials.ClientIdentity;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -24,7 +29,9 @@ public static class Dialer
             socket.Dispose();
             throw;
         }
-        var connection = new Connection(socket, $"{server} @ {endpoint}", maxFrameBytes);
+        var connection = key.Tls is null
+            ? new Connection(socket, $"{server} @ {endpoint}", maxFrameBytes)
+            : await OpenTlsAsync(socket, key.Tls, self, server, $"{server} @ {endpoint}", maxFrameBytes, cancellation).ConfigureAwait(false);
         try
         {
             await Handshake.ConnectAsync(connection, key, self, server, cancellation).ConfigureAwait(false);
@@ -35,6 +42,21 @@ public static class Dialer
         {
             connection.Close("handshake failed");
             connection.ReleaseReceiveBuffer();
+            throw;
+        }
+    }
+
+    private static async Task<Connection> OpenTlsAsync(
+        Socket socket, TlsCredentials credentials, PeerIdentity self, PeerIdentity server, string name, int maxFrameBytes, CancellationToken cancellation)
+    {
+        try
+        {
+            SslStream stream = await TlsChannel.ConnectAsync(socket, credentials, self, server, cancellation).ConfigureAwait(false);
+            return new Connection(socket, stream, server, name, maxFrameBytes);
+        }
+        catch
+        {
+            socket.Dispose();
             throw;
         }
     }

@@ -6,7 +6,7 @@ namespace BitFusion.Net.Transport;
 /// Reads frames and hands them to a handler until the connection ends; any failure closes just this connection.
 /// With <c>heartbeatMs</c> &gt; 0 the connection sends heartbeats while idle (the reader swallows received ones).
 /// </summary>
-public static class FrameLoop
+internal static class FrameLoop
 {
     // A batch (frames handled before the deferred flush) ends at this many frames even if more are buffered: a
     // peer that pipelines thousands of requests in one send still sees its replies, and the deltas they cause

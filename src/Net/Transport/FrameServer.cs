@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using BitFusion.Net.Protocol;
 
@@ -8,9 +9,10 @@ namespace BitFusion.Net.Transport;
 /// Accepts TCP connections, runs the handshake on each, then serves its frames with a handler behind
 /// <see cref="RoleTable"/>: only the roles that may talk to this server get in, and each sends only its own frames.
 /// At most <see cref="MaxHandshakes"/> connections may be in their handshake at once; one more is closed on arrival
-/// and counted, so unauthenticated peers can hold only a small, fixed amount of memory.
+/// and counted, so unauthenticated peers can hold only a small, fixed amount of memory. In TLS mode the TLS handshake
+/// comes first and counts as part of the handshake.
 /// </summary>
-public sealed class FrameServer : IDisposable
+internal sealed class FrameServer : IDisposable
 {
     public const int DefaultMaxHandshakes = 64;
 
@@ -42,6 +44,8 @@ public sealed class FrameServer : IDisposable
         _handler = new RoleGuard(self.Role, handler);
         _maxFrameBytes = maxFrameBytes;
         _heartbeatMs = heartbeatMs;
+        // Loaded now, so a node whose certificate is missing fails at startup rather than at its first peer.
+        key.Tls?.ContextFor(self);
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // Plain SO_REUSEADDR, so a restarted node can bind while its old connections sit in TIME_WAIT. .NET's
         // ReuseAddress also sets SO_REUSEPORT on Linux, which lets a second process listen on the same port and
@@ -96,9 +100,15 @@ public sealed class FrameServer : IDisposable
 
     private async Task ServeAsync(Socket socket)
     {
-        var connection = new Connection(socket, $"peer @ {socket.RemoteEndPoint}", _maxFrameBytes, _maxQueuedBytes) { Counters = Counters };
+        string name = $"peer @ {socket.RemoteEndPoint}";
+        Connection? connection = _key.Tls is null ? new Connection(socket, name, _maxFrameBytes, _maxQueuedBytes) { Counters = Counters } : null;
         try
         {
+            if (connection is null)
+            {
+                (SslStream stream, PeerIdentity certified) = await TlsChannel.AcceptAsync(socket, _key.Tls!, _self, _stop.Token).ConfigureAwait(false);
+                connection = new Connection(socket, stream, certified, name, _maxFrameBytes, _maxQueuedBytes) { Counters = Counters };
+            }
             PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _knows, _stop.Token).ConfigureAwait(false);
             connection.Name = $"{peer} @ {socket.RemoteEndPoint}";
             connection.Open();
@@ -113,7 +123,14 @@ public sealed class FrameServer : IDisposable
                 _ => "shutting down",
             };
             if (e is ProtocolException) Counters.CountProtocolError();
-            if (e is not OperationCanceledException) Log.Warn($"closing {connection.Name} during the handshake: {reason}");
+            if (e is not OperationCanceledException) Log.Warn($"closing {connection?.Name ?? name} during the handshake: {reason}");
+            if (connection is null)
+            {
+                // Refused by TLS, before a Connection existed: the handshake did not get to count it.
+                if (e is HandshakeRejectedException) Counters.CountRejected();
+                socket.Dispose();
+                return;
+            }
             connection.Close(reason);
             connection.ReleaseReceiveBuffer();
             return;

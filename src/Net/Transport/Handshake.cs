@@ -10,8 +10,11 @@ namespace BitFusion.Net.Transport;
 /// the server checks it with the key of the role the dialer claims, then consults <see cref="RoleTable"/> and the
 /// configuration, and answers Welcome with HMAC(roleKey, "BFSN/welcome" | …) so the dialer knows the server holds
 /// that key too, or Reject with a reason and closes. Nothing but these frames is accepted before Welcome.
+/// In TLS mode the same exchange runs inside TLS and the server also requires the claimed identity to be the one the
+/// dialer's certificate names (the dialer checked the server's certificate against the server it meant to reach).
+/// The MAC stays: a peer must hold both the role's key and a certificate from the cluster CA for the identity it claims.
 /// </summary>
-public static class Handshake
+internal static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
     public const ushort Version = 3;
@@ -49,6 +52,8 @@ public static class Handshake
         if (hello.Type != MessageType.Hello) throw new ProtocolException($"Expected Hello, got frame type {(byte)hello.Type} before the handshake.");
 
         (PeerIdentity peer, RejectCode code, string? refusal) = Judge(hello.Payload.Span, key, self, serverNonce, knows, out byte[] clientNonce);
+        if (refusal is null && connection.Certified is { } certified && certified != peer)
+            (code, refusal) = (RejectCode.BadCertificate, $"TLS: the peer claims to be {peer} but its certificate is issued to {certified}");
         if (refusal is not null)
         {
             // Counted before the peer can see the Reject, so whoever reads the counters after a refusal sees it.

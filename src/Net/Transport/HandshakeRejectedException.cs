@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>The handshake failed on authentication, version or role; <see cref="Exception.Message"/> says which.</summary>
-public sealed class HandshakeRejectedException(RejectCode code, string reason) : Exception(reason)
+internal sealed class HandshakeRejectedException(RejectCode code, string reason) : Exception(reason)
 {
     public RejectCode Code { get; } = code;
 }

@@ -7,7 +7,7 @@ namespace BitFusion.Net.Transport;
 /// read loop, one frame at a time, and must validate a whole payload before changing any state: throwing
 /// <see cref="ProtocolException"/> closes only this connection.
 /// </summary>
-public interface IFrameHandler
+internal interface IFrameHandler
 {
     void OnOpen(Connection connection);
 

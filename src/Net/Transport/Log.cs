@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>One-line log records on standard error, prefixed with the process's name, so a cluster's logs interleave readably.</summary>
-public static class Log
+internal static class Log
 {
     private static readonly Lock Gate = new();
 

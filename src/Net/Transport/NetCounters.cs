@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>Connection-level counters a server exposes in its Stats reply and logs; updated with Interlocked.</summary>
-public sealed class NetCounters
+internal sealed class NetCounters
 {
     private long _accepted, _rejected, _protocolErrors, _handshakeOverflows, _slowConsumers;
 

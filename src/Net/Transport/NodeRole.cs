@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>What a process is; sent in the handshake so a server can refuse peers that have no business with it.</summary>
-public enum NodeRole : byte
+internal enum NodeRole : byte
 {
     Client = 1,
     Primary = 2,

@@ -1,7 +1,7 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>Why a server refused a handshake; sent as the first byte of a Reject frame.</summary>
-public enum RejectCode : byte
+internal enum RejectCode : byte
 {
     None = 0,
     BadMagic = 1,
@@ -11,4 +11,7 @@ public enum RejectCode : byte
 
     /// <summary>The key and role are right but the configuration names no such node.</summary>
     UnknownNode = 5,
+
+    /// <summary>TLS mode: the peer's certificate is not from the cluster CA, or is issued to another role or id than it claims.</summary>
+    BadCertificate = 6,
 }

@@ -8,7 +8,7 @@ namespace BitFusion.Net.Transport;
 /// sends a frame its row does not list. A row without a frame list lets that peer send any frame type the protocol
 /// defines (the server's handler still refuses those it does not serve); an undefined type is refused here.
 /// </summary>
-public static class RoleTable
+internal static class RoleTable
 {
     private static readonly (NodeRole Server, NodeRole Peer, MessageType[]? Frames)[] Rows =
     [

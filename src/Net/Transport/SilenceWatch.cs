@@ -6,7 +6,7 @@ namespace BitFusion.Net.Transport;
 /// crash; a peer that was only paused finds its connections closed when it resumes and is brought back as the role
 /// decides (re-admitted, fenced, or redialed).
 /// </summary>
-public static class SilenceWatch
+internal static class SilenceWatch
 {
     /// <param name="watched">Called without any lock held by the caller; returns the connections to check now.</param>
     public static async Task RunAsync(Func<List<Connection>> watched, int heartbeatMs, int suspectAfterMs, CancellationToken stop)

@@ -10,7 +10,7 @@ namespace BitFusion.Net.Wire;
 /// Whole lists on the wire (snapshots, rebuilt lists, state transfer): <c>rawBytes i32 | lz4Bytes i32 | LZ4 block</c>.
 /// Random bits do not compress, but real lists (long runs, sparse sets) do, and LZ4 costs little either way.
 /// </summary>
-public static class BulkCodec
+internal static class BulkCodec
 {
     public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
     {

@@ -8,7 +8,7 @@ namespace BitFusion.Net.Wire;
 /// For a write, <see cref="ClientId"/> and <see cref="ClientSeq"/> name it across retries. The words of an
 /// append-many run alias the frame and live as long as it does.
 /// </summary>
-public readonly ref struct ClientRequest
+internal readonly ref struct ClientRequest
 {
     public MessageType Type { get; init; }
     public ulong RequestId { get; init; }

@@ -12,7 +12,7 @@ namespace BitFusion.Net.Wire;
 /// RemoveAt/SwapRemoveAt/Get <c>index i32</c>, AppendMany <c>bits i32 | words u64[ceil(bits/64)]</c>; Count,
 /// ReadAll, Stats, Samples and RejoinTimes carry nothing more.
 /// </summary>
-public static class ClientRequestCodec
+internal static class ClientRequestCodec
 {
     /// <summary>The largest head any request has (a grouped Set); an append-many's words follow it.</summary>
     public const int MaxHeadBytes = 8 + 4 + 17 + 4 + 1;

@@ -9,7 +9,7 @@ namespace BitFusion.Net.Wire;
 /// extraWord i32 | extraXor u64 | words u64[wordCount]</c>. The watermark is the highest seq every backup has
 /// acknowledged, so backups can drop the deltas they keep for reconciliation.
 /// </summary>
-public static class DeltaWire
+internal static class DeltaWire
 {
     public const int HeadBytes = 40;
 

@@ -10,7 +10,7 @@ namespace BitFusion.Net.Wire;
 /// whole frame, check every count against what the payload can hold and the cluster's limits, and throw
 /// <see cref="ProtocolException"/> on anything malformed, so a role only ever sees well-formed inputs.
 /// </summary>
-public static class FusionWire
+internal static class FusionWire
 {
     public const int AttachBytes = 8 + 8 + 4 + 1;
     public const int ViewBytes = 1 + 8 + 8 + 4 + 1 + 8;

@@ -11,7 +11,7 @@ namespace BitFusion.Net.Wire;
 /// which carry one word and a few dozen bytes more than the request. Derived from maxFrameBytes alone, so every
 /// node of a cluster agrees.
 /// </summary>
-public readonly struct ListLimits
+internal readonly struct ListLimits
 {
     /// <summary>Counts stay a whole word short of int.MaxValue, so no bit index or word count can wrap.</summary>
     public const int MaxCount = PackedBitList.MaxCount;

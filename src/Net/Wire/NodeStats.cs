@@ -8,7 +8,7 @@ namespace BitFusion.Net.Wire;
 /// protocolErrors i64 | bytesSent i64 | framesSent i64 | handshakeOverflows i64 | slowConsumers i64</c>. The list is the role's own (a primary's or replica's
 /// list, a backup's fused words); bytes and frames count everything this process has sent.
 /// </summary>
-public readonly record struct NodeStats(int ListLength, int WordCount, long Accepted, long Rejected, long ProtocolErrors, long BytesSent, long FramesSent,
+internal readonly record struct NodeStats(int ListLength, int WordCount, long Accepted, long Rejected, long ProtocolErrors, long BytesSent, long FramesSent,
     long HandshakeOverflows, long SlowConsumers)
 {
     public static void Send(Connection connection, ulong requestId, int listLength, int wordCount, NetCounters counters)

@@ -8,7 +8,7 @@ namespace BitFusion.Net.Wire;
 /// The generic replies: Ok <c>reqId u64 | value i64</c>, Applied <c>reqId u64 | value i64 | position i64</c> (a
 /// replication manager's answer to a write) and Error <c>reqId u64 | code u8 | len u16 | utf8</c>.
 /// </summary>
-public static class Replies
+internal static class Replies
 {
     public static void Ok(Connection connection, ulong requestId, long value, bool flush = true)
     {

@@ -5,7 +5,7 @@ using BitFusion.Net.Transport;
 namespace BitFusion.Net.Wire;
 
 /// <summary>SamplesReply: <c>reqId u64 | count i32 | f32 microseconds[count]</c>.</summary>
-public static class SampleReply
+internal static class SampleReply
 {
     public static void Send(Connection connection, ulong requestId, ReadOnlySpan<float> micros)
     {

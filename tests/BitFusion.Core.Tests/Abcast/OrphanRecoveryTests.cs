@@ -29,9 +29,10 @@ public class OrphanRecoveryTests
     [Theory]
     [InlineData(OrphanState.Final)]
     [InlineData(OrphanState.Delivered)]
-    public void A_final_timestamp_held_anywhere_finalises_the_orphan_everywhere_with_it(OrphanState state)
+    public void A_final_timestamp_held_anywhere_finalises_the_orphan_everywhere_with_it(object state)
     {
-        var verdicts = Decide(View1, Report(0, Held(state, 1, 7)), Report(1, Tentative(1, 5)), Report(2));
+        // An object, not OrphanState: the library keeps that type internal, and a test method must stay public.
+        var verdicts = Decide(View1, Report(0, Held((OrphanState)state, 1, 7)), Report(1, Tentative(1, 5)), Report(2));
         Assert.Equal([new OrphanVerdict(1, true, 7)], verdicts);
     }
 

@@ -18,11 +18,12 @@ internal sealed class SimNetwork(Random rng)
 
     public void At(long time, Action action) => _events.Enqueue(action, (Math.Max(time, Now), _order++));
 
-    public void Send(object from, object to, Action deliver)
+    /// <param name="delays">Draws this message's delay (default: the network's generator).</param>
+    public void Send(object from, object to, Action deliver, Random? delays = null)
     {
         if (!_connections.TryGetValue((from, to), out Connection? c)) _connections[(from, to)] = c = new Connection();
         if (c.Down) return;
-        long arrival = Math.Max(c.LastArrival, Now + Delay());
+        long arrival = Math.Max(c.LastArrival, Now + Delay(delays ?? rng));
         c.LastArrival = arrival;
         At(arrival, () =>
         {
@@ -66,7 +67,7 @@ internal sealed class SimNetwork(Random rng)
         return true;
     }
 
-    private long Delay() => rng.Next(100) < 5 ? rng.Next(40, 300) : rng.Next(1, 30);
+    private static long Delay(Random r) => r.Next(100) < 5 ? r.Next(40, 300) : r.Next(1, 30);
 
     private sealed class Connection
     {

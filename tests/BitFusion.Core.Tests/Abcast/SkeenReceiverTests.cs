@@ -16,6 +16,50 @@ public class SkeenReceiverTests
     }
 
     [Fact]
+    public void A_deposed_coordinators_view_is_replaced_keeping_the_state_when_the_successors_view_removes_only_more()
+    {
+        var (r, o) = NewReceiver();
+        r.OnData(Data(1, 1, ts: 0));
+        SkeenView deposed = View0.WithoutReceiver(1);
+        Assert.Equal(ViewOutcome.Installed, r.InstallView(deposed));
+        SkeenView successor = new(deposed.Epoch, deposed.Receivers.ToArray(), [2, 3]);
+
+        Assert.Equal(ViewOutcome.Stale, r.InstallView(successor));
+        Assert.Equal(ViewOutcome.Installed, r.ReplaceView(successor));
+        Assert.Same(successor, r.View);
+        Assert.Equal(ReceiveOutcome.StaleSender, r.OnData(Data(1, 2, ts: 0)));
+        Assert.Equal(1, r.PendingCount);
+        Assert.False(r.IsStopped);
+        Assert.Empty(o.Delivered);
+    }
+
+    [Fact]
+    public void A_successors_view_that_keeps_what_the_deposed_view_removed_stops_the_replica()
+    {
+        var (keepsReceiver, _) = NewReceiver();
+        SkeenView deposed = View0.WithoutReceiver(1);
+        keepsReceiver.InstallView(deposed);
+        Assert.Equal(ViewOutcome.Superseded, keepsReceiver.ReplaceView(new SkeenView(deposed.Epoch, View0.Receivers.ToArray(), [1, 2, 3])));
+        Assert.True(keepsReceiver.IsStopped);
+
+        var (keepsSender, _) = NewReceiver();
+        SkeenView withoutSender = View0.WithoutSender(3);
+        keepsSender.InstallView(withoutSender);
+        Assert.Equal(ViewOutcome.Superseded, keepsSender.ReplaceView(new SkeenView(withoutSender.Epoch, View0.Receivers.ToArray(), [1, 2, 3])));
+
+        var (joinerOfAnotherDonor, _) = NewReceiver();
+        SkeenView joining = new(2, [new ViewMember(0, 0, 0), new ViewMember(3, 0, 0), new ViewMember(1, 0, 2, Donor: 0), new ViewMember(2, 1, 0)], [1, 2, 3]);
+        Assert.Equal(ViewOutcome.Installed, joinerOfAnotherDonor.InstallView(joining));
+        SkeenView otherDonor = new(2, [new ViewMember(0, 0, 0), new ViewMember(3, 0, 0), new ViewMember(1, 0, 2, Donor: 3), new ViewMember(2, 1, 0)], [1, 2, 3]);
+        Assert.Equal(ViewOutcome.Superseded, joinerOfAnotherDonor.ReplaceView(otherDonor));
+
+        var (excluded, _) = NewReceiver();
+        excluded.InstallView(View0.WithoutSender(3));
+        Assert.Equal(ViewOutcome.Excluded, excluded.ReplaceView(new SkeenView(1, [new ViewMember(1, 0, 0), new ViewMember(2, 1, 0)], [1, 2])));
+        Assert.Throws<ArgumentException>(() => NewReceiver().Receiver.ReplaceView(View0.WithoutSender(3)));
+    }
+
+    [Fact]
     public void Data_moves_the_clock_to_max_of_clock_and_timestamp_plus_one_and_proposes_it_to_the_sender()
     {
         var (r, o) = NewReceiver();

@@ -12,5 +12,4 @@ internal sealed record ClusterSimOptions(
     int Pauses = 0,
     int LinkDrops = 0,
     long SuspectAfter = 150,
-    int Window = 8,
-    bool ClientsDrawFromFaultRng = false);
+    int Window = 8);

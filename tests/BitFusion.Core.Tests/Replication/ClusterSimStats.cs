@@ -7,6 +7,8 @@ internal sealed class ClusterSimStats
     public int Acknowledged;
     public int Delivered;
     public int Reads;
+    public int ReadsServed;
+    public int ReadsRefused;
     public int NodeCrashes;
     public int ManagerCrashes;
     public int CoordinatorCrashes;
@@ -33,6 +35,8 @@ internal sealed class ClusterSimStats
         Acknowledged += o.Acknowledged;
         Delivered += o.Delivered;
         Reads += o.Reads;
+        ReadsServed += o.ReadsServed;
+        ReadsRefused += o.ReadsRefused;
         NodeCrashes += o.NodeCrashes;
         ManagerCrashes += o.ManagerCrashes;
         CoordinatorCrashes += o.CoordinatorCrashes;
@@ -55,7 +59,7 @@ internal sealed class ClusterSimStats
     }
 
     public override string ToString() =>
-        $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads {Reads}, node crashes {NodeCrashes}, " +
+        $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads served by replicas {Reads} (answered {ReadsServed}, refused {ReadsRefused}), node crashes {NodeCrashes}, " +
         $"manager crashes {ManagerCrashes} (coordinator {CoordinatorCrashes}), pauses {Pauses} (suspected {Suspicions}), " +
         $"link drops {LinkDrops}, rejoins {Rejoins}, transfers {Transfers}, start-overs {StartOvers}, orphan reports {OrphanReports}, " +
         $"verdicts sent {Decisions}, fenced {Fences}, managers excluded {ManagerExclusions}, transfer pushes lost {TransfersLost}, " +

@@ -6,8 +6,9 @@ namespace BitFusion.Core.Tests.Replication;
 internal sealed partial class ClusterSimulation
 {
     /// <summary>
-    /// Once nothing is left to happen: every live data node serves as a member of the coordinator's view, nothing
-    /// is pending anywhere and every manager answered every write, the replicas of a group hold the same writes in
+    /// Once nothing is left to happen: every live data node serves as a member of the coordinator's view with no state push
+    /// left unconfirmed, nothing
+    /// is pending anywhere and every manager answered every write and read, the replicas of a group hold the same writes in
     /// the same order with none twice, and every acknowledged write is there, at the position it was given.
     /// </summary>
     private void CheckOutcome()
@@ -27,12 +28,15 @@ internal sealed partial class ClusterSimulation
                 if (!d.Member.IsServing)
                     Fail($"node {d.Node} (life {d.Member.Life}, view {d.Member.View?.Epoch}, has state {d.Member.HasState}, pending {d.Member.Skeen?.PendingCount}) never serves");
                 if (d.Member.Skeen!.PendingCount > 0) Fail($"node {d.Node} still holds {d.Member.Skeen.PendingCount} pending messages");
+                if (d.Member.UnconfirmedPushes > 0) Fail($"node {d.Node} still has {d.Member.UnconfirmedPushes} state pushes unconfirmed");
             }
             foreach (SimManager m in _managers.Values)
             {
                 if (m.Alive && m.Sender is { } s && s.UnfinishedCount > 0) Fail($"manager {m.Node} still waits on {s.UnfinishedCount} multicasts");
                 if (m.Alive && m.Writes.InFlight + m.Writes.Queued > 0)
                     Fail($"manager {m.Node} never answers {m.Writes.InFlight} writes in flight and {m.Writes.Queued} queued");
+                if (m.Alive && m.OpenReads.Count > 0)
+                    Fail($"manager {m.Node} never answers reads {string.Join(' ', m.OpenReads)} ({m.Reads.Count} at replicas)");
             }
         }
         for (int g = 0; g < _options.Groups; g++)

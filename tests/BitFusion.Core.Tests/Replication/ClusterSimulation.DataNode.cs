@@ -16,7 +16,7 @@ internal sealed partial class ClusterSimulation
         {
             _sim = sim;
             Group = group;
-            Member = new DataNodeMember<int>(node, group, sim.NewLife, this, sim._options.Window);
+            Member = new DataNodeMember<int>(node, group, sim.NewLife, this, sim._options.Window, pushRetryDelay: 10);
             sim.Trace($"node {node} starts as life {Member.Life}");
         }
 
@@ -55,9 +55,13 @@ internal sealed partial class ClusterSimulation
             if (outcome == ReceiveOutcome.Invalid) _sim.Fail($"node {Node} (life {Member.Life}) found {message} invalid");
         }
 
-        public void OnRead(int manager, SimLink link, long sentAt) => FromManager(manager, link, () =>
+        /// <summary>A relayed read: served (and checked) while caught up, else answered "not ready" so the manager tries another replica.</summary>
+        public void OnRead(int manager, SimLink link, ulong readId, long sentAt) => FromManager(manager, link, () =>
         {
-            if (Member.IsServing) _sim.CheckRead(this, sentAt);
+            bool serving = Member.IsServing;
+            if (serving) _sim.CheckRead(this, sentAt);
+            if (_managers.TryGetValue(manager, out SimLink? back))
+                _sim.Send(back, this, () => ((SimManager)back.Dialer).OnReadReply(Node, back, readId, notReady: !serving), _sim._replyRng);
         });
 
         private void TakeEarlyTransfer()
@@ -140,16 +144,33 @@ internal sealed partial class ClusterSimulation
         {
             int[] snapshot = [.. Log];
             SimProcess? target = _sim.Current(joiner);
-            if (target is not SimDataNode j || !j.Alive) return;
-            if (_sim._options.LinkDrops > 0 && _sim._rng.Next(4) == 0)
+            if (target is not SimDataNode j || !j.Alive)
             {
-                // The push's connection broke: the adapter retries later, with a new cut, while the joiner still waits.
-                _sim.Stats.TransfersLost++;
-                _sim.RunAt(this, _sim.Now + 20 + _sim._rng.Next(50), () => Member.RetryTransfer(joiner, joinerLife));
+                // Nothing answers at the joiner's address: the adapter's push fails, and the machine decides whether to cut again.
+                _sim.RunAt(this, _sim.Now + 20, () => Member.PushFailed(joiner, joinerLife, _sim.Now));
                 return;
             }
-            _sim._net.Send(this, j, () => _sim.Run(j, () => j.OnTransfer(joinerLife, transfer, snapshot)));
+            if (_sim._options.LinkDrops > 0 && _sim._rng.Next(4) == 0)
+            {
+                // The push's connection broke: the machine cuts again after its delay, while the joiner still waits.
+                _sim.Stats.TransfersLost++;
+                _sim.RunAt(this, _sim.Now + 20 + _sim._rng.Next(50), () => Member.PushFailed(joiner, joinerLife, _sim.Now));
+                return;
+            }
+            _sim._net.Send(this, j, () => _sim.Run(j, () =>
+            {
+                j.OnTransfer(joinerLife, transfer, snapshot);
+                // The joiner confirms what it received, as DataNode does.
+                _sim._net.Send(j, this, () => _sim.Run(this, () => Member.PushConfirmed(joiner, joinerLife)), _sim._replyRng);
+            }));
+            // DataNode's push gives up when no confirmation comes (the joiner died or stalled); once confirmed, this is moot.
+            _sim.RunAt(this, _sim.Now + PushTimeout, () => Member.PushFailed(joiner, joinerLife, _sim.Now));
         }
+
+        /// <summary>Longer than a push and its confirmation take with the longest delays and a pause between them.</summary>
+        private const long PushTimeout = 1_500;
+
+        public void Wake(long time) => _sim.RunAt(this, time, () => Member.Tick(_sim.Now));
 
         public void Serving() => _sim.Trace($"node {Node} life {Member.Life} serving with {Log.Count} writes");
 

@@ -7,10 +7,12 @@ namespace BitFusion.Core.Tests.Replication;
 internal sealed partial class ClusterSimulation
 {
     /// <summary>
-    /// One life of a manager: its membership machine and Skeen sender, wired as <c>ManagerNode</c> wires them (a data
-    /// node's link carries multicasts only once synced for the life the view admits), plus the writes it waits on.
+    /// One life of a manager: its membership machine, Skeen sender, write machine and read relay, wired as
+    /// <c>ManagerNode</c> wires them (a data node's link carries multicasts and reads only once synced for the life the
+    /// view admits), plus the writes and reads it waits on.
     /// </summary>
-    internal sealed class SimManager : SimProcess, ISimAcceptor, IManagerMembershipOutput, ISkeenSenderOutput<int>, IManagerWritesOutput<SimClient, int>
+    internal sealed class SimManager : SimProcess, ISimAcceptor, IManagerMembershipOutput, ISkeenSenderOutput<int>, IManagerWritesOutput<SimClient, int>,
+        IReadRelayOutput<SimRead>
     {
         private readonly ClusterSimulation _sim;
         private readonly Dictionary<int, SimLink> _nodeLinks = [];
@@ -26,7 +28,14 @@ internal sealed partial class ClusterSimulation
             _sim = sim;
             Membership = new ManagerMembership(node, sim.NewLife(), groupOf.Select(kv => (kv.Key, kv.Value)), managers, sim._options.SuspectAfter, this);
             Writes = new ManagerWrites<SimClient, int>(sim._options.Window, maxClients: 1024, this);
+            Reads = new ReadRelay<SimRead>(this);
         }
+
+        /// <summary>The manager's read relay, as <c>ManagerNode</c> runs it.</summary>
+        public ReadRelay<SimRead> Reads { get; }
+
+        /// <summary>Reads a client sent to this manager and has no answer for yet.</summary>
+        public HashSet<SimRead> OpenReads { get; } = [];
 
         /// <summary>The manager's write machine, as <c>ManagerNode</c> runs it.</summary>
         public ManagerWrites<SimClient, int> Writes { get; }
@@ -89,6 +98,7 @@ internal sealed partial class ClusterSimulation
                 {
                     _nodeLinks.Remove(node);
                     _synced.Remove(node);
+                    Reads.NodeGone(node, Membership.View);
                     Membership.NodeClosed(node, _sim.Now, _sim.Now);
                     _sim.Dial(this, node);
                     return;
@@ -118,7 +128,7 @@ internal sealed partial class ClusterSimulation
         public void OnStatus(int node, SimLink link, NodeStatus status) => FromNode(node, link, () =>
         {
             if (status.Life != Membership.NodeLife(node)) _synced.Remove(node);
-            Membership.NodeStatusReceived(node, status);
+            if (Membership.NodeStatusReceived(node, status)) Reads.NodeGone(node, Membership.View);
             Sync(node);
         });
 
@@ -190,16 +200,34 @@ internal sealed partial class ClusterSimulation
         public void Submit(SimClient client, bool resend) =>
             Writes.Submit(client, 0, new WriteRequest<int>(client.ClientId, 1, resend, client.Group, ListOp.Append, 0, client.Write, _sim.Now));
 
-        public void Read(int group, long sentAt)
+        public void Read(SimRead read)
         {
-            if (Membership.View is not { } view) return;
-            foreach (ViewMember m in view.Skeen.MembersOf(group))
-            {
-                if (!Membership.TryGetStatus(m.Node, out NodeStatus s) || s.Phase != NodePhase.Serving || ReadyLink(m.Node) is not { } link) continue;
-                var node = (SimDataNode)link.Acceptor;
-                _sim.Send(link, this, () => node.OnRead(Node, link, sentAt));
-                return;
-            }
+            OpenReads.Add(read);
+            Reads.Request(read, read.Group, Membership.View);
+        }
+
+        public void OnReadReply(int node, SimLink link, ulong readId, bool notReady) => FromNode(node, link, () =>
+        {
+            if (!Reads.Answered(node, readId, notReady, Membership.View, out SimRead read)) return;
+            OpenReads.Remove(read);
+            _sim.Stats.ReadsServed++;
+        });
+
+        bool IReadRelayOutput<SimRead>.CanServe(int node) =>
+            ReadyLink(node) is not null && Membership.TryGetStatus(node, out NodeStatus s) && s.Phase == NodePhase.Serving
+            && s.Life == _synced.GetValueOrDefault(node);
+
+        void IReadRelayOutput<SimRead>.SendRead(int node, ulong readId, SimRead read)
+        {
+            if (ReadyLink(node) is not { } link) return;
+            var d = (SimDataNode)link.Acceptor;
+            _sim.Send(link, this, () => d.OnRead(Node, link, readId, read.SentAt));
+        }
+
+        void IReadRelayOutput<SimRead>.Refuse(SimRead read, int group)
+        {
+            OpenReads.Remove(read);
+            _sim.Stats.ReadsRefused++;
         }
 
         // ---- the adapter's part: node links synced per life ----

@@ -21,11 +21,11 @@ internal sealed partial class ClusterSimulation
     private readonly ClusterSimOptions _options;
     private readonly Random _rng;
 
-    /// <summary>
-    /// The clients' retry decisions draw from their own generator, so they do not shift the fault schedule a seed
-    /// gives (<see cref="ClusterSimOptions.ClientsDrawFromFaultRng"/> restores the shared one for a reproducer).
-    /// </summary>
+    /// <summary>The clients' retry decisions draw from their own generator, so they do not shift the fault schedule a seed gives.</summary>
     private readonly Random _clientRng;
+
+    /// <summary>Delays of the answers added after the fault schedules were tuned (replicas' answers to reads, joiners' confirmations of state pushes), drawn apart so they do not shift a seed's faults.</summary>
+    private readonly Random _replyRng;
     private readonly SimNetwork _net;
     private readonly Dictionary<int, int> _groupOf = [];
     private readonly List<int> _managerIds = [];
@@ -40,6 +40,7 @@ internal sealed partial class ClusterSimulation
     private static readonly int TraceKept = Math.Max(400, 2 * (int.TryParse(Environment.GetEnvironmentVariable("BITFUSION_SIM_TRACE"), out int n) ? n : 0));
     private ulong _nextLife = 1;
     private int _nextWrite = 1;
+    private int _lastRead;
     private string? _failure;
 
     public ClusterSimulation(int seed, ClusterSimOptions options)
@@ -47,7 +48,8 @@ internal sealed partial class ClusterSimulation
         Seed = seed;
         _options = options;
         _rng = new Random(seed);
-        _clientRng = options.ClientsDrawFromFaultRng ? _rng : new Random(seed ^ 0x5EED);
+        _clientRng = new Random(seed ^ 0x5EED);
+        _replyRng = new Random(seed ^ 0x7EAD);
         _net = new SimNetwork(_rng);
         for (int g = 0; g < options.Groups; g++)
             for (int r = 0; r < options.ReplicasPerGroup; r++)
@@ -146,14 +148,14 @@ internal sealed partial class ClusterSimulation
     }
 
     /// <summary>Sends a frame on <paramref name="link"/> from <paramref name="from"/>; it runs at the other end if the link still carries it.</summary>
-    internal void Send(SimLink link, SimProcess from, Action deliver)
+    internal void Send(SimLink link, SimProcess from, Action deliver, Random? delays = null)
     {
         if (!link.Open || link.Closing) return;
         SimProcess to = link.Other(from);
         _net.Send(link.EndOf(from), link.EndOf(to), () =>
         {
             if (link.Open) Run(to, deliver);
-        });
+        }, delays);
     }
 
     /// <summary>Closes a link as TCP does when one end dies or a failure detector gives up: frames after the cutoff are lost.</summary>
@@ -279,9 +281,8 @@ internal sealed partial class ClusterSimulation
         SimManager[] ready = _managers.Values.Where(m => m.Alive && m.CanWrite).ToArray();
         if (ready.Length == 0) return;
         SimManager m = ready[_rng.Next(ready.Length)];
-        int group = _rng.Next(_options.Groups);
-        long sentAt = _net.Now;
-        Run(m, () => m.Read(group, sentAt));
+        var read = new SimRead(++_lastRead, _rng.Next(_options.Groups), _net.Now);
+        Run(m, () => m.Read(read));
     }
 
     internal void Acknowledged(int write)

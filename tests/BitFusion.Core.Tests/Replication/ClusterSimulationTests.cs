@@ -26,60 +26,160 @@ public class ClusterSimulationTests(ITestOutputHelper output)
         return total;
     }
 
+    private static ClusterSimOptions NodeCrashShape(Random r) => new(
+        Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(1, 4), Writes: r.Next(20, 60), Reads: 20,
+        NodeCrashes: r.Next(1, 4));
+
+    private static ClusterSimOptions ManagerCrashShape(Random r) => new(
+        Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
+        ManagerCrashes: r.Next(1, 3));
+
+    private static ClusterSimOptions OverlapShape(Random r) => new(
+        Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
+        NodeCrashes: r.Next(1, 4), ManagerCrashes: r.Next(1, 3));
+
+    private static ClusterSimOptions PauseShape(Random r) => new(
+        Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(1, 4), Writes: r.Next(20, 60), Reads: 20,
+        Pauses: r.Next(1, 4), LinkDrops: r.Next(1, 4));
+
+    private static ClusterSimOptions EveryFaultShape(Random r) => new(
+        Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
+        NodeCrashes: r.Next(0, 3), ManagerCrashes: r.Next(0, 2), Pauses: r.Next(0, 3), LinkDrops: r.Next(0, 3));
+
+    /// <summary>The run a campaign seed names: its shape comes from the range it lies in, as in the tests below.</summary>
+    private static string? Replay(int seed)
+    {
+        Func<Random, ClusterSimOptions> shape = seed switch
+        {
+            >= 400_001 => EveryFaultShape,
+            >= 300_001 => PauseShape,
+            >= 200_001 => OverlapShape,
+            >= 100_001 => ManagerCrashShape,
+            _ => NodeCrashShape,
+        };
+        return new ClusterSimulation(seed, shape(new Random(~seed))).Run();
+    }
+
     [Fact]
     public void Data_nodes_crash_and_rejoin_while_managers_write()
     {
-        ClusterSimStats stats = RunSeeds(1, Scale(500), r => new ClusterSimOptions(
-            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(1, 4), Writes: r.Next(20, 60), Reads: 20,
-            NodeCrashes: r.Next(1, 4)));
+        ClusterSimStats stats = RunSeeds(1, Scale(500), NodeCrashShape);
         Assert.True(stats.Rejoins > 500 && stats.Acknowledged > 10_000, stats.ToString());
     }
 
     [Fact]
     public void Managers_crash_the_coordinator_included()
     {
-        ClusterSimStats stats = RunSeeds(100_001, Scale(500), r => new ClusterSimOptions(
-            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
-            ManagerCrashes: r.Next(1, 3)));
+        ClusterSimStats stats = RunSeeds(100_001, Scale(500), ManagerCrashShape);
         Assert.True(stats.CoordinatorCrashes > 100 && stats.OrphanReports > 500, stats.ToString());
     }
 
     [Fact]
     public void Node_rejoins_overlap_manager_crashes()
     {
-        ClusterSimStats stats = RunSeeds(200_001, Scale(500), r => new ClusterSimOptions(
-            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
-            NodeCrashes: r.Next(1, 4), ManagerCrashes: r.Next(1, 3)));
+        ClusterSimStats stats = RunSeeds(200_001, Scale(500), OverlapShape);
         Assert.True(stats.Rejoins > 300 && stats.CoordinatorCrashes > 100, stats.ToString());
     }
 
     [Fact]
     public void Pauses_and_dropped_connections()
     {
-        ClusterSimStats stats = RunSeeds(300_001, Scale(500), r => new ClusterSimOptions(
-            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(1, 4), Writes: r.Next(20, 60), Reads: 20,
-            Pauses: r.Next(1, 4), LinkDrops: r.Next(1, 4)));
+        ClusterSimStats stats = RunSeeds(300_001, Scale(500), PauseShape);
         Assert.True(stats.Suspicions > 200 && stats.LinkDrops > 500, stats.ToString());
     }
 
     [Fact]
     public void Every_fault_at_once()
     {
-        ClusterSimStats stats = RunSeeds(400_001, Scale(500), r => new ClusterSimOptions(
-            Groups: r.Next(1, 3), ReplicasPerGroup: r.Next(2, 4), Managers: r.Next(2, 4), Writes: r.Next(20, 60), Reads: 20,
-            NodeCrashes: r.Next(0, 3), ManagerCrashes: r.Next(0, 2), Pauses: r.Next(0, 3), LinkDrops: r.Next(0, 3)));
+        ClusterSimStats stats = RunSeeds(400_001, Scale(500), EveryFaultShape);
         Assert.True(stats.Rejoins > 100 && stats.ManagerCrashes > 100 && stats.Suspicions > 100, stats.ToString());
     }
 
-    [Fact(Skip = "Membership bug, not fixed (issue 10): the coordinator (manager 100) pauses past suspectAfterMs and resumes; it and " +
-                 "its successor (101) both decide view 1 without a crashed data node; the last live replica of the group installs 100's " +
-                 "view 1, then 101's view 1 replaces it, and the rule 'a process that installed a deposed coordinator's view starts over' " +
-                 "makes it start over: the group loses every replica after one data-node crash.")]
+    /// <summary>
+    /// Seed 400343: the coordinator pauses past suspectAfter while data nodes crash; it and its successor both decide a view
+    /// of the same epoch, and a replica that installed the deposed coordinator's view started over when the successor's
+    /// replaced it, until its group had no replica left (seed 400115 showed it before reads were relayed).
+    /// </summary>
+    [Fact]
     public void The_last_replica_does_not_start_over_for_a_deposed_coordinators_view()
     {
-        var sim = new ClusterSimulation(400_115, new ClusterSimOptions(Groups: 1, ReplicasPerGroup: 2, Managers: 2, Writes: 39, Reads: 20,
-            NodeCrashes: 2, Pauses: 1, LinkDrops: 1, ClientsDrawFromFaultRng: true));
+        var sim = new ClusterSimulation(400_343, new ClusterSimOptions(Groups: 2, ReplicasPerGroup: 2, Managers: 2, Writes: 26, Reads: 20,
+            NodeCrashes: 2, Pauses: 2, LinkDrops: 2));
         string? failure = sim.Run();
         Assert.True(failure is null, failure);
     }
+
+    /// <summary>
+    /// Seed 403173 (found by the 100,000-seed campaign after the fix above): both coordinators admitted a restarted data node
+    /// in views of the same epoch, with different donors; replacing the deposed view kept the joiner waiting for the old
+    /// donor's state, which never came. A replica keeps its state across the replacement only when every member is unchanged.
+    /// </summary>
+    [Fact]
+    public void A_joiner_whose_donor_differs_in_the_successors_view_joins_again()
+    {
+        var sim = new ClusterSimulation(403_173, new ClusterSimOptions(Groups: 1, ReplicasPerGroup: 3, Managers: 3, Writes: 27, Reads: 20,
+            NodeCrashes: 1, Pauses: 2, LinkDrops: 1));
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+    }
+
+    /// <summary>
+    /// Seeds 103800 and 401283: both managers crash and restart; neither is a sender any more, so before the fix each took
+    /// over, decided a view 1 (2 in the second seed) admitting itself, and the replicas that installed the losing one started over.
+    /// </summary>
+    [Theory]
+    [InlineData(103_800, 2, 3, 2, 25, 0, 2, 0, 0)]
+    [InlineData(401_283, 2, 2, 2, 51, 0, 1, 2, 1)]
+    public void Managers_restarted_together_do_not_both_take_over(int seed, int groups, int replicas, int managers, int writes,
+        int nodeCrashes, int managerCrashes, int pauses, int linkDrops)
+    {
+        var sim = new ClusterSimulation(seed, new ClusterSimOptions(groups, replicas, managers, writes, Reads: 20,
+            NodeCrashes: nodeCrashes, ManagerCrashes: managerCrashes, Pauses: pauses, LinkDrops: linkDrops));
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+    }
+
+    // Failures the 100,000-seed campaign (BITFUSION_SIM_SEEDS=100000) still finds, all beyond the CI's 500 seeds per
+    // shape. Each but 313966 and 418964 failed the same way on be93e45's membership logic; those two appeared once the
+    // simulator confirmed state pushes (which shifts event times) and could not be run on it (it lacks the push inputs).
+
+    /// <summary>
+    /// Seeds 19846 and 204144: a replica delivered a write one place early (a multicast it had not finalised was later
+    /// finalised without it) and died; the other destination died before its report arrived; the manager acknowledged the
+    /// dead replica's position. A departed destination's report no longer decides (<see cref="WriteTable{TTag}"/>).
+    /// </summary>
+    [Theory]
+    [InlineData(19_846)]
+    [InlineData(204_144)]
+    public void Acknowledged_positions_hold(int seed) => Assert.Null(Replay(seed));
+
+    [Theory(Skip = "Not fixed (issue 10, documented in docs/replication.md Limits): a replica excluded while paused serves a read before it " +
+                   "learns of its exclusion and misses a write acknowledged meanwhile; replicas hold no read lease.")]
+    [InlineData(306_086)]
+    [InlineData(306_330)]
+    [InlineData(307_611)]
+    [InlineData(318_369)]
+    [InlineData(411_947)]
+    public void No_stale_read_from_a_replica_that_has_not_learnt_its_exclusion(int seed) => Assert.Null(Replay(seed));
+
+    [Theory(Skip = "Not fixed (issue 10): two managers each take the other for dead across pauses and decide views of the same epoch that " +
+                   "remove each other; the successor's view keeps a sender the deposed one removed (its orphans were settled), so every " +
+                   "replica that installed the deposed view must start over, and a group can lose every replica.")]
+    [InlineData(306_986)]
+    [InlineData(310_772)]
+    [InlineData(311_368)]
+    [InlineData(313_966)]
+    [InlineData(317_494)]
+    [InlineData(415_460)]
+    public void Mutual_suspicion_across_pauses_keeps_a_replica(int seed) => Assert.Null(Replay(seed));
+
+    [Theory(Skip = "Not fixed (issue 10): after pauses, drops and a manager crash, a multicast or write stays unfinished or a replica keeps " +
+                   "pending messages once the faults stop.")]
+    [InlineData(319_040)]
+    [InlineData(411_448)]
+    [InlineData(413_194)]
+    [InlineData(414_279)]
+    [InlineData(417_232)]
+    [InlineData(418_964)]
+    public void Every_operation_completes_after_pauses_and_manager_crashes(int seed) => Assert.Null(Replay(seed));
 }

@@ -165,6 +165,71 @@ public class MembershipRegressionTests
         Assert.Equal(NodePhase.Fresh, node.Phase);
     }
 
+    [Fact]
+    public void The_last_replica_keeps_its_state_when_the_successors_view_replaces_a_deposed_coordinators()
+    {
+        // Simulator seed 400115 (before reads were relayed; 400343 after): node 2 crashed while the coordinator (A) was
+        // paused; A and its successor B both decided view 1 without node 2, and the group's last replica, holding A's,
+        // started over when B's arrived: the group lost every replica after one crash.
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        ClusterView deposed = View(1, ManagerA, [Founder(1)], [ManagerA, ManagerB], []);
+        ClusterView successor = View(1, ManagerB, [Founder(1)], [ManagerB], [ManagerA]);
+        var output = new DataNodeRecorder();
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerA, v0);
+        node.Data(new DataMessage<int>(new MessageId(ManagerA, 1), 1, 0, GroupSet.Of(0), 0, 7));
+        node.ViewReceived(ManagerA, deposed);
+
+        node.ViewReceived(ManagerB, successor);
+
+        Assert.Equal(1001UL, node.Life);
+        Assert.True(node.IsServing);
+        Assert.Same(successor, node.View);
+        Assert.Equal(1, node.Skeen!.PendingCount);
+        OrphanReport report = Assert.Single(output.Reports, r => r.Manager == ManagerB).Report;
+        Assert.Equal((ManagerA, 1L), (report.DeadSender, report.Epoch));
+    }
+
+    [Fact]
+    public void A_failed_state_push_is_cut_again_after_the_delay_until_the_joiner_confirms_it_or_leaves()
+    {
+        // Issue 10: a push that failed was only logged by the adapter; the joiner then waited until some later view change.
+        var output = new DataNodeRecorder();
+        var donor = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, pushRetryDelay: 50);
+        donor.ManagerConnected(ManagerA);
+        donor.ManagerHello(ManagerA, ManagerA);
+        donor.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA], []));
+        ClusterView joining = View(1, ManagerA, [Founder(1), new ViewMember(2, 0, 1, 1)], [ManagerA], []);
+        donor.ViewReceived(ManagerA, joining);
+        donor.Marker(new EpochMarker(ManagerA, 1));
+        Assert.Equal([(2, 1002UL)], output.Pushes);
+        Assert.Equal(1, donor.UnconfirmedPushes);
+
+        donor.PushFailed(2, 1002, now: 1000);
+        Assert.Equal([1050L], output.Wakes);
+        donor.Tick(1049);
+        Assert.Single(output.Pushes);
+        donor.Tick(1050);
+        Assert.Equal(2, output.Pushes.Count);
+        donor.PushConfirmed(2, 999);
+        Assert.Equal(1, donor.UnconfirmedPushes);
+        donor.PushConfirmed(2, 1002);
+        Assert.Equal(0, donor.UnconfirmedPushes);
+
+        donor.ViewReceived(ManagerA, View(2, ManagerA, [Founder(1), new ViewMember(2, 0, 2, 1)], [ManagerA], []));
+        donor.Marker(new EpochMarker(ManagerA, 2));
+        Assert.Equal(3, output.Pushes.Count);
+        donor.PushFailed(2, 1002, now: 2000);
+        donor.ViewReceived(ManagerA, View(3, ManagerA, [Founder(1)], [ManagerA], []));
+        donor.Tick(3000);
+        Assert.Equal(3, output.Pushes.Count);
+        Assert.Equal(0, donor.UnconfirmedPushes);
+    }
+
     private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
     {
         var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, output);
@@ -248,9 +313,12 @@ public class MembershipRegressionTests
 
         public void SendDelivered(int manager, in DeliveryReport report) => Delivered.Add((manager, report));
 
-        public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer)
-        {
-        }
+        public List<(int Joiner, ulong Life)> Pushes { get; } = [];
+        public List<long> Wakes { get; } = [];
+
+        public void TransferReady(int joiner, ulong joinerLife, SkeenTransfer transfer) => Pushes.Add((joiner, joinerLife));
+
+        public void Wake(long time) => Wakes.Add(time);
 
         public void Serving()
         {

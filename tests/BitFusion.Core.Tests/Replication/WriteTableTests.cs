@@ -57,6 +57,24 @@ public class WriteTableTests
     }
 
     [Fact]
+    public void A_report_of_a_destination_that_left_is_never_the_answer()
+    {
+        // Replica 1 delivered the write at 25 and died; replica 2 delivered it at 26 (the group's order) and died before
+        // its report arrived. Replica 1's report was the answer before the fix (seed 19846).
+        var output = new Recorder();
+        var table = new WriteTable<string>(output);
+        table.Add(14, 0, "w", View(0, 1, 2).MembersOf(0));
+        table.Finalized(14);
+        table.Delivered(14, 1, 0, Applied(14, 25));
+        table.Settle(View(1, 2));
+        Assert.Empty(output.Done);
+
+        table.Settle(View(3, 3));
+
+        Assert.Equal(WriteOutcome.Unknown, Assert.Single(output.Done).Result.Outcome);
+    }
+
+    [Fact]
     public void A_write_whose_every_destination_left_unreported_is_unknown()
     {
         var output = new Recorder();

@@ -30,8 +30,10 @@ public sealed class RoleKeyTests
     [InlineData(NodeRole.Backup)]
     [InlineData(NodeRole.Manager)]
     [InlineData(NodeRole.DataNode)]
-    public void RoleKeyIsHkdfOfTheClusterKeyWithTheRoleInInfo(NodeRole role)
+    public void RoleKeyIsHkdfOfTheClusterKeyWithTheRoleInInfo(object boxed)
     {
+        // An object, not the enum: the library keeps the enum internal, and a test method must stay public.
+        var role = (NodeRole)boxed;
         byte[] expected = RfcHkdf(ClusterKeyBytes, ClusterKey.Salt.ToArray(), Encoding.ASCII.GetBytes($"bitfusion role {(byte)role}"), 32);
         Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(ClusterKey.DeriveRoleKey(ClusterKeyBytes, role)));
     }

@@ -1,4 +1,4 @@
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>A backup's answer to Status: its index, whether it holds every primary, and its view of each.</summary>
-public sealed record BackupReport(int Backup, bool Complete, PrimaryView[] Primaries);
+internal sealed record BackupReport(int Backup, bool Complete, PrimaryView[] Primaries);

@@ -3,7 +3,7 @@ using BitFusion.Core.Bits;
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>The requests a recovering primary sends a backup: status, retained deltas, forwarded deltas and residual cuts.</summary>
-public sealed partial class BackupRole
+internal sealed partial class BackupRole
 {
     public BackupReport Report()
     {

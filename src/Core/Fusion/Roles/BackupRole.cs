@@ -10,7 +10,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// trusted; the primary then asks for a re-encode and this backup starts over from every primary's snapshot.
 /// Not thread-safe: the caller serialises every input.
 /// </summary>
-public sealed partial class BackupRole : IDisposable
+internal sealed partial class BackupRole : IDisposable
 {
     private readonly IBackupOutput _out;
     private readonly long _suspectAfterMs;

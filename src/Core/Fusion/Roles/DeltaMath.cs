@@ -5,7 +5,7 @@ using BitFusion.Core.Kernels;
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>The one place a delta is multiplied by a coefficient: target ^= c · delta, over words the caller has sized.</summary>
-public static class DeltaMath
+internal static class DeltaMath
 {
     public static void MulXor(GfKernel kernel, Span<ulong> target, in Delta delta, byte c)
     {

@@ -8,7 +8,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// seq and an owned copy of its words in a pooled array. <see cref="RetainedDeltas"/> recycles records, so keeping
 /// one allocates nothing once the buffer is warm.
 /// </summary>
-public sealed class DeltaRecord
+internal sealed class DeltaRecord
 {
     private ulong[] _words = [];
 

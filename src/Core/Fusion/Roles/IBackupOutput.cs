@@ -7,7 +7,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// assigned). Everything for one link must leave in the order produced. Implementations must not call back into
 /// the role from inside a callback.
 /// </summary>
-public interface IBackupOutput
+internal interface IBackupOutput
 {
     /// <summary>When the link last received anything (heartbeats included), in the role's clock.</summary>
     long LastHeard(long link);

@@ -6,7 +6,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// Effects of a <see cref="PrimaryRole"/>. Messages to backup j go on j's current link, in the order produced;
 /// replies go to the client handle the request came with. Implementations must not call back into the role.
 /// </summary>
-public interface IPrimaryOutput
+internal interface IPrimaryOutput
 {
     /// <summary>When the current link to backup <paramref name="backup"/> last received anything (heartbeats included).</summary>
     long LastHeard(int backup);

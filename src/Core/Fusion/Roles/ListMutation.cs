@@ -3,7 +3,7 @@ using BitFusion.Core.Bits;
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>A client's write, as the primary applies it: the one place a <see cref="ListOp"/> becomes a delta.</summary>
-public readonly ref struct ListMutation(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed = default, int packedBits = 0)
+internal readonly ref struct ListMutation(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed = default, int packedBits = 0)
 {
     public ListOp Op { get; } = op;
     public int Index { get; } = index;

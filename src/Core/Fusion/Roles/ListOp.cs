@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>The mutations a client can ask of a list; each yields one delta.</summary>
-public enum ListOp : byte
+internal enum ListOp : byte
 {
     Append,
     Set,

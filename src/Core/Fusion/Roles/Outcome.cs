@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>Why a client request did not complete with a result. Each has one meaning, so a client knows whether to retry.</summary>
-public enum Outcome : byte
+internal enum Outcome : byte
 {
     /// <summary>Not applied (not serving, too few live backups, window full): safe to retry.</summary>
     NotDone,

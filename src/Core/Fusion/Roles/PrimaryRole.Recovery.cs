@@ -8,7 +8,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// for their reports, let <see cref="RecoveryPlanner"/> choose, then reconcile or cut, and finally resume in a new
 /// life. Any refusal or lost link starts a fresh attempt.
 /// </summary>
-public sealed partial class PrimaryRole
+internal sealed partial class PrimaryRole
 {
     private readonly RecoveryState _recovery;
     private ulong _nextRequest;

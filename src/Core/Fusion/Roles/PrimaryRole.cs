@@ -12,7 +12,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// Recovery after a restart lives in <see cref="PrimaryRole"/>.Recovery. Not thread-safe: the caller serialises
 /// every input.
 /// </summary>
-public sealed partial class PrimaryRole : IDisposable
+internal sealed partial class PrimaryRole : IDisposable
 {
     /// <summary>At most 64 MiB of recent deltas kept for resend: past that a lagging backup is re-encoded instead.</summary>
     private const long ResendWords = 8 << 20;

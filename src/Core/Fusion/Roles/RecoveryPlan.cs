@@ -1,9 +1,9 @@
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>One roll-forward: backup <c>Behind</c> gets primary <c>Primary</c>'s deltas From+1..To (life Life) retained at <c>Source</c>.</summary>
-public readonly record struct ReconcileStep(int Primary, int Source, int Behind, long From, long To, long Life);
+internal readonly record struct ReconcileStep(int Primary, int Source, int Behind, long From, long To, long Life);
 
-public enum PlanKind : byte
+internal enum PlanKind : byte
 {
     /// <summary>No backup ever held this primary and all are reachable: a new cluster, the list starts empty.</summary>
     Fresh,
@@ -23,7 +23,7 @@ public enum PlanKind : byte
 /// <c>Current</c> lists the backups whose contribution for this primary is exactly the rebuild's basis
 /// (<c>BasisLife</c>, <c>BasisSeq</c>): they resume in the new life; every other backup is re-encoded.
 /// </summary>
-public sealed record RecoveryPlan(
+internal sealed record RecoveryPlan(
     PlanKind Kind,
     string Reason,
     int[] Lost,

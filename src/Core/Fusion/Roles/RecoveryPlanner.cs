@@ -15,7 +15,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// left behind by an earlier recovery always shows an older life, and a nonce keeps two recoveries that saw
 /// different backups from ever minting the same life.
 /// </summary>
-public static class RecoveryPlanner
+internal static class RecoveryPlanner
 {
     public static long Counter(long life) => life >> 16;
 

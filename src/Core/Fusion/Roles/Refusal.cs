@@ -1,7 +1,7 @@
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>Why a backup refused a recovery request; every refusal makes the recoverer start a fresh attempt.</summary>
-public enum Refusal : byte
+internal enum Refusal : byte
 {
     /// <summary>The request is malformed (a lost set with repeats, a primary out of range).</summary>
     BadRequest,

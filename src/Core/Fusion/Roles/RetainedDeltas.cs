@@ -6,7 +6,7 @@ namespace BitFusion.Core.Fusion.Roles;
 /// lagged behind a dropped connection catches up by resend instead of a re-encode. Bounded by count and by words
 /// (the oldest go first); dropped records are recycled.
 /// </summary>
-public sealed class RetainedDeltas(int capacity = int.MaxValue, long maxWords = long.MaxValue)
+internal sealed class RetainedDeltas(int capacity = int.MaxValue, long maxWords = long.MaxValue)
 {
     private readonly Queue<DeltaRecord> _items = new();
     private readonly Stack<DeltaRecord> _free = new();
