@@ -47,6 +47,7 @@ public class PublicApiTests
             "BitFusion.Net.Config.TlsConfig",
             "BitFusion.Net.Fusion.BackupServer",
             "BitFusion.Net.Fusion.FusedBitList",
+            "BitFusion.Net.Fusion.RecoveryPhases",
             "BitFusion.Net.Fusion.RecoveryReport",
             "BitFusion.Net.Protocol.ProtocolException",
             "BitFusion.Net.Wire.ErrorCode",

@@ -156,8 +156,35 @@ public sealed class FusionCode
     public ulong[][] SolveResiduals(
         ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<int> lengths)
     {
+        GfMatrix inverse = ResidualInverse(lost, backups, residuals.Count, lengths.Length);
         int t = lost.Length;
-        if (backups.Length != t || residuals.Count != t || lengths.Length != t)
+        int maxWords = 0;
+        foreach (int l in lengths) maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(l));
+        var outputs = new Memory<ulong>[t];
+        for (int l = 0; l < t; l++) outputs[l] = new ulong[maxWords];
+        LinearCombiner.Combine(_kernel, inverse.Cells, residuals, outputs, maxWords);
+        var result = new ulong[t][];
+        for (int l = 0; l < t; l++) result[l] = outputs[l].Span[..Bits.Delta.WordsFor(lengths[l])].ToArray();
+        return result;
+    }
+
+    /// <summary>
+    /// As <see cref="SolveResiduals"/>, for the one lost primary lost[<paramref name="which"/>] a recovering primary
+    /// needs: only that row of the inverse is combined, straight into an array of the list's words.
+    /// </summary>
+    public ulong[] SolveResidual(
+        ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<int> lengths, int which)
+    {
+        GfMatrix inverse = ResidualInverse(lost, backups, residuals.Count, lengths.Length);
+        var words = new ulong[Bits.Delta.WordsFor(lengths[which])];
+        LinearCombiner.Combine(_kernel, inverse.Row(which), residuals, [words], words.Length);
+        return words;
+    }
+
+    private GfMatrix ResidualInverse(ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, int residuals, int lengths)
+    {
+        int t = lost.Length;
+        if (backups.Length != t || residuals != t || lengths != t)
             throw new ArgumentException($"{t} lost primaries need {t} backups, residuals and lengths.");
         var m = new GfMatrix(t, t);
         for (int r = 0; r < t; r++)
@@ -169,15 +196,7 @@ public sealed class FusionCode
                 m[r, c] = Coefficient(backups[r], lost[c]);
             }
         }
-        GfMatrix inverse = m.Invert();
-        int maxWords = 0;
-        foreach (int l in lengths) maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(l));
-        var outputs = new Memory<ulong>[t];
-        for (int l = 0; l < t; l++) outputs[l] = new ulong[maxWords];
-        LinearCombiner.Combine(_kernel, inverse.Cells, residuals, outputs, maxWords);
-        var result = new ulong[t][];
-        for (int l = 0; l < t; l++) result[l] = outputs[l].Span[..Bits.Delta.WordsFor(lengths[l])].ToArray();
-        return result;
+        return m.Invert();
     }
 
     /// <summary>

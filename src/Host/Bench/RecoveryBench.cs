@@ -6,7 +6,7 @@ namespace BitFusion.Host.Bench;
 /// <summary>Recovery time of one primary against its list length and the number of primaries, for f backups.</summary>
 internal static class RecoveryBench
 {
-    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, int Attempts, long WireBytes, int Repeats);
+    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, double ConnectMicros, double CutMicros, int Attempts, long WireBytes, int Repeats);
 
     public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation, bool tls = false)
     {
@@ -27,6 +27,8 @@ internal static class RecoveryBench
             foreach (ValueTask<long> p in pending) await p;
         }
         var totals = new List<double>();
+        var connects = new List<double>();
+        var cuts = new List<double>();
         var attempts = new List<int>();
         long bytes = 0;
         for (int r = 0; r < repeats; r++)
@@ -38,11 +40,17 @@ internal static class RecoveryBench
             if (after.Length != before.Length || !after.Words.AsSpan().SequenceEqual(before.Words))
                 throw new InvalidOperationException($"recovered list differs (length {after.Length} vs {before.Length})");
             totals.Add(report.Total.TotalMicroseconds);
+            connects.Add(report.Phases.Connect.TotalMicroseconds);
+            cuts.Add(report.Phases.Cut.TotalMicroseconds);
             attempts.Add(report.Attempts);
             bytes = report.BytesReceived;
         }
-        totals.Sort();
-        attempts.Sort();
-        return new Result(primaries, faults, bits, totals[totals.Count / 2], attempts[attempts.Count / 2], bytes, repeats);
+        return new Result(primaries, faults, bits, Median(totals), Median(connects), Median(cuts), Median(attempts), bytes, repeats);
+    }
+
+    private static T Median<T>(List<T> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
     }
 }

@@ -155,14 +155,14 @@ internal static class BenchCommand
                 Console.Error.WriteLine("error: --repeats and every size must be at least 1.");
                 return 2;
             }
-            Console.WriteLine("| primaries | f | bits | recovery ms (median) | attempts (median) | bytes received |");
-            Console.WriteLine("|---|---|---|---|---|---|");
+            Console.WriteLine("| primaries | f | bits | recovery ms (median) | connect ms | cut ms | attempts (median) | bytes received |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (int f in result.GetValue(faults)!)
                 foreach (int bits in result.GetValue(sizes)!)
                     foreach (int p in result.GetValue(primaries)!)
                     {
                         RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation);
-                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.Attempts} | {x.WireBytes:N0} |");
+                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.ConnectMicros / 1000:0.000} | {x.CutMicros / 1000:0.000} | {x.Attempts} | {x.WireBytes:N0} |");
                     }
             return 0;
         });

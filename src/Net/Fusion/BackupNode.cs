@@ -227,11 +227,9 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     void IBackupOutput.Retained(long link, ulong requestId, IReadOnlyList<DeltaRecord> deltas)
     {
         if (!_links.TryGetValue(link, out Connection? c)) return;
-        int limit = _cluster.Config.MaxFrameBytes - 1;
-        int count = 0;
+        int count = FusionWire.RetainedThatFit(deltas, _cluster.Config.MaxFrameBytes);
         long words = 0;
-        while (count < deltas.Count && FusionWire.RetainedBytes(count + 1, words + deltas[count].WordCount) <= limit)
-            words += deltas[count++].WordCount;
+        for (int i = 0; i < count; i++) words += deltas[i].WordCount;
         if (count == 0 && deltas.Count > 0)
         {
             ((IBackupOutput)this).Refused(link, requestId, Refusal.Unavailable, "a retained delta does not fit in one frame");

@@ -71,7 +71,11 @@ public sealed partial class FusedBitList
                 FusionWire.Residual residual = FusionWire.ReadResidual(frame, n, maxBits, Cluster.Config.MaxFrameBytes);
                 try
                 {
-                    Run(backup, connection, link => _role.Residual(backup, link, residual.RequestId, residual.Seqs, residual.Lengths, residual.Span));
+                    Run(backup, connection, link =>
+                    {
+                        _clock.CutAnswered();
+                        _role.Residual(backup, link, residual.RequestId, residual.Seqs, residual.Lengths, residual.Memory);
+                    });
                 }
                 finally
                 {

@@ -82,6 +82,7 @@ public sealed partial class FusedBitList
         public void Status(int backup, ulong requestId)
         {
             if (owner.ToBackup(backup) is not { } c) return;
+            owner._clock.StatusAsked();
             Span<byte> head = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(head, requestId);
             owner._outbox.Frame(c, MessageType.Status, head);
@@ -111,6 +112,7 @@ public sealed partial class FusedBitList
         public void ResidualRequest(int backup, ulong requestId, ReadOnlySpan<int> lost)
         {
             if (owner.ToBackup(backup) is not { } c) return;
+            owner._clock.CutAsked();
             Span<byte> head = stackalloc byte[FusionWire.ResidualRequestBytes(lost.Length)];
             owner._outbox.Frame(c, MessageType.ResidualRequest, head[..FusionWire.WriteResidualRequest(head, requestId, lost)]);
         }
@@ -175,7 +177,7 @@ public sealed partial class FusedBitList
             foreach (Connection? c in owner._backups)
                 if (c is not null) received += c.BytesReceived;
             var report = new RecoveryReport(result.Rebuilt, result.Lost, result.Suspected, result.Length, result.Seq, result.Life,
-                System.Diagnostics.Stopwatch.GetElapsedTime(owner._openedAt), result.Attempts, received);
+                owner._clock.Finish(), result.Attempts, received);
             Log.Info($"primary {owner.PrimaryIndex} {(result.Rebuilt ? $"rebuilt {result.Length} bits at seq {result.Seq} (lost set {string.Join(",", result.Lost)})" : "starts empty")} " +
                      $"in life {result.Life:x} after {result.Attempts} attempts in {report.Total.TotalMilliseconds:0.###} ms" +
                      (result.Suspected.Length > 0 ? $", without suspected backups {string.Join(",", result.Suspected)}" : ""));

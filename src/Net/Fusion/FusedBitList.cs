@@ -53,7 +53,7 @@ public sealed partial class FusedBitList : IDisposable
     private readonly ObjectPool<OpCompletion> _completions;
     private readonly ListLimits _limits;
     private readonly Timer _ticker;
-    private readonly long _openedAt = Stopwatch.GetTimestamp();
+    private readonly RecoveryClock _clock = new();
     private long _nextLink, _nextClient, _closedLinkBytes, _lastWaitingLog;
     private ulong _nextWaiter;
     private bool _disposed, _slowTicks;

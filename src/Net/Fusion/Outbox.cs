@@ -7,9 +7,11 @@ namespace BitFusion.Net.Fusion;
 /// <summary>
 /// Frames a role produced, in the order it produced them, waiting to be queued on their connections. An adapter
 /// fills it while it holds its role's lock (the role's spans are only valid there, so each frame's bytes are
-/// copied at once into one arena) and drains it after releasing that lock. One queue for every connection keeps
-/// each connection's frames in role order even when two threads drive the role one after the other: whichever
-/// drains first takes both threads' frames, oldest first. The arena is reused, so steady traffic allocates nothing.
+/// copied at once into one arena) and drains it after releasing that lock. Draining swaps the filled queue and
+/// arena for empty ones, so a thread producing under the role's lock waits only for that swap, never for another
+/// thread's copies into the connections. One drainer at a time keeps each connection's frames in role order even
+/// when two threads drive the role one after the other: a thread that finds a drain under way leaves its frames to
+/// that drainer, which looks again before it returns. The arenas are reused, so steady traffic allocates nothing.
 /// </summary>
 internal sealed class Outbox
 {
@@ -22,9 +24,13 @@ internal sealed class Outbox
     private static List<(Connection, string)>? t_close;
 
     private readonly Lock _gate = new();
-    private readonly Queue<Item> _items = new();
-    private byte[] _arena = new byte[ArenaBytes];
+    private readonly Lock _drainer = new();
+    private Queue<Item> _items = new(), _spareItems = new();
+    private byte[] _arena = new byte[ArenaBytes], _spareArena = new byte[ArenaBytes];
     private int _used;
+
+    /// <summary>Items recorded and not yet taken by a drain; read without the lock only to skip a drain with nothing to do.</summary>
+    private int _count;
 
     public void Frame(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
     {
@@ -50,40 +56,65 @@ internal sealed class Outbox
 
     public void Close(Connection to, string reason)
     {
-        lock (_gate) _items.Enqueue(new Item(to, default, 0, 0, reason));
+        lock (_gate)
+        {
+            _items.Enqueue(new Item(to, default, 0, 0, reason));
+            _count++;
+        }
     }
 
     /// <summary>Queues everything recorded so far on its connection, then flushes and closes; call holding no lock.</summary>
     public void Drain()
     {
-        // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
-        // gets lists of its own.
-        List<Connection> flush = t_flush ?? [];
-        List<(Connection, string)> close = t_close ?? [];
-        t_flush = null;
-        t_close = null;
-        lock (_gate)
+        // Most inputs (an acknowledgement that completes nothing) record nothing. A thread always sees its own items;
+        // another thread's are that thread's to drain.
+        if (Volatile.Read(ref _count) == 0) return;
+        while (_drainer.TryEnter())
         {
-            while (_items.TryDequeue(out Item item))
+            // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
+            // gets lists of its own.
+            List<Connection> flush = t_flush ?? [];
+            List<(Connection, string)> close = t_close ?? [];
+            t_flush = null;
+            t_close = null;
+            try
             {
-                if (item.Reason is { } reason)
+                Queue<Item> items;
+                byte[] arena;
+                lock (_gate)
                 {
-                    close.Add((item.To, reason));
-                    continue;
+                    (items, arena) = (_items, _arena);
+                    (_items, _arena, _used, _count) = (_spareItems, _spareArena, 0, 0);
                 }
-                item.To.Enqueue(item.Type, _arena.AsSpan(item.Offset, item.Length));
-                if (!flush.Contains(item.To)) flush.Add(item.To);
+                while (items.TryDequeue(out Item item))
+                {
+                    if (item.Reason is { } reason)
+                    {
+                        close.Add((item.To, reason));
+                        continue;
+                    }
+                    item.To.Enqueue(item.Type, arena.AsSpan(item.Offset, item.Length));
+                    if (!flush.Contains(item.To)) flush.Add(item.To);
+                }
+                _spareItems = items;
+                // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
+                _spareArena = arena.Length > 16 * ArenaBytes ? new byte[ArenaBytes] : arena;
             }
-            _used = 0;
-            // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
-            if (_arena.Length > 16 * ArenaBytes) _arena = new byte[ArenaBytes];
+            finally
+            {
+                _drainer.Exit();
+            }
+            foreach (Connection c in flush) DeferredFlush.Request(c);
+            flush.Clear();
+            foreach ((Connection c, string reason) in close) c.Close(reason);
+            close.Clear();
+            t_flush = flush;
+            t_close = close;
+            // Frames another thread added while this one drained are this thread's to send: that thread saw the
+            // drain under way and left.
+            lock (_gate)
+                if (_items.Count == 0) return;
         }
-        foreach (Connection c in flush) DeferredFlush.Request(c);
-        flush.Clear();
-        foreach ((Connection c, string reason) in close) c.Close(reason);
-        close.Clear();
-        t_flush = flush;
-        t_close = close;
     }
 
     private Span<byte> Reserve(int bytes)
@@ -101,6 +132,7 @@ internal sealed class Outbox
     {
         _items.Enqueue(new Item(to, type, _used, length, null));
         _used += length;
+        _count++;
     }
 
     private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason);

@@ -2,8 +2,8 @@ namespace BitFusion.Net.Fusion;
 
 /// <summary>
 /// How a primary came up: rebuilt or fresh, the lost set it solved for, the backups it went ahead without (suspected:
-/// down, or silent for suspectAfterMs), its new life, the time from opening to serving, the attempts it took, and the
-/// bytes its backups sent it meanwhile.
+/// down, or silent for suspectAfterMs), its new life, the time from opening to serving and its phases, the attempts
+/// it took, and the bytes its backups sent it meanwhile.
 /// </summary>
 public sealed record RecoveryReport(
     bool Rebuilt,
@@ -12,6 +12,10 @@ public sealed record RecoveryReport(
     int Length,
     long Seq,
     long Life,
-    TimeSpan Total,
+    RecoveryPhases Phases,
     int Attempts,
-    long BytesReceived);
+    long BytesReceived)
+{
+    /// <summary>From opening the list to serving it.</summary>
+    public TimeSpan Total => Phases.Total;
+}

@@ -200,6 +200,16 @@ internal static class FusionWire
     /// <summary>The size of a Retained reply holding <paramref name="count"/> deltas of <paramref name="words"/> words in all.</summary>
     public static long RetainedBytes(int count, long words) => 8 + 4 + count * (4L + DeltaWire.HeadBytes) + words * 8;
 
+    /// <summary>How many of <paramref name="deltas"/>, from the first, one Retained frame holds (0 if not even the first fits).</summary>
+    public static int RetainedThatFit(IReadOnlyList<DeltaRecord> deltas, int maxFrameBytes)
+    {
+        int limit = maxFrameBytes - 1, count = 0;
+        long words = 0;
+        while (count < deltas.Count && RetainedBytes(count + 1, words + deltas[count].WordCount) <= limit)
+            words += deltas[count++].WordCount;
+        return count;
+    }
+
     public static int WriteRetained(Span<byte> target, ulong requestId, IReadOnlyList<DeltaRecord> deltas, int count)
     {
         var w = new PayloadWriter(target);
@@ -360,6 +370,6 @@ internal static class FusionWire
 
     public readonly record struct Residual(ulong RequestId, long[] Seqs, int[] Lengths, ulong[] Words, int WordCount)
     {
-        public ReadOnlySpan<ulong> Span => Words.AsSpan(0, WordCount);
+        public ReadOnlyMemory<ulong> Memory => Words.AsMemory(0, WordCount);
     }
 }

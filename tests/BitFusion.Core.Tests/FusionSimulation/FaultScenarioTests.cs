@@ -107,4 +107,78 @@ public class FaultScenarioTests
             $"recovery took {primary.RecoveredAt - primary.StartedAt} simulated ms");
         Assert.True(sim.Backups[1].Role!.Resets >= 1, "the paused backup was not re-encoded after it resumed");
     }
+
+    /// <summary>
+    /// A backup's Retained reply holds only what fits in one frame (two deltas here), and the recovering primary asks
+    /// for the rest: backup 1 lags backup 0 by several deltas when the primary dies, and the restarted primary rolls
+    /// it forward over several partial replies to the seq backup 0 reached — every retained delta, and no re-encode.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_lagging_backup_is_rolled_forward_over_several_partial_retained_replies(int seed)
+    {
+        long top = 0, behind = 0;
+        var sim = new FusionSimulation(seed, Shape(1, 2, minAck: 2, ops: 60) with { Clients = 6 }, s =>
+        {
+            s.RetainedPerReply = 2;
+            SimPrimaryNode p = s.Primaries[0];
+            SimBackupNode b0 = s.Backups[0], b1 = s.Backups[1];
+            s.SlowLinks[(p, b1)] = 80;
+            s.Watch(() => s.Now > 500 && p.Role is { IsServing: true } && b0.Role!.State.Seq(0) - b1.Role!.State.Seq(0) >= 4, () =>
+            {
+                top = b0.Role!.State.Seq(0);
+                behind = b1.Role!.State.Seq(0);
+                s.Crash(p, restartAfter: 50);
+                s.At(s.Now + 3000, s.Heal);
+            });
+        });
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+        Assert.True(top > 0, $"seed {seed}: backup 1 never lagged backup 0 by 4 deltas");
+        RecoveryResult? recovery = sim.Primaries[0].LastRecovery;
+        Assert.True(recovery is { Rebuilt: true }, $"seed {seed}: the restarted primary was not rebuilt");
+        Assert.Equal(top, recovery.Seq);
+        // One attempt rolls backup 1 forward over every partial reply, the next one cuts: asking for the rest is not a
+        // fresh status round per reply.
+        Assert.Equal(2, recovery.Attempts);
+        Assert.True(sim.Backups[0].RetainedReplies >= (top - behind + 1) / 2,
+            $"seed {seed}: {sim.Backups[0].RetainedReplies} retained replies for {top - behind} deltas of at most 2 each");
+        Assert.Equal(0, sim.Backups[1].Role!.Resets);
+    }
+
+    /// <summary>
+    /// The link to a backup drops just as the rebuilt primary resumes, so the Serving that moves the backup into the
+    /// new life is lost. The backup still holds exactly the basis the primary was rebuilt from: on reattach the
+    /// primary sends Serving again (and the deltas since), and the backup is not re-encoded.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(3, 2)]
+    [InlineData(4, 2)]
+    public void A_link_dropped_as_the_primary_resumes_costs_no_re_encode(int seed, int faults)
+    {
+        bool dropped = false;
+        var sim = new FusionSimulation(seed, Shape(1, faults, minAck: 1, ops: 60), s =>
+        {
+            SimPrimaryNode p = s.Primaries[0];
+            SimBackupNode b0 = s.Backups[0];
+            s.At(800, () =>
+            {
+                s.Crash(p, restartAfter: 50);
+                s.Watch(() => p.Role is { IsServing: true } && p.LastRecovery is { Rebuilt: true }, () =>
+                {
+                    dropped = true;
+                    s.Drop(p, b0);
+                    s.At(s.Now + 3000, s.Heal);
+                });
+            });
+        });
+        string? failure = sim.Run();
+        Assert.True(failure is null, failure);
+        Assert.True(dropped, $"seed {seed}: the primary was never rebuilt");
+        Assert.All(sim.Backups, b => Assert.Equal(0, b.Role!.Resets));
+    }
 }

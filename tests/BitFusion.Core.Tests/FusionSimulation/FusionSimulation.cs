@@ -215,6 +215,9 @@ internal sealed partial class FusionSimulation
         }
     }
 
+    /// <summary>The most deltas a backup's Retained reply holds (a real one holds what fits in one frame); the recoverer asks for the rest.</summary>
+    public int RetainedPerReply { get; set; } = int.MaxValue;
+
     /// <summary>Every message from <paramref name="dialer"/> to <paramref name="acceptor"/> takes this much longer (set before they connect).</summary>
     public Dictionary<(SimProcess Dialer, SimProcess Acceptor), long> SlowLinks { get; } = [];
 

@@ -62,8 +62,14 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
 
     public void Status(long link, ulong requestId, BackupReport report) => Send(link, new StatusReplyMsg(requestId, report));
 
-    public void Retained(long link, ulong requestId, IReadOnlyList<DeltaRecord> deltas) =>
-        Send(link, new RetainedMsg(requestId, deltas.Select(d => DeltaRecord.Copy(d.Seq, d.View)).ToArray()));
+    /// <summary>Retained replies sent, each holding at most <see cref="FusionSimulation.RetainedPerReply"/> deltas (as a real backup fills one frame).</summary>
+    public int RetainedReplies { get; private set; }
+
+    public void Retained(long link, ulong requestId, IReadOnlyList<DeltaRecord> deltas)
+    {
+        RetainedReplies++;
+        Send(link, new RetainedMsg(requestId, deltas.Take(Sim.RetainedPerReply).Select(d => DeltaRecord.Copy(d.Seq, d.View)).ToArray()));
+    }
 
     public void Forwarded(long link, ulong requestId, long seq) => Send(link, new ForwardedMsg(requestId, seq));
 

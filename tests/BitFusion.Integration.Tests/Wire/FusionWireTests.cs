@@ -71,6 +71,26 @@ public sealed class FusionWireTests
         Assert.Equal(deltas.Select(Describe), got.Select(Describe));
     }
 
+    /// <summary>
+    /// A backup's Retained reply holds the longest prefix of the deltas that fits in one frame (the recoverer asks
+    /// for the rest); a delta too large for any frame fits nowhere.
+    /// </summary>
+    [Fact]
+    public void RetainedRepliesHoldWhatFitsInOneFrame()
+    {
+        DeltaRecord[] deltas = Enumerable.Range(1, 40).Select(i => DeltaRecord.Copy(i, new Delta(64 * 8 * i, 8 * (i - 1), new ulong[8]))).ToArray();
+        const int frame = 1024;
+        int count = FusionWire.RetainedThatFit(deltas, frame);
+        Assert.InRange(count, 1, deltas.Length - 1);
+        Assert.True(FusionWire.RetainedBytes(count, 8L * count) + 1 <= frame);
+        Assert.True(FusionWire.RetainedBytes(count + 1, 8L * (count + 1)) + 1 > frame);
+        byte[] b = new byte[FusionWire.RetainedBytes(count, 8L * count)];
+        FusionWire.WriteRetained(b, 4, deltas, count);
+        Assert.Equal(deltas.Take(count).Select(Describe), FusionWire.ReadRetained(new Frame(MessageType.Retained, b), MaxBits).Deltas.Select(Describe));
+        Assert.Equal(deltas.Length, FusionWire.RetainedThatFit(deltas, MaxFrame));
+        Assert.Equal(0, FusionWire.RetainedThatFit([DeltaRecord.Copy(1, new Delta(64 * 200, 0, new ulong[200]))], frame));
+    }
+
     [Fact]
     public void ForwardRoundTrips()
     {
@@ -101,7 +121,7 @@ public sealed class FusionWireTests
         Assert.Equal(8UL, got.RequestId);
         Assert.Equal([10L, 11L], got.Seqs);
         Assert.Equal([190, 64], got.Lengths);
-        Assert.Equal(words, got.Span.ToArray());
+        Assert.Equal(words, got.Memory.ToArray());
     }
 
     [Theory]

@@ -16,7 +16,6 @@ internal struct PendingOp
     public ulong ClientId;
     public ulong ClientSeq;
 
-    /// <summary>For a whole-list read: the list as it was when the read arrived (a pooled array).</summary>
-    public ulong[]? Words;
-    public int Length;
+    /// <summary>For a whole-list read: the list as it was when the read arrived, shared with the reads that saw the same seq.</summary>
+    public SharedSnapshot? Snapshot;
 }

@@ -52,7 +52,8 @@ internal sealed partial class PrimaryRole
         else Retry("reconciled lagging backups; checking again", immediately: true);
     }
 
-    public void Residual(int backup, long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words)
+    /// <summary>A backup's residual cut; <paramref name="words"/> is read only during the call.</summary>
+    public void Residual(int backup, long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlyMemory<ulong> words)
     {
         if (!Expect(backup, link, requestId, Phase.Cut)) return;
         RecoveryPlan plan = _recovery.Plan!;
@@ -74,10 +75,13 @@ internal sealed partial class PrimaryRole
         }
         _recovery.CutSeqs = seqs.ToArray();
         _recovery.CutLengths = lengths.ToArray();
-        _recovery.Residuals[Array.IndexOf(plan.Chosen, backup)] = words.ToArray();
+        // Only a residual that must outlive this call (others are still to come) is copied; the last is solved in place.
+        int slot = Array.IndexOf(plan.Chosen, backup);
+        _recovery.Residuals[slot] = _recovery.Outstanding.Count > 0 ? words.ToArray() : words;
         if (_recovery.Outstanding.Count > 0) return;
-        ulong[][] solved = Code.SolveResiduals(plan.Lost, plan.Chosen, _recovery.Residuals.Select(r => (ReadOnlyMemory<ulong>)r!).ToArray(), _recovery.CutLengths);
-        Resume(solved[mine], _recovery.CutLengths[mine], plan.BasisSeq, plan.BasisLife, plan, rebuilt: true);
+        ulong[] solved = Code.SolveResidual(plan.Lost, plan.Chosen, _recovery.Residuals, _recovery.CutLengths, mine);
+        Array.Clear(_recovery.Residuals);
+        Resume(solved, _recovery.CutLengths[mine], plan.BasisSeq, plan.BasisLife, plan, rebuilt: true);
     }
 
     public void Refused(int backup, long link, ulong requestId, Refusal why, string message)
@@ -158,7 +162,7 @@ internal sealed partial class PrimaryRole
                 break;
             default:
                 _recovery.Phase = Phase.Cut;
-                _recovery.Residuals = new ulong[]?[plan.Chosen.Length];
+                _recovery.Residuals = new ReadOnlyMemory<ulong>[plan.Chosen.Length];
                 _recovery.CutSeqs = null;
                 _recovery.CutLengths = null;
                 foreach (int j in plan.Chosen)
@@ -208,6 +212,7 @@ internal sealed partial class PrimaryRole
         _list.Load(words, length);
         _seq = seq;
         _life = RecoveryPlanner.MakeLife(plan.NextLifeCounter, _lifeNonce);
+        (_basisLife, _basisSeq) = rebuilt ? (basisLife, seq) : (0, 0);
         _serving = true;
         _recovery.Phase = Phase.Idle;
         _recovery.Outstanding.Clear();
@@ -256,7 +261,7 @@ internal sealed partial class PrimaryRole
         public RecoveryPlan? Plan;
         public ReconcileStep[] Steps = [];
         public int Step;
-        public ulong[]?[] Residuals = [];
+        public ReadOnlyMemory<ulong>[] Residuals = [];
         public long[]? CutSeqs;
         public int[]? CutLengths;
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Idempotency;
 
@@ -33,6 +32,10 @@ internal sealed partial class PrimaryRole : IDisposable
     private long _seq;
     private long _life;
     private bool _serving;
+    private SharedSnapshot? _readSnapshot;
+
+    /// <summary>The (life, seq) a recovery rebuilt this life from; 0 for a fresh start.</summary>
+    private long _basisLife, _basisSeq;
 
     public PrimaryRole(FusionCode code, int primaryIndex, int window, int minAckBackups, long suspectAfterMs, ushort lifeNonce, long now, IPrimaryOutput output)
     {
@@ -234,10 +237,8 @@ internal sealed partial class PrimaryRole : IDisposable
                 op.Value = _list.Count;
                 break;
             default:
-                op.Words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, _list.WordCount));
-                _list.Words.CopyTo(op.Words);
-                op.Length = _list.Count;
-                op.Value = _seq;
+                // Reads that arrive at the same seq share one copy, so many readers cost one list, not one each.
+                op.Snapshot = SharedSnapshot.Share(ref _readSnapshot, _seq, _list.Words, _list.Count);
                 break;
         }
         if (_pending.Count == 0) Answer(op);
@@ -248,8 +249,7 @@ internal sealed partial class PrimaryRole : IDisposable
     {
         while (_pending.Count > 0)
         {
-            PendingOp op = _pending.Take();
-            if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+            _pending.Take().Snapshot?.Release();
         }
         _sent.Clear();
         _list.Dispose();
@@ -268,8 +268,9 @@ internal sealed partial class PrimaryRole : IDisposable
 
     /// <summary>
     /// Brings an attached backup into the stream: a snapshot if it holds nothing of this primary; nothing to do if it
-    /// is exactly current; a resend of the deltas it misses if it lags in this life and they are still here;
-    /// otherwise its contribution is not this primary's list (another life, or ahead) and it is re-encoded.
+    /// is exactly current; a resend of the deltas it misses if it lags in this life and they are still here; Serving
+    /// and that resend if it holds exactly the basis this life was rebuilt from; otherwise its contribution is not
+    /// this primary's list (another life, or ahead) and it is re-encoded.
     /// </summary>
     private void StartStreaming(int backup)
     {
@@ -283,15 +284,29 @@ internal sealed partial class PrimaryRole : IDisposable
         }
         else if (v.Life == _life && v.Seq <= _seq && _sent.Covers(v.Seq, _seq))
         {
-            long watermark = Watermark();
-            foreach (DeltaRecord d in _sent.Range(v.Seq, _seq)) _out.Delta(backup, d.Seq, watermark, d.View);
-            l.Acked = v.Seq;
-            l.Streaming = true;
+            Resend(backup, v.Seq);
+        }
+        else if (_basisLife != 0 && v.Life == _basisLife && v.Seq == _basisSeq && _sent.Covers(v.Seq, _seq))
+        {
+            // It holds exactly the list this life was rebuilt from, but missed the Serving that moved it into this
+            // life (its link dropped meanwhile): moving it now, and resending what followed, spares a re-encode.
+            _out.Serving(backup, _basisLife, _life, _basisSeq);
+            Resend(backup, v.Seq);
         }
         else
         {
             _out.Reencode(backup);
         }
+    }
+
+    /// <summary>Sends a backup the deltas after its <paramref name="seq"/> and counts it as streaming from there.</summary>
+    private void Resend(int backup, long seq)
+    {
+        BackupLinkState l = _links[backup];
+        long watermark = Watermark();
+        foreach (DeltaRecord d in _sent.Range(seq, _seq)) _out.Delta(backup, d.Seq, watermark, d.View);
+        l.Acked = seq;
+        l.Streaming = true;
     }
 
     private void DropLink(int backup, long now)
@@ -321,7 +336,7 @@ internal sealed partial class PrimaryRole : IDisposable
             while (_pending.Count > 0)
             {
                 PendingOp op = _pending.Take();
-                if (op.Words is { } w) ArrayPool<ulong>.Shared.Return(w);
+                op.Snapshot?.Release();
                 if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Unknown, op.Value, op.Seq));
                 _out.Failed(op.Client, op.RequestId, op.IsWrite ? Outcome.Unknown : Outcome.NotDone, why);
             }
@@ -333,10 +348,10 @@ internal sealed partial class PrimaryRole : IDisposable
 
     private void Answer(in PendingOp op)
     {
-        if (op.Words is { } words)
+        if (op.Snapshot is { } snapshot)
         {
-            _out.Bits(op.Client, op.RequestId, words.AsSpan(0, Bits.Delta.WordsFor(op.Length)), op.Length, op.Value);
-            ArrayPool<ulong>.Shared.Return(words);
+            _out.Bits(op.Client, op.RequestId, snapshot.Words, snapshot.Length, snapshot.Version);
+            snapshot.Release();
         }
         else
         {

@@ -1,7 +1,7 @@
 using System.Buffers;
 using BitFusion.Core.Bits;
 
-namespace BitFusion.Net.Wire;
+namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>
 /// A copy of a list kept for whole-list reads that must wait before they are answered. Reads that arrive while
