@@ -71,13 +71,21 @@ public class PackedBitListTests
     public void Append_and_set_do_not_allocate_in_steady_state()
     {
         using var list = new PackedBitList(1 << 20);
-        for (int i = 0; i < 1000; i++) list.Append(true);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100_000; i++)
+        void Mutate(int count)
         {
-            list.Append((i & 1) == 0);
-            list.Set(i, (i & 2) == 0);
+            for (int i = 0; i < count; i++)
+            {
+                list.Append((i & 1) == 0);
+                list.Set(i, (i & 2) == 0);
+            }
         }
+
+        // The first pass runs while the JIT still tiers the loop and the list's methods up; measured unwarmed in a
+        // parallel CI run it once showed 8,168 bytes on this thread (0.08 B per iteration: the runtime's, not a
+        // per-operation allocation).
+        Mutate(100_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Mutate(100_000);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
