@@ -75,9 +75,10 @@ internal sealed class NodeProcess(string binary, NodeConfig node, string configP
 
     /// <summary>
     /// Freezes the node with SIGSTOP: its sockets stay open and the kernel keeps accepting bytes for it until its
-    /// buffers fill, so peers see a stall, not a crash. <see cref="Resume"/> lets it run on.
+    /// buffers fill, so peers see a stall, not a crash. Returns once every thread has stopped, so nothing sent after
+    /// it is handled before <see cref="Resume"/>, which lets it run on.
     /// </summary>
-    public void Suspend() => Signals.Send(RunningPid(), Signals.Stop);
+    public void Suspend() => Signals.StopAndWait(RunningPid(), TimeSpan.FromSeconds(10));
 
     public void Resume() => Signals.Send(RunningPid(), Signals.Continue);
 
