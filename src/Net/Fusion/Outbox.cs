@@ -1,3 +1,4 @@
+using BitFusion.Core.Fusion.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -43,14 +44,23 @@ internal sealed class Outbox
         }
     }
 
-    /// <summary>A frame whose payload is <paramref name="head"/> then <paramref name="words"/> as a bulk block (LZ4).</summary>
-    public void Bulk(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
+    /// <summary>
+    /// A whole list as frames of <paramref name="type"/>, each <paramref name="head"/> then one chunk of at most
+    /// <paramref name="chunkWords"/> words (<see cref="ChunkCodec"/>), queued back to back so nothing the role
+    /// produces after it overtakes the list on its connection.
+    /// </summary>
+    public void Chunked(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords)
     {
+        var plan = new ChunkPlan(words.Length, chunkWords);
         lock (_gate)
         {
-            Span<byte> target = Reserve(head.Length + BulkCodec.MaxEncodedBytes(words.Length));
-            head.CopyTo(target);
-            Commit(to, type, head.Length + BulkCodec.Encode(words, target[head.Length..]));
+            for (int i = 0; i < plan.Count; i++)
+            {
+                (int offset, int count) = plan[i];
+                Span<byte> target = Reserve(head.Length + ChunkCodec.MaxEncodedBytes(count));
+                head.CopyTo(target);
+                Commit(to, type, head.Length + ChunkCodec.Encode(words.Length, offset, words.Slice(offset, count), target[head.Length..]));
+            }
         }
     }
 

@@ -46,6 +46,12 @@ internal readonly struct ListLimits
         return new ListLimits(maxList, maxAppend);
     }
 
+    /// <summary>
+    /// The rule for fusion, whose lists travel in chunks (<see cref="ChunkCodec"/>): only memory and the int count
+    /// bound a list; one AppendMany must still fit its delta frame.
+    /// </summary>
+    public static ListLimits Chunked(int maxFrameBytes) => new(MaxCount, For(maxFrameBytes).MaxAppendBits);
+
     /// <summary>Why a write would break the rule on a list of <paramref name="count"/> bits, or null if it may go ahead.</summary>
     public string? Refuse(ListOp op, int count, int appendBits)
     {
