@@ -55,6 +55,10 @@ public sealed class LargeListTests(ITestOutputHelper output)
         ready = await victim.StartAsync(Patience);
         output.WriteLine(ready.Text);
         Assert.True(ready.Has("rebuilt"), $"{victim} did not rebuild from the re-encoded backup: {ready.Text}");
+        // Reads wait for minAckBackups (f) streaming backups: backup 1 comes back, loaded by snapshots too.
+        NodeProcess gf = cluster.Backups[1];
+        output.WriteLine((await gf.StartAsync(Patience)).Text);
+        await BackupProbe.WaitCompleteAsync(cluster.EndPointOf(gf.Id), cluster.Key, (ushort)gf.Id, (ushort)survivor.Id, Patience);
         await ReadsBackAsync(cluster, victim, random, "rebuilt from the re-encoded backup");
         await ReadsBackAsync(cluster, survivor, runs, "the survivor, after two cuts");
     }
