@@ -29,10 +29,13 @@ internal sealed class InProcessFusion : IAsyncDisposable
     public PrimaryNode Primary(int index) => _primaries[index] ?? throw new InvalidOperationException($"primary {index} is down");
 
     /// <param name="tls">Every connection over mutual TLS, with certificates issued into a temporary folder.</param>
-    public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation, bool tls = false)
+    /// <param name="maxSendQueueBytes">The cluster's <c>maxSendQueueBytes</c> (null: the default).</param>
+    public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation, bool tls = false,
+        long? maxSendQueueBytes = null)
     {
         ClusterConfig config = ClusterLayout.Build(primaries, faults, 0, 0, "127.0.0.1", 0);
         config.Window = window;
+        config.MaxSendQueueBytes = maxSendQueueBytes;
         string? folder = tls ? Directory.CreateTempSubdirectory("bitfusion-bench-tls-").FullName : null;
         if (folder is not null) config.Tls = TlsIssuer.Issue(config, folder, clients: 1);
         var fusion = new InProcessFusion(Cluster.FromConfig(config), folder);

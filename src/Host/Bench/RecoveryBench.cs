@@ -1,5 +1,7 @@
 using BitFusion.Net.Client;
 using BitFusion.Net.Fusion;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
 
 namespace BitFusion.Host.Bench;
 
@@ -10,7 +12,10 @@ internal static class RecoveryBench
 
     public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation, bool tls = false)
     {
-        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls);
+        // A transfer's chunks are queued at once (no flow control yet), so a list past the default queue cap needs a larger one.
+        long listBytes = bits / 8L, queue = 3 * listBytes + (8L << 20);
+        long? maxSendQueueBytes = queue > Connection.DefaultMaxQueuedBytes(Frame.DefaultMaxFrameBytes) ? queue : null;
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, maxSendQueueBytes);
         var random = new Random(bits + primaries);
         const int chunkBits = 1 << 22;
         var chunk = new ulong[chunkBits / 64];

@@ -266,12 +266,16 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         _outbox.Frame(c, MessageType.Ok, reply);
     }
 
-    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words)
+    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount)
     {
-        if (!_links.TryGetValue(link, out Connection? c)) return;
+        if (!_links.TryGetValue(link, out Connection? c))
+        {
+            ArrayPool<ulong>.Shared.Return(words);
+            return;
+        }
         Span<byte> head = stackalloc byte[FusionWire.ResidualHeadBytes(seqs.Length)];
         int headBytes = FusionWire.WriteResidualHead(head, requestId, BackupIndex, seqs, lengths);
-        _outbox.Chunked(c, MessageType.Residual, head[..headBytes], words, ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, headBytes));
+        _outbox.Streamed(c, MessageType.Residual, head[..headBytes], words, wordCount, ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, headBytes));
     }
 
     void IBackupOutput.Refused(long link, ulong requestId, Refusal why, string message)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using BitFusion.Core.Fusion.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -64,6 +65,23 @@ internal sealed class Outbox
         }
     }
 
+    /// <summary>
+    /// A whole list the outbox takes over (<paramref name="words"/>, rented from ArrayPool&lt;ulong&gt;.Shared): only its
+    /// head is copied now; the drain encodes it chunk by chunk straight into the connection, flushing each, so the
+    /// first chunks are on the wire while the next are encoded and no lock is held meanwhile. The words go back to
+    /// the pool once queued.
+    /// </summary>
+    public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords)
+    {
+        lock (_gate)
+        {
+            head.CopyTo(Reserve(head.Length));
+            _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords)));
+            _used += head.Length;
+            _count++;
+        }
+    }
+
     public void Close(Connection to, string reason)
     {
         lock (_gate)
@@ -101,6 +119,12 @@ internal sealed class Outbox
                     if (item.Reason is { } reason)
                     {
                         close.Add((item.To, reason));
+                        continue;
+                    }
+                    if (item.List is { } list)
+                    {
+                        ChunkCodec.Stream(item.To, item.Type, arena.AsSpan(item.Offset, item.Length), list.Words.AsSpan(0, list.WordCount), list.ChunkWords);
+                        ArrayPool<ulong>.Shared.Return(list.Words);
                         continue;
                     }
                     item.To.Enqueue(item.Type, arena.AsSpan(item.Offset, item.Length));
@@ -145,5 +169,7 @@ internal sealed class Outbox
         _count++;
     }
 
-    private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason);
+    private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason, StreamedList? List = null);
+
+    private sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords);
 }

@@ -52,7 +52,14 @@ internal static class ChunkCodec
     }
 
     /// <summary>Queues <paramref name="words"/> on <paramref name="connection"/> as frames of <paramref name="head"/> then one chunk each.</summary>
-    public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords)
+    public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords) =>
+        Send(connection, type, head, words, chunkWords, flushEach: false);
+
+    /// <summary>As <see cref="Enqueue"/>, flushing after each chunk: the socket sends chunk i while chunk i + 1 is encoded.</summary>
+    public static void Stream(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords) =>
+        Send(connection, type, head, words, chunkWords, flushEach: true);
+
+    private static void Send(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords, bool flushEach)
     {
         var plan = new ChunkPlan(words.Length, chunkWords);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(head.Length + MaxEncodedBytes(Math.Min(chunkWords, Math.Max(1, words.Length))));
@@ -64,6 +71,7 @@ internal static class ChunkCodec
                 (int offset, int count) = plan[i];
                 int bytes = Encode(words.Length, offset, words.Slice(offset, count), buffer.AsSpan(head.Length));
                 connection.Enqueue(type, buffer.AsSpan(0, head.Length + bytes));
+                if (flushEach) connection.Flush();
             }
         }
         finally
