@@ -30,12 +30,14 @@ internal sealed class InProcessFusion : IAsyncDisposable
 
     /// <param name="tls">Every connection over mutual TLS, with certificates issued into a temporary folder.</param>
     /// <param name="maxSendQueueBytes">The cluster's <c>maxSendQueueBytes</c> (null: the default).</param>
+    /// <param name="suspectAfterMs">The cluster's <c>suspectAfterMs</c> (null: the default).</param>
     public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation, bool tls = false,
-        long? maxSendQueueBytes = null)
+        long? maxSendQueueBytes = null, int? suspectAfterMs = null)
     {
         ClusterConfig config = ClusterLayout.Build(primaries, faults, 0, 0, "127.0.0.1", 0);
         config.Window = window;
         config.MaxSendQueueBytes = maxSendQueueBytes;
+        if (suspectAfterMs is { } suspect) config.SuspectAfterMs = suspect;
         string? folder = tls ? Directory.CreateTempSubdirectory("bitfusion-bench-tls-").FullName : null;
         if (folder is not null) config.Tls = TlsIssuer.Issue(config, folder, clients: 1);
         var fusion = new InProcessFusion(Cluster.FromConfig(config), folder);

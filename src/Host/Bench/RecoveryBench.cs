@@ -15,7 +15,9 @@ internal static class RecoveryBench
         // A transfer's chunks are queued at once (no flow control yet), so a list past the default queue cap needs a larger one.
         long listBytes = bits / 8L, queue = 3 * listBytes + (8L << 20);
         long? maxSendQueueBytes = queue > Connection.DefaultMaxQueuedBytes(Frame.DefaultMaxFrameBytes) ? queue : null;
-        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, maxSendQueueBytes);
+        // Filling lists of 10^8 bits and more on a loaded machine can starve a backup's heartbeats past the default
+        // 1.5 s; a false suspicion would measure the retry, not the recovery.
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, maxSendQueueBytes, suspectAfterMs: 10_000);
         var random = new Random(bits + primaries);
         const int chunkBits = 1 << 22;
         var chunk = new ulong[chunkBits / 64];
