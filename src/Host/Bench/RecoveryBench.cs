@@ -30,6 +30,12 @@ internal static class RecoveryBench
                 int n = Math.Min(chunkBits, bits - done);
                 for (int w = 0; w < chunk.Length; w++) chunk[w] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
                 pending.Add(client.AppendManyAsync(chunk, n));
+                // A few runs in flight keep the link busy; all of a 10^9-bit list at once would pass the client's send-queue cap.
+                if (pending.Count == 8)
+                {
+                    foreach (ValueTask<long> p in pending) await p;
+                    pending.Clear();
+                }
             }
             foreach (ValueTask<long> p in pending) await p;
         }

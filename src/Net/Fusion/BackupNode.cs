@@ -111,8 +111,15 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
             {
                 FusionWire.SnapshotHead s = FusionWire.ReadSnapshot(frame, maxBits, out ChunkCodec.Chunk chunk);
                 if (Inbound(connection, s.Token, chunk) is not { } list) break;
-                FusionWire.CheckTail(list.Words, s.Length, "A Snapshot");
-                lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Words, s.Length);
+                try
+                {
+                    FusionWire.CheckTail(list.Span, s.Length, "A Snapshot");
+                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
+                }
+                finally
+                {
+                    ArrayPool<ulong>.Shared.Return(list.Words);
+                }
                 if (s.Token == 0) Log.Info($"snapshot of primary {p} at seq {s.Seq} ({s.Length} bits, life {s.Life:x})");
                 break;
             }
@@ -167,7 +174,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         InboundList list;
         lock (_inbound)
         {
-            list = InboundList.For(_inbound.GetValueOrDefault(connection), token, chunk);
+            list = InboundList.For(_inbound.GetValueOrDefault(connection), token, chunk, pooled: true);
             _inbound[connection] = list;
         }
         if (!list.Accept(chunk)) return null;

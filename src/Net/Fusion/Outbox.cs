@@ -55,6 +55,8 @@ internal sealed class Outbox
         var plan = new ChunkPlan(words.Length, chunkWords);
         lock (_gate)
         {
+            // Room for every chunk at once: growing the arena chunk by chunk would copy the list again at each doubling.
+            Reserve(plan.Count * (head.Length + ChunkCodec.HeadBytes) + words.Length * 8);
             for (int i = 0; i < plan.Count; i++)
             {
                 (int offset, int count) = plan[i];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using BitFusion.Core.Fusion.Transfer;
 using BitFusion.Net.Protocol;
 
@@ -13,17 +14,26 @@ internal sealed class InboundList
 {
     private ChunkCursor _cursor;
 
-    public InboundList(ulong key, int totalWords)
+    private InboundList(ulong key, int totalWords, bool pooled)
     {
         Key = key;
         _cursor = new ChunkCursor(totalWords);
-        Words = totalWords == 0 ? [] : GC.AllocateUninitializedArray<ulong>(totalWords);
+        Pooled = pooled;
+        Words = pooled ? ArrayPool<ulong>.Shared.Rent(Math.Max(1, totalWords)) : totalWords == 0 ? [] : GC.AllocateUninitializedArray<ulong>(totalWords);
     }
 
     /// <summary>What the transfer answers (a request id or a cut token), so a chunk of another transfer is refused.</summary>
     public ulong Key { get; }
 
+    /// <summary>
+    /// The list's words: exactly its length, the receiver's to keep; or, when <see cref="Pooled"/>, at least its
+    /// length, rented from ArrayPool&lt;ulong&gt;.Shared, for a receiver that only reads them before returning them.
+    /// </summary>
     public ulong[] Words { get; }
+
+    public bool Pooled { get; }
+
+    public ReadOnlySpan<ulong> Span => Words.AsSpan(0, _cursor.TotalWords);
 
     public bool Complete => _cursor.Complete;
 
@@ -31,10 +41,10 @@ internal sealed class InboundList
     /// The transfer a chunk belongs to: <paramref name="current"/> if it continues it, a new one when the chunk
     /// starts another list at word 0 (a transfer of another key replaces one cut short), or a <see cref="ProtocolException"/>.
     /// </summary>
-    public static InboundList For(InboundList? current, ulong key, in ChunkCodec.Chunk chunk)
+    public static InboundList For(InboundList? current, ulong key, in ChunkCodec.Chunk chunk, bool pooled = false)
     {
         if (current is not null && current.Key == key && !current.Complete) return current;
-        if (chunk.Offset == 0) return new InboundList(key, chunk.TotalWords);
+        if (chunk.Offset == 0) return new InboundList(key, chunk.TotalWords, pooled);
         if (current is null || current.Key != key)
             throw new ProtocolException($"A chunk at word {chunk.Offset} of transfer {key} arrived with no such transfer under way.");
         return current;
