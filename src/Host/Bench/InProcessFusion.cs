@@ -64,9 +64,10 @@ internal sealed class InProcessFusion : IAsyncDisposable
         _primaries[index] = null;
     }
 
-    public Task<BitListClient> ClientAsync(int index, CancellationToken cancellation) =>
+    /// <param name="timeout">How long a request may wait (null: the client's default).</param>
+    public Task<BitListClient> ClientAsync(int index, CancellationToken cancellation, TimeSpan? timeout = null) =>
         BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Primaries[index]), Cluster.Key, Cluster.IdentityOf(Cluster.Primaries[index]), (ushort)(1000 + index),
-            cancellation: cancellation);
+            cancellation: cancellation, timeout: timeout);
 
     public ValueTask DisposeAsync()
     {

@@ -23,7 +23,8 @@ internal static class RecoveryBench
         var chunk = new ulong[chunkBits / 64];
         for (int i = 0; i < primaries; i++)
         {
-            using BitListClient client = await fusion.ClientAsync(i, cancellation);
+            // Growing a list of 10^9 bits copies it at each growth step (exact-size storage), so a fill run may wait long.
+            using BitListClient client = await fusion.ClientAsync(i, cancellation, TimeSpan.FromMinutes(5));
             var pending = new List<ValueTask<long>>();
             for (int done = 0; done < bits; done += chunkBits)
             {
