@@ -23,9 +23,10 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TOverw
 {
     /// <summary>
     /// Bytes [start, end) of every source and output; <paramref name="matrix"/> holds m[r, s] at
-    /// r·<paramref name="stride"/> + s. Output r is streamed when bit r of <paramref name="nonTemporal"/> is set, which needs it
-    /// aligned to the width at <paramref name="start"/>; a partial tail never streams. Marked for full
-    /// optimisation at once: the unoptimised tier calls every vector helper and runs two orders of magnitude slower.
+    /// r·<paramref name="stride"/> + s. Output r is streamed when bit r of <paramref name="nonTemporal"/> is set,
+    /// which needs it aligned to the width at <paramref name="start"/>; a partial tail never streams. Marked for
+    /// full optimisation at once: the unoptimised tier calls every vector helper and runs two orders of magnitude
+    /// slower.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal)
