@@ -271,7 +271,7 @@ internal sealed partial class ManagerNode
     private void QueryLocked(Connection connection, ulong id, int[] deadSenders)
     {
         if (AnyIncomingFromLocked(deadSenders)) _parked.Add((connection, id, deadSenders));
-        else AnswerQueryLocked(connection, id);
+        else AnswerQueryLocked(connection, id, deadSenders);
     }
 
     private void AnswerParkedQueriesLocked()
@@ -283,7 +283,7 @@ internal sealed partial class ManagerNode
             else if (!AnyIncomingFromLocked(dead))
             {
                 _parked.RemoveAt(i);
-                AnswerQueryLocked(c, id);
+                AnswerQueryLocked(c, id, dead);
             }
         }
     }
@@ -295,9 +295,9 @@ internal sealed partial class ManagerNode
         return false;
     }
 
-    private void AnswerQueryLocked(Connection connection, ulong id)
+    private void AnswerQueryLocked(Connection connection, ulong id, int[] deadSenders)
     {
-        MembershipWire.EnqueueReport(connection, id, _membership.View);
+        MembershipWire.EnqueueReport(connection, id, _membership.AnswerQuery(deadSenders));
         _flushes.Add(connection);
     }
 

@@ -166,7 +166,7 @@ internal sealed partial class ClusterSimulation
         {
             _sim.Trace($"manager {Node} gets query {id} from {link.Dialer.Node}; incoming senders [{string.Join(' ', _incoming.Values)}]");
             if (_incoming.Values.Any(s => s >= 0 && dead.Contains(s))) _parked.Add((link, id, dead));
-            else AnswerQuery(link, id);
+            else AnswerQuery(link, id, dead);
         }
 
         private void AnswerParked()
@@ -178,16 +178,16 @@ internal sealed partial class ClusterSimulation
                 else if (!_incoming.Values.Any(s => s >= 0 && dead.Contains(s)))
                 {
                     _parked.RemoveAt(i);
-                    AnswerQuery(link, id);
+                    AnswerQuery(link, id, dead);
                 }
             }
         }
 
-        private void AnswerQuery(SimLink link, ulong id)
+        private void AnswerQuery(SimLink link, ulong id, int[] dead)
         {
             _sim.Trace($"manager {Node} answers query {id} of {link.Dialer.Node} with view {Membership.View?.Epoch}");
             var dialer = (SimManager)link.Dialer;
-            ClusterView? view = Membership.View;
+            ClusterView? view = Membership.AnswerQuery(dead);
             _sim.Send(link, this, () => dialer.FromPeer(link, () =>
             {
                 _sim.Trace($"manager {dialer.Node} gets {Node}'s answer to query {id}: view {view?.Epoch}");
