@@ -21,8 +21,11 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private readonly DeliveryLog _reports;
     private readonly long _pushRetryDelay;
 
-    /// <summary>Senders a successor's takeover query took for dead, answered by this process: views they send are refused (see <see cref="TakeoverQuery"/>).</summary>
-    private readonly HashSet<int> _deposed = [];
+    /// <summary>
+    /// Senders a successor's takeover query took for dead, answered by this process, each with the successor's sender id:
+    /// views they send, and views they decided that another manager relays, are refused (see <see cref="TakeoverQuery"/>).
+    /// </summary>
+    private readonly Dictionary<int, int> _deposed = [];
 
     /// <summary>This donor's state pushes not yet confirmed by their joiner: the joiner's life, and when to cut again after a failed push (<see cref="long.MaxValue"/> while in flight).</summary>
     private readonly Dictionary<int, (ulong Life, long RetryAt)> _pushes = [];
@@ -114,9 +117,9 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public void ViewReceived(int manager, ClusterView view)
     {
         if (!_managers.TryGetValue(manager, out int sender)) return;
-        if (_deposed.Contains(sender))
+        if (_deposed.ContainsKey(sender) || (_deposed.TryGetValue(view.Coordinator, out int successor) && successor != sender))
         {
-            _out.Log($"view {view.Epoch} from sender {sender} refused: a successor's takeover took that manager for dead", true);
+            _out.Log($"view {view.Epoch} of coordinator {view.Coordinator} from sender {sender} refused: a successor's takeover took that coordinator for dead", true);
             _out.SendViewReport(manager, TakeoverQuery.Refused, view);
             return;
         }
@@ -191,7 +194,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// </summary>
     private void AnswerQuery(int manager, ulong queryId, int[] deadSenders)
     {
-        _deposed.UnionWith(deadSenders);
+        foreach (int dead in deadSenders) _deposed[dead] = _managers[manager];
         _out.SendViewReport(manager, queryId, _view);
     }
 

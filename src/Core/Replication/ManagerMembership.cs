@@ -33,9 +33,6 @@ internal sealed class ManagerMembership
     private readonly Dictionary<int, OrphanRecovery> _recoveries = [];
     private readonly Dictionary<int, RecoveryDecision> _decided = [];
     private readonly HashSet<int> _lostGroups = [];
-
-    /// <summary>Senders another manager's takeover query took for dead, answered by this manager: their views are not installed.</summary>
-    private readonly HashSet<int> _deposed = [];
     private ClusterView? _view;
     private int _senderId = -1;
     private bool _coordinating;
@@ -161,7 +158,7 @@ internal sealed class ManagerMembership
         PeerRecord p = _peers[manager];
         p.Lives.OnLife(life);
         (p.Sender, p.View, p.HasHello) = (sender, view, true);
-        if (view is not null) InstallFromPeer(view);
+        if (view is not null) Install(view);
         AfterMembershipEvent();
     }
 
@@ -190,28 +187,7 @@ internal sealed class ManagerMembership
     }
 
     /// <summary>A view another manager sent (a view change, or the view in its hello on the connection it dialed).</summary>
-    public void ViewReceived(ClusterView view) => InstallFromPeer(view);
-
-    /// <summary>
-    /// Another manager's takeover query (dead senders <paramref name="deadSenders"/>) is answered now: returns the view to
-    /// answer with. The answer is a promise, as a data node's is (<see cref="TakeoverQuery"/>): a view those senders decide
-    /// from now on is not installed here, and so not relayed to the data nodes either.
-    /// </summary>
-    public ClusterView? AnswerQuery(int[] deadSenders)
-    {
-        _deposed.UnionWith(deadSenders);
-        return _view;
-    }
-
-    private void InstallFromPeer(ClusterView view)
-    {
-        if (_deposed.Contains(view.Coordinator))
-        {
-            _out.Log($"view {view.Epoch} of coordinator {view.Coordinator} ignored: a successor's takeover took that coordinator for dead", false);
-            return;
-        }
-        Install(view);
-    }
+    public void ViewReceived(ClusterView view) => Install(view);
 
     /// <summary>An answer to a view query, from data node or manager <paramref name="node"/>.</summary>
     public void ViewReport(int node, ulong queryId, ClusterView? view)

@@ -271,7 +271,7 @@ internal sealed partial class ManagerNode
     private void QueryLocked(Connection connection, ulong id, int[] deadSenders)
     {
         if (AnyIncomingFromLocked(deadSenders)) _parked.Add((connection, id, deadSenders));
-        else AnswerQueryLocked(connection, id, deadSenders);
+        else AnswerQueryLocked(connection, id);
     }
 
     private void AnswerParkedQueriesLocked()
@@ -283,7 +283,7 @@ internal sealed partial class ManagerNode
             else if (!AnyIncomingFromLocked(dead))
             {
                 _parked.RemoveAt(i);
-                AnswerQueryLocked(c, id, dead);
+                AnswerQueryLocked(c, id);
             }
         }
     }
@@ -295,9 +295,9 @@ internal sealed partial class ManagerNode
         return false;
     }
 
-    private void AnswerQueryLocked(Connection connection, ulong id, int[] deadSenders)
+    private void AnswerQueryLocked(Connection connection, ulong id)
     {
-        MembershipWire.EnqueueReport(connection, id, _membership.AnswerQuery(deadSenders));
+        MembershipWire.EnqueueReport(connection, id, _membership.View);
         _flushes.Add(connection);
     }
 

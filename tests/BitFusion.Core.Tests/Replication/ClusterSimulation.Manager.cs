@@ -166,7 +166,7 @@ internal sealed partial class ClusterSimulation
         {
             _sim.Trace($"manager {Node} gets query {id} from {link.Dialer.Node}; incoming senders [{string.Join(' ', _incoming.Values)}]");
             if (_incoming.Values.Any(s => s >= 0 && dead.Contains(s))) _parked.Add((link, id, dead));
-            else AnswerQuery(link, id, dead);
+            else AnswerQuery(link, id);
         }
 
         private void AnswerParked()
@@ -178,16 +178,16 @@ internal sealed partial class ClusterSimulation
                 else if (!_incoming.Values.Any(s => s >= 0 && dead.Contains(s)))
                 {
                     _parked.RemoveAt(i);
-                    AnswerQuery(link, id, dead);
+                    AnswerQuery(link, id);
                 }
             }
         }
 
-        private void AnswerQuery(SimLink link, ulong id, int[] dead)
+        private void AnswerQuery(SimLink link, ulong id)
         {
             _sim.Trace($"manager {Node} answers query {id} of {link.Dialer.Node} with view {Membership.View?.Epoch}");
             var dialer = (SimManager)link.Dialer;
-            ClusterView? view = Membership.AnswerQuery(dead);
+            ClusterView? view = Membership.View;
             _sim.Send(link, this, () => dialer.FromPeer(link, () =>
             {
                 _sim.Trace($"manager {dialer.Node} gets {Node}'s answer to query {id}: view {view?.Epoch}");

@@ -242,23 +242,31 @@ public class MembershipRegressionTests
     }
 
     [Fact]
-    public void A_manager_that_answered_a_successors_takeover_ignores_the_deposed_coordinators_views()
+    public void A_deposed_coordinators_view_is_refused_when_a_third_manager_relays_it_and_installed_when_the_successor_does()
     {
-        // Seed 311368: a third manager answered B's query, installed A's deposed view and relayed it to the replicas.
+        // Seed 311368: a third manager (C) installed A's deposed view after answering B's query and relayed it to the
+        // replicas, which then started over for B's. Seed 400467: B itself relayed A's last view (decided before B took
+        // over), which a joiner must install, or it loses the data B sends for that view.
         const int ManagerC = 102;
-        var output = new ManagerRecorder();
-        var m = new ManagerMembership(ManagerC, 2000 + ManagerC, [(1, 0), (2, 0)], [ManagerA, ManagerB, ManagerC], Grace, output);
         ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []);
-        m.PeerConnected(ManagerA);
-        m.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, v0);
-        Assert.Same(v0, m.AnswerQuery([ManagerA]));
+        ClusterView aLast = View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []);
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8);
+        foreach (int m in new[] { ManagerB, ManagerC })
+        {
+            node.ManagerConnected(m);
+            node.ManagerHello(m, m);
+        }
+        node.ViewReceived(ManagerC, v0);
+        node.Query(ManagerB, 7, [ManagerA]);
 
-        m.ViewReceived(View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerC], [ManagerB]));
-        Assert.Same(v0, m.View);
-        m.ViewReceived(View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB, ManagerC], [ManagerA]));
+        node.ViewReceived(ManagerC, aLast);
+        Assert.Same(v0, node.View);
+        Assert.Equal((ManagerC, TakeoverQuery.Refused, aLast), output.ViewReports[^1]);
 
-        Assert.Equal(ManagerB, m.View!.Coordinator);
-        Assert.False(m.IsExcluded);
+        node.ViewReceived(ManagerB, aLast);
+        Assert.Same(aLast, node.View);
+        Assert.True(node.IsServing);
     }
 
     [Fact]
