@@ -161,6 +161,15 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(411_947)]
     public void No_stale_read_from_a_replica_that_has_not_learnt_its_exclusion(int seed) => Assert.Null(Replay(seed));
 
+    [Theory(Skip = "Not fixed (issue 10, docs/replication.md Limits), found by the 100,000-seed campaign after the takeover promise: the " +
+                   "deposed coordinator admits a restarted manager as a new sender; the data nodes refuse that view but accept the new " +
+                   "sender's multicasts as coming from a newer view, and the successor continues from the deposed view (learnt from " +
+                   "another manager) or never lists that sender, so the multicasts stay pending. Dropping them at the nodes and " +
+                   "ignoring such views during a takeover were both tried and did not fix either seed.")]
+    [InlineData(406_693)]
+    [InlineData(416_859)]
+    public void A_sender_admitted_only_by_a_deposed_coordinator_leaves_nothing_pending(int seed) => Assert.Null(Replay(seed));
+
     /// <summary>
     /// Two managers each took the other for dead across pauses and decided views of the same epoch removing each other; the
     /// replicas that installed the deposed coordinator's view started over when the successor's replaced it, and a group
