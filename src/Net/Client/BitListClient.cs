@@ -42,6 +42,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private readonly long _timeoutTicks;
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, Request> _pending = [];
+    private readonly Dictionary<ulong, ChunkedRead> _chunked = [];
     private readonly List<ulong> _expired = [];
     private readonly ObjectPool<OpCompletion> _pool = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), 4096);
     private readonly NetCounters _counters = new();
@@ -255,6 +256,11 @@ public sealed class BitListClient : IFrameHandler, IDisposable
 
     void IFrameHandler.OnFrame(Connection connection, in Frame frame)
     {
+        if (frame.Type == MessageType.BitsChunk)
+        {
+            OnBitsChunk(connection, frame);
+            return;
+        }
         var r = frame.Reader();
         ulong id = r.U64();
         Request request;
@@ -299,6 +305,39 @@ public sealed class BitListClient : IFrameHandler, IDisposable
                 Fail(request, new ProtocolException($"request {id} ({request.Type}) was answered with frame type {(byte)frame.Type}"));
                 throw new ProtocolException($"Unexpected frame type {(byte)frame.Type} for request {id} ({request.Type}).");
         }
+    }
+
+    /// <summary>
+    /// A chunk of a list too long for one frame (a data node's ReadAll): decoded straight into the words being
+    /// assembled, outside the lock (only this connection's read loop touches them); the read completes with the last.
+    /// Chunk 0 starts over, as after a reconnect that sent the read again.
+    /// </summary>
+    private void OnBitsChunk(Connection connection, in Frame frame)
+    {
+        var r = frame.Reader();
+        ulong id = r.U64();
+        int length = r.Count("length", int.MaxValue - 64);
+        long seq = r.I64();
+        int chunkWords = r.Count("chunkWords", ChunkWire.MaxChunkBytes / 8);
+        bool first = r.Remaining >= 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(frame.Payload.Span[24..]) == 0;
+        ChunkedRead? read;
+        lock (_gate)
+        {
+            if (connection != _connection || !_pending.TryGetValue(id, out Request request) || request.Read is null) return;
+            if (first) _chunked[id] = new ChunkedRead(length, seq, chunkWords);
+            read = _chunked.GetValueOrDefault(id);
+        }
+        if (read is null || read.Length != length || read.Seq != seq || read.ChunkWords != chunkWords || chunkWords < 1)
+            throw new ProtocolException($"Chunk of read {id} does not continue the list it began.");
+        read.Accept(ref r);
+        if (!read.IsComplete) return;
+        Request done;
+        lock (_gate)
+        {
+            _chunked.Remove(id);
+            if (!_pending.Remove(id, out done)) return;
+        }
+        done.Read!.TrySetResult(new BitsResult(read.Words, length, seq));
     }
 
     void IFrameHandler.OnClose(Connection connection)
@@ -386,6 +425,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             _expired.Clear();
             foreach ((ulong id, Request request) in _pending)
                 if (request.Deadline <= now) _expired.Add(id);
+            foreach (ulong id in _expired) _chunked.Remove(id);
         }
         foreach (ulong id in _expired)
         {
@@ -407,6 +447,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         {
             all = [.. _pending.Values];
             _pending.Clear();
+            _chunked.Clear();
         }
         foreach (Request request in all) Fail(request, error(request));
     }

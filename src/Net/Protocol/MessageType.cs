@@ -20,6 +20,9 @@ internal enum MessageType : byte
     /// <summary>A manager's reply to a write: the new count and the write's position in its group's order.</summary>
     Applied = 13,
 
+    /// <summary>A data node's answer to ReadAll when the list does not fit one frame: one chunk of it per frame.</summary>
+    BitsChunk = 14,
+
     // List operations from a client to a primary (fusion) or a manager (replication).
     Append = 20,
     Set = 21,
@@ -66,6 +69,7 @@ internal enum MessageType : byte
     AbcastDelivered = 80,
     ViewQuery = 81,
     ViewReport = 82,
+    StateChunk = 83,
 
     // Operations and diagnostics.
     Stats = 90,

@@ -46,6 +46,16 @@ internal readonly struct ListLimits
         return new ListLimits(maxList, maxAppend);
     }
 
+    /// <summary>
+    /// Active replication's rule: its lists travel in chunks (state transfer, a data node's ReadAll), so a list is
+    /// bounded by memory and <see cref="MaxCount"/> alone; one write must still fit its multicast frame.
+    /// </summary>
+    public static ListLimits Chunked(int maxFrameBytes)
+    {
+        ListLimits framed = For(maxFrameBytes);
+        return new ListLimits(MaxCount, framed.MaxAppendBits);
+    }
+
     /// <summary>Why a write would break the rule on a list of <paramref name="count"/> bits, or null if it may go ahead.</summary>
     public string? Refuse(ListOp op, int count, int appendBits)
     {
