@@ -310,7 +310,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     /// <summary>
     /// A chunk of a list too long for one frame (a data node's ReadAll): decoded straight into the words being
     /// assembled, outside the lock (only this connection's read loop touches them); the read completes with the last.
-    /// Chunk 0 starts over, as after a reconnect that sent the read again.
+    /// A chunk at word 0 starts over, as after a reconnect that sent the read again.
     /// </summary>
     private void OnBitsChunk(Connection connection, in Frame frame)
     {
@@ -318,17 +318,16 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         ulong id = r.U64();
         int length = r.Count("length", int.MaxValue - 64);
         long seq = r.I64();
-        int chunkWords = r.Count("chunkWords", ChunkWire.MaxChunkBytes / 8);
-        bool first = r.Remaining >= 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(frame.Payload.Span[24..]) == 0;
+        bool first = r.Remaining >= 8 && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(frame.Payload.Span[24..]) == 0;
         ChunkedRead? read;
         lock (_gate)
         {
             if (connection != _connection || !_pending.TryGetValue(id, out Request request) || request.Read is null) return;
-            if (first) _chunked[id] = new ChunkedRead(length, seq, chunkWords);
+            if (first) _chunked[id] = new ChunkedRead(length, seq);
             read = _chunked.GetValueOrDefault(id);
         }
-        if (read is null || read.Length != length || read.Seq != seq || read.ChunkWords != chunkWords || chunkWords < 1)
-            throw new ProtocolException($"Chunk of read {id} does not continue the list it began.");
+        if (read is null || read.Length != length || read.Seq != seq)
+            throw new ProtocolException($"A chunk of read {id} does not continue the list it began.");
         read.Accept(ref r);
         if (!read.IsComplete) return;
         Request done;

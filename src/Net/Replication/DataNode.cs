@@ -501,26 +501,21 @@ internal sealed class DataNode : IFrameHandler, IDisposable
             : null;
     }
 
-    /// <summary><c>BitsChunk: reqId u64 | length i32 | seq i64 | chunkWords i32 | chunk</c> (<see cref="ChunkWire"/>), every chunk in order.</summary>
-    private void EnqueueChunks(Connection connection, ReadOnlySpan<byte> bitsHead, ReadOnlySpan<ulong> words)
+    /// <summary><c>BitsChunk: reqId u64 | length i32 | seq i64 | chunk</c> (<see cref="ChunkWire"/>), every chunk in order.</summary>
+    private void EnqueueChunks(Connection connection, ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
     {
-        int chunkWords = ChunkWire.ChunkWords(_cluster.Config.MaxFrameBytes, BitsChunkHead);
-        Span<byte> head = stackalloc byte[BitsChunkHead];
-        bitsHead.CopyTo(head);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(head[bitsHead.Length..], chunkWords);
+        int chunkWords = ChunkWire.ChunkWords(_cluster.Config.MaxFrameBytes, head.Length);
         byte[] scratch = ArrayPool<byte>.Shared.Rent(ChunkWire.ScratchBytes(chunkWords));
         try
         {
-            for (int i = 0, first = 0; first < words.Length; i++, first += chunkWords)
-                ChunkWire.Enqueue(connection, MessageType.BitsChunk, head, i, words.Slice(first, Math.Min(chunkWords, words.Length - first)), scratch);
+            for (int first = 0; first < words.Length; first += chunkWords)
+                ChunkWire.Enqueue(connection, MessageType.BitsChunk, head, words.Length, first, words.Slice(first, Math.Min(chunkWords, words.Length - first)), scratch);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
         }
     }
-
-    private const int BitsChunkHead = 24;
 
     /// <summary>
     /// <c>StatsReply: reqId u64 | length i32 | position i64 | phase u8 | incarnation i64 | epoch i64 | pending i32 |

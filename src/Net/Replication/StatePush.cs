@@ -37,7 +37,7 @@ internal static class StatePush
                 for (; sent < chunks && sent - acknowledged < window; sent++)
                 {
                     int first = sent * chunkWords;
-                    if (ChunkWire.Enqueue(c, MessageType.StateChunk, default, sent, words.AsSpan(first, Math.Min(chunkWords, wordCount - first)), scratch)) lz4++;
+                    if (ChunkWire.Enqueue(c, MessageType.StateChunk, default, wordCount, first, words.AsSpan(first, Math.Min(chunkWords, wordCount - first)), scratch)) lz4++;
                 }
                 c.Flush();
                 Frame reply = await c.ReadAsync(cancellation).ConfigureAwait(false);

@@ -133,7 +133,7 @@ internal sealed class StateTransfer
         int first = Received * ChunkWords;
         Span<ulong> target = Words.AsSpan(first, Math.Min(ChunkWords, Words.Length - first));
         var r = frame.Reader();
-        ChunkWire.Read(ref r, Received, target);
+        ChunkWire.Read(ref r, Words.Length, first, target);
         if (Received == ChunkCount - 1 && (Length & 63) != 0 && (Words[^1] >> (Length & 63)) != 0)
             throw new ProtocolException($"State transfer has bits set past its length {Length}.");
         Received++;

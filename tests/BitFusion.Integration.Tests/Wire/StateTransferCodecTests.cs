@@ -65,16 +65,22 @@ public sealed class StateTransferCodecTests : IDisposable
         Assert.Equal(0, ChunkWire.Compress(MemoryMarshal.AsBytes(Words(1 << 23, zeroRuns: false).AsSpan()), scratch));
     }
 
+    private static readonly int Cw = ChunkWire.ChunkWords(MaxFrame), Total = 3 * Cw;
+
     public static IEnumerable<object[]> BadChunks()
     {
-        yield return ["out of order", Chunk(1, ChunkWire.Raw, new byte[ChunkWire.ChunkWords(MaxFrame) * 8])];
-        yield return ["short raw", Chunk(0, ChunkWire.Raw, new byte[ChunkWire.ChunkWords(MaxFrame) * 8 - 8])];
-        yield return ["long raw", Chunk(0, ChunkWire.Raw, new byte[ChunkWire.ChunkWords(MaxFrame) * 8 + 8])];
-        yield return ["unknown codec", Chunk(0, 7, new byte[ChunkWire.ChunkWords(MaxFrame) * 8])];
-        yield return ["corrupt LZ4", Chunk(0, ChunkWire.Lz4, [0xFF, 0xFF, 0xFF, 0x01, 0x02])];
+        yield return ["out of order", Chunk(Total, Cw, Cw, ChunkWire.Raw, new byte[Cw * 8])];
+        yield return ["of another list", Chunk(Total + 1, 0, Cw, ChunkWire.Raw, new byte[Cw * 8])];
+        yield return ["fewer words than due", Chunk(Total, 0, Cw - 1, ChunkWire.Raw, new byte[(Cw - 1) * 8])];
+        yield return ["raw bytes short of its words", Chunk(Total, 0, Cw, ChunkWire.Raw, new byte[Cw * 8 - 8])];
+        yield return ["unknown codec", Chunk(Total, 0, Cw, 7, new byte[Cw * 8])];
+        yield return ["corrupt LZ4", Chunk(Total, 0, Cw, ChunkWire.Lz4, [0xFF, 0xFF, 0xFF, 0x01, 0x02])];
         byte[] small = new byte[LZ4Codec.MaximumOutputSize(64)];
         int n = LZ4Codec.Encode(new byte[64], small);
-        yield return ["LZ4 of too few bytes", Chunk(0, ChunkWire.Lz4, small[..n])];
+        yield return ["LZ4 of too few bytes", Chunk(Total, 0, Cw, ChunkWire.Lz4, small[..n])];
+        byte[] lying = Chunk(Total, 0, Cw, ChunkWire.Raw, new byte[Cw * 8]);
+        BitConverter.TryWriteBytes(lying.AsSpan(13, 4), Cw * 8 + 100);
+        yield return ["byte count past the frame", lying];
         yield return ["truncated head", new byte[] { 0, 0, 0 }];
     }
 
@@ -82,8 +88,7 @@ public sealed class StateTransferCodecTests : IDisposable
     [MemberData(nameof(BadChunks))]
     public async Task AMalformedChunkIsAProtocolErrorAndCompletesNothing(string what, byte[] chunk)
     {
-        int length = ChunkWire.ChunkWords(MaxFrame) * 64 * 3;
-        StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, length, ChunkWire.ChunkWords(MaxFrame));
+        StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, Total * 64, Cw);
         _sender.Enqueue(MessageType.StateChunk, chunk);
         _sender.Flush();
         StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame);
@@ -100,7 +105,7 @@ public sealed class StateTransferCodecTests : IDisposable
         int chunkWords = ChunkWire.ChunkWords(MaxFrame);
         StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, 65, chunkWords);
         ulong[] words = [ulong.MaxValue, 0b110];
-        _sender.Enqueue(MessageType.StateChunk, Chunk(0, ChunkWire.Raw, MemoryMarshal.AsBytes(words.AsSpan()).ToArray()));
+        _sender.Enqueue(MessageType.StateChunk, Chunk(2, 0, 2, ChunkWire.Raw, MemoryMarshal.AsBytes(words.AsSpan()).ToArray()));
         _sender.Flush();
         StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame);
         Frame chunk = await _receiver.ReadAsync();
@@ -128,8 +133,8 @@ public sealed class StateTransferCodecTests : IDisposable
             while (!t.IsComplete) t.Accept(await _receiver.ReadAsync());
             return t;
         });
-        for (int i = 0, first = 0; first < words.Length; i++, first += chunkWords)
-            ChunkWire.Enqueue(_sender, MessageType.StateChunk, default, i, words.AsSpan(first, Math.Min(chunkWords, words.Length - first)), scratch);
+        for (int first = 0; first < words.Length; first += chunkWords)
+            ChunkWire.Enqueue(_sender, MessageType.StateChunk, default, words.Length, first, words.AsSpan(first, Math.Min(chunkWords, words.Length - first)), scratch);
         _sender.Flush();
         return await receive.WaitAsync(TimeSpan.FromSeconds(30));
     }
@@ -145,12 +150,15 @@ public sealed class StateTransferCodecTests : IDisposable
         return words;
     }
 
-    private static byte[] Chunk(int index, byte codec, byte[] data)
+    private static byte[] Chunk(int totalWords, int offset, int words, byte codec, byte[] payload)
     {
-        byte[] frame = new byte[5 + data.Length];
-        BitConverter.TryWriteBytes(frame.AsSpan(0, 4), index);
-        frame[4] = codec;
-        data.CopyTo(frame, 5);
+        byte[] frame = new byte[ChunkWire.HeadBytes + payload.Length];
+        BitConverter.TryWriteBytes(frame.AsSpan(0, 4), totalWords);
+        BitConverter.TryWriteBytes(frame.AsSpan(4, 4), offset);
+        BitConverter.TryWriteBytes(frame.AsSpan(8, 4), words);
+        frame[12] = codec;
+        BitConverter.TryWriteBytes(frame.AsSpan(13, 4), payload.Length);
+        payload.CopyTo(frame, ChunkWire.HeadBytes);
         return frame;
     }
 
