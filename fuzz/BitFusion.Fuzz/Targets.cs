@@ -79,7 +79,15 @@ internal sealed class Targets : IDisposable
             case 0 or 1 or 2:
             {
                 Connection c = _sink.Connection(new PeerIdentity(role, IdFor(role)));
-                _handlers[target].OnFrame(c, frame);
+                try
+                {
+                    _handlers[target].OnFrame(c, frame);
+                }
+                finally
+                {
+                    // As the frame loop does: every frame here ends its read batch.
+                    _handlers[target].OnBatchEnd(c);
+                }
                 break;
             }
             case 3:
@@ -114,7 +122,7 @@ internal sealed class Targets : IDisposable
             case 15: AbcastWire.ReadPropose(frame); break;
             case 16: AbcastWire.ReadDelivered(frame); break;
             case 17: OrphanWire.ReadDecision(frame); break;
-            case 18: StateTransfer.Read(frame, 1 << 24); break;
+            case 18: StateTransfer.ReadHeader(frame, 1 << 24); break;
             case 19:
             {
                 var r = new PayloadReader(p);

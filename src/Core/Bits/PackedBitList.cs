@@ -238,6 +238,22 @@ public sealed class PackedBitList : IDisposable
         Count = count;
     }
 
+    /// <summary>
+    /// Takes <paramref name="words"/> as the list's storage, without a copy: a state transfer decodes straight into
+    /// an array of exactly the words <paramref name="count"/> bits need, whose bits past count are zero.
+    /// </summary>
+    internal void Adopt(ulong[] words, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
+        int need = Delta.WordsFor(count);
+        if (words.Length != need) throw new ArgumentException($"{count} bits need exactly {need} words; {words.Length} given.", nameof(words));
+        if ((count & 63) != 0 && (words[need - 1] >> (count & 63)) != 0)
+            throw new ArgumentException($"Bits past {count} are set.", nameof(words));
+        _words = words;
+        Count = count;
+    }
+
     /// <summary>True when every bit past Count, across the whole backing array, is zero.</summary>
     public bool TailIsZero()
     {

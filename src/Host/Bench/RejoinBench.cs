@@ -1,5 +1,6 @@
 using BitFusion.Net.Client;
 using BitFusion.Net.Replication;
+using BitFusion.Net.Wire;
 
 namespace BitFusion.Host.Bench;
 
@@ -72,9 +73,23 @@ internal static class RejoinBench
         throw new InvalidOperationException($"the replicas differ after the rejoins: {last}");
     }
 
+    /// <summary>
+    /// Keeps the group busy. A crash makes two answers legal besides Applied (docs/replication.md): NotDone, and
+    /// Unknown for a write the crashed replica may have delivered; the load goes on through both.
+    /// </summary>
     private static async Task WriteUntilAsync(BitListClient client, CancellationToken stop)
     {
         var random = new Random(7);
-        while (!stop.IsCancellationRequested) await client.AppendAsync(random.Next(2) == 1);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await client.AppendAsync(random.Next(2) == 1);
+            }
+            catch (RemoteException e) when (e.Code is ErrorCode.Unknown or ErrorCode.NotDone)
+            {
+                // Legal under a crash; the next write goes on.
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ internal enum MessageType : byte
     /// <summary>A manager's reply to a write: the new count and the write's position in its group's order.</summary>
     Applied = 13,
 
-    /// <summary>A fusion node's answer to ReadAll: the list in chunks, each <c>reqId u64 | length i32 | seq i64</c> then one chunk.</summary>
+    /// <summary>The answer to ReadAll from a fusion node or a data node: the list in chunks, each <c>reqId u64 | length i32 | seq i64</c> then one chunk.</summary>
     BitsChunk = 14,
 
     // List operations from a client to a primary (fusion) or a manager (replication).
@@ -69,6 +69,7 @@ internal enum MessageType : byte
     AbcastDelivered = 80,
     ViewQuery = 81,
     ViewReport = 82,
+    StateChunk = 83,
 
     // Operations and diagnostics.
     Stats = 90,

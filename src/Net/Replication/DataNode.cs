@@ -36,12 +36,13 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     private readonly DataNodeMember<WriteOp> _member;
     private Replica? _replica;
     private StateTransfer? _early;
+    private readonly Dictionary<Connection, StateTransfer> _incoming = [];
     private long _ignored;
 
     public DataNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
-        Limits = ListLimits.For(cluster.Config.MaxFrameBytes);
+        Limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes);
         NodeConfig me = cluster.Node(nodeId);
         if (me.Role != "datanode") throw new ConfigException($"Node {nodeId} is a {me.Role}, not a data node.");
         NodeId = nodeId;
@@ -107,6 +108,12 @@ internal sealed class DataNode : IFrameHandler, IDisposable
 
     public void OnClose(Connection connection)
     {
+        if (connection.Peer.Role == NodeRole.DataNode)
+        {
+            // A transfer that broke off is dropped whole; the donor pushes a fresh cut.
+            lock (_gate) _incoming.Remove(connection);
+            return;
+        }
         if (connection.Peer.Role != NodeRole.Manager) return;
         FlushSet.Batch batch;
         lock (_gate)
@@ -120,6 +127,48 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         batch.Flush();
     }
 
+    /// <summary>Applies the multicasts this read batch brought, in arrival order, under one lock.</summary>
+    public void OnBatchEnd(Connection connection)
+    {
+        if (ReadBatch<ManagerInput>.Take(this, connection) is not { } inputs) return;
+        FlushSet.Batch batch;
+        int applied = 0;
+        try
+        {
+            lock (_gate)
+            {
+                for (; applied < inputs.Count; applied++)
+                {
+                    ManagerInput input = inputs[applied];
+                    if (input.IsData) ApplyDataLocked(connection, input.Data);
+                    else if (IsFrom(connection, input.Final.Id.Sender)) Count(_member.Final(input.Final));
+                }
+                batch = FinishLocked();
+            }
+        }
+        finally
+        {
+            // A message naming the wrong sender ends the batch: the payloads not handed to the machine go back.
+            for (int i = applied + 1; i < inputs.Count; i++)
+                if (inputs[i].IsData) inputs[i].Data.Payload.Release();
+            inputs.Clear();
+        }
+        batch.Flush();
+    }
+
+    private void ApplyDataLocked(Connection connection, in DataMessage<WriteOp> m)
+    {
+        bool kept = false;
+        try
+        {
+            if (IsFrom(connection, m.Id.Sender)) kept = Count(_member.Data(m)) == ReceiveOutcome.Accepted;
+        }
+        finally
+        {
+            if (!kept) m.Payload.Release();
+        }
+    }
+
     public void OnFrame(Connection connection, in Frame frame)
     {
         switch (frame.Type)
@@ -128,6 +177,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                 ReplyStats(connection, frame);
                 return;
             case MessageType.Get or MessageType.Count or MessageType.ReadAll:
+                OnBatchEnd(connection);
                 Read(connection, frame);
                 return;
         }
@@ -139,6 +189,9 @@ internal sealed class DataNode : IFrameHandler, IDisposable
             case NodeRole.DataNode when frame.Type == MessageType.State:
                 OnState(connection, frame);
                 return;
+            case NodeRole.DataNode when frame.Type == MessageType.StateChunk:
+                OnStateChunk(connection, frame);
+                return;
             default:
                 throw new ProtocolException($"A {connection.Peer.Role} may not send frame type {(byte)frame.Type} to a data node.");
         }
@@ -148,6 +201,8 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     {
         int manager = connection.Peer.NodeId;
         FlushSet.Batch batch;
+        // Any other frame comes after the multicasts before it on this connection.
+        if (frame.Type is not (MessageType.AbcastData or MessageType.AbcastFinal)) OnBatchEnd(connection);
         switch (frame.Type)
         {
             case MessageType.ManagerHello:
@@ -171,33 +226,11 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                 break;
             }
             case MessageType.AbcastData:
-            {
-                DataMessage<WriteOp> m = AbcastWire.ReadData(frame, _cluster.Config.MaxFrameBytes);
-                bool kept = false;
-                try
-                {
-                    lock (_gate)
-                    {
-                        if (IsFrom(connection, m.Id.Sender)) kept = Count(_member.Data(m)) == ReceiveOutcome.Accepted;
-                        batch = FinishLocked();
-                    }
-                }
-                finally
-                {
-                    if (!kept) m.Payload.Release();
-                }
-                break;
-            }
+                ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(AbcastWire.ReadData(frame, _cluster.Config.MaxFrameBytes)));
+                return;
             case MessageType.AbcastFinal:
-            {
-                FinalMessage m = AbcastWire.ReadFinal(frame);
-                lock (_gate)
-                {
-                    if (IsFrom(connection, m.Id.Sender)) Count(_member.Final(m));
-                    batch = FinishLocked();
-                }
-                break;
-            }
+                ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(AbcastWire.ReadFinal(frame)));
+                return;
             case MessageType.AbcastMarker:
             {
                 EpochMarker m = AbcastWire.ReadMarker(frame);
@@ -273,7 +306,6 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         {
             _early = null;
             InstallTransferLocked(early);
-            early.Release();
         }
         return Flushes.Take();
     }
@@ -308,13 +340,11 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                 Cluster.IdentityOf(target), _cluster.Config.MaxFrameBytes, timeout.Token).ConfigureAwait(false);
             try
             {
-                StateTransfer.Enqueue(c, transfer, joiner, life, position, words, length);
-                long bytes = c.BytesSent;
-                c.Flush();
-                Frame ack = await c.ReadAsync(timeout.Token).ConfigureAwait(false);
-                delivered = !ack.IsEnd;
-                Log.Info($"state for node {joiner} (view {transfer.JoinEpoch}): {length} bits at position {position}, {bytes} bytes, " +
-                         $"{(delivered ? "installed" : "not acknowledged")} after {clock.Elapsed.TotalMilliseconds:0.000} ms");
+                StatePush.Outcome o = await StatePush.RunAsync(c, transfer, joiner, life, position, words, length,
+                    ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, 0), timeout.Token).ConfigureAwait(false);
+                delivered = o.Installed;
+                Log.Info($"state for node {joiner} (view {transfer.JoinEpoch}): {length} bits at position {position}, {o.Bytes} bytes in " +
+                         $"{o.Chunks} chunks ({o.Lz4Chunks} LZ4), {(delivered ? "installed" : "not acknowledged")} after {clock.Elapsed.TotalMilliseconds:0.000} ms");
             }
             finally
             {
@@ -361,25 +391,44 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         batch.Flush();
     }
 
+    /// <summary>A donor's header: the list's chunks follow on the same connection (none for an empty list).</summary>
     private void OnState(Connection connection, in Frame frame)
     {
-        StateTransfer t = StateTransfer.Read(frame, _cluster.Config.MaxFrameBytes);
-        t.Bytes = frame.Payload.Length + Frame.HeaderSize;
-        bool kept = false;
+        StateTransfer t = StateTransfer.ReadHeader(frame, _cluster.Config.MaxFrameBytes);
+        lock (_gate)
+        {
+            if (!_incoming.TryAdd(connection, t)) throw new ProtocolException("A second state header on one transfer's connection.");
+        }
+        if (t.IsComplete) Received(connection, t);
+    }
+
+    /// <summary>
+    /// Decodes a chunk straight into the transfer's words, outside the lock: only this connection's read loop touches
+    /// its transfer, and nothing of it is installed before the last chunk. A bad chunk closes the connection, which
+    /// drops the partial transfer.
+    /// </summary>
+    private void OnStateChunk(Connection connection, in Frame frame)
+    {
+        StateTransfer? t;
+        lock (_gate) t = _incoming.GetValueOrDefault(connection);
+        if (t is null) throw new ProtocolException("A state chunk without a state header.");
+        t.Accept(frame);
+        if (t.IsComplete) Received(connection, t);
+        else Replies.Ok(connection, (ulong)t.Received, 0);
+    }
+
+    /// <summary>The whole state is here: install it (or keep it until the view admitting this life), then confirm.</summary>
+    private void Received(Connection connection, StateTransfer t)
+    {
         FlushSet.Batch batch;
         lock (_gate)
         {
+            _incoming.Remove(connection);
             if (_member.WantsTransfer(t.JoinerLife, t.Skeen)) InstallTransferLocked(t);
-            else if (t.Joiner == NodeId && t.JoinerLife == _member.Life && _member.Skeen is null)
-            {
-                _early?.Release();
-                _early = t;
-                kept = true;
-            }
+            else if (t.Joiner == NodeId && t.JoinerLife == _member.Life && _member.Skeen is null) _early = t;
             else Log.Warn($"ignored a state transfer from node {t.Skeen.Donor} for view {t.Skeen.JoinEpoch}: not this life's to load");
             batch = FinishLocked();
         }
-        if (!kept) t.Release();
         batch.Flush();
         Replies.Ok(connection, 0, t.Position);
     }
@@ -426,12 +475,35 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                     w.U64(id);
                     w.I32(list.Count);
                     w.I64(replica.Position);
-                    BulkCodec.Enqueue(connection, MessageType.Bits, head, list.Words);
+                    if (Frame.HeaderSize + head.Length + BulkCodec.MaxEncodedBytes(list.WordCount) <= _cluster.Config.MaxFrameBytes)
+                        BulkCodec.Enqueue(connection, MessageType.Bits, head, list.Words);
+                    else if (ChunkedReadRefusal(connection, list) is { } refusal)
+                        Replies.Error(connection, id, ErrorCode.BadRequest, refusal, flush: false);
+                    else
+                        EnqueueChunks(connection, head, list.Words);
                     DeferredFlush.Request(connection);
                     return;
             }
         }
     }
+
+    /// <summary>
+    /// Why a list too long for one frame cannot be read in chunks here: a manager relays one frame per read, and the
+    /// chunks are queued at once, so they must fit the connection's send queue.
+    /// </summary>
+    private static string? ChunkedReadRefusal(Connection connection, PackedBitList list)
+    {
+        if (connection.Peer.Role == NodeRole.Manager)
+            return $"the list of {list.Count} bits does not fit one frame; read it from a data node directly";
+        long bytes = list.WordCount * 8L;
+        return bytes + (bytes >> 4) > connection.MaxQueuedBytes
+            ? $"the list of {list.Count} bits ({bytes} bytes) exceeds this connection's {connection.MaxQueuedBytes}-byte send queue (maxSendQueueBytes)"
+            : null;
+    }
+
+    /// <summary><c>BitsChunk: reqId u64 | length i32 | seq i64 | chunk</c> (<see cref="ChunkCodec"/>), every chunk in order.</summary>
+    private void EnqueueChunks(Connection connection, ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words) =>
+        ChunkCodec.Enqueue(connection, MessageType.BitsChunk, head, words, ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, head.Length));
 
     /// <summary>
     /// <c>StatsReply: reqId u64 | length i32 | position i64 | phase u8 | incarnation i64 | epoch i64 | pending i32 |
@@ -475,7 +547,8 @@ internal sealed class DataNode : IFrameHandler, IDisposable
             foreach (Connection c in _managers.Values.ToArray()) c.Close("data node shutting down");
             _replica?.Dispose();
             _replica = null;
-            _early?.Release();
+            _early = null;
+            _incoming.Clear();
         }
     }
 
@@ -551,7 +624,6 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         {
             node._replica?.Dispose();
             node._replica = null;
-            node._early?.Release();
             node._early = null;
         }
 

@@ -28,6 +28,9 @@ internal sealed partial class ManagerNode
         ClientRequest request = ClientRequestCodec.Read(frame, grouped: true, _maxRunBits);
         ulong id = request.RequestId;
         int group = request.Group;
+        // A client's answers keep the order of its requests: writes collected in this batch go first.
+        if (request.Type is not (MessageType.Append or MessageType.Set or MessageType.Insert or MessageType.RemoveAt
+            or MessageType.SwapRemoveAt or MessageType.AppendMany)) OnBatchEnd(connection);
         switch (request.Type)
         {
             case MessageType.Stats:
@@ -85,15 +88,32 @@ internal sealed partial class ManagerNode
         WriteOp op = request.Bits > 0
             ? WriteOp.AppendMany(request.Packed, request.Bits)
             : new WriteOp { Kind = request.Op, Index = request.Index, Bit = request.Bit };
+        ReadBatch<ClientWrite>.Add(this, client, new ClientWrite(request.RequestId,
+            new WriteRequest<WriteOp>(request.ClientId, request.ClientSeq, request.Resend, request.Group, op.Kind, request.Index, op, started)));
+    }
+
+    /// <summary>Submits the writes a client pipelined in one read batch, in order, under one lock.</summary>
+    public void OnBatchEnd(Connection connection)
+    {
+        if (ReadBatch<ClientWrite>.Take(this, connection) is not { } writes) return;
         FlushSet.Batch batch;
-        lock (_gate)
+        try
         {
-            _writes.Submit(client, request.RequestId,
-                new WriteRequest<WriteOp>(request.ClientId, request.ClientSeq, request.Resend, request.Group, op.Kind, request.Index, op, started));
-            batch = _flushes.Take();
+            lock (_gate)
+            {
+                foreach (ClientWrite write in writes) _writes.Submit(connection, write.RequestId, write.Request);
+                batch = _flushes.Take();
+            }
+        }
+        finally
+        {
+            writes.Clear();
         }
         batch.Flush();
     }
+
+    /// <summary>A client's write, parsed and waiting for the end of its read batch.</summary>
+    private readonly record struct ClientWrite(ulong RequestId, WriteRequest<WriteOp> Request);
 
     /// <summary>Encodes an answer on the client's connection; the caller flushes.</summary>
     private void AnswerLocked(Connection client, ulong requestId, in WriteReply reply, in WriteRequest<WriteOp> request)
@@ -129,33 +149,34 @@ internal sealed partial class ManagerNode
         _flushes.Add(client);
     }
 
-    internal void OnPropose(NodeLink link, Connection connection, in ProposalMessage proposal)
+    /// <summary>
+    /// A read batch of proposals and delivery reports from one data node, applied in arrival order under one lock:
+    /// a window of multicasts costs one lock and one pass of the write machine, not one per frame.
+    /// </summary>
+    internal void OnNodeReports(NodeLink link, Connection connection, List<NodeReport> reports)
     {
         FlushSet.Batch batch;
         lock (_gate)
         {
-            // Only from the life the view admits: proposals an earlier life of the node sent on this same connection
-            // before it started over are for multicasts addressed to that life, which the view no longer holds.
-            if (ReadyLink(link.NodeId) == connection && _sender is { IsExcluded: false } sender
-                && sender.OnProposal(link.NodeId, proposal) == ReceiveOutcome.Invalid)
-                throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
+            foreach (NodeReport report in reports)
+            {
+                if (report.IsProposal) ProposalLocked(link, connection, report.Proposal);
+                else if (link.Connection == connection && report.Delivery.Id.Sender == _membership.SenderId)
+                    _writes.Delivered(report.Delivery.Id.Seq, link.NodeId, link.Incarnation, report.Delivery);
+            }
             _writes.Pump();
             batch = _flushes.Take();
         }
         batch.Flush();
     }
 
-    internal void OnDelivered(NodeLink link, Connection connection, (MessageId Id, DeliveryStatus Status, long Value, long Position) report)
+    private void ProposalLocked(NodeLink link, Connection connection, in ProposalMessage proposal)
     {
-        FlushSet.Batch batch;
-        lock (_gate)
-        {
-            if (link.Connection == connection && report.Id.Sender == _membership.SenderId)
-                _writes.Delivered(report.Id.Seq, link.NodeId, link.Incarnation, new DeliveryReport(report.Id, report.Status, report.Value, report.Position));
-            _writes.Pump();
-            batch = _flushes.Take();
-        }
-        batch.Flush();
+        // Only from the life the view admits: proposals an earlier life of the node sent on this same connection
+        // before it started over are for multicasts addressed to that life, which the view no longer holds.
+        if (ReadyLink(link.NodeId) == connection && _sender is { IsExcluded: false } sender
+            && sender.OnProposal(link.NodeId, proposal) == ReceiveOutcome.Invalid)
+            throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
     }
 
     private static string OutOfRange(ListOp kind, int index, long count) => kind switch

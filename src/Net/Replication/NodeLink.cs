@@ -1,3 +1,4 @@
+using BitFusion.Core.Abcast;
 using BitFusion.Net.Config;
 using BitFusion.Core.Replication;
 using BitFusion.Net.Protocol;
@@ -29,6 +30,9 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
     /// <summary>The incarnation of the member this link was synced for.</summary>
     public long Incarnation;
 
+    /// <summary>Proposals and delivery reports of the current read batch; only the link's read loop touches it.</summary>
+    private readonly List<NodeReport> _reports = [];
+
     public Task RunAsync(CancellationToken stop) =>
         Redial.RunAsync(Cluster.EndPointOf(Config), owner, Cluster.IdentityOf(Config), this, () => owner.OnNodeRefused(this), stop);
 
@@ -39,11 +43,19 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
         switch (frame.Type)
         {
             case MessageType.AbcastPropose:
-                owner.OnPropose(this, connection, AbcastWire.ReadPropose(frame));
-                break;
+                _reports.Add(NodeReport.Of(AbcastWire.ReadPropose(frame)));
+                return;
             case MessageType.AbcastDelivered:
-                owner.OnDelivered(this, connection, AbcastWire.ReadDelivered(frame));
-                break;
+            {
+                (MessageId id, DeliveryStatus status, long value, long position) = AbcastWire.ReadDelivered(frame);
+                _reports.Add(NodeReport.Of(new DeliveryReport(id, status, value, position)));
+                return;
+            }
+        }
+        // Any other frame comes after the reports before it on this connection.
+        OnBatchEnd(connection);
+        switch (frame.Type)
+        {
             case MessageType.NodeStatus:
                 owner.OnNodeStatus(this, connection, MembershipWire.ReadStatus(frame));
                 break;
@@ -64,5 +76,22 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
         }
     }
 
-    public void OnClose(Connection connection) => owner.OnNodeClosed(this, connection);
+    public void OnBatchEnd(Connection connection)
+    {
+        if (_reports.Count == 0) return;
+        try
+        {
+            owner.OnNodeReports(this, connection, _reports);
+        }
+        finally
+        {
+            _reports.Clear();
+        }
+    }
+
+    public void OnClose(Connection connection)
+    {
+        _reports.Clear();
+        owner.OnNodeClosed(this, connection);
+    }
 }

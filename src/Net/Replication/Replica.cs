@@ -29,10 +29,10 @@ internal sealed class Replica(long incarnation, int donor) : IDisposable
     /// <summary>Bytes of the state transfer this life received (0 for a founding member).</summary>
     public long TransferBytes { get; private set; }
 
-    /// <summary>Loads a donor's list; Skeen's half is installed next by the caller.</summary>
+    /// <summary>Takes a donor's list (its words become the list's); Skeen's half is installed next by the caller.</summary>
     public void Load(StateTransfer transfer)
     {
-        List.Load(transfer.Words.AsSpan(0, Delta.WordsFor(transfer.Length)), transfer.Length);
+        List.Adopt(transfer.Words, transfer.Length);
         Position = transfer.Position;
         TransferBytes = transfer.Bytes;
     }

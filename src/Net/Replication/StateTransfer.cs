@@ -1,8 +1,8 @@
 using BitFusion.Core.Replication;
-using System.Buffers;
 using System.Collections.Immutable;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
+using BitFusion.Core.Fusion.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -10,40 +10,51 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Replication;
 
 /// <summary>
-/// What a donor replica streams to a joining one: the list (LZ4 bulk words), its position in the group's order,
-/// and Skeen's half (<see cref="SkeenTransfer"/>), all taken at one point of the donor's delivery order.
-/// <see cref="JoinerLife"/> names the joining process, so a transfer meant for an earlier life is ignored.
+/// What a donor replica streams to a joining one: its position in the group's order and Skeen's half
+/// (<see cref="SkeenTransfer"/>) in one <c>State</c> frame, then the list in <c>StateChunk</c> frames (<see cref="ChunkCodec"/>), all
+/// taken at one point of the donor's delivery order. The joiner decodes each chunk straight into <see cref="Words"/>,
+/// the exact-size array its list then adopts, so no step holds a second copy of the list and no frame carries more
+/// than one chunk. <see cref="JoinerLife"/> names the joining process, so a transfer meant for an earlier life is
+/// ignored.
 /// </summary>
-internal sealed class StateTransfer(SkeenTransfer skeen, int joiner, ulong joinerLife, long position, int length, ulong[] words)
+internal sealed class StateTransfer
 {
     private const int MaxEntries = 1 << 22;
 
-    public SkeenTransfer Skeen { get; } = skeen;
-    public int Joiner { get; } = joiner;
-    public ulong JoinerLife { get; } = joinerLife;
-    public long Position { get; } = position;
-    public int Length { get; } = length;
-
-    /// <summary>Bytes of the frame it arrived in, for the joiner's report.</summary>
-    public long Bytes { get; set; }
-
-    /// <summary>Pooled; <see cref="Release"/> returns it.</summary>
-    public ulong[] Words { get; private set; } = words;
-
-    public void Release()
+    private StateTransfer(SkeenTransfer skeen, int joiner, ulong joinerLife, long position, int length, int chunkWords)
     {
-        if (Words.Length > 0) ArrayPool<ulong>.Shared.Return(Words);
-        Words = [];
+        (Skeen, Joiner, JoinerLife, Position, Length, ChunkWords) = (skeen, joiner, joinerLife, position, length, chunkWords);
+        Words = GC.AllocateUninitializedArray<ulong>(Delta.WordsFor(length));
+        ChunkCount = new ChunkPlan(Words.Length, chunkWords).Count;
     }
+
+    public SkeenTransfer Skeen { get; }
+    public int Joiner { get; }
+    public ulong JoinerLife { get; }
+    public long Position { get; }
+    public int Length { get; }
+    public int ChunkWords { get; }
+    public int ChunkCount { get; }
+
+    /// <summary>Chunks decoded so far; they arrive in order.</summary>
+    public int Received { get; private set; }
+
+    public bool IsComplete => Received == ChunkCount;
+
+    /// <summary>Frame bytes received for this transfer (header and chunks), for the joiner's report.</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>Exactly the list's words; complete (and its bits past <see cref="Length"/> zero) once <see cref="IsComplete"/>.</summary>
+    public ulong[] Words { get; }
 
     /// <summary>
     /// <c>joiner i32 | joinEpoch i64 | joinerLife u64 | donor i32 | clock i64 | lastDelivered (timestamp i64, sender i32, seq i64) |
     /// watermarks i32 | (sender i32, seq i64)* | pending i32 | (sender i32, seq i64)* |
-    /// delivered i32 | (sender i32, seq i64, timestamp i64, epoch i64, groups u64)* | position i64 | length i32 | bulk words</c>
+    /// delivered i32 | (sender i32, seq i64, timestamp i64, epoch i64, groups u64)* | position i64 | length i32 | chunkWords i32</c>
     /// </summary>
-    public static void Enqueue(Connection c, SkeenTransfer t, int joiner, ulong joinerLife, long position, ReadOnlySpan<ulong> words, int length)
+    public static void EnqueueHeader(Connection c, SkeenTransfer t, int joiner, ulong joinerLife, long position, int length, int chunkWords)
     {
-        byte[] head = new byte[64 + t.Watermarks.Length * 12 + t.Pending.Length * 12 + t.Delivered.Length * 36 + 12];
+        byte[] head = new byte[64 + t.Watermarks.Length * 12 + t.Pending.Length * 12 + t.Delivered.Length * 36 + 16];
         var w = new PayloadWriter(head);
         w.I32(joiner);
         w.I64(t.JoinEpoch);
@@ -76,10 +87,15 @@ internal sealed class StateTransfer(SkeenTransfer skeen, int joiner, ulong joine
         }
         w.I64(position);
         w.I32(length);
-        BulkCodec.Enqueue(c, MessageType.State, head.AsSpan(0, w.Written), words[..Delta.WordsFor(length)]);
+        w.I32(chunkWords);
+        c.Enqueue(MessageType.State, head.AsSpan(0, w.Written));
     }
 
-    public static StateTransfer Read(in Frame frame, int maxFrameBytes)
+    /// <summary>
+    /// Parses a header; the list's words follow in <see cref="ChunkCount"/> chunks (<see cref="Accept"/>). A chunk
+    /// may hold at most what fits a frame of <paramref name="maxFrameBytes"/>.
+    /// </summary>
+    public static StateTransfer ReadHeader(in Frame frame, int maxFrameBytes)
     {
         var r = frame.Reader();
         int joiner = r.I32();
@@ -98,23 +114,33 @@ internal sealed class StateTransfer(SkeenTransfer skeen, int joiner, ulong joine
         var delivered = ImmutableArray.CreateBuilder<DeliveredFinal>(n);
         for (int i = 0; i < n; i++) delivered.Add(new DeliveredFinal(new MessageId(r.I32(), r.I64()), r.I64(), r.I64(), new GroupSet(r.U64())));
         long position = r.I64();
-        int length = r.Count("length", int.MaxValue - 64);
-        if (joiner < 0 || donor < 0 || joinEpoch < 1 || clock < 0 || position < 0 || life == 0)
+        int length = r.Count("length", PackedBitList.MaxCount);
+        int chunkWords = r.Count("chunkWords", ChunkCodec.ChunkWords(maxFrameBytes, 0));
+        r.End();
+        if (joiner < 0 || donor < 0 || joinEpoch < 1 || clock < 0 || position < 0 || life == 0 || chunkWords < 1)
             throw new ProtocolException($"State transfer for node {joiner} at epoch {joinEpoch} from {donor} has a field out of range.");
-        ulong[] words = BulkCodec.Read(ref r, Delta.WordsFor(length), maxFrameBytes);
-        try
-        {
-            r.End();
-            int count = Delta.WordsFor(length);
-            if ((length & 63) != 0 && (words[count - 1] >> (length & 63)) != 0)
-                throw new ProtocolException($"State transfer has bits set past its length {length}.");
-        }
-        catch
-        {
-            ArrayPool<ulong>.Shared.Return(words);
-            throw;
-        }
         var skeen = new SkeenTransfer(donor, joinEpoch, clock, last, watermarks.MoveToImmutable(), pending.MoveToImmutable(), delivered.MoveToImmutable());
-        return new StateTransfer(skeen, joiner, life, position, length, words);
+        return new StateTransfer(skeen, joiner, life, position, length, chunkWords) { Bytes = frame.Payload.Length + Frame.HeaderSize };
+    }
+
+    /// <summary>
+    /// Decodes the next chunk into <see cref="Words"/>. A chunk out of order, past the last, not decoding to exactly
+    /// its words, or setting bits past the length throws <see cref="ProtocolException"/>: the transfer is then
+    /// dropped whole (the joiner installs only a complete one), and the donor pushes a fresh cut.
+    /// </summary>
+    public void Accept(in Frame frame)
+    {
+        if (IsComplete) throw new ProtocolException($"State chunk after the last of {ChunkCount}.");
+        int first = Received * ChunkWords;
+        Span<ulong> target = Words.AsSpan(first, Math.Min(ChunkWords, Words.Length - first));
+        var r = frame.Reader();
+        ChunkCodec.Chunk chunk = ChunkCodec.Read(ref r, Words.Length);
+        if (chunk.TotalWords != Words.Length || chunk.Offset != first || chunk.Words != target.Length)
+            throw new ProtocolException($"A chunk of {chunk.Words} words at word {chunk.Offset} of a {chunk.TotalWords}-word list arrived where {target.Length} words at word {first} of {Words.Length} were due.");
+        ChunkCodec.Decode(chunk, target);
+        if (Received == ChunkCount - 1 && (Length & 63) != 0 && (Words[^1] >> (Length & 63)) != 0)
+            throw new ProtocolException($"State transfer has bits set past its length {Length}.");
+        Received++;
+        Bytes += frame.Payload.Length + Frame.HeaderSize;
     }
 }

@@ -28,7 +28,8 @@ internal static class FrameLoop
         {
             handler.OnOpen(connection);
             int batch = 0;
-            while (!cancellation.IsCancellationRequested)
+            // Stops only between batches, so a handler never keeps frames it collected and did not apply.
+            while (batch != 0 || !cancellation.IsCancellationRequested)
             {
                 Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
                 if (frame.IsEnd)
@@ -37,15 +38,19 @@ internal static class FrameLoop
                     return;
                 }
                 DeferredFlush.Begin();
+                bool handled = false;
                 try
                 {
                     handler.OnFrame(connection, frame);
+                    handled = true;
                 }
                 finally
                 {
-                    if (++batch >= MaxBatchFrames || !connection.HasBufferedFrame)
+                    // A frame that breaks the protocol ends the batch too: the valid frames collected before it still count.
+                    if (!handled || ++batch >= MaxBatchFrames || !connection.HasBufferedFrame)
                     {
                         batch = 0;
+                        handler.OnBatchEnd(connection);
                         DeferredFlush.End();
                         connection.Flush();
                     }

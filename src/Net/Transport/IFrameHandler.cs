@@ -13,5 +13,13 @@ internal interface IFrameHandler
 
     void OnFrame(Connection connection, in Frame frame);
 
+    /// <summary>
+    /// The read batch ends (no further whole frame is buffered, or the batch is full): a handler that collected
+    /// frames of one kind applies them here, under one lock, before the batch's sends are flushed.
+    /// </summary>
+    void OnBatchEnd(Connection connection)
+    {
+    }
+
     void OnClose(Connection connection);
 }

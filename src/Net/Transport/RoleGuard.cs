@@ -14,5 +14,7 @@ internal sealed class RoleGuard(NodeRole server, IFrameHandler inner) : IFrameHa
         inner.OnFrame(connection, frame);
     }
 
+    public void OnBatchEnd(Connection connection) => inner.OnBatchEnd(connection);
+
     public void OnClose(Connection connection) => inner.OnClose(connection);
 }

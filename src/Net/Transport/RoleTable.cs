@@ -18,7 +18,7 @@ internal static class RoleTable
         (NodeRole.Manager, NodeRole.Client, null),
         (NodeRole.Manager, NodeRole.Manager, null),
         (NodeRole.DataNode, NodeRole.Manager, null),
-        (NodeRole.DataNode, NodeRole.DataNode, [MessageType.State]),
+        (NodeRole.DataNode, NodeRole.DataNode, [MessageType.State, MessageType.StateChunk]),
         (NodeRole.DataNode, NodeRole.Client, [MessageType.Stats, MessageType.Get, MessageType.Count, MessageType.ReadAll]),
     ];
 

@@ -65,15 +65,13 @@ internal static class ChunkCodec
     private static void Send(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords, bool flushEach)
     {
         var plan = new ChunkPlan(words.Length, chunkWords);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(head.Length + MaxEncodedBytes(Math.Min(chunkWords, Math.Max(1, words.Length))));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ScratchBytes(head.Length, Math.Min(chunkWords, Math.Max(1, words.Length))));
         try
         {
-            head.CopyTo(buffer);
             for (int i = 0; i < plan.Count; i++)
             {
                 (int offset, int count) = plan[i];
-                int bytes = Encode(words.Length, offset, words.Slice(offset, count), buffer.AsSpan(head.Length));
-                connection.Enqueue(type, buffer.AsSpan(0, head.Length + bytes));
+                EnqueueOne(connection, type, head, words.Length, offset, words.Slice(offset, count), buffer);
                 if (flushEach) connection.Flush();
             }
         }
@@ -81,6 +79,23 @@ internal static class ChunkCodec
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The scratch <see cref="EnqueueOne"/> needs for a head of <paramref name="headBytes"/> and chunks of <paramref name="chunkWords"/> words.</summary>
+    public static int ScratchBytes(int headBytes, int chunkWords) => headBytes + MaxEncodedBytes(chunkWords);
+
+    /// <summary>
+    /// Queues one <paramref name="type"/> frame: <paramref name="head"/>, then the chunk of <paramref name="words"/> at word
+    /// <paramref name="offset"/> of a <paramref name="totalWords"/>-word list, encoded in <paramref name="scratch"/>
+    /// (<see cref="ScratchBytes"/> long), for a sender that paces its chunks itself; true when it went as LZ4.
+    /// </summary>
+    public static bool EnqueueOne(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, int totalWords, int offset,
+        ReadOnlySpan<ulong> words, Span<byte> scratch)
+    {
+        head.CopyTo(scratch);
+        int bytes = Encode(totalWords, offset, words, scratch[head.Length..]);
+        connection.Enqueue(type, scratch[..(head.Length + bytes)]);
+        return (ChunkCodecKind)scratch[head.Length + 12] == ChunkCodecKind.Lz4;
     }
 
     /// <summary>Reads a chunk to the end of the payload; its bytes alias the frame.</summary>

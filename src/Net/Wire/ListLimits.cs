@@ -46,7 +46,8 @@ internal readonly struct ListLimits
     }
 
     /// <summary>
-    /// The rule for fusion, whose lists travel in chunks (<see cref="ChunkCodec"/>): only memory and the int count
+    /// The rule for fusion and active replication, whose lists travel in chunks (<see cref="ChunkCodec"/>: snapshots,
+    /// residuals, state transfer, read-all): only memory and the int count
     /// bound a list; one AppendMany must still fit its delta frame.
     /// </summary>
     public static ListLimits Chunked(int maxFrameBytes) => new(MaxCount, AppendBits(maxFrameBytes));

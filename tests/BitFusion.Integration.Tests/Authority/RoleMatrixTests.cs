@@ -70,6 +70,8 @@ public sealed class RoleMatrixTests
         Assert.False(RoleTable.Allows(NodeRole.DataNode, NodeRole.Client, MessageType.AbcastData));
         Assert.False(RoleTable.Allows(NodeRole.DataNode, NodeRole.DataNode, MessageType.AbcastData));
         Assert.True(RoleTable.Allows(NodeRole.DataNode, NodeRole.DataNode, MessageType.State));
+        Assert.True(RoleTable.Allows(NodeRole.DataNode, NodeRole.DataNode, MessageType.StateChunk));
+        Assert.False(RoleTable.Allows(NodeRole.DataNode, NodeRole.Client, MessageType.StateChunk));
         Assert.False(RoleTable.Allows(NodeRole.Primary, NodeRole.Client, MessageType.Hello));
         Assert.False(RoleTable.Allows(NodeRole.Primary, NodeRole.Primary, MessageType.Append));
     }
