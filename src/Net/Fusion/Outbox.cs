@@ -11,7 +11,10 @@ namespace BitFusion.Net.Fusion;
 /// arena for empty ones, so a thread producing under the role's lock waits only for that swap, never for another
 /// thread's copies into the connections. One drainer at a time keeps each connection's frames in role order even
 /// when two threads drive the role one after the other: a thread that finds a drain under way leaves its frames to
-/// that drainer, which looks again before it returns. The arenas are reused, so steady traffic allocates nothing.
+/// that drainer, which looks again before it returns. A drainer defers the flush of its own frames to the end of its
+/// frame loop's batch (<see cref="DeferredFlush"/>), but flushes the frames it took over at once: the thread that
+/// produced them has left, and they would otherwise wait out the drainer's whole batch. The arenas are reused, so
+/// steady traffic allocates nothing.
 /// </summary>
 internal sealed class Outbox
 {
@@ -19,6 +22,9 @@ internal sealed class Outbox
 
     [ThreadStatic]
     private static List<Connection>? t_flush;
+
+    [ThreadStatic]
+    private static List<Connection>? t_handedOver;
 
     [ThreadStatic]
     private static List<(Connection, string)>? t_close;
@@ -58,7 +64,7 @@ internal sealed class Outbox
     {
         lock (_gate)
         {
-            _items.Enqueue(new Item(to, default, 0, 0, reason));
+            _items.Enqueue(new Item(to, default, 0, 0, reason, Environment.CurrentManagedThreadId));
             _count++;
         }
     }
@@ -73,10 +79,12 @@ internal sealed class Outbox
         {
             // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
             // gets lists of its own.
-            List<Connection> flush = t_flush ?? [];
+            List<Connection> flush = t_flush ?? [], handedOver = t_handedOver ?? [];
             List<(Connection, string)> close = t_close ?? [];
             t_flush = null;
+            t_handedOver = null;
             t_close = null;
+            int me = Environment.CurrentManagedThreadId;
             try
             {
                 Queue<Item> items;
@@ -94,7 +102,8 @@ internal sealed class Outbox
                         continue;
                     }
                     item.To.Enqueue(item.Type, arena.AsSpan(item.Offset, item.Length));
-                    if (!flush.Contains(item.To)) flush.Add(item.To);
+                    List<Connection> list = item.Producer == me ? flush : handedOver;
+                    if (!list.Contains(item.To)) list.Add(item.To);
                 }
                 _spareItems = items;
                 // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
@@ -106,9 +115,12 @@ internal sealed class Outbox
             }
             foreach (Connection c in flush) DeferredFlush.Request(c);
             flush.Clear();
+            foreach (Connection c in handedOver) c.Flush();
+            handedOver.Clear();
             foreach ((Connection c, string reason) in close) c.Close(reason);
             close.Clear();
             t_flush = flush;
+            t_handedOver = handedOver;
             t_close = close;
             // Frames another thread added while this one drained are this thread's to send: that thread saw the
             // drain under way and left.
@@ -130,10 +142,11 @@ internal sealed class Outbox
 
     private void Commit(Connection to, MessageType type, int length)
     {
-        _items.Enqueue(new Item(to, type, _used, length, null));
+        _items.Enqueue(new Item(to, type, _used, length, null, Environment.CurrentManagedThreadId));
         _used += length;
         _count++;
     }
 
-    private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason);
+    /// <summary>A frame (or a close) and the managed id of the thread that recorded it.</summary>
+    private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason, int Producer);
 }
