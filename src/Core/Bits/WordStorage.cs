@@ -5,9 +5,8 @@ namespace BitFusion.Core.Bits;
 /// the slack of this array: ArrayPool's power-of-two buckets made that up to 2×. Growth leaves room that widens with
 /// the array: 1/64 below 256 words, where a list's fixed cost (headers, counters, about 120 bytes) already takes most
 /// of a 10 % heap budget; 1/32 up to 511 words; 1/16 from 512 words (32 Ki bits) on. Each appended bit then copies
-/// about 8 bytes in a small list and about 2 in a large one: those copies are what an append-only load allocates, and
-/// each collection they set off stalls every thread of the process. Arrays are fresh, hence zeroed, so the zero-tail
-/// invariant holds for the whole array.
+/// about 8 bytes in a small list and about 2 in a large one: those copies are all an append-only load allocates.
+/// Arrays are fresh, hence zeroed, so the zero-tail invariant holds for the whole array.
 /// </summary>
 internal static class WordStorage
 {
