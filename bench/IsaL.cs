@@ -4,8 +4,9 @@ namespace BitFusion.Bench;
 
 /// <summary>
 /// Intel ISA-L, loaded at run time when the machine has it (Debian: libisal2 / libisal-dev), so the benchmarks
-/// build and run everywhere and only compare against it where it exists. Calls go through unmanaged function
-/// pointers: no marshalling stubs between the timer and the library.
+/// build and run everywhere and only compare against it where it exists. <see cref="PathVariable"/> names another
+/// build instead (Debian's 2.30 has no GFNI kernels; a 2.31+ build from source has). Calls go through unmanaged
+/// function pointers: no marshalling stubs between the timer and the library.
 /// </summary>
 internal static unsafe class IsaL
 {
@@ -17,7 +18,13 @@ internal static unsafe class IsaL
     /// <summary>gf_vect_mad's documented minimum length.</summary>
     public const int MinMadLength = 64;
 
+    /// <summary>Environment variable with the path of the ISA-L shared library to load instead of the system's.</summary>
+    public const string PathVariable = "BITFUSION_ISAL";
+
     private static readonly string[] LibraryNames = ["libisal.so.2", "libisal.so", "isal"];
+
+    /// <summary>Exported by ISA-L builds whose ec_encode_data dispatches to GF2P8AFFINEQB kernels (2.31 and later).</summary>
+    private const string GfniExport = "ec_encode_data_avx512_gfni";
 
     private static readonly delegate* unmanaged<int, int, byte*, byte*, void> InitTablesFn;
     private static readonly delegate* unmanaged<int, int, int, byte*, byte**, byte**, void> EncodeDataFn;
@@ -26,7 +33,8 @@ internal static unsafe class IsaL
 
     static IsaL()
     {
-        foreach (string name in LibraryNames)
+        string? chosen = Environment.GetEnvironmentVariable(PathVariable);
+        foreach (string name in string.IsNullOrEmpty(chosen) ? LibraryNames : [chosen])
         {
             if (!NativeLibrary.TryLoad(name, out nint library)) continue;
             if (NativeLibrary.TryGetExport(library, "ec_init_tables", out nint init)
@@ -38,13 +46,16 @@ internal static unsafe class IsaL
                 EncodeDataFn = (delegate* unmanaged<int, int, int, byte*, byte**, byte**, void>)encode;
                 VectMadFn = (delegate* unmanaged<int, int, int, byte*, byte*, byte*, void>)mad;
                 XorGenFn = (delegate* unmanaged<int, int, void**, int>)xor;
-                Status = $"ISA-L found ({name}): comparing against xor_gen, gf_vect_mad and ec_encode_data.";
+                string kernels = NativeLibrary.TryGetExport(library, GfniExport, out _) ? "with GFNI kernels" : "without GFNI kernels";
+                Status = $"ISA-L found ({name}, {kernels}): comparing against xor_gen, gf_vect_mad and ec_encode_data.";
                 return;
             }
             Status = $"{name} loaded but lacks the ISA-L erasure-code exports: ISA-L comparisons skipped.";
             return;
         }
-        Status = "ISA-L not found (install libisal2 or libisal-dev): ISA-L comparisons skipped.";
+        Status = string.IsNullOrEmpty(chosen)
+            ? "ISA-L not found (install libisal2 or libisal-dev): ISA-L comparisons skipped."
+            : $"ISA-L not found at {PathVariable}={chosen}: ISA-L comparisons skipped.";
     }
 
     public static bool IsAvailable => XorGenFn != null;

@@ -58,7 +58,8 @@ public abstract unsafe class KernelBenchmark
         _run!.Run(pointers, pointers + pool.Sources, pool.Length);
     }
 
-    private static int SetCount(nuint length, int buffers)
+    /// <summary>Sets a pool needs: one in cache, else enough to rotate over <see cref="RotationBytes"/>.</summary>
+    internal static int SetCount(nuint length, int buffers)
     {
         if (length <= InCacheKiB * 1024) return 1;
         long perSet = (long)length * buffers;

@@ -21,6 +21,10 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<byte>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Xor(Vector512<byte> a, Vector512<byte> b) => a ^ b;
 
+    // 0x96 is the truth table of a ^ b ^ c.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Xor3(Vector512<byte> a, Vector512<byte> b, Vector512<byte> c) => Avx512F.TernaryLogic(a, b, c, 0x96);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> And(Vector512<byte> a, Vector512<byte> b) => a & b;
 

@@ -203,7 +203,16 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
         where TK : struct, ICount
         where TR : struct, ICount
     {
-        if (xorRow && SizeOf<TR>() > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes>.Run(o, s, m, stride, start, end, stream, overwrite);
-        else GfPass<TOps, TVec, TFamily, TK, TR, No>.Run(o, s, m, stride, start, end, stream, overwrite);
+        if (overwrite) Pass<TK, TR, Yes>(xorRow, o, s, m, stride, start, end, stream);
+        else Pass<TK, TR, No>(xorRow, o, s, m, stride, start, end, stream);
+    }
+
+    private static void Pass<TK, TR, TOverwrite>(bool xorRow, nint* o, nint* s, byte* m, nuint stride, nuint start, nuint end, uint stream)
+        where TK : struct, ICount
+        where TR : struct, ICount
+        where TOverwrite : struct, IFlag
+    {
+        if (xorRow && SizeOf<TR>() > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes, TOverwrite>.Run(o, s, m, stride, start, end, stream);
+        else GfPass<TOps, TVec, TFamily, TK, TR, No, TOverwrite>.Run(o, s, m, stride, start, end, stream);
     }
 }

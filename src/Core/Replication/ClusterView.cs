@@ -74,12 +74,25 @@ internal sealed class ClusterView
     }
 
     /// <summary>
-    /// Views are totally ordered by (epoch, coordinator). Two views share an epoch only when a coordinator that was
-    /// taken for dead (a pause, a cut connection) decided one after its successor took over; the successor's id is
-    /// higher (it coordinates because every lower sender is dead), and its view wins.
+    /// Whether this view replaces <paramref name="other"/>. On one line of succession that is the higher epoch. Two lines
+    /// exist only when a coordinator taken for dead (a pause, cut connections) went on deciding after its successor took
+    /// over: a view that lists the other's coordinator as dead wins whatever its epoch (a dead sender never coordinates
+    /// again, so the other view is on the deposed line, whose epochs may have run ahead); when each lists the other's
+    /// coordinator as dead, the higher coordinator wins (a successor outranks the sender it took over from); views that
+    /// know nothing of each other's coordinators go by (epoch, coordinator).
     /// </summary>
-    public bool Supersedes(ClusterView? other) =>
-        other is null || Epoch > other.Epoch || (Epoch == other.Epoch && Coordinator > other.Coordinator);
+    public bool Supersedes(ClusterView? other)
+    {
+        if (other is null) return true;
+        if (Coordinator != other.Coordinator)
+        {
+            bool deposesOther = DeadSenders.BinarySearch(other.Coordinator) >= 0;
+            bool deposedByOther = other.DeadSenders.BinarySearch(Coordinator) >= 0;
+            if (deposesOther != deposedByOther) return deposesOther;
+            if (deposesOther) return Coordinator > other.Coordinator;
+        }
+        return Epoch > other.Epoch || (Epoch == other.Epoch && Coordinator > other.Coordinator);
+    }
 
     public override string ToString() =>
         $"{Skeen} coordinator {Coordinator}{(DeadSenders.IsEmpty ? "" : $" dead [{string.Join(' ', DeadSenders)}]")}";

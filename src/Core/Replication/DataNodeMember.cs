@@ -21,6 +21,12 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private readonly DeliveryLog _reports;
     private readonly long _pushRetryDelay;
 
+    /// <summary>
+    /// Senders a successor's takeover query took for dead, answered by this process, each with the successor's sender id:
+    /// views they send, and views they decided that another manager relays, are refused (see <see cref="TakeoverQuery"/>).
+    /// </summary>
+    private readonly Dictionary<int, int> _deposed = [];
+
     /// <summary>This donor's state pushes not yet confirmed by their joiner: the joiner's life, and when to cut again after a failed push (<see cref="long.MaxValue"/> while in flight).</summary>
     private readonly Dictionary<int, (ulong Life, long RetryAt)> _pushes = [];
     private ClusterView? _view;
@@ -88,7 +94,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             else if (!AnyConnected(dead))
             {
                 _parked.RemoveAt(i);
-                _out.SendViewReport(m, id, _view);
+                AnswerQuery(m, id, dead);
             }
         }
     }
@@ -110,8 +116,15 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// <summary>A view from a connected manager.</summary>
     public void ViewReceived(int manager, ClusterView view)
     {
-        if (!_managers.ContainsKey(manager) || !view.Supersedes(_view)) return;
-        bool replaced = _view is not null && view.Epoch == _view.Epoch;
+        if (!_managers.TryGetValue(manager, out int sender)) return;
+        if (_deposed.ContainsKey(sender) || (_deposed.TryGetValue(view.Coordinator, out int successor) && successor != sender))
+        {
+            _out.Log($"view {view.Epoch} of coordinator {view.Coordinator} from sender {sender} refused: a successor's takeover took that coordinator for dead", true);
+            _out.SendViewReport(manager, TakeoverQuery.Refused, view);
+            return;
+        }
+        if (!view.Supersedes(_view)) return;
+        long installed = _view?.Epoch ?? -1;
         _view = view;
         if (_skeen is null)
         {
@@ -120,8 +133,10 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         }
         // A deposed coordinator's view is replaced, not answered by starting over: this replica may hold the
         // group's last copy, and its receiver keeps it whenever the successor's view allows (SkeenReceiver.ReplaceView).
+        // A successor's view of a lower epoch replaces a line the deposed coordinator ran ahead on: nothing of it is kept.
         ViewOutcome outcome = view.ReceiverLife(_nodeId) != Life ? ViewOutcome.Excluded
-            : replaced ? _skeen.ReplaceView(view.Skeen)
+            : view.Epoch == installed ? _skeen.ReplaceView(view.Skeen)
+            : view.Epoch < installed ? ViewOutcome.Superseded
             : _skeen.InstallView(view.Skeen);
         if (outcome == ViewOutcome.Installed)
         {
@@ -170,7 +185,17 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     {
         if (!_managers.ContainsKey(manager)) return;
         if (AnyConnected(deadSenders)) _parked.Add((manager, queryId, deadSenders));
-        else _out.SendViewReport(manager, queryId, _view);
+        else AnswerQuery(manager, queryId, deadSenders);
+    }
+
+    /// <summary>
+    /// The answer is a promise: the successor continues from the view reported, so a view its dead senders decide from
+    /// now on must not be installed here (it would conflict with the successor's view of the same epoch).
+    /// </summary>
+    private void AnswerQuery(int manager, ulong queryId, int[] deadSenders)
+    {
+        foreach (int dead in deadSenders) _deposed[dead] = _managers[manager];
+        _out.SendViewReport(manager, queryId, _view);
     }
 
     /// <summary>Whether a state transfer for (<paramref name="joinerLife"/>, <paramref name="transfer"/>) is this life's to load now.</summary>

@@ -192,6 +192,15 @@ internal sealed class ManagerMembership
     /// <summary>An answer to a view query, from data node or manager <paramref name="node"/>.</summary>
     public void ViewReport(int node, ulong queryId, ClusterView? view)
     {
+        if (queryId == TakeoverQuery.Refused)
+        {
+            if (view is not null && !_excluded && _senderId >= 0 && view.Coordinator == _senderId)
+            {
+                _excluded = true;
+                _out.Excluded($"data node {node} refused view {view.Epoch}: a successor's takeover took this manager for dead");
+            }
+            return;
+        }
         if (_view is null && view is not null)
         {
             Install(view);
@@ -228,7 +237,7 @@ internal sealed class ManagerMembership
     private void Install(ClusterView view)
     {
         if (_excluded || !view.Supersedes(_view)) return;
-        bool replaced = _view is not null && view.Epoch == _view.Epoch;
+        bool replaced = _view is not null && view.Epoch <= _view.Epoch;
         _view = view;
         int admitted = -1;
         if (_senderId < 0)

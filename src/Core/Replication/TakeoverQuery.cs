@@ -4,10 +4,18 @@ namespace BitFusion.Core.Replication;
 /// A manager that finds every lower sender dead asks every live member of its view (data nodes and managers) for
 /// the newest view it holds, answered only once nothing more can arrive from the dead senders. The newest answer
 /// is the last view the old coordinator got out to anyone alive; the new coordinator continues from it, so two
-/// different views never share an epoch.
+/// different views never share an epoch. A data node's answer is also a promise: from then on it refuses every view
+/// one of those dead senders sends it, and answers such a view with <see cref="Refused"/> (the deposed coordinator
+/// exits on it). Without it a coordinator taken for dead (a pause) could still get its own view of that epoch installed
+/// at a node that already answered, and the successor's view, keeping a sender the deposed one removed, would make every
+/// such replica start over. Views the successor relays are installed even when a deposed sender decided them: they are
+/// the ones it continues from.
 /// </summary>
 internal sealed class TakeoverQuery(ulong id, int[] deadSenders)
 {
+    /// <summary>The query id of a view report that refuses the view it carries: its coordinator was taken for dead by a successor.</summary>
+    public const ulong Refused = ulong.MaxValue;
+
     public ulong Id { get; } = id;
 
     public int[] DeadSenders { get; } = deadSenders;

@@ -195,6 +195,108 @@ public class MembershipRegressionTests
     }
 
     [Fact]
+    public void A_node_that_answered_a_successors_takeover_refuses_the_deposed_coordinators_view_and_keeps_its_replica()
+    {
+        // Simulator seeds 306986, 310772, 311368, 313966, 317494 and 415460: A (coordinator) and B each took the other for
+        // dead across pauses; B's takeover query was answered with view 0, then A's view 1 (removing B) reached the node,
+        // then B's view 1 (removing A, keeping B) replaced it and the replica started over, as every replica of the group did.
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        ClusterView deposed = View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA], [ManagerB]);
+        ClusterView successor = View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]);
+        var output = new DataNodeRecorder();
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerA, v0);
+        node.ManagerClosed(ManagerA);
+        node.Query(ManagerB, 7, [ManagerA]);
+        Assert.Equal((ManagerB, 7UL, v0), output.ViewReports[^1]);
+
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ViewReceived(ManagerA, deposed);
+
+        Assert.Same(v0, node.View);
+        Assert.Equal((ManagerA, TakeoverQuery.Refused, deposed), output.ViewReports[^1]);
+        node.ViewReceived(ManagerB, successor);
+        Assert.Equal(1001UL, node.Life);
+        Assert.True(node.IsServing);
+        Assert.Same(successor, node.View);
+    }
+
+    [Fact]
+    public void A_coordinator_whose_view_a_node_refuses_exits()
+    {
+        var output = new ManagerRecorder();
+        var m = BootedManager(output, nodes: [1, 2]);
+        m.ViewReport(1, TakeoverQuery.Refused, View(m.View!.Epoch, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]));
+        Assert.False(m.IsExcluded);
+
+        m.ViewReport(1, TakeoverQuery.Refused, m.View);
+
+        Assert.True(m.IsExcluded);
+        Assert.Single(output.Exclusions);
+    }
+
+    [Fact]
+    public void A_deposed_coordinators_view_is_refused_when_a_third_manager_relays_it_and_installed_when_the_successor_does()
+    {
+        // Seed 311368: a third manager (C) installed A's deposed view after answering B's query and relayed it to the
+        // replicas, which then started over for B's. Seed 400467: B itself relayed A's last view (decided before B took
+        // over), which a joiner must install, or it loses the data B sends for that view.
+        const int ManagerC = 102;
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []);
+        ClusterView aLast = View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []);
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8);
+        foreach (int m in new[] { ManagerB, ManagerC })
+        {
+            node.ManagerConnected(m);
+            node.ManagerHello(m, m);
+        }
+        node.ViewReceived(ManagerC, v0);
+        node.Query(ManagerB, 7, [ManagerA]);
+
+        node.ViewReceived(ManagerC, aLast);
+        Assert.Same(v0, node.View);
+        Assert.Equal((ManagerC, TakeoverQuery.Refused, aLast), output.ViewReports[^1]);
+
+        node.ViewReceived(ManagerB, aLast);
+        Assert.Same(aLast, node.View);
+        Assert.True(node.IsServing);
+    }
+
+    [Fact]
+    public void A_successors_view_replaces_a_line_the_deposed_coordinator_ran_ahead_on()
+    {
+        // Seed 418964: the deposed coordinator A went on to view 3, admitting a restarted node 2 that never answered B's
+        // query; B's views (epoch 2, A dead) lost to it on epoch, so node 2 waited for a donor in A's line forever.
+        ClusterView aheadOnDeposedLine = View(3, ManagerA, [Founder(1), new ViewMember(2, 0, 3, 1)], [ManagerA, ManagerB], []);
+        ClusterView successor = View(2, ManagerB, [Founder(1)], [ManagerB], [ManagerA]);
+        ClusterView mutual = View(3, ManagerA, [Founder(1)], [ManagerA], [ManagerB]);
+        Assert.True(successor.Supersedes(aheadOnDeposedLine));
+        Assert.False(aheadOnDeposedLine.Supersedes(successor));
+        Assert.True(successor.Supersedes(mutual));
+        Assert.False(mutual.Supersedes(successor));
+        Assert.True(View(4, ManagerB, [Founder(1)], [ManagerB], [ManagerA]).Supersedes(successor));
+
+        ulong next = 1002;
+        var node = new DataNodeMember<int>(2, 0, () => next++, new DataNodeRecorder(), window: 8);
+        node.ManagerConnected(ManagerA);
+        node.ViewReceived(ManagerA, aheadOnDeposedLine);
+        Assert.Equal(NodePhase.Joining, node.Phase);
+
+        node.ViewReceived(ManagerA, successor);
+
+        Assert.Same(successor, node.View);
+        Assert.Equal(NodePhase.Fresh, node.Phase);
+        Assert.NotEqual(1002UL, node.Life);
+    }
+
+    [Fact]
     public void A_failed_state_push_is_cut_again_after_the_delay_until_the_joiner_confirms_it_or_leaves()
     {
         // Issue 10: a push that failed was only logged by the adapter; the joiner then waited until some later view change.
@@ -268,9 +370,9 @@ public class MembershipRegressionTests
 
         public void Installed(ClusterView view, int admittedAs) => Views.Add(view);
 
-        public void Excluded(string reason)
-        {
-        }
+        public List<string> Exclusions { get; } = [];
+
+        public void Excluded(string reason) => Exclusions.Add(reason);
 
         public void Wake(long time)
         {
@@ -297,9 +399,9 @@ public class MembershipRegressionTests
 
         public void SendOrphanReport(int manager, OrphanReport report) => Reports.Add((manager, report));
 
-        public void SendViewReport(int manager, ulong queryId, ClusterView? view)
-        {
-        }
+        public List<(int Manager, ulong QueryId, ClusterView? View)> ViewReports { get; } = [];
+
+        public void SendViewReport(int manager, ulong queryId, ClusterView? view) => ViewReports.Add((manager, queryId, view));
 
         public void Admitted(long incarnation, int donor)
         {
