@@ -62,6 +62,7 @@ internal static class Seeds
         // The pure readers.
         Captured(6, NodeRole.Primary, c => DeltaWire.Enqueue(c, MessageType.Delta, 1, 0, new Delta(130, 0, words)));
         Captured(7, NodeRole.Primary, c => BulkCodec.Enqueue(c, MessageType.Bits, Le(words.Length), words));
+        Captured(19, NodeRole.Client, c => ChunkCodec.Enqueue(c, MessageType.BitsChunk, default, words, 2));
         Captured(8, NodeRole.Client, c => NodeStats.Send(c, 7, 130, 3, new NetCounters()));
         Captured(9, NodeRole.Client, c => SampleReply.Send(c, 7, [1.5f, 2.5f]));
         Captured(10, NodeRole.Client, c => Replies.Error(c, 7, ErrorCode.OutOfRange, "index 9 is past the end"));

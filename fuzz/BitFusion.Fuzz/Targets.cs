@@ -38,7 +38,7 @@ internal sealed class Targets : IDisposable
         ];
     }
 
-    public const int Count = 19;
+    public const int Count = 20;
 
     /// <summary>A fixed cluster key, so seeds can carry valid MACs.</summary>
     public static readonly string KeyHex = new('a', 64);
@@ -115,6 +115,13 @@ internal sealed class Targets : IDisposable
             case 16: AbcastWire.ReadDelivered(frame); break;
             case 17: OrphanWire.ReadDecision(frame); break;
             case 18: StateTransfer.Read(frame, 1 << 24); break;
+            case 19:
+            {
+                var r = new PayloadReader(p);
+                ChunkCodec.Chunk chunk = ChunkCodec.Read(ref r, 1 << 14);
+                InboundList.For(null, 1, chunk).Accept(chunk);
+                break;
+            }
         }
     }
 

@@ -35,17 +35,28 @@ internal static class BackupProbe
     /// <summary>The backup's fused words and fused length (a client's ReadAll).</summary>
     public static async Task<(ulong[] Words, int Length)> FusedAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default)
     {
-        byte[] payload = await AskAsync(backup, key, backupId, new PeerIdentity(NodeRole.Client, 0), MessageType.ReadAll, MessageType.Bits, cancellation).ConfigureAwait(false);
-        var r = new PayloadReader(payload);
-        r.U64();
-        int length = r.Count("length", int.MaxValue - 64);
-        r.I64();
-        int count = Core.Bits.Delta.WordsFor(length);
-        ulong[] pooled = BulkCodec.Read(ref r, count, int.MaxValue);
-        r.End();
-        ulong[] words = pooled.AsSpan(0, count).ToArray();
-        System.Buffers.ArrayPool<ulong>.Shared.Return(pooled);
-        return (words, length);
+        using Connection connection = await Dialer.ConnectAsync(backup, key, new PeerIdentity(NodeRole.Client, 0), new PeerIdentity(NodeRole.Backup, backupId),
+            Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
+        Span<byte> id = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(id, 1);
+        connection.Send(MessageType.ReadAll, id);
+        InboundList? list = null;
+        while (true)
+        {
+            Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
+            if (frame.IsEnd) throw new IOException($"backup at {backup} closed the connection instead of answering ReadAll: {connection.CloseReason}");
+            if (frame.Type != MessageType.BitsChunk) throw new ProtocolException($"backup at {backup} answered ReadAll with frame type {frame.Type}, not BitsChunk.");
+            int length = Take(frame, ref list);
+            if (list!.Complete) return (list.Words, length);
+        }
+    }
+
+    private static int Take(in Frame frame, ref InboundList? list)
+    {
+        (ulong requestId, int length, _) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+        list = InboundList.For(list, requestId, chunk);
+        list.Accept(chunk);
+        return length;
     }
 
     public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default) =>

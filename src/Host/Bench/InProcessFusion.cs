@@ -29,10 +29,15 @@ internal sealed class InProcessFusion : IAsyncDisposable
     public PrimaryNode Primary(int index) => _primaries[index] ?? throw new InvalidOperationException($"primary {index} is down");
 
     /// <param name="tls">Every connection over mutual TLS, with certificates issued into a temporary folder.</param>
-    public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation, bool tls = false)
+    /// <param name="maxSendQueueBytes">The cluster's <c>maxSendQueueBytes</c> (null: the default).</param>
+    /// <param name="suspectAfterMs">The cluster's <c>suspectAfterMs</c> (null: the default).</param>
+    public static async Task<InProcessFusion> StartAsync(int primaries, int faults, int window, CancellationToken cancellation, bool tls = false,
+        long? maxSendQueueBytes = null, int? suspectAfterMs = null)
     {
         ClusterConfig config = ClusterLayout.Build(primaries, faults, 0, 0, "127.0.0.1", 0);
         config.Window = window;
+        config.MaxSendQueueBytes = maxSendQueueBytes;
+        if (suspectAfterMs is { } suspect) config.SuspectAfterMs = suspect;
         string? folder = tls ? Directory.CreateTempSubdirectory("bitfusion-bench-tls-").FullName : null;
         if (folder is not null) config.Tls = TlsIssuer.Issue(config, folder, clients: 1);
         var fusion = new InProcessFusion(Cluster.FromConfig(config), folder);
@@ -59,9 +64,10 @@ internal sealed class InProcessFusion : IAsyncDisposable
         _primaries[index] = null;
     }
 
-    public Task<BitListClient> ClientAsync(int index, CancellationToken cancellation) =>
+    /// <param name="timeout">How long a request may wait (null: the client's default).</param>
+    public Task<BitListClient> ClientAsync(int index, CancellationToken cancellation, TimeSpan? timeout = null) =>
         BitListClient.ConnectAsync(Cluster.EndPointOf(Cluster.Primaries[index]), Cluster.Key, Cluster.IdentityOf(Cluster.Primaries[index]), (ushort)(1000 + index),
-            cancellation: cancellation);
+            cancellation: cancellation, timeout: timeout);
 
     public ValueTask DisposeAsync()
     {

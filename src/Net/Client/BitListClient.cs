@@ -255,6 +255,11 @@ public sealed class BitListClient : IFrameHandler, IDisposable
 
     void IFrameHandler.OnFrame(Connection connection, in Frame frame)
     {
+        if (frame.Type == MessageType.BitsChunk)
+        {
+            OnBitsChunk(connection, frame);
+            return;
+        }
         var r = frame.Reader();
         ulong id = r.U64();
         Request request;
@@ -299,6 +304,28 @@ public sealed class BitListClient : IFrameHandler, IDisposable
                 Fail(request, new ProtocolException($"request {id} ({request.Type}) was answered with frame type {(byte)frame.Type}"));
                 throw new ProtocolException($"Unexpected frame type {(byte)frame.Type} for request {id} ({request.Type}).");
         }
+    }
+
+    /// <summary>A chunk of a ReadAll answer, decoded straight into the array the caller receives; the request ends with its last chunk.</summary>
+    private void OnBitsChunk(Connection connection, in Frame frame)
+    {
+        (ulong id, int length, long seq) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+        InboundList list;
+        lock (_gate)
+        {
+            if (connection != _connection) return;
+            ref Request request = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pending, id);
+            // A late answer to a request that timed out.
+            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref request)) return;
+            if (request.Read is null) throw new ProtocolException($"Request {id} ({request.Type}) was answered with a list.");
+            list = request.Inbound = InboundList.For(request.Inbound, id, chunk);
+        }
+        if (!list.Accept(chunk)) return;
+        FusionWire.CheckTail(list.Words, length, "A ReadAll answer");
+        Request done;
+        lock (_gate)
+            if (connection != _connection || !_pending.Remove(id, out done)) return;
+        done.Read!.TrySetResult(new BitsResult(list.Words, length, seq));
     }
 
     void IFrameHandler.OnClose(Connection connection)
@@ -358,6 +385,8 @@ public sealed class BitListClient : IFrameHandler, IDisposable
                 ref Request request = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pending, id);
                 Send(fresh, id, request);
                 request.Sent = true;
+                // A list cut short by the drop is sent again from its first word.
+                request.Inbound = null;
             }
         }
         fresh.Flush();
@@ -462,6 +491,9 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         public long Deadline;
         public OpCompletion? Op;
         public TaskCompletionSource<BitsResult>? Read;
+
+        /// <summary>A ReadAll answer arriving in chunks on the current connection.</summary>
+        public InboundList? Inbound;
         public TaskCompletionSource<float[]>? Samples;
     }
 }

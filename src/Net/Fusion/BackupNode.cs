@@ -25,6 +25,9 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     private readonly Outbox _outbox = new();
     private readonly Dictionary<long, Connection> _links = [];
     private readonly Dictionary<Connection, long> _linkOf = [];
+
+    // Snapshots under way, one per primary's connection; only that connection's reader writes into its list.
+    private readonly Dictionary<Connection, InboundList> _inbound = [];
     private readonly FrameServer _server;
     private readonly Timer _ticker;
     private long _nextLink;
@@ -33,7 +36,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     public BackupNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
-        _limits = ListLimits.For(cluster.Config.MaxFrameBytes);
+        _limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes);
         BackupIndex = cluster.BackupIndex(nodeId);
         _role = new BackupRole(new FusionCode(cluster.Primaries.Count, cluster.Faults), BackupIndex, cluster.Config.SuspectAfterMs, this);
         NodeConfig me = cluster.Node(nodeId);
@@ -106,14 +109,16 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
             }
             case MessageType.Snapshot:
             {
-                FusionWire.Snapshot s = FusionWire.ReadSnapshot(frame, maxBits, _cluster.Config.MaxFrameBytes);
+                FusionWire.SnapshotHead s = FusionWire.ReadSnapshot(frame, maxBits, out ChunkCodec.Chunk chunk);
+                if (Inbound(connection, s.Token, chunk) is not { } list) break;
                 try
                 {
-                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, s.Span, s.Length);
+                    FusionWire.CheckTail(list.Span, s.Length, "A Snapshot");
+                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
                 }
                 finally
                 {
-                    ArrayPool<ulong>.Shared.Return(s.Words);
+                    ArrayPool<ulong>.Shared.Return(list.Words);
                 }
                 if (s.Token == 0) Log.Info($"snapshot of primary {p} at seq {s.Seq} ({s.Length} bits, life {s.Life:x})");
                 break;
@@ -160,8 +165,26 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         _outbox.Drain();
     }
 
+    /// <summary>
+    /// Writes a snapshot chunk into the list arriving on <paramref name="connection"/>, outside the role's lock; the
+    /// whole list once its last chunk is in, else null.
+    /// </summary>
+    private InboundList? Inbound(Connection connection, ulong token, in ChunkCodec.Chunk chunk)
+    {
+        InboundList list;
+        lock (_inbound)
+        {
+            list = InboundList.For(_inbound.GetValueOrDefault(connection), token, chunk, pooled: true);
+            _inbound[connection] = list;
+        }
+        if (!list.Accept(chunk)) return null;
+        lock (_inbound) _inbound.Remove(connection);
+        return list;
+    }
+
     public void OnClose(Connection connection)
     {
+        lock (_inbound) _inbound.Remove(connection);
         lock (_gate)
         {
             if (_disposed || !_linkOf.Remove(connection, out long link)) return;
@@ -250,11 +273,16 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         _outbox.Frame(c, MessageType.Ok, reply);
     }
 
-    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words)
+    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount)
     {
-        if (!_links.TryGetValue(link, out Connection? c)) return;
+        if (!_links.TryGetValue(link, out Connection? c))
+        {
+            ArrayPool<ulong>.Shared.Return(words);
+            return;
+        }
         Span<byte> head = stackalloc byte[FusionWire.ResidualHeadBytes(seqs.Length)];
-        _outbox.Bulk(c, MessageType.Residual, head[..FusionWire.WriteResidualHead(head, requestId, BackupIndex, seqs, lengths)], words);
+        int headBytes = FusionWire.WriteResidualHead(head, requestId, BackupIndex, seqs, lengths);
+        _outbox.Streamed(c, MessageType.Residual, head[..headBytes], words, wordCount, ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, headBytes));
     }
 
     void IBackupOutput.Refused(long link, ulong requestId, Refusal why, string message)
@@ -285,7 +313,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         NodeStats.Send(connection, id, length, words, Counters);
     }
 
-    /// <summary>A client's ReadAll: the fused words as a Bits reply (seq 0), so a test can check them against the primaries' lists.</summary>
+    /// <summary>A client's ReadAll: the fused words in BitsChunk frames (seq 0), so a test can check them against the primaries' lists.</summary>
     private void ReplyFused(Connection connection, in Frame frame)
     {
         ulong id = FusionWire.ReadU64(frame);
@@ -298,12 +326,10 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
             words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
             state.Words.CopyTo(words);
         }
-        Span<byte> head = stackalloc byte[20];
-        var w = new PayloadWriter(head);
-        w.U64(id);
-        w.I32(length);
-        w.I64(0);
-        BulkCodec.Enqueue(connection, MessageType.Bits, head, words.AsSpan(0, count));
+        Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
+        int headBytes = BitsChunkWire.WriteHead(head, id, length, 0);
+        ChunkCodec.Enqueue(connection, MessageType.BitsChunk, head[..headBytes], words.AsSpan(0, count),
+            ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, headBytes));
         ArrayPool<ulong>.Shared.Return(words);
         connection.Flush();
     }

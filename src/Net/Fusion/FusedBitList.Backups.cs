@@ -1,4 +1,3 @@
-using System.Buffers;
 using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -68,19 +67,14 @@ public sealed partial class FusedBitList
             }
             case MessageType.Residual:
             {
-                FusionWire.Residual residual = FusionWire.ReadResidual(frame, n, maxBits, Cluster.Config.MaxFrameBytes);
-                try
+                FusionWire.ResidualHead residual = FusionWire.ReadResidual(frame, n, maxBits, out ChunkCodec.Chunk chunk);
+                if (Inbound(backup, connection, residual.RequestId, chunk) is not { } list) break;
+                // The role keeps the words until every chosen backup has answered: they were written for it alone.
+                Run(backup, connection, link =>
                 {
-                    Run(backup, connection, link =>
-                    {
-                        _clock.CutAnswered();
-                        _role.Residual(backup, link, residual.RequestId, residual.Seqs, residual.Lengths, residual.Memory);
-                    });
-                }
-                finally
-                {
-                    ArrayPool<ulong>.Shared.Return(residual.Words);
-                }
+                    _clock.CutAnswered();
+                    _role.Residual(backup, link, residual.RequestId, residual.Seqs, residual.Lengths, list.Words);
+                });
                 break;
             }
             case MessageType.Error:
@@ -93,6 +87,25 @@ public sealed partial class FusedBitList
             default:
                 throw new ProtocolException($"Unknown or unexpected frame type {(byte)frame.Type} from a backup.");
         }
+    }
+
+    /// <summary>
+    /// Writes a residual chunk into the list arriving from <paramref name="backup"/> on <paramref name="connection"/>;
+    /// the whole residual once its last chunk is in, else null. A new connection starts from nothing.
+    /// </summary>
+    private InboundList? Inbound(int backup, Connection connection, ulong requestId, in ChunkCodec.Chunk chunk)
+    {
+        InboundList list;
+        lock (_inbound)
+        {
+            (Connection? on, InboundList? current) = _inbound[backup];
+            list = InboundList.For(on == connection ? current : null, requestId, chunk);
+            _inbound[backup] = (connection, list);
+        }
+        if (!list.Accept(chunk)) return null;
+        lock (_inbound)
+            if (_inbound[backup].List == list) _inbound[backup] = default;
+        return list;
     }
 
     /// <summary>A recovery-time input (rare, so a closure is fine): runs it under the lock if the connection is still the backup's link.</summary>

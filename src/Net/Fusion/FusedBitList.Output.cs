@@ -62,7 +62,8 @@ public sealed partial class FusedBitList
         {
             if (owner.ToBackup(backup) is not { } c) return;
             Span<byte> head = stackalloc byte[FusionWire.SnapshotHeadBytes];
-            owner._outbox.Bulk(c, MessageType.Snapshot, head[..FusionWire.WriteSnapshotHead(head, token, life, seq, length)], words[..Core.Bits.Delta.WordsFor(length)]);
+            owner._outbox.Chunked(c, MessageType.Snapshot, head[..FusionWire.WriteSnapshotHead(head, token, life, seq, length)],
+                words[..Core.Bits.Delta.WordsFor(length)], ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, FusionWire.SnapshotHeadBytes));
         }
 
         public void Serving(int backup, long oldLife, long newLife, long seq)
@@ -147,12 +148,9 @@ public sealed partial class FusedBitList
         {
             owner.EndTracking(client, requestId);
             if (!owner._clients.TryGetValue(client, out Connection? c)) return;
-            Span<byte> head = stackalloc byte[20];
-            var w = new PayloadWriter(head);
-            w.U64(requestId);
-            w.I32(length);
-            w.I64(seq);
-            owner._outbox.Bulk(c, MessageType.Bits, head, words);
+            Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
+            owner._outbox.Chunked(c, MessageType.BitsChunk, head[..BitsChunkWire.WriteHead(head, requestId, length, seq)], words,
+                ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, BitsChunkWire.HeadBytes));
         }
 
         /// <summary>

@@ -42,6 +42,9 @@ public sealed partial class FusedBitList : IDisposable
     private readonly BackupLink[] _links;
     private readonly Connection?[] _backups;
     private readonly long[] _backupLinks;
+
+    // The residual arriving from each backup, tied to the connection it arrives on; only that connection's reader writes into it.
+    private readonly (Connection? On, InboundList? List)[] _inbound;
     private readonly Dictionary<long, Connection> _clients = [];
     private readonly Dictionary<Connection, long> _clientOf = [];
     private readonly Dictionary<ulong, OpCompletion> _waiters = [];
@@ -65,12 +68,13 @@ public sealed partial class FusedBitList : IDisposable
         NodeId = (ushort)nodeId;
         PrimaryIndex = cluster.PrimaryIndex(nodeId);
         ClusterConfig config = cluster.Config;
-        _limits = ListLimits.For(config.MaxFrameBytes);
+        _limits = ListLimits.Chunked(config.MaxFrameBytes);
         _role = new PrimaryRole(new FusionCode(cluster.Primaries.Count, cluster.Faults), PrimaryIndex, config.Window, cluster.MinAckBackups,
             config.SuspectAfterMs, (ushort)Random.Shared.Next(ushort.MaxValue + 1), Environment.TickCount64, new Output(this));
         _links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();
         _backups = new Connection?[_links.Length];
         _backupLinks = new long[_links.Length];
+        _inbound = new (Connection?, InboundList?)[_links.Length];
         _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), config.Window);
         _lastWaitingLog = Environment.TickCount64;
         _ticker = new Timer(static s => ((FusedBitList)s!).Tick(), this, Timeout.Infinite, Timeout.Infinite);

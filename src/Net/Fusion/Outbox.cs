@@ -1,3 +1,5 @@
+using System.Buffers;
+using BitFusion.Core.Fusion.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -5,68 +7,171 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Fusion;
 
 /// <summary>
-/// Frames a role produced, queued on their connections in the order the role produced them, and sent once the role's
-/// lock is released. An adapter records them while it holds that lock (the role's spans are only valid there): each
-/// frame is copied at once into its connection's bounded send queue, which never waits on the peer (a queue past its
-/// bound closes the connection as a slow consumer, on another thread), so the lock orders every connection's frames
-/// and nothing is sent under it. The connections to flush and to close are kept per thread, and the thread that
-/// recorded them flushes (at the end of its frame loop's batch, <see cref="DeferredFlush"/>) and closes them in
-/// <see cref="Drain"/>, after releasing the lock: no thread waits for another to send its frames, so a producer that
-/// is descheduled delays only its own. Closes wait for the drain because they run the connection's Closed handlers,
-/// which take the role's lock again. Steady traffic allocates nothing.
+/// Frames a role produced, in the order it produced them, waiting to be queued on their connections. An adapter
+/// fills it while it holds its role's lock (the role's spans are only valid there, so each frame's bytes are
+/// copied at once into one arena) and drains it after releasing that lock. Draining swaps the filled queue and
+/// arena for empty ones, so a thread producing under the role's lock waits only for that swap, never for another
+/// thread's copies into the connections. One drainer at a time keeps each connection's frames in role order even
+/// when two threads drive the role one after the other: a thread that finds a drain under way leaves its frames to
+/// that drainer, which looks again before it returns. The arenas are reused, so steady traffic allocates nothing.
 /// </summary>
 internal sealed class Outbox
 {
+    private const int ArenaBytes = 64 << 10;
+
     [ThreadStatic]
     private static List<Connection>? t_flush;
 
     [ThreadStatic]
     private static List<(Connection, string)>? t_close;
 
-    /// <summary>Queues a frame (payload <paramref name="head"/> then <paramref name="body"/>); call holding the owner's lock.</summary>
+    private readonly Lock _gate = new();
+    private readonly Lock _drainer = new();
+    private Queue<Item> _items = new(), _spareItems = new();
+    private byte[] _arena = new byte[ArenaBytes], _spareArena = new byte[ArenaBytes];
+    private int _used;
+
+    /// <summary>Items recorded and not yet taken by a drain; read without the lock only to skip a drain with nothing to do.</summary>
+    private int _count;
+
     public void Frame(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
     {
-        to.Enqueue(type, head, body);
-        Flush(to);
+        lock (_gate)
+        {
+            Span<byte> target = Reserve(head.Length + body.Length);
+            head.CopyTo(target);
+            body.CopyTo(target[head.Length..]);
+            Commit(to, type, head.Length + body.Length);
+        }
     }
 
-    /// <summary>A frame whose payload is <paramref name="head"/> then <paramref name="words"/> as a bulk block (LZ4); call holding the owner's lock.</summary>
-    public void Bulk(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words)
+    /// <summary>
+    /// A whole list as frames of <paramref name="type"/>, each <paramref name="head"/> then one chunk of at most
+    /// <paramref name="chunkWords"/> words (<see cref="ChunkCodec"/>), queued back to back so nothing the role
+    /// produces after it overtakes the list on its connection.
+    /// </summary>
+    public void Chunked(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords)
     {
-        BulkCodec.Enqueue(to, type, head, words);
-        Flush(to);
+        var plan = new ChunkPlan(words.Length, chunkWords);
+        lock (_gate)
+        {
+            // Room for every chunk at once: growing the arena chunk by chunk would copy the list again at each doubling.
+            Reserve(plan.Count * (head.Length + ChunkCodec.HeadBytes) + words.Length * 8);
+            for (int i = 0; i < plan.Count; i++)
+            {
+                (int offset, int count) = plan[i];
+                Span<byte> target = Reserve(head.Length + ChunkCodec.MaxEncodedBytes(count));
+                head.CopyTo(target);
+                Commit(to, type, head.Length + ChunkCodec.Encode(words.Length, offset, words.Slice(offset, count), target[head.Length..]));
+            }
+        }
     }
 
-    /// <summary>Closes <paramref name="to"/> once the frames before it are flushed; call holding the owner's lock.</summary>
-    public void Close(Connection to, string reason) => (t_close ??= []).Add((to, reason));
+    /// <summary>
+    /// A whole list the outbox takes over (<paramref name="words"/>, rented from ArrayPool&lt;ulong&gt;.Shared): only its
+    /// head is copied now; the drain encodes it chunk by chunk straight into the connection, flushing each, so the
+    /// first chunks are on the wire while the next are encoded and no lock is held meanwhile. The words go back to
+    /// the pool once queued.
+    /// </summary>
+    public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords)
+    {
+        lock (_gate)
+        {
+            head.CopyTo(Reserve(head.Length));
+            _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords)));
+            _used += head.Length;
+            _count++;
+        }
+    }
 
-    /// <summary>Flushes and closes what this thread recorded since its last drain; call holding no lock.</summary>
+    public void Close(Connection to, string reason)
+    {
+        lock (_gate)
+        {
+            _items.Enqueue(new Item(to, default, 0, 0, reason));
+            _count++;
+        }
+    }
+
+    /// <summary>Queues everything recorded so far on its connection, then flushes and closes; call holding no lock.</summary>
     public void Drain()
     {
-        List<Connection>? flush = t_flush;
-        List<(Connection, string)>? close = t_close;
-        if (flush is not { Count: > 0 } && close is not { Count: > 0 }) return;
-        // A close runs the connection's Closed handlers on this thread, which may record and drain again: that
-        // nested drain gets lists of its own.
-        t_flush = null;
-        t_close = null;
-        if (flush is not null)
+        // Most inputs (an acknowledgement that completes nothing) record nothing. A thread always sees its own items;
+        // another thread's are that thread's to drain.
+        if (Volatile.Read(ref _count) == 0) return;
+        while (_drainer.TryEnter())
         {
+            // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
+            // gets lists of its own.
+            List<Connection> flush = t_flush ?? [];
+            List<(Connection, string)> close = t_close ?? [];
+            t_flush = null;
+            t_close = null;
+            try
+            {
+                Queue<Item> items;
+                byte[] arena;
+                lock (_gate)
+                {
+                    (items, arena) = (_items, _arena);
+                    (_items, _arena, _used, _count) = (_spareItems, _spareArena, 0, 0);
+                }
+                while (items.TryDequeue(out Item item))
+                {
+                    if (item.Reason is { } reason)
+                    {
+                        close.Add((item.To, reason));
+                        continue;
+                    }
+                    if (item.List is { } list)
+                    {
+                        ChunkCodec.Stream(item.To, item.Type, arena.AsSpan(item.Offset, item.Length), list.Words.AsSpan(0, list.WordCount), list.ChunkWords);
+                        ArrayPool<ulong>.Shared.Return(list.Words);
+                        continue;
+                    }
+                    item.To.Enqueue(item.Type, arena.AsSpan(item.Offset, item.Length));
+                    if (!flush.Contains(item.To)) flush.Add(item.To);
+                }
+                _spareItems = items;
+                // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
+                _spareArena = arena.Length > 16 * ArenaBytes ? new byte[ArenaBytes] : arena;
+            }
+            finally
+            {
+                _drainer.Exit();
+            }
             foreach (Connection c in flush) DeferredFlush.Request(c);
             flush.Clear();
-        }
-        if (close is not null)
-        {
             foreach ((Connection c, string reason) in close) c.Close(reason);
             close.Clear();
+            t_flush = flush;
+            t_close = close;
+            // Frames another thread added while this one drained are this thread's to send: that thread saw the
+            // drain under way and left.
+            lock (_gate)
+                if (_items.Count == 0) return;
         }
-        t_flush ??= flush;
-        t_close ??= close;
     }
 
-    private static void Flush(Connection to)
+    private Span<byte> Reserve(int bytes)
     {
-        List<Connection> flush = t_flush ??= [];
-        if (!flush.Contains(to)) flush.Add(to);
+        if (_used + bytes > _arena.Length)
+        {
+            byte[] grown = new byte[Math.Max(_arena.Length * 2, _used + bytes)];
+            _arena.AsSpan(0, _used).CopyTo(grown);
+            _arena = grown;
+        }
+        return _arena.AsSpan(_used, bytes);
     }
+
+    private void Commit(Connection to, MessageType type, int length)
+    {
+        _items.Enqueue(new Item(to, type, _used, length, null));
+        _used += length;
+        _count++;
+    }
+
+    private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason, StreamedList? List = null);
+
+    private sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords);
 }

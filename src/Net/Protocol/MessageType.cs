@@ -20,6 +20,9 @@ internal enum MessageType : byte
     /// <summary>A manager's reply to a write: the new count and the write's position in its group's order.</summary>
     Applied = 13,
 
+    /// <summary>A fusion node's answer to ReadAll: the list in chunks, each <c>reqId u64 | length i32 | seq i64</c> then one chunk.</summary>
+    BitsChunk = 14,
+
     // List operations from a client to a primary (fusion) or a manager (replication).
     Append = 20,
     Set = 21,

@@ -5,7 +5,7 @@ using BitFusion.Net.Protocol;
 namespace BitFusion.Net.Wire;
 
 /// <summary>
-/// The primary ⇄ backup frames besides <see cref="DeltaWire"/> and <see cref="BulkCodec"/> (docs/protocol.md,
+/// The primary ⇄ backup frames besides <see cref="DeltaWire"/> (docs/protocol.md,
 /// "Primary ⇄ backup" and "Recovery"). Writers fill a caller's span and return the bytes written; readers take a
 /// whole frame, check every count against what the payload can hold and the cluster's limits, and throw
 /// <see cref="ProtocolException"/> on anything malformed, so a role only ever sees well-formed inputs.
@@ -80,7 +80,7 @@ internal static class FusionWire
         return (view, complete);
     }
 
-    /// <summary>The head of a Snapshot; the list follows as a bulk block.</summary>
+    /// <summary>The head every Snapshot chunk carries; one chunk of the list follows (<see cref="ChunkCodec"/>).</summary>
     public static int WriteSnapshotHead(Span<byte> target, ulong token, long life, long seq, int length)
     {
         var w = new PayloadWriter(target);
@@ -91,28 +91,25 @@ internal static class FusionWire
         return w.Written;
     }
 
-    /// <summary>A Snapshot; <see cref="Snapshot.Words"/> is pooled (ArrayPool&lt;ulong&gt;.Shared) and holds exactly the list's words, no bit set past its length.</summary>
-    public static Snapshot ReadSnapshot(in Frame frame, int maxLength, int maxFrameBytes)
+    /// <summary>One Snapshot frame: its head, and its chunk (aliasing the frame), which must belong to a list of the head's length.</summary>
+    public static SnapshotHead ReadSnapshot(in Frame frame, int maxLength, out ChunkCodec.Chunk chunk)
     {
         var r = frame.Reader();
         ulong token = r.U64();
         long life = r.I64();
         long seq = Seq(ref r);
         int length = r.Count("length", maxLength);
-        int count = Delta.WordsFor(length);
-        ulong[] words = BulkCodec.Read(ref r, count, maxFrameBytes);
-        try
-        {
-            r.End();
-            if ((length & 63) != 0 && (words[count - 1] >> (length & 63)) != 0)
-                throw new ProtocolException($"Snapshot has bits set past its length {length}.");
-        }
-        catch
-        {
-            System.Buffers.ArrayPool<ulong>.Shared.Return(words);
-            throw;
-        }
-        return new Snapshot(token, life, seq, length, words);
+        chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));
+        if (chunk.TotalWords != Delta.WordsFor(length))
+            throw new ProtocolException($"A Snapshot of {length} bits is sent as {chunk.TotalWords} words.");
+        return new SnapshotHead(token, life, seq, length);
+    }
+
+    /// <summary>A whole list that arrived in chunks must leave every bit past its length clear.</summary>
+    public static void CheckTail(ReadOnlySpan<ulong> words, int length, string what)
+    {
+        if ((length & 63) != 0 && (words[Delta.WordsFor(length) - 1] >> (length & 63)) != 0)
+            throw new ProtocolException($"{what} has bits set past its length {length}.");
     }
 
     public static int WriteServing(Span<byte> target, long oldLife, long newLife, long seq)
@@ -294,7 +291,7 @@ internal static class FusionWire
 
     public static int ResidualHeadBytes(int lost) => 8 + 4 + 4 + 12 * lost;
 
-    /// <summary>The head of a Residual (request, backup, per lost primary its seq and length); the words follow as a bulk block.</summary>
+    /// <summary>The head every Residual chunk carries (request, backup, per lost primary its seq and length); one chunk follows.</summary>
     public static int WriteResidualHead(Span<byte> target, ulong requestId, int backup, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths)
     {
         var w = new PayloadWriter(target);
@@ -309,8 +306,8 @@ internal static class FusionWire
         return w.Written;
     }
 
-    /// <summary>A Residual; <see cref="Residual.Words"/> is pooled (ArrayPool&lt;ulong&gt;.Shared) and holds the longest lost list's words.</summary>
-    public static Residual ReadResidual(in Frame frame, int primaries, int maxLength, int maxFrameBytes)
+    /// <summary>One Residual frame: its head, and its chunk (aliasing the frame) of the longest lost list's words.</summary>
+    public static ResidualHead ReadResidual(in Frame frame, int primaries, int maxLength, out ChunkCodec.Chunk chunk)
     {
         var r = frame.Reader();
         ulong id = r.U64();
@@ -325,17 +322,10 @@ internal static class FusionWire
             lengths[i] = r.Count("length", maxLength);
             words = Math.Max(words, Delta.WordsFor(lengths[i]));
         }
-        ulong[] residual = BulkCodec.Read(ref r, words, maxFrameBytes);
-        try
-        {
-            r.End();
-        }
-        catch
-        {
-            System.Buffers.ArrayPool<ulong>.Shared.Return(residual);
-            throw;
-        }
-        return new Residual(id, seqs, lengths, residual, words);
+        chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));
+        if (chunk.TotalWords != words)
+            throw new ProtocolException($"A Residual over lists of up to {words} words is sent as {chunk.TotalWords} words.");
+        return new ResidualHead(id, seqs, lengths);
     }
 
     public static ErrorCode ToErrorCode(Refusal why) => why switch
@@ -363,13 +353,7 @@ internal static class FusionWire
         return seq;
     }
 
-    public readonly record struct Snapshot(ulong Token, long Life, long Seq, int Length, ulong[] Words)
-    {
-        public ReadOnlySpan<ulong> Span => Words.AsSpan(0, Delta.WordsFor(Length));
-    }
+    public readonly record struct SnapshotHead(ulong Token, long Life, long Seq, int Length);
 
-    public readonly record struct Residual(ulong RequestId, long[] Seqs, int[] Lengths, ulong[] Words, int WordCount)
-    {
-        public ReadOnlyMemory<ulong> Memory => Words.AsMemory(0, WordCount);
-    }
+    public readonly record struct ResidualHead(ulong RequestId, long[] Seqs, int[] Lengths);
 }

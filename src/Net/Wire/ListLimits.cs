@@ -42,9 +42,16 @@ internal readonly struct ListLimits
         long rawBytes = Math.Max(0, (long)(maxFrameBytes - BulkOverhead - 16) * 255 / 256) / 8 * 8;
         while (rawBytes > 0 && BulkOverhead + LZ4Codec.MaximumOutputSize((int)rawBytes) > maxFrameBytes) rawBytes -= 8;
         int maxList = (int)Math.Min(MaxCount, Math.Max(0, rawBytes) * 8);
-        int maxAppend = (int)Math.Min(maxList, Math.Max(0, (maxFrameBytes - AppendOverhead) / 8) * 64L);
-        return new ListLimits(maxList, maxAppend);
+        return new ListLimits(maxList, Math.Min(maxList, AppendBits(maxFrameBytes)));
     }
+
+    /// <summary>
+    /// The rule for fusion, whose lists travel in chunks (<see cref="ChunkCodec"/>): only memory and the int count
+    /// bound a list; one AppendMany must still fit its delta frame.
+    /// </summary>
+    public static ListLimits Chunked(int maxFrameBytes) => new(MaxCount, AppendBits(maxFrameBytes));
+
+    private static int AppendBits(int maxFrameBytes) => (int)Math.Min(MaxCount, Math.Max(0, (maxFrameBytes - AppendOverhead) / 8) * 64L);
 
     /// <summary>Why a write would break the rule on a list of <paramref name="count"/> bits, or null if it may go ahead.</summary>
     public string? Refuse(ListOp op, int count, int appendBits)

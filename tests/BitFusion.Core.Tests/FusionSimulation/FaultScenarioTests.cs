@@ -9,7 +9,7 @@ namespace BitFusion.Core.Tests.FusionSimulation;
 public class FaultScenarioTests
 {
     private static FusionSimOptions Shape(int primaries, int faults, int minAck, int ops = 80) =>
-        new(primaries, faults, minAck, Clients: 1, OpsPerClient: ops, FaultEvents: 0, Pauses: false, Crashes: false, Drops: false, SlowReaders: false);
+        new(primaries, faults, minAck, Clients: 1, OpsPerClient: ops, FaultEvents: 0, Pauses: false, Crashes: false, Drops: false, SlowReaders: false, Growing: false);
 
     /// <summary>
     /// f = 2: backup 1 pauses just after primary P's delta k reached it but not backup 0; P dies; P restarts and,

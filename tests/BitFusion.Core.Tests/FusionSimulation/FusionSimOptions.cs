@@ -11,7 +11,8 @@ internal sealed record FusionSimOptions(
     bool Pauses,
     bool Crashes,
     bool Drops,
-    bool SlowReaders)
+    bool SlowReaders,
+    bool Growing)
 {
     public const long TickMs = 50;
     public const long HeartbeatMs = 300;
@@ -20,6 +21,12 @@ internal sealed record FusionSimOptions(
 
     /// <summary>Once faults stop, everything must have settled and every script finished within this much simulated time.</summary>
     public const long SettleMs = 60_000;
+
+    /// <summary>A growing seed's clients each open with an AppendMany of up to this many bits, so whole lists span several chunks.</summary>
+    public const int MaxOpeningBits = 400;
+
+    /// <summary>How long one chunk occupies its link (the messages behind it wait), as a list's bytes take time on a real wire.</summary>
+    public const long ChunkWireMs = 3;
 
     public static FusionSimOptions Random(Random r)
     {
@@ -34,6 +41,8 @@ internal sealed record FusionSimOptions(
             Pauses: r.Next(3) != 0,
             Crashes: r.Next(3) != 0,
             Drops: r.Next(3) != 0,
-            SlowReaders: r.Next(4) == 0);
+            SlowReaders: r.Next(4) == 0,
+            // Drawn last, so every other field of a seed is what it was before lists grew past one chunk.
+            Growing: r.Next(2) == 0);
     }
 }

@@ -119,7 +119,7 @@ internal sealed partial class FusionSimulation
         int dir = link.EndOf(from);
         SimProcess to = link.Other(from);
         long delay = Rng.Next(100) < 3 ? Rng.Next(50, 400) : Rng.Next(1, 20);
-        long arrival = Math.Max(link.LastArrival[dir], Now + delay + link.ExtraDelay[dir]);
+        long arrival = Math.Max(link.LastArrival[dir], Now + delay + link.ExtraDelay[dir]) + (message is IChunkMsg ? FusionSimOptions.ChunkWireMs : 0);
         link.LastArrival[dir] = arrival;
         int incarnation = to.Incarnation;
         At(arrival, () =>
@@ -214,6 +214,15 @@ internal sealed partial class FusionSimulation
             then();
         }
     }
+
+    /// <summary>Whole lists (snapshots, residuals, read-alls) that arrived complete, in chunk messages.</summary>
+    public int ChunkedTransfers { get; set; }
+
+    /// <summary>Of those, the ones that spanned more than one chunk.</summary>
+    public int MultiChunkTransfers { get; set; }
+
+    /// <summary>Transfers cut short mid-way by a dropped link or a crash, to be sent again from word 0.</summary>
+    public int AbandonedTransfers { get; set; }
 
     /// <summary>The most deltas a backup's Retained reply holds (a real one holds what fits in one frame); the recoverer asks for the rest.</summary>
     public int RetainedPerReply { get; set; } = int.MaxValue;

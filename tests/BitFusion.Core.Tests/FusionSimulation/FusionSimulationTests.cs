@@ -14,16 +14,19 @@ public class FusionSimulationTests(ITestOutputHelper output)
     public void Every_seed_keeps_acknowledged_writes_settles_and_decodes()
     {
         int count = Environment.GetEnvironmentVariable("BITFUSION_FUSION_SEEDS") is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : CiSeeds;
-        long events = 0;
+        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0;
         var failures = new List<string>();
         for (int seed = 1; seed <= count && failures.Count < 3; seed++)
         {
             var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
             if (sim.Run() is { } failure) failures.Add(failure);
             events += sim.Events;
+            (transfers, multiChunk, abandoned) = (transfers + sim.ChunkedTransfers, multiChunk + sim.MultiChunkTransfers, abandoned + sim.AbandonedTransfers);
         }
-        output.WriteLine($"{count} seeds, {events} events");
+        output.WriteLine($"{count} seeds, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault");
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+        // The chunked paths ran, and faults landed mid-transfer: a budget where neither happens tests nothing about them.
+        Assert.True(count < 100 || (multiChunk > 0 && abandoned > 0), $"{multiChunk} multi-chunk transfers and {abandoned} cut short over {count} seeds");
     }
 
     [Fact]

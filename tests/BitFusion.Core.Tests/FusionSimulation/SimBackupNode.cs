@@ -6,6 +6,7 @@ namespace BitFusion.Core.Tests.FusionSimulation;
 internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProcess(sim, $"B{index}"), IBackupOutput
 {
     private readonly Dictionary<long, SimLink> _links = [];
+    private readonly Dictionary<long, SimInbound> _snapshots = [];
 
     public int Index { get; } = index;
     public BackupRole? Role { get; private set; }
@@ -17,6 +18,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
         Role?.Dispose();
         Role = null;
         _links.Clear();
+        _snapshots.Clear();
     }
 
     public override void Tick() => Role!.Tick(Sim.Now);
@@ -24,6 +26,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
     public override void OnLinkDown(SimLink link)
     {
         _links.Remove(link.Id);
+        if (_snapshots.Remove(link.Id)) Sim.AbandonedTransfers++;
         Role!.Disconnected(link.Id);
     }
 
@@ -37,7 +40,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
         {
             case AttachMsg m: role.Attach(p, link.Id, m.Life, m.Seq, m.Recovering); break;
             case DeltaMsg m: role.Delta(p, link.Id, m.Delta.Seq, m.Watermark, m.Delta.View); break;
-            case SnapshotMsg m: role.Snapshot(p, link.Id, m.Token, m.Life, m.Seq, m.Words, m.Length); break;
+            case SnapshotChunkMsg m: SnapshotChunk(role, p, link.Id, m); break;
             case ServingMsg m: role.Serving(p, link.Id, m.OldLife, m.NewLife, m.Seq); break;
             case ReencodeMsg: role.Reencode(p, link.Id); break;
             case StatusMsg m: role.Status(link.Id, m.Id); break;
@@ -45,6 +48,15 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
             case ForwardMsg m: role.Forward(link.Id, m.Id, m.Primary, m.Life, m.Delta.Seq, m.Delta.View); break;
             case ResidualRequestMsg m: role.ResidualRequest(link.Id, m.Id, m.Lost); break;
         }
+    }
+
+    private void SnapshotChunk(BackupRole role, int p, long link, SnapshotChunkMsg m)
+    {
+        if (SimInbound.For(Sim, _snapshots.GetValueOrDefault(link), m.Token, m.Total, m.Offset, $"{Name}'s snapshot from P{p}") is not { } list) return;
+        _snapshots[link] = list;
+        if (!list.Accept(Sim, m.Total, m.Offset, m.Words, $"{Name}'s snapshot from P{p}")) return;
+        _snapshots.Remove(link);
+        role.Snapshot(p, link, m.Token, m.Life, m.Seq, list.Words, m.Length);
     }
 
     private void Send(long link, object message)
@@ -73,8 +85,14 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
 
     public void Forwarded(long link, ulong requestId, long seq) => Send(link, new ForwardedMsg(requestId, seq));
 
-    public void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words) =>
-        Send(link, new ResidualMsg(requestId, seqs.ToArray(), lengths.ToArray(), words.ToArray()));
+    public void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount)
+    {
+        long[] s = seqs.ToArray();
+        int[] l = lengths.ToArray();
+        foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words.AsSpan(0, wordCount)))
+            Send(link, new ResidualChunkMsg(requestId, s, l, total, offset, chunk));
+        System.Buffers.ArrayPool<ulong>.Shared.Return(words);
+    }
 
     public void Refused(long link, ulong requestId, Refusal why, string message) => Send(link, new RefusedMsg(requestId, why, message));
 

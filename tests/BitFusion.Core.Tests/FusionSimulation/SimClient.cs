@@ -15,6 +15,9 @@ internal sealed class SimClient(FusionSimulation sim, int index, SimPrimaryNode 
     private ulong _writeSeq;
     private ClientRequest? _retry;
     private int _retries;
+    private SimInbound? _read;
+    private bool _grown;
+    private int _openings;
 
     public int Done { get; private set; }
     public bool Finished => Done >= Sim.Options.OpsPerClient;
@@ -60,6 +63,8 @@ internal sealed class SimClient(FusionSimulation sim, int index, SimPrimaryNode 
     {
         if (_link != link) return;
         _link = null;
+        if (_read is not null) Sim.AbandonedTransfers++;
+        _read = null;
         RetryLater(_outstanding);
         _outstanding = null;
         Sim.At(Sim.Now + Sim.Rng.Next(5, 50), Connect);
@@ -67,6 +72,15 @@ internal sealed class SimClient(FusionSimulation sim, int index, SimPrimaryNode 
 
     public override void OnMessage(SimLink link, object message)
     {
+        if (message is BitsChunkMsg chunk)
+        {
+            if (_outstanding is null || chunk.Id != _outstanding.Id) return;
+            if (SimInbound.For(Sim, _read, chunk.Id, chunk.Total, chunk.Offset, $"{Name}'s ReadAll") is not { } list) return;
+            _read = list;
+            if (!list.Accept(Sim, chunk.Total, chunk.Offset, chunk.Words, $"{Name}'s ReadAll")) return;
+            _read = null;
+            message = new ClientReply(chunk.Id, chunk.Seq, null, list.Words, chunk.Length);
+        }
         if (message is not ClientReply reply || _outstanding is null || reply.Id != _outstanding.Id) return;
         ClientOp op = _outstanding.Op;
         if (reply.Failure is Fusion.Roles.Outcome.Unknown) RetryLater(_outstanding);
@@ -74,7 +88,8 @@ internal sealed class SimClient(FusionSimulation sim, int index, SimPrimaryNode 
         if (reply.Failure is null)
         {
             Done++;
-            _count = op is ClientOp.Count or ClientOp.Append or ClientOp.Set or ClientOp.Insert or ClientOp.RemoveAt or ClientOp.SwapRemoveAt
+            _grown |= op == ClientOp.AppendMany;
+            _count = op is ClientOp.Count or ClientOp.Append or ClientOp.AppendMany or ClientOp.Set or ClientOp.Insert or ClientOp.RemoveAt or ClientOp.SwapRemoveAt
                 ? (int)reply.Value : op == ClientOp.ReadAll ? reply.Length : _count;
         }
         Sim.At(Sim.Now + Sim.Rng.Next(0, 30), SendNext);
@@ -94,6 +109,18 @@ internal sealed class SimClient(FusionSimulation sim, int index, SimPrimaryNode 
         {
             _retry = null;
             _outstanding = again with { Id = ++_nextId, Resend = true };
+            _sentAt = Sim.Now;
+            Sim.Send(_link, this, _outstanding);
+            return;
+        }
+        if (Sim.Options.Growing && !_grown && _openings++ < 10)
+        {
+            int bits = Sim.Rng.Next(64, FusionSimOptions.MaxOpeningBits + 1);
+            var packed = new ulong[(bits + 63) / 64];
+            for (int i = 0; i < packed.Length; i++) packed[i] = (ulong)Sim.Rng.NextInt64();
+            if ((bits & 63) != 0) packed[^1] &= (1UL << (bits & 63)) - 1;
+            _retries = 0;
+            _outstanding = new ClientRequest(++_nextId, ClientOp.AppendMany, 0, false, ++_writeSeq, Resend: false, packed, bits);
             _sentAt = Sim.Now;
             Sim.Send(_link, this, _outstanding);
             return;

@@ -3,13 +3,17 @@ using BitFusion.Core.Fusion.Roles;
 namespace BitFusion.Core.Tests.FusionSimulation;
 
 // Every message the simulated network carries: the fields of the wire frames, with owned copies of any words.
+
+/// <summary>One chunk of a whole list: it occupies its link for <see cref="FusionSimOptions.ChunkWireMs"/>, so a transfer takes time and faults land inside it.</summary>
+internal interface IChunkMsg;
+
 internal sealed record Heartbeat;
 
 internal sealed record AttachMsg(long Life, long Seq, int Length, bool Recovering);
 internal sealed record AttachedMsg(PrimaryView View, bool Complete);
 internal sealed record DeltaMsg(long Watermark, DeltaRecord Delta);
 internal sealed record AckMsg(long Seq);
-internal sealed record SnapshotMsg(ulong Token, long Life, long Seq, ulong[] Words, int Length);
+internal sealed record SnapshotChunkMsg(ulong Token, long Life, long Seq, int Length, int Total, int Offset, ulong[] Words) : IChunkMsg;
 internal sealed record SnapshotRequestMsg(ulong Token);
 internal sealed record ServingMsg(long OldLife, long NewLife, long Seq);
 internal sealed record ReencodeMsg;
@@ -21,7 +25,7 @@ internal sealed record RetainedMsg(ulong Id, DeltaRecord[] Deltas);
 internal sealed record ForwardMsg(ulong Id, int Primary, long Life, DeltaRecord Delta);
 internal sealed record ForwardedMsg(ulong Id, long Seq);
 internal sealed record ResidualRequestMsg(ulong Id, int[] Lost);
-internal sealed record ResidualMsg(ulong Id, long[] Seqs, int[] Lengths, ulong[] Words);
+internal sealed record ResidualChunkMsg(ulong Id, long[] Seqs, int[] Lengths, int Total, int Offset, ulong[] Words) : IChunkMsg;
 internal sealed record RefusedMsg(ulong Id, Refusal Why, string Message);
 
 internal enum ClientOp : byte
@@ -34,7 +38,11 @@ internal enum ClientOp : byte
     Get,
     Count,
     ReadAll,
+
+    /// <summary>Many random bits at once (never drawn at random: a growing seed's clients open with one).</summary>
+    AppendMany,
 }
 
-internal sealed record ClientRequest(ulong Id, ClientOp Op, int Index, bool Bit, ulong ClientSeq, bool Resend);
+internal sealed record ClientRequest(ulong Id, ClientOp Op, int Index, bool Bit, ulong ClientSeq, bool Resend, ulong[]? Packed = null, int PackedBits = 0);
 internal sealed record ClientReply(ulong Id, long Value, Outcome? Failure, ulong[]? Words, int Length);
+internal sealed record BitsChunkMsg(ulong Id, long Seq, int Length, int Total, int Offset, ulong[] Words) : IChunkMsg;

@@ -10,6 +10,9 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     private readonly Dictionary<(long Client, ulong Request), long> _writeSeqs = [];
     private SimLink?[] _backups = [];
 
+    // The residual arriving from each backup, on the link it arrives on.
+    private (long Link, SimInbound? List)[] _residuals = [];
+
     public int Index { get; } = index;
     public PrimaryRole? Role { get; private set; }
     public RecoveryResult? LastRecovery { get; private set; }
@@ -19,6 +22,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public override void Start()
     {
         _backups = new SimLink?[Sim.Options.Faults];
+        _residuals = new (long, SimInbound?)[Sim.Options.Faults];
         StartedAt = Sim.Now;
         Role = new PrimaryRole(Sim.Code, Index, window: 64, Sim.Options.MinAckBackups, FusionSimOptions.SuspectAfterMs,
             (ushort)Sim.Rng.Next(ushort.MaxValue + 1), Sim.Now, this);
@@ -59,6 +63,8 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
         int j = Array.IndexOf(_backups, link);
         if (j < 0) return;
         _backups[j] = null;
+        if (_residuals[j].List is not null) Sim.AbandonedTransfers++;
+        _residuals[j] = default;
         Role!.LinkDown(j, link.Id, Sim.Now);
         int incarnation = Incarnation;
         Sim.At(Sim.Now + Sim.Rng.Next(5, 50), () =>
@@ -89,9 +95,19 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
             case StatusReplyMsg m: role.StatusReply(j, link.Id, m.Id, m.Report); break;
             case RetainedMsg m: role.Retained(j, link.Id, m.Id, m.Deltas); break;
             case ForwardedMsg m: role.Forwarded(j, link.Id, m.Id, m.Seq); break;
-            case ResidualMsg m: role.Residual(j, link.Id, m.Id, m.Seqs, m.Lengths, m.Words); break;
+            case ResidualChunkMsg m: ResidualChunk(role, j, link.Id, m); break;
             case RefusedMsg m: role.Refused(j, link.Id, m.Id, m.Why, m.Message); break;
         }
+    }
+
+    private void ResidualChunk(PrimaryRole role, int j, long link, ResidualChunkMsg m)
+    {
+        SimInbound? current = _residuals[j] is { Link: var on, List: var l } && on == link ? l : null;
+        if (SimInbound.For(Sim, current, m.Id, m.Total, m.Offset, $"{Name}'s residual from B{j}") is not { } list) return;
+        _residuals[j] = (link, list);
+        if (!list.Accept(Sim, m.Total, m.Offset, m.Words, $"{Name}'s residual from B{j}")) return;
+        _residuals[j] = default;
+        role.Residual(j, link, m.Id, m.Seqs, m.Lengths, list.Words);
     }
 
     private void Serve(PrimaryRole role, long client, ClientRequest r)
@@ -105,21 +121,21 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
         }
         ListOp op = r.Op switch
         {
-            ClientOp.Append => ListOp.Append,
+            ClientOp.Append or ClientOp.AppendMany => ListOp.Append,
             ClientOp.Set => ListOp.Set,
             ClientOp.Insert => ListOp.Insert,
             ClientOp.RemoveAt => ListOp.RemoveAt,
             _ => ListOp.SwapRemoveAt,
         };
         ulong clientId = (ulong)(Array.IndexOf(Sim.Clients, (SimClient)_clients[client].Dialer) + 1);
-        role.Write(client, r.Id, clientId, r.ClientSeq, r.Resend, new ListMutation(op, r.Index, r.Bit));
+        role.Write(client, r.Id, clientId, r.ClientSeq, r.Resend, new ListMutation(op, r.Index, r.Bit, r.Packed, r.PackedBits));
         if (role.Seq == before) return;
         _writeSeqs[(client, r.Id)] = role.Seq;
         if (!Sim.Lineages[Index].Record(role.Seq, role.Words, role.Count, (clientId, r.ClientSeq)))
             Sim.Fail($"P{Index} applied write {r.ClientSeq} of C{clientId - 1} twice (again as seq {role.Seq})");
     }
 
-    private void Reply(long client, ClientReply reply)
+    private void Reply(long client, object reply)
     {
         if (_clients.TryGetValue(client, out SimLink? link)) Sim.Send(link, this, reply);
     }
@@ -135,8 +151,11 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
 
     public void Delta(int backup, long seq, long watermark, in Delta delta) => ToBackup(backup, new DeltaMsg(watermark, DeltaRecord.Copy(seq, delta)));
 
-    public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length) =>
-        ToBackup(backup, new SnapshotMsg(token, life, seq, words.ToArray(), length));
+    public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
+    {
+        foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)]))
+            ToBackup(backup, new SnapshotChunkMsg(token, life, seq, length, total, offset, chunk));
+    }
 
     public void Serving(int backup, long oldLife, long newLife, long seq) => ToBackup(backup, new ServingMsg(oldLife, newLife, seq));
 
@@ -170,7 +189,8 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, int length, long seq)
     {
         Sim.CheckRead(Index, words, length, seq);
-        Reply(client, new ClientReply(requestId, seq, null, words.ToArray(), length));
+        foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)]))
+            Reply(client, new BitsChunkMsg(requestId, seq, length, total, offset, chunk));
     }
 
     public void Failed(long client, ulong requestId, Outcome outcome, string message)

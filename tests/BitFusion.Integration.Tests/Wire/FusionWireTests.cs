@@ -32,12 +32,11 @@ public sealed class FusionWireTests
     public void SnapshotRoundTrips()
     {
         ulong[] words = [0xFFFF_0000_1234_5678, 0x3];
-        byte[] b = new byte[FusionWire.SnapshotHeadBytes + BulkCodec.MaxEncodedBytes(words.Length)];
-        int head = FusionWire.WriteSnapshotHead(b, 9, 0x7_0001, 12, 66);
-        int length = head + BulkCodec.Encode(words, b.AsSpan(head));
-        FusionWire.Snapshot s = FusionWire.ReadSnapshot(new Frame(MessageType.Snapshot, b.AsMemory(0, length)), MaxBits, MaxFrame);
-        Assert.Equal((9UL, 0x7_0001L, 12L, 66), (s.Token, s.Life, s.Seq, s.Length));
-        Assert.Equal(words, s.Span.ToArray());
+        FusionWire.SnapshotHead s = FusionWire.ReadSnapshot(SnapshotOf(66, words, token: 9), MaxBits, out ChunkCodec.Chunk chunk);
+        Assert.Equal((9UL, 1L, 1L, 66), (s.Token, s.Life, s.Seq, s.Length));
+        var got = new ulong[chunk.Words];
+        ChunkCodec.Decode(chunk, got);
+        Assert.Equal(words, got);
     }
 
     [Fact]
@@ -114,14 +113,16 @@ public sealed class FusionWireTests
         Assert.Equal([2, 0], lost);
 
         ulong[] words = [1, 2, 3];
-        byte[] b = new byte[FusionWire.ResidualHeadBytes(2) + BulkCodec.MaxEncodedBytes(words.Length)];
+        byte[] b = new byte[FusionWire.ResidualHeadBytes(2) + ChunkCodec.MaxEncodedBytes(words.Length)];
         int head = FusionWire.WriteResidualHead(b, 8, 1, [10, 11], [190, 64]);
-        int length = head + BulkCodec.Encode(words, b.AsSpan(head));
-        FusionWire.Residual got = FusionWire.ReadResidual(new Frame(MessageType.Residual, b.AsMemory(0, length)), Primaries, MaxBits, MaxFrame);
+        int length = head + ChunkCodec.Encode(words.Length, 0, words, b.AsSpan(head));
+        FusionWire.ResidualHead got = FusionWire.ReadResidual(new Frame(MessageType.Residual, b.AsMemory(0, length)), Primaries, MaxBits, out ChunkCodec.Chunk chunk);
         Assert.Equal(8UL, got.RequestId);
         Assert.Equal([10L, 11L], got.Seqs);
         Assert.Equal([190, 64], got.Lengths);
-        Assert.Equal(words, got.Memory.ToArray());
+        var decoded = new ulong[chunk.Words];
+        ChunkCodec.Decode(chunk, decoded);
+        Assert.Equal(words, decoded);
     }
 
     [Theory]
@@ -150,9 +151,10 @@ public sealed class FusionWireTests
         ["forward for primary -1", (Action)(() => ReadForward(Patched(MessageType.Forward, FusionWire.ForwardHeadBytes, 8, -1)))],
         ["forward delta with words missing", (Action)(() => ReadForward(Patched(MessageType.Forward, FusionWire.ForwardHeadBytes, 20, 1L, 44, 2, 48, -1)))],
         ["residual request for 4 primaries", (Action)(() => FusionWire.ReadResidualRequest(Patched(MessageType.ResidualRequest, 12 + 16, 8, 4), Primaries))],
-        ["residual with its words missing", (Action)(() => FusionWire.ReadResidual(Frame(MessageType.Residual, FusionWire.ResidualHeadBytes(0)), Primaries, MaxBits, MaxFrame))],
-        ["snapshot of a list past the limit", (Action)(() => FusionWire.ReadSnapshot(Patched(MessageType.Snapshot, FusionWire.SnapshotHeadBytes + 8, 24, MaxBits + 1), MaxBits, MaxFrame))],
-        ["snapshot with bits past its length", (Action)(() => FusionWire.ReadSnapshot(SnapshotOf(3, [0xF0]), MaxBits, MaxFrame))],
+        ["residual with its chunk missing", (Action)(() => FusionWire.ReadResidual(Frame(MessageType.Residual, FusionWire.ResidualHeadBytes(0)), Primaries, MaxBits, out _))],
+        ["snapshot of a list past the limit", (Action)(() => FusionWire.ReadSnapshot(Patched(MessageType.Snapshot, FusionWire.SnapshotHeadBytes + ChunkCodec.HeadBytes, 24, MaxBits + 1), MaxBits, out _))],
+        ["snapshot whose chunk belongs to a longer list", (Action)(() => FusionWire.ReadSnapshot(SnapshotOf(3, [0x1, 0x2]), MaxBits, out _))],
+        ["snapshot with bits past its length", (Action)(() => FusionWire.CheckTail([0xF0], 3, "A snapshot"))],
         ["an error code a backup never sends", (Action)(() => FusionWire.ToRefusal(ErrorCode.Unknown))],
     ];
 
@@ -206,11 +208,11 @@ public sealed class FusionWireTests
         return new Frame(MessageType.Retained, b);
     }
 
-    private static Frame SnapshotOf(int length, ulong[] words)
+    private static Frame SnapshotOf(int length, ulong[] words, ulong token = 0)
     {
-        byte[] b = new byte[FusionWire.SnapshotHeadBytes + BulkCodec.MaxEncodedBytes(words.Length)];
-        int head = FusionWire.WriteSnapshotHead(b, 0, 1, 1, length);
-        return new Frame(MessageType.Snapshot, b.AsMemory(0, head + BulkCodec.Encode(words, b.AsSpan(head))));
+        byte[] b = new byte[FusionWire.SnapshotHeadBytes + ChunkCodec.MaxEncodedBytes(words.Length)];
+        int head = FusionWire.WriteSnapshotHead(b, token, 1, 1, length);
+        return new Frame(MessageType.Snapshot, b.AsMemory(0, head + ChunkCodec.Encode(words.Length, 0, words, b.AsSpan(head))));
     }
 
     private static void ReadForward(Frame frame)

@@ -145,7 +145,6 @@ internal sealed partial class BackupRole
         }
         cut.EnsureWords(maxWords);
         _cuts.Remove(cut);
-        _out.Residual(cut.Requester, cut.RequestId, seqs, lengths, cut.Words.AsSpan(0, maxWords));
-        cut.Release();
+        _out.Residual(cut.Requester, cut.RequestId, seqs, lengths, cut.TakeWords(), maxWords);
     }
 }

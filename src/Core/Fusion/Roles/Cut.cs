@@ -42,4 +42,12 @@ internal sealed class Cut
     }
 
     public void Release() => ArrayPool<ulong>.Shared.Return(Words);
+
+    /// <summary>Hands the words (pooled) to whoever sends the residual; the cut holds none afterwards.</summary>
+    public ulong[] TakeWords()
+    {
+        ulong[] words = Words;
+        Words = [];
+        return words;
+    }
 }

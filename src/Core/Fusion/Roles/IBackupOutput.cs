@@ -24,8 +24,13 @@ internal interface IBackupOutput
 
     void Forwarded(long link, ulong requestId, long seq);
 
-    /// <summary>The residual of a cut: per lost primary its seq and length, then Σ c·list over the lost.</summary>
-    void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlySpan<ulong> words);
+    /// <summary>
+    /// The residual of a cut: per lost primary its seq and length, then Σ c·list over the lost in the first
+    /// <paramref name="wordCount"/> of <paramref name="words"/>. The output takes the words (rented from
+    /// ArrayPool&lt;ulong&gt;.Shared) and returns them once sent, so a large residual leaves chunk by chunk after the
+    /// caller's lock is released, with no copy of the whole.
+    /// </summary>
+    void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount);
 
     void Refused(long link, ulong requestId, Refusal why, string message);
 

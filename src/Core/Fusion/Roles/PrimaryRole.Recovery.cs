@@ -52,7 +52,7 @@ internal sealed partial class PrimaryRole
         else Retry("reconciled lagging backups; checking again", immediately: true);
     }
 
-    /// <summary>A backup's residual cut; <paramref name="words"/> is read only during the call.</summary>
+    /// <summary>A backup's residual cut; the role keeps <paramref name="words"/> until the attempt ends, and nobody else may change them.</summary>
     public void Residual(int backup, long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlyMemory<ulong> words)
     {
         if (!Expect(backup, link, requestId, Phase.Cut)) return;
@@ -75,9 +75,9 @@ internal sealed partial class PrimaryRole
         }
         _recovery.CutSeqs = seqs.ToArray();
         _recovery.CutLengths = lengths.ToArray();
-        // Only a residual that must outlive this call (others are still to come) is copied; the last is solved in place.
+        // The residual arrived chunk by chunk into words written for this call alone: kept, not copied.
         int slot = Array.IndexOf(plan.Chosen, backup);
-        _recovery.Residuals[slot] = _recovery.Outstanding.Count > 0 ? words.ToArray() : words;
+        _recovery.Residuals[slot] = words;
         if (_recovery.Outstanding.Count > 0) return;
         ulong[] solved = Code.SolveResidual(plan.Lost, plan.Chosen, _recovery.Residuals, _recovery.CutLengths, mine);
         Array.Clear(_recovery.Residuals);
