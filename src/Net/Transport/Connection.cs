@@ -24,7 +24,8 @@ internal sealed class Connection : IDisposable
     private const int HandshakeBuffer = 4 << 10;
     private const int SteadyBuffer = 64 << 10;
     private const int KeepLargeBuffer = 1 << 20;
-    private const int MaxBulkReads = 4;
+    /// <summary>Whole-list reads a connection may have waiting at once; past that they are refused (not ready).</summary>
+    internal const int MaxBulkReads = 4;
 
     private readonly Socket _socket;
     private readonly SslStream? _tls;
