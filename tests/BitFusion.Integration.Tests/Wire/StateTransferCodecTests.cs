@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Abcast;
+using BitFusion.Core.Fusion.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Replication;
 using BitFusion.Net.Transport;
@@ -123,8 +124,12 @@ public sealed class StateTransferCodecTests : IDisposable
             while (!t.IsComplete) t.Accept(await _receiver.ReadAsync());
             return t;
         });
-        for (int first = 0; first < words.Length; first += chunkWords)
-            ChunkCodec.EnqueueOne(_sender, MessageType.StateChunk, default, words.Length, first, words.AsSpan(first, Math.Min(chunkWords, words.Length - first)), scratch);
+        var plan = new ChunkPlan(words.Length, chunkWords);
+        for (int i = 0; i < plan.Count; i++)
+        {
+            (int first, int count) = plan[i];
+            ChunkCodec.EnqueueOne(_sender, MessageType.StateChunk, default, words.Length, first, words.AsSpan(first, count), scratch);
+        }
         _sender.Flush();
         return await receive.WaitAsync(TimeSpan.FromSeconds(30));
     }
