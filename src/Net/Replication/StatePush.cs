@@ -1,7 +1,7 @@
 using System.Buffers;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
-using BitFusion.Core.Fusion.Transfer;
+using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

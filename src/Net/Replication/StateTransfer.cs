@@ -2,7 +2,7 @@ using BitFusion.Core.Replication;
 using System.Collections.Immutable;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
-using BitFusion.Core.Fusion.Transfer;
+using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Buffers;
-using BitFusion.Core.Fusion.Transfer;
+using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using K4os.Compression.LZ4;

@@ -1,5 +1,5 @@
 using System.Buffers;
-using BitFusion.Core.Fusion.Transfer;
+using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 
 namespace BitFusion.Net.Wire;

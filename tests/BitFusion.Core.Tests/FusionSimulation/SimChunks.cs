@@ -1,4 +1,4 @@
-using BitFusion.Core.Fusion.Transfer;
+using BitFusion.Core.Transfer;
 
 namespace BitFusion.Core.Tests.FusionSimulation;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using BitFusion.Core.Abcast;
-using BitFusion.Core.Fusion.Transfer;
+using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Replication;
 using BitFusion.Net.Transport;

@@ -1,4 +1,4 @@
-namespace BitFusion.Core.Fusion.Transfer;
+namespace BitFusion.Core.Transfer;
 
 /// <summary>
 /// The receiving side of one whole list that arrives in chunks (a snapshot, a residual, a read-all reply): which

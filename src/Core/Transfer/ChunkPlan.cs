@@ -1,4 +1,4 @@
-namespace BitFusion.Core.Fusion.Transfer;
+namespace BitFusion.Core.Transfer;
 
 /// <summary>How a sender cuts a list of <see cref="TotalWords"/> words into chunks of at most <see cref="ChunkWords"/>: an empty list is one empty chunk.</summary>
 internal readonly record struct ChunkPlan(int TotalWords, int ChunkWords)
