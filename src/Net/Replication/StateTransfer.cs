@@ -138,8 +138,7 @@ internal sealed class StateTransfer
         if (chunk.TotalWords != Words.Length || chunk.Offset != first || chunk.Words != target.Length)
             throw new ProtocolException($"A chunk of {chunk.Words} words at word {chunk.Offset} of a {chunk.TotalWords}-word list arrived where {target.Length} words at word {first} of {Words.Length} were due.");
         ChunkCodec.Decode(chunk, target);
-        if (Received == ChunkCount - 1 && (Length & 63) != 0 && (Words[^1] >> (Length & 63)) != 0)
-            throw new ProtocolException($"State transfer has bits set past its length {Length}.");
+        if (Received == ChunkCount - 1) FusionWire.CheckTail(Words, Length, "State transfer");
         Received++;
         Bytes += frame.Payload.Length + Frame.HeaderSize;
     }
