@@ -20,6 +20,10 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private readonly List<(int Manager, ulong QueryId, int[] DeadSenders)> _parked = [];
     private readonly DeliveryLog _reports;
     private readonly long _pushRetryDelay;
+    private readonly ReadLease _lease;
+
+    /// <summary>Until when (this node's clock) this life may serve reads: a granted lease request's sending time plus the lease.</summary>
+    private long _leaseUntil = long.MinValue;
 
     /// <summary>
     /// Senders a successor's takeover query took for dead, answered by this process, each with the successor's sender id:
@@ -35,9 +39,12 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
     /// <param name="window">The most writes a manager has in flight: this node keeps that many delivery reports per sender to send again.</param>
+    /// <param name="lease">The read lease the managers grant (<see cref="ReadLease"/>).</param>
     /// <param name="pushRetryDelay">How long a donor waits after a failed state push before cutting its state again (in the unit of the times given to the inputs).</param>
-    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output, int window, long pushRetryDelay = 100)
+    public DataNodeMember(int nodeId, int group, Func<ulong> newLife, IDataNodeOutput<TPayload> output, int window, ReadLease lease, long pushRetryDelay = 100)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lease.Duration, 1);
+        _lease = lease;
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(pushRetryDelay);
         _pushRetryDelay = pushRetryDelay;
@@ -67,6 +74,13 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
 
     /// <summary>Caught up in a view: delivers, serves reads, may donate.</summary>
     public bool IsServing => _skeen is { IsCaughtUp: true, IsStopped: false };
+
+    /// <summary>
+    /// Whether a read may be served at <paramref name="now"/> (this node's clock): caught up, and within a lease a
+    /// coordinator granted to this life. Without the lease, a replica excluded while paused would serve the reads
+    /// still buffered for it (or relayed by a manager that has not installed the exclusion) before it learns it.
+    /// </summary>
+    public bool MayServeRead(long now) => IsServing && now < _leaseUntil;
 
     public NodePhase Phase => _skeen is null ? NodePhase.Fresh : _skeen.IsCaughtUp ? NodePhase.Serving : NodePhase.Joining;
 
@@ -111,6 +125,26 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _managers[manager] = sender;
         _reports.Replay(sender, report => _out.SendDelivered(manager, report));
         if (_view is not null && sender == _view.Coordinator) ReportOrphans(_view);
+        if (IsServing && !_deposed.ContainsKey(sender)) _out.RequestLease(manager, Life);
+    }
+
+    /// <summary>Asks every manager that announced a sender for a read lease (the adapter calls this every <see cref="ReadLease.RenewEvery"/>).</summary>
+    public void RenewLease()
+    {
+        if (!IsServing) return;
+        foreach ((int manager, int sender) in _managers)
+            if (sender >= 0 && !_deposed.ContainsKey(sender)) _out.RequestLease(manager, Life);
+    }
+
+    /// <summary>
+    /// A manager granted the lease request this node sent at <paramref name="sentAt"/> (its own clock) for
+    /// <paramref name="life"/>. A manager grants only while it coordinates a view admitting that life; a grant from a
+    /// sender a successor took for dead is ignored (this node promised not to follow it).
+    /// </summary>
+    public void LeaseGranted(int manager, ulong life, long sentAt)
+    {
+        if (life != Life || !IsServing || !_managers.TryGetValue(manager, out int sender) || sender < 0 || _deposed.ContainsKey(sender)) return;
+        _leaseUntil = Math.Max(_leaseUntil, sentAt + _lease.Duration);
     }
 
     /// <summary>A view from a connected manager.</summary>
@@ -287,6 +321,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             _announced = true;
             _out.Serving();
             BroadcastStatus();
+            RenewLease();
         }
     }
 
@@ -295,6 +330,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     {
         _out.Log($"starting over as a new life ({reason})", true);
         _skeen = null;
+        _leaseUntil = long.MinValue;
         _reports.Clear();
         _pushes.Clear();
         Donor = ViewMember.NoDonor;

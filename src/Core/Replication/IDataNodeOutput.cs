@@ -18,6 +18,9 @@ internal interface IDataNodeOutput<TPayload>
 
     void SendViewReport(int manager, ulong queryId, ClusterView? view);
 
+    /// <summary>Ask <paramref name="manager"/> for a read lease for <paramref name="life"/>, stamped with this node's clock when it is sent (<see cref="ReadLease"/>).</summary>
+    void RequestLease(int manager, ulong life);
+
     /// <summary>A view admitted this life: create its (empty) application state; a joiner loads its donor's next.</summary>
     void Admitted(long incarnation, int donor);
 

@@ -58,6 +58,9 @@ internal sealed class LifeTracker
     /// <summary>When the life last seen here is taken for dead if nothing answers before (<see cref="long.MaxValue"/>: not pending).</summary>
     public long DeadlineAfter(long grace) => Connected || _closedAt == long.MaxValue ? long.MaxValue : _closedAt + grace;
 
+    /// <summary>Proven gone, not merely silent: another life answered here, or nothing listens at the node's port.</summary>
+    public bool IsGone(ulong life) => _superseded.Contains(life) || (Connected ? Life != 0 && Life != life : Refused);
+
     public bool IsDead(ulong life, long now, long grace)
     {
         if (_superseded.Contains(life)) return true;

@@ -28,6 +28,7 @@ internal sealed class ManagerMembership
     private readonly int _bootManager;
     private readonly IManagerMembershipOutput _out;
     private readonly long _grace;
+    private readonly ReadLease _lease;
     private readonly SortedDictionary<int, DataNodeRecord> _nodes = [];
     private readonly SortedDictionary<int, PeerRecord> _peers = [];
     private readonly Dictionary<int, OrphanRecovery> _recoveries = [];
@@ -41,16 +42,26 @@ internal sealed class ManagerMembership
     private ulong _nextQueryId;
     private long _now;
 
+    /// <summary>
+    /// Until when this coordinator excludes no live member: leases its predecessor granted may still run. Set from the
+    /// first time input after it starts coordinating (<see cref="_holdPending"/> until then, when nothing is excluded).
+    /// </summary>
+    private long _holdUntil = long.MinValue;
+    private bool _holdPending;
+
     /// <param name="nodeId">This manager's node id.</param>
     /// <param name="life">This process's life id (random, never 0).</param>
     /// <param name="dataNodes">Every data node of the configuration with its group.</param>
     /// <param name="managers">Every manager of the configuration, in the file's order (the first boots the cluster).</param>
     /// <param name="closedGrace">How long a closed connection's life may take to answer again before it is taken for dead
     /// (the failure detector's bound; the unit is the one of the times given to the inputs).</param>
+    /// <param name="lease">The data nodes' read lease (<see cref="ReadLease"/>); it should be well under <paramref name="closedGrace"/>,
+    /// or excluding a silent data node waits for its lease.</param>
     public ManagerMembership(int nodeId, ulong life, IEnumerable<(int Node, int Group)> dataNodes, IReadOnlyList<int> managers,
-        long closedGrace, IManagerMembershipOutput output)
+        long closedGrace, ReadLease lease, IManagerMembershipOutput output)
     {
         _grace = closedGrace;
+        _lease = lease;
         _nodeId = nodeId;
         _life = life;
         _bootManager = managers[0];
@@ -122,7 +133,7 @@ internal sealed class ManagerMembership
     /// <summary>The connection closed at <paramref name="now"/>; the peer was last heard at <paramref name="lastHeard"/> (its life counts as gone since then).</summary>
     public void NodeClosed(int node, long now, long lastHeard)
     {
-        _now = Math.Max(_now, now);
+        Clock(now);
         DataNodeRecord n = _nodes[node];
         n.Lives.OnClosed(Math.Min(now, lastHeard));
         _out.Wake(n.Lives.DeadlineAfter(_grace));
@@ -165,7 +176,7 @@ internal sealed class ManagerMembership
     /// <summary>The connection closed at <paramref name="now"/>; the peer was last heard at <paramref name="lastHeard"/> (its life counts as gone since then).</summary>
     public void PeerClosed(int manager, long now, long lastHeard)
     {
-        _now = Math.Max(_now, now);
+        Clock(now);
         PeerRecord p = _peers[manager];
         p.Lives.OnClosed(Math.Min(now, lastHeard));
         _out.Wake(p.Lives.DeadlineAfter(_grace));
@@ -182,8 +193,51 @@ internal sealed class ManagerMembership
     /// <summary>The time asked for with <see cref="IManagerMembershipOutput.Wake"/> (or any later one) has come.</summary>
     public void Tick(long now)
     {
-        _now = Math.Max(_now, now);
+        Clock(now);
         AfterMembershipEvent();
+    }
+
+    /// <summary>
+    /// Data node <paramref name="node"/> asks, at <paramref name="now"/> (this manager's clock), for a read lease for
+    /// <paramref name="life"/>. Granted (true: send the grant) only while this manager coordinates a view admitting that
+    /// life; it then excludes that life no sooner than <see cref="ReadLease.Hold"/> from now, unless it proves it gone.
+    /// </summary>
+    public bool LeaseRequested(int node, ulong life, long now)
+    {
+        Clock(now);
+        if (!_coordinating || !IsCoordinator || _view is null || _view.ReceiverLife(node) != life) return false;
+        DataNodeRecord n = _nodes[node];
+        n.LeaseLife = life;
+        n.LeaseUntil = now + _lease.Hold;
+        return true;
+    }
+
+    private void Clock(long now)
+    {
+        _now = Math.Max(_now, now);
+        if (!_holdPending) return;
+        _holdPending = false;
+        _holdUntil = _now + _lease.Hold;
+        _out.Wake(_holdUntil);
+    }
+
+    /// <summary>A coordinator starts: until a lease's time has passed, a lease its predecessor granted may still let a member serve.</summary>
+    private void HoldExclusions()
+    {
+        _holdPending = true;
+        _holdUntil = long.MaxValue;
+        _out.Wake(_now);
+    }
+
+    /// <summary>
+    /// Until when the life <paramref name="life"/> of member <paramref name="node"/> may hold a read lease: none once it
+    /// is proven gone (another life answers there, or nothing listens), else this coordinator's own grant or its start hold.
+    /// </summary>
+    private long LeaseEnd(int node, ulong life)
+    {
+        DataNodeRecord n = _nodes[node];
+        if (n.Lives.IsGone(life)) return long.MinValue;
+        return n.LeaseLife == life ? Math.Max(_holdUntil, n.LeaseUntil) : _holdUntil;
     }
 
     /// <summary>A view another manager sent (a view change, or the view in its hello on the connection it dialed).</summary>
@@ -319,6 +373,7 @@ internal sealed class ManagerMembership
             if (_senderId >= 0 && _view.Coordinator == _senderId)
             {
                 _coordinating = true;
+                HoldExclusions();
                 RestartRecoveries(_view);
             }
             else if (!ProgressTakeover() || !IsCoordinator)
@@ -406,6 +461,7 @@ internal sealed class ManagerMembership
         ClusterView? newest = _takeover.Newest;
         _takeover = null;
         _coordinating = true;
+        HoldExclusions();
         if (newest is not null && newest.Supersedes(view)) Install(newest);
         else RestartRecoveries(view);
         _out.Log($"coordinating from view {_view!.Epoch}", false);
@@ -434,8 +490,14 @@ internal sealed class ManagerMembership
             ulong life = view.ReceiverLife(m.Node);
             if (_nodes[m.Node].Lives.IsDead(life, _now, _grace))
             {
-                changes.Add($"-node {m.Node}");
-                continue;
+                // A live replica behind a pause or cut connections may still serve reads on its lease: it stays until that runs out.
+                long leaseEnd = LeaseEnd(m.Node, life);
+                if (_now >= leaseEnd)
+                {
+                    changes.Add($"-node {m.Node}");
+                    continue;
+                }
+                _out.Wake(leaseEnd);
             }
             receivers.Add(m);
             receiverLives.Add(m.Node, life);
@@ -555,6 +617,10 @@ internal sealed class ManagerMembership
         public NodeStatus Status;
         public bool HasStatus;
         public bool AskedForView;
+
+        /// <summary>The life this coordinator last granted a read lease, and until when (its clock) that life may serve on it.</summary>
+        public ulong LeaseLife;
+        public long LeaseUntil = long.MinValue;
     }
 
     private sealed class PeerRecord

@@ -71,6 +71,10 @@ internal enum MessageType : byte
     ViewReport = 82,
     StateChunk = 83,
 
+    // A data node's read lease (docs/replication.md "Reads"): asked of every manager, granted by the coordinator.
+    LeaseRequest = 88,
+    LeaseGrant = 89,
+
     // Operations and diagnostics.
     Stats = 90,
     StatsReply = 91,

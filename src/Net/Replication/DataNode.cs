@@ -34,6 +34,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<DataNodeReady> _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DataNodeMember<WriteOp> _member;
+    private readonly ReadLease _lease;
     private Replica? _replica;
     private StateTransfer? _early;
     private readonly Dictionary<Connection, StateTransfer> _incoming = [];
@@ -51,7 +52,8 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, new PeerIdentity(NodeRole.DataNode, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);
-        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this), cluster.Config.Window, PushRetryDelayMs);
+        _lease = ReadLease.For(cluster.Config.SuspectAfterMs);
+        _member = new DataNodeMember<WriteOp>(nodeId, Group, LifeId.New, new Effects(this), cluster.Config.Window, _lease, PushRetryDelayMs);
     }
 
     public int NodeId { get; }
@@ -73,6 +75,29 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     {
         _server.Start();
         _ = SilenceWatch.RunAsync(WatchedConnections, _cluster.Config.HeartbeatMs, _cluster.Config.SuspectAfterMs, _stop.Token);
+        _ = RenewLeasesAsync();
+    }
+
+    /// <summary>Asks the managers for a read lease every <see cref="ReadLease.RenewEvery"/> while serving (the machine decides whom).</summary>
+    private async Task RenewLeasesAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_lease.RenewEvery));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                FlushSet.Batch batch;
+                lock (_gate)
+                {
+                    _member.RenewLease();
+                    batch = FinishLocked();
+                }
+                batch.Flush();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Managers' connections: one silent past suspectAfterMs is closed, so a query parked on it is answered.</summary>
@@ -257,6 +282,16 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                             throw new ProtocolException($"Recovery verdicts on sender {decision.DeadSender} contradict this replica: {e.Message}");
                         }
                     }
+                    batch = FinishLocked();
+                }
+                break;
+            }
+            case MessageType.LeaseGrant:
+            {
+                (ulong life, long sentAt) = LeaseWire.Read(frame);
+                lock (_gate)
+                {
+                    if (IsCurrent(connection)) _member.LeaseGranted(manager, life, sentAt);
                     batch = FinishLocked();
                 }
                 break;
@@ -450,9 +485,11 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         r.End();
         lock (_gate)
         {
-            if (!_member.IsServing || _replica is not { } replica)
+            if (!_member.MayServeRead(NowMs) || _replica is not { } replica)
             {
-                Replies.Error(connection, id, ErrorCode.NotReady, $"data node {NodeId} is not serving yet ({_member.Phase})", flush: false);
+                Replies.Error(connection, id, ErrorCode.NotReady, _member.IsServing
+                    ? $"data node {NodeId} holds no read lease (no coordinator granted one within {_lease.Duration} ms)"
+                    : $"data node {NodeId} is not serving yet ({_member.Phase})", flush: false);
                 DeferredFlush.Request(connection);
                 return;
             }
@@ -580,6 +617,13 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         {
             if (node.ManagerConnection(manager) is not { } c) return;
             MembershipWire.EnqueueReport(c, queryId, view);
+            node.Flushes.Add(c);
+        }
+
+        public void RequestLease(int manager, ulong life)
+        {
+            if (node.ManagerConnection(manager) is not { } c) return;
+            LeaseWire.Enqueue(c, MessageType.LeaseRequest, life, NowMs);
             node.Flushes.Add(c);
         }
 

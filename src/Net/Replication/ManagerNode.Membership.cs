@@ -86,6 +86,22 @@ internal sealed partial class ManagerNode
         batch.Flush();
     }
 
+    /// <summary>A data node asks for a read lease; the grant echoes its sending time, and only the coordinator grants.</summary>
+    internal void OnLeaseRequest(NodeLink link, Connection connection, ulong life, long sentAt)
+    {
+        FlushSet.Batch batch;
+        lock (_gate)
+        {
+            if (link.Connection == connection && _membership.LeaseRequested(link.NodeId, life, NowMs))
+            {
+                LeaseWire.Enqueue(connection, MessageType.LeaseGrant, life, sentAt);
+                _flushes.Add(connection);
+            }
+            batch = _flushes.Take();
+        }
+        batch.Flush();
+    }
+
     internal void OnOrphanReport(NodeLink link, Connection connection, OrphanReport report)
     {
         FlushSet.Batch batch;

@@ -46,7 +46,8 @@ internal sealed partial class ManagerNode : IFrameHandler, IDisposable
         _peers = cluster.Managers.Where(m => m.Id != nodeId).ToDictionary(m => m.Id, m => new PeerLink(this, m));
         _groups = cluster.Groups.Select(_ => new GroupStats()).ToArray();
         _membership = new ManagerMembership(nodeId, _life, cluster.DataNodes.Select(n => (n.Id, n.Group!.Value)),
-            [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, new MembershipEffects(this));
+            [.. cluster.Managers.Select(m => m.Id)], cluster.Config.SuspectAfterMs, ReadLease.For(cluster.Config.SuspectAfterMs),
+            new MembershipEffects(this));
         _reads = new ReadRelay<PendingRead>(new ReadEffects(this));
         _writes = new ManagerWrites<Connection, WriteOp>(cluster.Config.Window, Fusion.FusedBitList.DedupClients, new WriteEffects(this));
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);

@@ -68,6 +68,12 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
                 owner.OnViewReport(connection, id, view);
                 break;
             }
+            case MessageType.LeaseRequest:
+            {
+                (ulong life, long sentAt) = LeaseWire.Read(frame);
+                owner.OnLeaseRequest(this, connection, life, sentAt);
+                break;
+            }
             case MessageType.Ok or MessageType.Error or MessageType.Bits:
                 owner.OnReadReply(this, connection, frame);
                 break;

@@ -9,6 +9,9 @@ internal sealed class ClusterSimStats
     public int Reads;
     public int ReadsServed;
     public int ReadsRefused;
+
+    /// <summary>Reads a caught-up replica turned away because it held no read lease (a manager then tries another).</summary>
+    public int ReadsWithoutLease;
     public int NodeCrashes;
     public int ManagerCrashes;
     public int CoordinatorCrashes;
@@ -37,6 +40,7 @@ internal sealed class ClusterSimStats
         Reads += o.Reads;
         ReadsServed += o.ReadsServed;
         ReadsRefused += o.ReadsRefused;
+        ReadsWithoutLease += o.ReadsWithoutLease;
         NodeCrashes += o.NodeCrashes;
         ManagerCrashes += o.ManagerCrashes;
         CoordinatorCrashes += o.CoordinatorCrashes;
@@ -59,7 +63,7 @@ internal sealed class ClusterSimStats
     }
 
     public override string ToString() =>
-        $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads served by replicas {Reads} (answered {ReadsServed}, refused {ReadsRefused}), node crashes {NodeCrashes}, " +
+        $"writes {Writes} (acknowledged {Acknowledged}), delivered {Delivered}, reads served by replicas {Reads} (answered {ReadsServed}, refused {ReadsRefused}, turned away without a lease {ReadsWithoutLease}), node crashes {NodeCrashes}, " +
         $"manager crashes {ManagerCrashes} (coordinator {CoordinatorCrashes}), pauses {Pauses} (suspected {Suspicions}), " +
         $"link drops {LinkDrops}, rejoins {Rejoins}, transfers {Transfers}, start-overs {StartOvers}, orphan reports {OrphanReports}, " +
         $"verdicts sent {Decisions}, fenced {Fences}, managers excluded {ManagerExclusions}, transfer pushes lost {TransfersLost}, " +

@@ -16,9 +16,18 @@ internal sealed partial class ClusterSimulation
         {
             _sim = sim;
             Group = group;
-            Member = new DataNodeMember<int>(node, group, sim.NewLife, this, sim._options.Window, pushRetryDelay: 10);
+            Member = new DataNodeMember<int>(node, group, sim.NewLife, this, sim._options.Window, sim.Lease, pushRetryDelay: 10);
             sim.Trace($"node {node} starts as life {Member.Life}");
+            ScheduleRenewal();
         }
+
+        /// <summary>Asks for read leases every <see cref="ReadLease.RenewEvery"/>, as <c>DataNode</c> does, while reads may still come.</summary>
+        private void ScheduleRenewal() => _sim.RunAt(this, _sim.Now + _sim.Lease.RenewEvery, () =>
+        {
+            if (!_sim.ReadsMayCome) return;
+            Member.RenewLease();
+            ScheduleRenewal();
+        });
 
         public int Group { get; }
 
@@ -58,8 +67,9 @@ internal sealed partial class ClusterSimulation
         /// <summary>A relayed read: served (and checked) while caught up, else answered "not ready" so the manager tries another replica.</summary>
         public void OnRead(int manager, SimLink link, ulong readId, long sentAt) => FromManager(manager, link, () =>
         {
-            bool serving = Member.IsServing;
+            bool serving = Member.MayServeRead(_sim.Now);
             if (serving) _sim.CheckRead(this, sentAt);
+            else if (Member.IsServing) _sim.Stats.ReadsWithoutLease++;
             if (_managers.TryGetValue(manager, out SimLink? back))
                 _sim.Send(back, this, () => ((SimManager)back.Dialer).OnReadReply(Node, back, readId, notReady: !serving), _sim._replyRng);
         });
@@ -113,6 +123,18 @@ internal sealed partial class ClusterSimulation
 
         public void SendViewReport(int manager, ulong queryId, ClusterView? view) =>
             ToManager(manager, (m, link) => m.OnViewReport(Node, link, queryId, view));
+
+        /// <summary>Stamped now, as <c>DataNode</c> stamps it when it encodes the frame; its delays draw apart so they do not shift a seed's faults.</summary>
+        public void RequestLease(int manager, ulong life)
+        {
+            if (!_managers.TryGetValue(manager, out SimLink? link)) return;
+            var m = (SimManager)link.Dialer;
+            long sentAt = _sim.Now;
+            _sim.Send(link, this, () => m.OnLeaseRequest(Node, link, life, sentAt), _sim._leaseRng);
+        }
+
+        public void OnLeaseGrant(int manager, SimLink link, ulong life, long sentAt) =>
+            FromManager(manager, link, () => Member.LeaseGranted(manager, life, sentAt));
 
         public void Admitted(long incarnation, int donor)
         {

@@ -26,7 +26,7 @@ internal sealed partial class ClusterSimulation
         public SimManager(ClusterSimulation sim, int node, Dictionary<int, int> groupOf, List<int> managers) : base(node)
         {
             _sim = sim;
-            Membership = new ManagerMembership(node, sim.NewLife(), groupOf.Select(kv => (kv.Key, kv.Value)), managers, sim._options.SuspectAfter, this);
+            Membership = new ManagerMembership(node, sim.NewLife(), groupOf.Select(kv => (kv.Key, kv.Value)), managers, sim._options.SuspectAfter, sim.Lease, this);
             Writes = new ManagerWrites<SimClient, int>(sim._options.Window, maxClients: 1024, this);
             Reads = new ReadRelay<SimRead>(this);
         }
@@ -144,6 +144,13 @@ internal sealed partial class ClusterSimulation
             if (_sender is null || report.Id.Sender != _sender.Id) return;
             Writes.Delivered(report.Id.Seq, node, _incarnations.GetValueOrDefault(node, -1), report);
             Writes.Pump();
+        });
+
+        public void OnLeaseRequest(int node, SimLink link, ulong life, long sentAt) => FromNode(node, link, () =>
+        {
+            if (!Membership.LeaseRequested(node, life, _sim.Now)) return;
+            var d = (SimDataNode)link.Acceptor;
+            _sim.Send(link, this, () => d.OnLeaseGrant(Node, link, life, sentAt), _sim._leaseRng);
         });
 
         public void OnOrphanReport(int node, SimLink link, OrphanReport report) =>

@@ -26,6 +26,9 @@ internal sealed partial class ClusterSimulation
 
     /// <summary>Delays of the answers added after the fault schedules were tuned (replicas' answers to reads, joiners' confirmations of state pushes), drawn apart so they do not shift a seed's faults.</summary>
     private readonly Random _replyRng;
+
+    /// <summary>Delays of read-lease requests and grants, drawn apart for the same reason.</summary>
+    private readonly Random _leaseRng;
     private readonly SimNetwork _net;
     private readonly Dictionary<int, int> _groupOf = [];
     private readonly List<int> _managerIds = [];
@@ -50,6 +53,8 @@ internal sealed partial class ClusterSimulation
         _rng = new Random(seed);
         _clientRng = new Random(seed ^ 0x5EED);
         _replyRng = new Random(seed ^ 0x7EAD);
+        _leaseRng = new Random(seed ^ 0x1EA5);
+        Lease = ReadLease.For(options.SuspectAfter);
         _net = new SimNetwork(_rng);
         for (int g = 0; g < options.Groups; g++)
             for (int r = 0; r < options.ReplicasPerGroup; r++)
@@ -62,6 +67,12 @@ internal sealed partial class ClusterSimulation
     public ClusterSimStats Stats { get; } = new();
 
     public long Now => _net.Now;
+
+    /// <summary>The data nodes' read lease: half the failure detector's bound, as in <c>DataNode</c>.</summary>
+    internal ReadLease Lease { get; }
+
+    /// <summary>Data nodes renew their leases while clients may still read (the run must come to rest after).</summary>
+    internal bool ReadsMayCome => _net.Now < BootTime + ActivePeriod || _managers.Values.Any(m => m.Alive && m.OpenReads.Count > 0);
 
     /// <summary>Runs to quiescence; null when every check held, else what broke (with the seed and options).</summary>
     public string? Run()

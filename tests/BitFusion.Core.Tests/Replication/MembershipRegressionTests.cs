@@ -11,6 +11,7 @@ public class MembershipRegressionTests
 {
     private const int ManagerA = 100, ManagerB = 101;
     private const long Grace = 1_000;
+    private static readonly ReadLease Lease = ReadLease.For(Grace);
 
     private static ClusterView View(long epoch, int coordinator, IEnumerable<ViewMember> receivers, int[] senders, int[] dead) =>
         new(new SkeenView(epoch, receivers, senders), coordinator, receivers.ToDictionary(m => m.Node, m => (ulong)(1000 + m.Node)),
@@ -24,7 +25,7 @@ public class MembershipRegressionTests
         // The known rejoin-during-manager-crash hang: the view that drops a dead manager reached this node before the
         // new coordinator's connection said which sender it is, so the report was skipped and never sent again.
         var output = new DataNodeRecorder();
-        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8);
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
         node.ManagerConnected(ManagerA);
         node.ManagerConnected(ManagerB);
         node.ManagerHello(ManagerA, ManagerA);
@@ -46,7 +47,7 @@ public class MembershipRegressionTests
         // its manager's connection was down (or the report died with it); the manager, still waiting for that report
         // and with the replica still in the view, never answered the write.
         var output = new DataNodeRecorder();
-        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 2);
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 2, Lease);
         node.ManagerConnected(ManagerA);
         node.ManagerHello(ManagerA, ManagerA);
         node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA], []));
@@ -125,7 +126,7 @@ public class MembershipRegressionTests
     {
         // A joiner admitted by the dying coordinator may be the only live holder of the newest view.
         var output = new ManagerRecorder();
-        var m = new ManagerMembership(ManagerB, 2000 + ManagerB, [(1, 0), (2, 0), (3, 0)], [ManagerA, ManagerB], Grace, output);
+        var m = new ManagerMembership(ManagerB, 2000 + ManagerB, [(1, 0), (2, 0), (3, 0)], [ManagerA, ManagerB], Grace, Lease, output);
         foreach (int n in new[] { 1, 2, 3 }) m.NodeConnected(n);
         m.PeerConnected(ManagerA);
         m.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
@@ -153,7 +154,7 @@ public class MembershipRegressionTests
         Assert.False(deposed.Supersedes(successor));
 
         ulong next = 1001;
-        var node = new DataNodeMember<int>(1, 0, () => next++, new DataNodeRecorder(), window: 8);
+        var node = new DataNodeMember<int>(1, 0, () => next++, new DataNodeRecorder(), window: 8, Lease);
         node.ManagerConnected(ManagerA);
         node.ViewReceived(ManagerA, deposed);
         Assert.True(node.IsServing);
@@ -176,7 +177,7 @@ public class MembershipRegressionTests
         ClusterView successor = View(1, ManagerB, [Founder(1)], [ManagerB], [ManagerA]);
         var output = new DataNodeRecorder();
         ulong next = 1001;
-        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8);
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8, Lease);
         node.ManagerConnected(ManagerA);
         node.ManagerConnected(ManagerB);
         node.ManagerHello(ManagerB, ManagerB);
@@ -205,7 +206,7 @@ public class MembershipRegressionTests
         ClusterView successor = View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]);
         var output = new DataNodeRecorder();
         ulong next = 1001;
-        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8);
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8, Lease);
         node.ManagerConnected(ManagerA);
         node.ManagerConnected(ManagerB);
         node.ManagerHello(ManagerA, ManagerA);
@@ -251,7 +252,7 @@ public class MembershipRegressionTests
         ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []);
         ClusterView aLast = View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []);
         var output = new DataNodeRecorder();
-        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8);
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
         foreach (int m in new[] { ManagerB, ManagerC })
         {
             node.ManagerConnected(m);
@@ -284,7 +285,7 @@ public class MembershipRegressionTests
         Assert.True(View(4, ManagerB, [Founder(1)], [ManagerB], [ManagerA]).Supersedes(successor));
 
         ulong next = 1002;
-        var node = new DataNodeMember<int>(2, 0, () => next++, new DataNodeRecorder(), window: 8);
+        var node = new DataNodeMember<int>(2, 0, () => next++, new DataNodeRecorder(), window: 8, Lease);
         node.ManagerConnected(ManagerA);
         node.ViewReceived(ManagerA, aheadOnDeposedLine);
         Assert.Equal(NodePhase.Joining, node.Phase);
@@ -301,7 +302,7 @@ public class MembershipRegressionTests
     {
         // Issue 10: a push that failed was only logged by the adapter; the joiner then waited until some later view change.
         var output = new DataNodeRecorder();
-        var donor = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, pushRetryDelay: 50);
+        var donor = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease, pushRetryDelay: 50);
         donor.ManagerConnected(ManagerA);
         donor.ManagerHello(ManagerA, ManagerA);
         donor.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA], []));
@@ -332,9 +333,115 @@ public class MembershipRegressionTests
         Assert.Equal(0, donor.UnconfirmedPushes);
     }
 
+    [Fact]
+    public void A_replica_serves_reads_only_within_a_lease_counted_from_its_request()
+    {
+        // Seeds 306086, 306330, 307611, 318369, 411947: a replica excluded while paused served, on resuming, a read a
+        // manager that had not installed the exclusion relayed to it, and missed a write acknowledged meanwhile. It served
+        // whenever caught up; now only within a granted lease, counted from when it sent the request (a grant that
+        // waited out a pause in its buffers answers a request as old as the pause, so it lets it serve nothing).
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA], []));
+        Assert.True(node.IsServing);
+        Assert.Equal((ManagerA, 1001UL), Assert.Single(output.LeaseRequests));
+        Assert.False(node.MayServeRead(0));
+
+        node.LeaseGranted(ManagerA, 1001, sentAt: 100);
+        Assert.True(node.MayServeRead(100 + Lease.Duration - 1));
+        Assert.False(node.MayServeRead(100 + Lease.Duration));
+
+        node.LeaseGranted(ManagerA, 1001, sentAt: 150);
+        Assert.False(node.MayServeRead(5_000), "a grant processed after a pause extends nothing past its request's time");
+        node.LeaseGranted(ManagerA, 999, sentAt: 4_900);
+        Assert.False(node.MayServeRead(5_000), "a grant for another life");
+    }
+
+    [Fact]
+    public void A_replica_takes_no_lease_from_a_coordinator_a_successor_deposed()
+    {
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        node.Query(ManagerB, 7, [ManagerA]);
+        node.ManagerClosed(ManagerA);
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, ManagerA);
+        Assert.Single(output.ViewReports);
+
+        node.LeaseGranted(ManagerA, 1001, sentAt: 100);
+        Assert.False(node.MayServeRead(101));
+        node.LeaseGranted(ManagerB, 1001, sentAt: 100);
+        Assert.True(node.MayServeRead(101));
+    }
+
+    [Fact]
+    public void Only_the_coordinator_grants_and_only_to_a_life_its_view_admits()
+    {
+        var output = new ManagerRecorder();
+        var m = BootedManager(output, nodes: [1, 2]);
+        Assert.True(m.LeaseRequested(1, 1001, now: 5));
+        Assert.False(m.LeaseRequested(2, 9999, now: 5));
+
+        var other = new ManagerMembership(ManagerB, 2000 + ManagerB, [(1, 0), (2, 0)], [ManagerA, ManagerB], Grace, Lease, new ManagerRecorder());
+        other.PeerConnected(ManagerA);
+        other.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, m.View);
+        Assert.False(other.LeaseRequested(1, 1001, now: 5));
+    }
+
+    [Fact]
+    public void A_new_coordinator_excludes_a_silent_replica_only_once_its_predecessors_leases_have_run_out()
+    {
+        // The predecessor may have granted the silent replica a lease just before it died: the successor cannot know,
+        // so it keeps every member that is not proven gone for one lease after it starts coordinating.
+        var output = new ManagerRecorder();
+        var m = new ManagerMembership(ManagerB, 2000 + ManagerB, [(1, 0), (2, 0)], [ManagerA, ManagerB], Grace, Lease, output);
+        foreach (int n in new[] { 1, 2 })
+        {
+            m.NodeConnected(n);
+            m.NodeStatusReceived(n, new NodeStatus((ulong)(1000 + n), NodePhase.Serving, 0, 0, 0, 0));
+        }
+        m.PeerConnected(ManagerA);
+        m.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        m.NodeClosed(2, now: 10, lastHeard: 10);
+        m.PeerClosed(ManagerA, now: 10, lastHeard: 10);
+        m.PeerRefused(ManagerA);
+        m.ViewReport(1, output.Queries[^1].Id, m.View);
+        m.Tick(10 + Grace);
+
+        Assert.Equal([ManagerA], m.View!.DeadSenders.ToArray());
+        Assert.True(m.View.Skeen.TryGetReceiver(2, out _), $"excluded node 2 at once: {m.View}");
+        long holdFrom = 10 + Grace + 1;
+        m.Tick(holdFrom);
+        m.Tick(holdFrom + Lease.Hold - 1);
+        Assert.True(m.View.Skeen.TryGetReceiver(2, out _), $"excluded node 2 before a lease ran out: {m.View}");
+        Assert.True(m.LeaseRequested(1, 1001, now: holdFrom + Lease.Hold - 1));
+
+        m.Tick(holdFrom + Lease.Hold);
+        Assert.False(m.View.Skeen.TryGetReceiver(2, out _), $"kept node 2: {m.View}");
+    }
+
+    [Fact]
+    public void A_replica_proven_gone_is_excluded_whatever_its_lease()
+    {
+        var output = new ManagerRecorder();
+        var m = BootedManager(output, nodes: [1, 2]);
+        Assert.True(m.LeaseRequested(2, 1002, now: 5));
+        m.NodeClosed(2, now: 10, lastHeard: 10);
+        m.NodeRefused(2);
+        m.Tick(11);
+        Assert.False(m.View!.Skeen.TryGetReceiver(2, out _), $"kept node 2 though nothing listens there: {m.View}");
+    }
+
     private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
     {
-        var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, output);
+        var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, Lease, output);
         foreach (int n in nodes)
         {
             m.NodeConnected(n);
@@ -402,6 +509,10 @@ public class MembershipRegressionTests
         public List<(int Manager, ulong QueryId, ClusterView? View)> ViewReports { get; } = [];
 
         public void SendViewReport(int manager, ulong queryId, ClusterView? view) => ViewReports.Add((manager, queryId, view));
+
+        public List<(int Manager, ulong Life)> LeaseRequests { get; } = [];
+
+        public void RequestLease(int manager, ulong life) => LeaseRequests.Add((manager, life));
 
         public void Admitted(long incarnation, int donor)
         {
