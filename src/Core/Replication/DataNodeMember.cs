@@ -169,6 +169,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         // group's last copy, and its receiver keeps it whenever the successor's view allows (SkeenReceiver.ReplaceView).
         // A successor's view of a lower epoch replaces a line the deposed coordinator ran ahead on: nothing of it is kept.
         ViewOutcome outcome = view.ReceiverLife(_nodeId) != Life ? ViewOutcome.Excluded
+            : ForgetsASender(view) ? ViewOutcome.Superseded
             : view.Epoch == installed ? _skeen.ReplaceView(view.Skeen)
             : view.Epoch < installed ? ViewOutcome.Superseded
             : _skeen.InstallView(view.Skeen);
@@ -182,9 +183,18 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         AfterEvent();
     }
 
+    /// <summary>
+    /// Skeen's messages are taken only from a sender of the installed view. A manager sends a data node the view that
+    /// admits it before its first multicast on that connection, so a sender missing from the installed view is one whose
+    /// view this node refused or found older: a sender a deposed coordinator admitted. Its messages, held pending, would
+    /// wait for ever on a successor that never lists it (seeds 406693, 416859); its view's refusal makes it send them
+    /// again with the next view it installs (the adapter syncs the link again), and the successor's view, if it admits
+    /// that sender, is installed first.
+    /// </summary>
     public ReceiveOutcome Data(in DataMessage<TPayload> message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
+        if (!FromViewSender(message.Id.Sender)) return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnData(message);
         AfterEvent();
         return outcome;
@@ -193,6 +203,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Final(in FinalMessage message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
+        if (!FromViewSender(message.Id.Sender)) return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnFinal(message);
         AfterEvent();
         return outcome;
@@ -201,6 +212,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Marker(in EpochMarker marker)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
+        if (!FromViewSender(marker.Sender)) return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnMarker(marker);
         AfterEvent();
         return outcome;
@@ -304,6 +316,22 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             : $"founding member of group {_group} in view {view.Epoch}", false);
         ReportOrphans(view);
         AfterEvent();
+    }
+
+    private bool FromViewSender(int sender) => _skeen?.View is not { } view || view.ContainsSender(sender);
+
+    /// <summary>
+    /// The installed view has a sender that <paramref name="view"/> neither lists nor knows as dead: the installed one
+    /// is of a deposed coordinator's line, which admitted that sender after the successor took over. What this replica
+    /// holds of it no view of the successor's line will settle (no orphan recovery runs for a sender it never knew), so
+    /// the replica starts over rather than keep it pending for ever.
+    /// </summary>
+    private bool ForgetsASender(ClusterView view)
+    {
+        if (_skeen?.View is not { } installed) return false;
+        foreach (int s in installed.Senders)
+            if (!view.Skeen.ContainsSender(s) && !view.DeadSenders.Contains(s)) return true;
+        return false;
     }
 
     private void ReportOrphans(ClusterView view)

@@ -26,6 +26,13 @@ internal interface IManagerMembershipOutput
     void SendVerdicts(int node, RecoveryDecision decision);
 
     /// <summary>
+    /// Data node <paramref name="node"/> refused the view this manager installed (and sent it): what followed on that
+    /// connection may have been dropped, so the adapter syncs the link again (view, then Skeen's resend) with the next
+    /// view it installs, and sends no multicast on it until then.
+    /// </summary>
+    void SyncAgain(int node);
+
+    /// <summary>
     /// This manager installed <paramref name="view"/>. <paramref name="admittedAs"/> is its new sender id when this view
     /// admits it for the first time, else −1. The adapter switches Skeen's sender and its node links.
     /// </summary>

@@ -253,6 +253,11 @@ internal sealed class ManagerMembership
                 _excluded = true;
                 _out.Excluded($"data node {node} refused view {view.Epoch}: a successor's takeover took this manager for dead");
             }
+            // A refusal of an older view changes nothing: the newer one followed it on that connection.
+            else if (view is not null && _view is not null && view.Epoch == _view.Epoch && view.Coordinator == _view.Coordinator && _nodes.ContainsKey(node))
+            {
+                _out.SyncAgain(node);
+            }
             return;
         }
         if (_view is null && view is not null)

@@ -349,6 +349,12 @@ internal sealed partial class ManagerNode
                          $"{decision.Verdicts.Length - finalised} discarded");
         }
 
+        /// <summary>The link is brought up to date again with the next view installed (<see cref="InstalledLocked"/> syncs it).</summary>
+        public void SyncAgain(int node)
+        {
+            if (manager._nodes.TryGetValue(node, out NodeLink? link)) link.SyncedLife = 0;
+        }
+
         public void Installed(ClusterView view, int admittedAs) => manager.InstalledLocked(view, admittedAs);
 
         public void Excluded(string reason) => manager.ExcludedLocked(reason);

@@ -68,6 +68,8 @@ internal sealed partial class ClusterSimulation
         public void OnRead(int manager, SimLink link, ulong readId, long sentAt) => FromManager(manager, link, () =>
         {
             bool serving = Member.MayServeRead(_sim.Now);
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null)
+                _sim.Trace($"node {Node} gets read {readId} from {manager}: {(serving ? "served" : "not served")}");
             if (serving) _sim.CheckRead(this, sentAt);
             else if (Member.IsServing) _sim.Stats.ReadsWithoutLease++;
             if (_managers.TryGetValue(manager, out SimLink? back))

@@ -134,6 +134,8 @@ internal sealed partial class ClusterSimulation
 
         public void OnProposal(int node, SimLink link, ProposalMessage p) => FromNode(node, link, () =>
         {
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null)
+                _sim.Trace($"manager {Node} gets {p} from node {node}{(ReadyLink(node) == link ? "" : " on a link not synced: dropped")}");
             if (ReadyLink(node) == link && _sender is { IsExcluded: false } s && s.OnProposal(node, p) == ReceiveOutcome.Invalid)
                 _sim.Fail($"manager {Node} found {p} from node {node} invalid");
             Writes.Pump();
@@ -148,7 +150,10 @@ internal sealed partial class ClusterSimulation
 
         public void OnLeaseRequest(int node, SimLink link, ulong life, long sentAt) => FromNode(node, link, () =>
         {
-            if (!Membership.LeaseRequested(node, life, _sim.Now)) return;
+            bool granted = Membership.LeaseRequested(node, life, _sim.Now);
+            if (Environment.GetEnvironmentVariable("BITFUSION_SIM_WIRE") is not null)
+                _sim.Trace($"manager {Node} {(granted ? "grants" : "refuses")} node {node} (life {life}) a lease asked at {sentAt}");
+            if (!granted) return;
             var d = (SimDataNode)link.Acceptor;
             _sim.Send(link, this, () => d.OnLeaseGrant(Node, link, life, sentAt), _sim._leaseRng);
         });
@@ -320,6 +325,8 @@ internal sealed partial class ClusterSimulation
             _sim.Stats.Decisions++;
             _sim.Send(link, this, () => d.FromManager(Node, link, () => d.Member.Verdicts(Node, decision)));
         }
+
+        public void SyncAgain(int node) => _synced.Remove(node);
 
         public void Installed(ClusterView view, int admittedAs)
         {

@@ -439,6 +439,84 @@ public class MembershipRegressionTests
         Assert.False(m.View!.Skeen.TryGetReceiver(2, out _), $"kept node 2 though nothing listens there: {m.View}");
     }
 
+    private const int ManagerC = 102;
+
+    /// <summary>The sender id a coordinator gives a restarted manager C: a rank above every id in use.</summary>
+    private const int NewSenderC = (1 << 16) | ManagerC;
+
+    [Fact]
+    public void A_sender_admitted_only_by_a_deposed_coordinator_gets_no_proposal()
+    {
+        // Seeds 406693, 416859: the deposed coordinator A admitted the restarted manager C as a new sender. The node had
+        // promised A's successor B to refuse A's views, and did, but took C's multicasts as coming from a newer view it had
+        // not installed yet: they stayed pending (holding back every later delivery) since B's line never lists C.
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        node.ManagerClosed(ManagerA);
+        node.Query(ManagerB, 7, [ManagerA]);
+        node.ManagerConnected(ManagerC);
+        node.ManagerHello(ManagerC, NewSenderC);
+        node.ViewReceived(ManagerC, View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, NewSenderC], []));
+        Assert.Equal(TakeoverQuery.Refused, output.ViewReports[^1].QueryId);
+
+        ReceiveOutcome outcome = node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 42));
+
+        Assert.Equal(ReceiveOutcome.StaleSender, outcome);
+        Assert.Empty(output.Proposals);
+        node.ViewReceived(ManagerB, View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]));
+        Assert.True(node.IsServing);
+        Assert.Equal(0, node.Skeen!.PendingCount);
+    }
+
+    [Fact]
+    public void A_replica_holding_a_sender_its_successors_view_never_heard_of_starts_over()
+    {
+        // The same, at a node that had not promised: it installed A's view admitting C and holds C's multicast; B's view
+        // of the same epoch knows nothing of C (neither live nor dead), so no orphan recovery would ever settle it.
+        var output = new DataNodeRecorder();
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8, Lease);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerConnected(ManagerC);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ManagerHello(ManagerC, NewSenderC);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        node.ViewReceived(ManagerC, View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, NewSenderC], []));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 42)));
+
+        node.ViewReceived(ManagerB, View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]));
+
+        Assert.NotEqual(1001UL, node.Life);
+        Assert.Null(node.Skeen);
+    }
+
+    [Fact]
+    public void A_data_node_that_refused_the_installed_view_is_synced_again()
+    {
+        // Seeds 202054, 303279 (found after read leases shifted the schedules): a data node refused a view a manager relayed
+        // for a deposed coordinator and dropped that manager's multicasts; the link stayed synced, nothing was sent again,
+        // and the multicasts waited for that node's proposals forever.
+        var output = new ManagerRecorder();
+        var m = new ManagerMembership(ManagerB, 2000 + ManagerB, [(1, 0), (2, 0)], [ManagerA, ManagerB], Grace, Lease, output);
+        m.PeerConnected(ManagerA);
+        ClusterView first = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        m.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, first);
+        m.ViewReceived(View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+
+        m.ViewReport(1, TakeoverQuery.Refused, first);
+        Assert.Empty(output.SyncsAgain);
+        m.ViewReport(1, TakeoverQuery.Refused, m.View);
+        Assert.Equal([1], output.SyncsAgain);
+        Assert.Empty(output.Exclusions);
+    }
+
     private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
     {
         var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, Lease, output);
@@ -474,6 +552,10 @@ public class MembershipRegressionTests
         public void SendQuery(int node, bool toManager, ulong queryId, int[] deadSenders) => Queries.Add((node, queryId));
 
         public void SendVerdicts(int node, RecoveryDecision decision) => Verdicts.Add((node, decision));
+
+        public List<int> SyncsAgain { get; } = [];
+
+        public void SyncAgain(int node) => SyncsAgain.Add(node);
 
         public void Installed(ClusterView view, int admittedAs) => Views.Add(view);
 
