@@ -26,11 +26,12 @@ internal interface IManagerMembershipOutput
     void SendVerdicts(int node, RecoveryDecision decision);
 
     /// <summary>
-    /// Data node <paramref name="node"/> refused the view this manager installed (and sent it): what followed on that
-    /// connection may have been dropped, so the adapter syncs the link again (view, then Skeen's resend) with the next
-    /// view it installs, and sends no multicast on it until then.
+    /// Data node <paramref name="node"/> refused a view this manager installed and sent it: what followed on that
+    /// connection may have been dropped. The adapter sends no multicast on the link until it syncs it again (the
+    /// installed view, then Skeen's resend): <paramref name="now"/> when the refused view is older than the installed
+    /// one (the node may take that one, sent after it), else with the next view it installs (the node refused this one).
     /// </summary>
-    void SyncAgain(int node);
+    void SyncAgain(int node, bool now);
 
     /// <summary>
     /// This manager installed <paramref name="view"/>. <paramref name="admittedAs"/> is its new sender id when this view

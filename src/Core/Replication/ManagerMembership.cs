@@ -253,10 +253,9 @@ internal sealed class ManagerMembership
                 _excluded = true;
                 _out.Excluded($"data node {node} refused view {view.Epoch}: a successor's takeover took this manager for dead");
             }
-            // A refusal of an older view changes nothing: the newer one followed it on that connection.
-            else if (view is not null && _view is not null && view.Epoch == _view.Epoch && view.Coordinator == _view.Coordinator && _nodes.ContainsKey(node))
+            else if (view is not null && _view is not null && _nodes.ContainsKey(node))
             {
-                _out.SyncAgain(node);
+                _out.SyncAgain(node, now: _view.Supersedes(view));
             }
             return;
         }

@@ -349,10 +349,12 @@ internal sealed partial class ManagerNode
                          $"{decision.Verdicts.Length - finalised} discarded");
         }
 
-        /// <summary>The link is brought up to date again with the next view installed (<see cref="InstalledLocked"/> syncs it).</summary>
-        public void SyncAgain(int node)
+        /// <summary>The link is brought up to date again now, or with the next view installed (<see cref="InstalledLocked"/> syncs it).</summary>
+        public void SyncAgain(int node, bool now)
         {
-            if (manager._nodes.TryGetValue(node, out NodeLink? link)) link.SyncedLife = 0;
+            if (!manager._nodes.TryGetValue(node, out NodeLink? link)) return;
+            link.SyncedLife = 0;
+            if (now) manager.SyncLocked(link);
         }
 
         public void Installed(ClusterView view, int admittedAs) => manager.InstalledLocked(view, admittedAs);

@@ -326,7 +326,11 @@ internal sealed partial class ClusterSimulation
             _sim.Send(link, this, () => d.FromManager(Node, link, () => d.Member.Verdicts(Node, decision)));
         }
 
-        public void SyncAgain(int node) => _synced.Remove(node);
+        public void SyncAgain(int node, bool now)
+        {
+            _synced.Remove(node);
+            if (now) Sync(node);
+        }
 
         public void Installed(ClusterView view, int admittedAs)
         {

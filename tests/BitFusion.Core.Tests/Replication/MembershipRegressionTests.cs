@@ -510,10 +510,13 @@ public class MembershipRegressionTests
         m.PeerHello(ManagerA, ManagerA, 2000 + ManagerA, first);
         m.ViewReceived(View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
 
-        m.ViewReport(1, TakeoverQuery.Refused, first);
-        Assert.Empty(output.SyncsAgain);
         m.ViewReport(1, TakeoverQuery.Refused, m.View);
-        Assert.Equal([1], output.SyncsAgain);
+        Assert.Equal([(1, false)], output.SyncsAgain);
+
+        // Seed 415472: a refusal of an older view, arriving after the newer one was sent: the node may take the newer
+        // one, but what came between was dropped and the link, synced, would never send it again.
+        m.ViewReport(2, TakeoverQuery.Refused, first);
+        Assert.Equal([(1, false), (2, true)], output.SyncsAgain);
         Assert.Empty(output.Exclusions);
     }
 
@@ -553,9 +556,9 @@ public class MembershipRegressionTests
 
         public void SendVerdicts(int node, RecoveryDecision decision) => Verdicts.Add((node, decision));
 
-        public List<int> SyncsAgain { get; } = [];
+        public List<(int Node, bool Now)> SyncsAgain { get; } = [];
 
-        public void SyncAgain(int node) => SyncsAgain.Add(node);
+        public void SyncAgain(int node, bool now) => SyncsAgain.Add((node, now));
 
         public void Installed(ClusterView view, int admittedAs) => Views.Add(view);
 
