@@ -71,6 +71,12 @@ internal static class Seeds
         Captured(14, NodeRole.Manager, c => AbcastWire.EnqueueFinal(c, new FinalMessage(new MessageId(0, 1), 5, 1, 0)));
         Captured(15, NodeRole.DataNode, c => AbcastWire.EnqueuePropose(c, new ProposalMessage(new MessageId(0, 1), 5)));
         Captured(16, NodeRole.DataNode, c => AbcastWire.EnqueueDelivered(c, new MessageId(0, 1), DeliveryStatus.Applied, 3, 4));
+        List<(MessageType Type, byte[] Payload)> reports = Capture(c =>
+        {
+            AbcastWire.EnqueuePropose(c, new ProposalMessage(new MessageId(0, 2), 6));
+            AbcastWire.EnqueueDelivered(c, new MessageId(0, 1), DeliveryStatus.Applied, 3, 4);
+        });
+        Seed(20, NodeRole.DataNode, MessageType.Batch, [.. reports.SelectMany(f => (byte[])[.. Le((uint)f.Payload.Length + 1), (byte)f.Type, .. f.Payload])]);
         return n;
     }
 

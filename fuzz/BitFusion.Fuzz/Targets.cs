@@ -38,7 +38,7 @@ internal sealed class Targets : IDisposable
         ];
     }
 
-    public const int Count = 20;
+    public const int Count = 21;
 
     /// <summary>A fixed cluster key, so seeds can carry valid MACs.</summary>
     public static readonly string KeyHex = new('a', 64);
@@ -130,6 +130,7 @@ internal sealed class Targets : IDisposable
                 InboundList.For(null, 1, chunk).Accept(chunk);
                 break;
             }
+            case 20: FrameBatch.Check(p); break;
         }
     }
 

@@ -12,6 +12,9 @@ internal enum MessageType : byte
     /// <summary>Empty; sent on an authenticated connection idle for heartbeatMs and swallowed by the frame loop.</summary>
     Heartbeat = 5,
 
+    /// <summary>Several of Skeen's frames to one peer in one (<see cref="FrameBatch"/>); only on a manager ⇄ data node link.</summary>
+    Batch = 6,
+
     // Generic replies, each echoing the request id.
     Ok = 10,
     Error = 11,

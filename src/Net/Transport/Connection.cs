@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 using BitFusion.Net.Protocol;
@@ -38,11 +39,16 @@ internal sealed class Connection : IDisposable
     private byte[] _tx, _txSpare;
     private int _txLength, _inFlight;
     private bool _sending, _overflowed;
+    // Where the frame or batch that later batched frames may join starts in _tx (-1: the tail is no such frame), and
+    // whether it is already a batch. Only on a link that batches (Open) and until anything else is queued behind it.
+    private int _run = -1;
+    private bool _runIsBatch, _batches;
     private int _closed, _bulkReads;
     private long _lastReceivedMs = Environment.TickCount64;
     private long _lastSentMs = Environment.TickCount64;
     private static long s_totalBytesSent;
     private static long s_totalFramesSent;
+    private static long s_totalFramesBatched;
     private static long s_totalBytesReceived;
     private static long s_totalFramesReceived;
 
@@ -109,8 +115,14 @@ internal sealed class Connection : IDisposable
     /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
     public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
 
-    /// <summary>Frames (messages) enqueued by every connection of this process.</summary>
+    /// <summary>Frames (messages) enqueued by every connection of this process, each frame inside a batch counted.</summary>
     public static long TotalFramesSent => Interlocked.Read(ref s_totalFramesSent);
+
+    /// <summary>
+    /// Frames of <see cref="TotalFramesSent"/> that joined a batch begun by an earlier one (<see cref="EnqueueBatched"/>),
+    /// so the frames that crossed the wire are <c>TotalFramesSent - TotalFramesBatched</c>.
+    /// </summary>
+    public static long TotalFramesBatched => Interlocked.Read(ref s_totalFramesBatched);
 
     /// <summary>Bytes received by every connection of this process.</summary>
     public static long TotalBytesReceived => Interlocked.Read(ref s_totalBytesReceived);
@@ -135,11 +147,13 @@ internal sealed class Connection : IDisposable
 
     /// <summary>
     /// Lifts the receive limit from handshake size to the configured frame limit, once the peer is authenticated.
-    /// Call from the reading thread, between reads.
+    /// With <paramref name="batches"/> (<see cref="RoleTable.Batches"/>) this link sends and accepts
+    /// <see cref="MessageType.Batch"/> frames. Call from the reading thread, between reads.
     /// </summary>
-    public void Open()
+    public void Open(bool batches = false)
     {
         _receiveLimit = _maxFrameBytes;
+        _batches = batches;
         if (_rx.Length < SteadyBuffer && _rx.Length > 0) ResizeReceive(SteadyBuffer, _rxEnd - _rxStart);
     }
 
@@ -171,6 +185,14 @@ internal sealed class Connection : IDisposable
                     {
                         if (length != 1) throw new ProtocolException($"A heartbeat carries no payload; this one has {length - 1} bytes.");
                         _rxStart += total;
+                        continue;
+                    }
+                    // A batch is checked whole, then its frames are read one by one where they lie.
+                    if ((MessageType)_rx[_rxStart + 4] == MessageType.Batch)
+                    {
+                        if (!_batches) throw new ProtocolException("A batch frame on a link that does not batch.");
+                        FrameBatch.Check(_rx.AsSpan(_rxStart + Frame.HeaderSize, total - Frame.HeaderSize));
+                        _rxStart += Frame.HeaderSize;
                         continue;
                     }
                     var frame = new Frame((MessageType)_rx[_rxStart + 4], _rx.AsMemory(_rxStart + Frame.HeaderSize, total - Frame.HeaderSize));
@@ -250,30 +272,98 @@ internal sealed class Connection : IDisposable
     /// </summary>
     public void Enqueue(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
     {
-        int payload = head.Length + body.Length;
-        if (payload + 1 > _maxFrameBytes)
-            throw new InvalidOperationException($"A {type} frame of {payload + 1} bytes exceeds the {_maxFrameBytes}-byte limit.");
+        int payload = PayloadLength(type, head, body);
         lock (_gate)
         {
-            if (IsClosed || _overflowed) return;
-            int need = _txLength + Frame.HeaderSize + payload;
-            if ((long)need + _inFlight > MaxQueuedBytes && _txLength + _inFlight > 0)
-            {
-                _overflowed = true;
-                long queued = (long)_txLength + _inFlight;
-                ThreadPool.UnsafeQueueUserWorkItem(c => c.DisconnectSlowConsumer(queued), this, preferLocal: false);
-                return;
-            }
-            if (need > _tx.Length) GrowSend(Math.Max(need, _tx.Length * 2));
-            Span<byte> dst = _tx.AsSpan(_txLength);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst, (uint)(payload + 1));
-            dst[4] = (byte)type;
-            head.CopyTo(dst[Frame.HeaderSize..]);
-            body.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
-            _txLength = need;
+            // Whatever follows a batch closes it: frames keep their order on the wire.
+            _run = -1;
+            if (!ReserveLocked(Frame.HeaderSize + payload)) return;
+            WriteFrameLocked(type, head, body);
         }
         Volatile.Write(ref _lastSentMs, Environment.TickCount64);
         Interlocked.Increment(ref s_totalFramesSent);
+    }
+
+    /// <summary>
+    /// As <see cref="Enqueue"/>, for a frame a <see cref="MessageType.Batch"/> may carry (<see cref="FrameBatch.Carries"/>):
+    /// on a link that batches, it joins the batch (or the lone such frame, which becomes a batch) at the tail of the
+    /// send queue while the batch stays within the frame limit, so a read batch's proposals, or its data and finals,
+    /// leave as one frame. A frame alone stays an ordinary frame.
+    /// </summary>
+    public void EnqueueBatched(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
+    {
+        if (!_batches)
+        {
+            Enqueue(type, head, body);
+            return;
+        }
+        Debug.Assert(FrameBatch.Carries(type));
+        int frame = Frame.HeaderSize + PayloadLength(type, head, body);
+        bool joined;
+        lock (_gate)
+        {
+            int tail = _txLength - _run;
+            // The batch's length field after this frame: its type byte and its inner frames.
+            long batchLength = _runIsBatch ? tail - 4L + frame : 1L + tail + frame;
+            if (_run >= 0 && batchLength <= _maxFrameBytes)
+            {
+                if (!ReserveLocked(_runIsBatch ? frame : Frame.HeaderSize + frame)) return;
+                if (!_runIsBatch)
+                {
+                    Buffer.BlockCopy(_tx, _run, _tx, _run + Frame.HeaderSize, tail);
+                    _tx[_run + 4] = (byte)MessageType.Batch;
+                    _txLength += Frame.HeaderSize;
+                    _runIsBatch = true;
+                }
+                WriteFrameLocked(type, head, body);
+                BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(_run), (uint)batchLength);
+                joined = true;
+            }
+            else
+            {
+                if (!ReserveLocked(frame)) return;
+                (_run, _runIsBatch) = (_txLength, false);
+                WriteFrameLocked(type, head, body);
+                joined = false;
+            }
+        }
+        Volatile.Write(ref _lastSentMs, Environment.TickCount64);
+        Interlocked.Increment(ref s_totalFramesSent);
+        if (joined) Interlocked.Increment(ref s_totalFramesBatched);
+    }
+
+    private int PayloadLength(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body)
+    {
+        int payload = head.Length + body.Length;
+        if (payload + 1 > _maxFrameBytes)
+            throw new InvalidOperationException($"A {type} frame of {payload + 1} bytes exceeds the {_maxFrameBytes}-byte limit.");
+        return payload;
+    }
+
+    /// <summary>Room for <paramref name="bytes"/> more at the tail of the send queue; false (and the frame dropped) when closed or over the bound.</summary>
+    private bool ReserveLocked(int bytes)
+    {
+        if (IsClosed || _overflowed) return false;
+        int need = _txLength + bytes;
+        if ((long)need + _inFlight > MaxQueuedBytes && _txLength + _inFlight > 0)
+        {
+            _overflowed = true;
+            long queued = (long)_txLength + _inFlight;
+            ThreadPool.UnsafeQueueUserWorkItem(c => c.DisconnectSlowConsumer(queued), this, preferLocal: false);
+            return false;
+        }
+        if (need > _tx.Length) GrowSend(Math.Max(need, _tx.Length * 2));
+        return true;
+    }
+
+    private void WriteFrameLocked(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body)
+    {
+        Span<byte> dst = _tx.AsSpan(_txLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(dst, (uint)(head.Length + body.Length + 1));
+        dst[4] = (byte)type;
+        head.CopyTo(dst[Frame.HeaderSize..]);
+        body.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
+        _txLength += Frame.HeaderSize + head.Length + body.Length;
     }
 
     /// <summary>Appends and sends.</summary>
@@ -399,6 +489,7 @@ internal sealed class Connection : IDisposable
         _sendArgs.SetBuffer(batch, 0, _txLength);
         _inFlight = _txLength;
         _txLength = 0;
+        _run = -1;
     }
 
     private void FailSend(string why)
@@ -454,6 +545,7 @@ internal sealed class Connection : IDisposable
         ArrayPool<byte>.Shared.Return(_txSpare);
         _tx = _txSpare = [];
         _txLength = 0;
+        _run = -1;
         _sendArgs.Dispose();
     }
 

@@ -35,7 +35,7 @@ internal static class Dialer
         try
         {
             await Handshake.ConnectAsync(connection, key, self, server, cancellation).ConfigureAwait(false);
-            connection.Open();
+            connection.Open(RoleTable.Batches(self.Role, server.Role));
             return connection;
         }
         catch

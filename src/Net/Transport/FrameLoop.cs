@@ -13,6 +13,14 @@ internal static class FrameLoop
     // reach the backups, while the window has room.
     private const int MaxBatchFrames = 64;
 
+    private static long s_batches;
+
+    /// <summary>
+    /// Read batches every frame loop of this process has handled: about one per time a loop woke for its socket,
+    /// so against the frames received it says how many frames each wake-up carried.
+    /// </summary>
+    public static long TotalBatches => Interlocked.Read(ref s_batches);
+
     public static async Task RunAsync(Connection connection, IFrameHandler handler, NetCounters counters, CancellationToken cancellation,
         int heartbeatMs = 0)
     {
@@ -50,6 +58,7 @@ internal static class FrameLoop
                     if (!handled || ++batch >= MaxBatchFrames || !connection.HasBufferedFrame)
                     {
                         batch = 0;
+                        Interlocked.Increment(ref s_batches);
                         handler.OnBatchEnd(connection);
                         DeferredFlush.End();
                         connection.Flush();

@@ -111,7 +111,7 @@ internal sealed class FrameServer : IDisposable
             }
             PeerIdentity peer = await Handshake.AcceptAsync(connection, _key, _self, _knows, _stop.Token).ConfigureAwait(false);
             connection.Name = $"{peer} @ {socket.RemoteEndPoint}";
-            connection.Open();
+            connection.Open(RoleTable.Batches(_self.Role, peer.Role));
             Counters.CountAccepted();
         }
         catch (Exception e) when (e is HandshakeRejectedException or ProtocolException or OperationCanceledException)

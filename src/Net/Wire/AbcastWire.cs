@@ -9,7 +9,8 @@ namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// Skeen's messages between a manager and a data node, one frame each, on the one FIFO connection the manager
-/// keeps to that node. docs/protocol.md lists every field.
+/// keeps to that node; data, finals, proposals and delivery reports queued back to back leave as one
+/// <see cref="MessageType.Batch"/> frame. docs/protocol.md lists every field.
 /// </summary>
 internal static class AbcastWire
 {
@@ -24,7 +25,7 @@ internal static class AbcastWire
         w.U64(m.Groups.Mask);
         w.I64(m.StableSeq);
         m.Payload.WriteHead(ref w);
-        c.Enqueue(MessageType.AbcastData, head, m.Payload.Body);
+        c.EnqueueBatched(MessageType.AbcastData, head, m.Payload.Body);
     }
 
     /// <summary>The payload of a run is rented; the caller owns it once this returns.</summary>
@@ -60,7 +61,7 @@ internal static class AbcastWire
         w.I64(m.Timestamp);
         w.I64(m.Epoch);
         w.I64(m.StableSeq);
-        c.Enqueue(MessageType.AbcastFinal, p);
+        c.EnqueueBatched(MessageType.AbcastFinal, p);
     }
 
     public static FinalMessage ReadFinal(in Frame frame)
@@ -100,7 +101,7 @@ internal static class AbcastWire
         w.I32(m.Id.Sender);
         w.I64(m.Id.Seq);
         w.I64(m.Timestamp);
-        c.Enqueue(MessageType.AbcastPropose, p);
+        c.EnqueueBatched(MessageType.AbcastPropose, p);
     }
 
     public static ProposalMessage ReadPropose(in Frame frame)
@@ -123,7 +124,7 @@ internal static class AbcastWire
         w.U8((byte)status);
         w.I64(value);
         w.I64(position);
-        c.Enqueue(MessageType.AbcastDelivered, p);
+        c.EnqueueBatched(MessageType.AbcastDelivered, p);
     }
 
     public static (MessageId Id, DeliveryStatus Status, long Value, long Position) ReadDelivered(in Frame frame)
