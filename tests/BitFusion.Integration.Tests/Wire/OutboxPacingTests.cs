@@ -26,7 +26,9 @@ public sealed class OutboxPacingTests : IDisposable
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        var dial = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        // Small socket buffers, so the kernel cannot absorb a list and hide an overgrown send queue.
+        listener.ReceiveBufferSize = 16 << 10;
+        var dial = new Socket(SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 16 << 10 };
         dial.Connect(listener.LocalEndPoint!);
         _sender = new Connection(dial, "sender", MaxFrame, MaxQueued);
         _receiver = new Connection(listener.Accept(), "receiver", MaxFrame);
@@ -40,7 +42,8 @@ public sealed class OutboxPacingTests : IDisposable
         ulong[] first = Words(1), second = Words(2);
         int chunkWords = ChunkCodec.ChunkWords(MaxFrame, BitsChunkWire.HeadBytes);
         Marker(outbox, 10);
-        Streamed(outbox, 1, first, chunkWords);
+        Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
+        outbox.Chunked(_sender, MessageType.BitsChunk, head[..BitsChunkWire.WriteHead(head, 1, ListBits, 0)], first, chunkWords);
         Marker(outbox, 11);
         Streamed(outbox, 2, second, chunkWords);
         Marker(outbox, 12);
