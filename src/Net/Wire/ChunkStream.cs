@@ -51,31 +51,31 @@ internal sealed class ChunkStream
 
     /// <summary>
     /// Queues chunks while the connection has room and flushes them; true once every chunk is queued (or the
-    /// connection closed), false when the rest wait for the queue to drain and <c>finished</c> will report the end.
+    /// connection closed), false when the rest go later, on a pool thread, and <c>finished</c> will report the end.
+    /// One call queues at most one queue's worth: the caller may be a frame loop, which must get back to reading
+    /// (a peer whose heartbeats sit unread is suspected), however fast the socket takes the chunks.
     /// </summary>
     public bool Pump()
     {
         _scratch ??= ArrayPool<byte>.Shared.Rent(ChunkCodec.ScratchBytes(_head.Length, Math.Min(_plan.ChunkWords, Math.Max(1, _wordCount))));
-        while (true)
+        long queued = _to.QueuedBytes;
+        while (_next < _plan.Count && !_to.IsClosed)
         {
-            long queued = _to.QueuedBytes;
-            while (_next < _plan.Count && !_to.IsClosed)
-            {
-                (int offset, int count) = _plan[_next];
-                long frame = Frame.HeaderSize + _head.Length + ChunkCodec.MaxEncodedBytes(count);
-                if (queued > 0 && queued + frame > _high) break;
-                ChunkCodec.EnqueueOne(_to, _type, _head, _wordCount, offset, _words.AsSpan(offset, count), _scratch);
-                _next++;
-                queued = _to.QueuedBytes;
-            }
-            _to.Flush();
-            if (_next == _plan.Count || _to.IsClosed)
-            {
-                Release();
-                return true;
-            }
-            if (_to.WhenDrained(_wake, s_resume, this)) return false;
+            (int offset, int count) = _plan[_next];
+            long frame = Frame.HeaderSize + _head.Length + ChunkCodec.MaxEncodedBytes(count);
+            if (queued > 0 && queued + frame > _high) break;
+            ChunkCodec.EnqueueOne(_to, _type, _head, _wordCount, offset, _words.AsSpan(offset, count), _scratch);
+            _next++;
+            queued = _to.QueuedBytes;
         }
+        _to.Flush();
+        if (_next == _plan.Count || _to.IsClosed)
+        {
+            Release();
+            return true;
+        }
+        if (!_to.WhenDrained(_wake, s_resume, this)) ThreadPool.UnsafeQueueUserWorkItem(s_resume, this, preferLocal: false);
+        return false;
     }
 
     private void Resume()
