@@ -1,5 +1,4 @@
 using System.Buffers;
-using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
