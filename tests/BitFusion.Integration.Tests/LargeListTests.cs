@@ -9,11 +9,14 @@ namespace BitFusion.Integration.Tests;
 /// Fusion lists many times larger than one frame (a cluster with 4096-byte frames, the minimum) move in chunks:
 /// a client reads the whole list back, a SIGKILLed primary rebuilds it from a residual, a restarted backup is
 /// loaded by snapshots, and the primary rebuilt from that backup gets every word back. One list is random bits
-/// (every chunk raw), the other runs of ones and zeros (chunks LZ4-compressed).
+/// (every chunk raw), the other runs of ones and zeros (chunks LZ4-compressed). Each list is also several times
+/// the cluster's send-queue cap: every transfer is paced by its connection's drain, so none is dropped as a slow
+/// consumer (with the chunks queued at once, the first residual was, and the recovery never finished).
 /// </summary>
 public sealed class LargeListTests(ITestOutputHelper output)
 {
     private const int MaxFrameBytes = 4096;
+    private const int MaxSendQueueBytes = 16 << 10;
     private const int BitsPerWrite = 24_000;
     private const int Writes = 40;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -26,13 +29,15 @@ public sealed class LargeListTests(ITestOutputHelper output)
         var rng = new Random(seed);
         ClusterConfig config = ClusterLayout.Build(2, 2, 0, 0, "127.0.0.1", 0);
         config.MaxFrameBytes = MaxFrameBytes;
+        config.MaxSendQueueBytes = MaxSendQueueBytes;
         await using FusionCluster cluster = await FusionCluster.StartAsync(config, new FusionClusterOptions { Binary = HostBinary.Path });
         NodeProcess victim = cluster.Primaries[0], survivor = cluster.Primaries[1];
 
         ulong[] random = await WriteAsync(cluster, victim, i => (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63));
         ulong[] runs = await WriteAsync(cluster, survivor, i => (i / 37) % 3 == 0 ? ulong.MaxValue : 0);
         int bits = Writes * BitsPerWrite;
-        output.WriteLine($"two lists of {bits} bits ({bits / 8 / MaxFrameBytes}× the {MaxFrameBytes}-byte frame limit)");
+        output.WriteLine($"two lists of {bits} bits ({bits / 8 / MaxFrameBytes}× the {MaxFrameBytes}-byte frame limit, " +
+                         $"{bits / 8 / MaxSendQueueBytes}× the {MaxSendQueueBytes}-byte send-queue cap)");
         await ReadsBackAsync(cluster, victim, random, "before any failure");
 
         await victim.KillAsync();
@@ -61,6 +66,18 @@ public sealed class LargeListTests(ITestOutputHelper output)
         await BackupProbe.WaitCompleteAsync(cluster.EndPointOf(gf.Id), cluster.Key, (ushort)gf.Id, (ushort)survivor.Id, Patience);
         await ReadsBackAsync(cluster, victim, random, "rebuilt from the re-encoded backup");
         await ReadsBackAsync(cluster, survivor, runs, "the survivor, after two cuts");
+        foreach (NodeProcess node in cluster.Primaries.Concat(cluster.Backups))
+            Assert.DoesNotContain(WholeLog(node), l => l.Contains("slow consumer", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every line the node wrote in all its lives (the tail in memory keeps only the last few hundred).</summary>
+    private static List<string> WholeLog(NodeProcess node)
+    {
+        using var file = new FileStream(node.Log.FilePath!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(file);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line) lines.Add(line);
+        return lines;
     }
 
     /// <summary>Appends <see cref="Writes"/> runs of <see cref="BitsPerWrite"/> bits to the primary's list; returns its words.</summary>

@@ -1,23 +1,30 @@
+using System.Diagnostics;
+using BitFusion.Host.Measure;
 using BitFusion.Net.Client;
 using BitFusion.Net.Fusion;
-using BitFusion.Net.Protocol;
-using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
 
 namespace BitFusion.Host.Bench;
 
 /// <summary>Recovery time of one primary against its list length and the number of primaries, for f backups.</summary>
 internal static class RecoveryBench
 {
-    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, double ConnectMicros, double CutMicros, int Attempts, long WireBytes, int Repeats);
+    /// <summary>Writes to a survivor before the crashes, the baseline its writes during the recoveries compare with.</summary>
+    private const int QuietWrites = 2000;
 
-    public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation, bool tls = false)
+    /// <param name="Quiet">With survivor writes: one client's writes to primary 1 with nothing recovering.</param>
+    /// <param name="During">The same client's writes while primary 0 recovered (from the crash to serving again).</param>
+    /// <param name="Refused">Writes during the recoveries answered not done or unknown (counted in <paramref name="During"/>).</param>
+    public sealed record Result(int Primaries, int Faults, int Bits, double TotalMicros, double ConnectMicros, double CutMicros, int Attempts, long WireBytes, int Repeats,
+        LatencyStats? Quiet = null, LatencyStats? During = null, int Refused = 0);
+
+    /// <param name="survivorWrites">One client writes to primary 1, one write at a time, through every recovery (needs two primaries).</param>
+    public static async Task<Result> RunAsync(int primaries, int faults, int bits, int repeats, CancellationToken cancellation, bool tls = false,
+        bool survivorWrites = false)
     {
-        // A transfer's chunks are queued at once (no flow control yet), so a list past the default queue cap needs a larger one.
-        long listBytes = bits / 8L, queue = 3 * listBytes + (8L << 20);
-        long? maxSendQueueBytes = queue > Connection.DefaultMaxQueuedBytes(Frame.DefaultMaxFrameBytes) ? queue : null;
         // Filling lists of 10^8 bits and more on a loaded machine can starve a backup's heartbeats past the default
         // 1.5 s; a false suspicion would measure the retry, not the recovery.
-        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, maxSendQueueBytes, suspectAfterMs: 10_000);
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, suspectAfterMs: 10_000);
         var random = new Random(bits + primaries);
         const int chunkBits = 1 << 22;
         var chunk = new ulong[chunkBits / 64];
@@ -40,6 +47,14 @@ internal static class RecoveryBench
             }
             foreach (ValueTask<long> p in pending) await p;
         }
+        using BitListClient? writer = survivorWrites && primaries > 1 ? await fusion.ClientAsync(1, cancellation, TimeSpan.FromMinutes(5)) : null;
+        var quiet = new List<double>();
+        var during = new List<double>();
+        int refused = 0;
+        if (writer is not null)
+            for (int i = 0; i < QuietWrites; i++)
+                refused += await TimedWriteAsync(writer, random.Next(bits), quiet);
+        refused = 0;
         var totals = new List<double>();
         var connects = new List<double>();
         var cuts = new List<double>();
@@ -48,8 +63,19 @@ internal static class RecoveryBench
         for (int r = 0; r < repeats; r++)
         {
             (ulong[] Words, int Length) before = fusion.Primary(0).List.Snapshot();
+            using var recovering = new CancellationTokenSource();
+            Task<int> writes = writer is null ? Task.FromResult(0) : WriteUntilAsync(writer, bits, random.Next(), during, recovering.Token);
             fusion.CrashPrimary(0);
-            RecoveryReport report = await fusion.StartPrimaryAsync(0, cancellation);
+            RecoveryReport report;
+            try
+            {
+                report = await fusion.StartPrimaryAsync(0, cancellation);
+            }
+            finally
+            {
+                await recovering.CancelAsync();
+                refused += await writes;
+            }
             (ulong[] Words, int Length) after = fusion.Primary(0).List.Snapshot();
             if (after.Length != before.Length || !after.Words.AsSpan().SequenceEqual(before.Words))
                 throw new InvalidOperationException($"recovered list differs (length {after.Length} vs {before.Length})");
@@ -59,7 +85,33 @@ internal static class RecoveryBench
             attempts.Add(report.Attempts);
             bytes = report.BytesReceived;
         }
-        return new Result(primaries, faults, bits, Median(totals), Median(connects), Median(cuts), Median(attempts), bytes, repeats);
+        return new Result(primaries, faults, bits, Median(totals), Median(connects), Median(cuts), Median(attempts), bytes, repeats,
+            writer is null ? null : LatencyStats.FromMicros(quiet.ToArray()), writer is null ? null : LatencyStats.FromMicros(during.ToArray()), refused);
+    }
+
+    /// <summary>One write at a time until <paramref name="stop"/> fires, the one under way when it fires included; returns how many were refused.</summary>
+    private static async Task<int> WriteUntilAsync(BitListClient writer, int bits, int seed, List<double> latencies, CancellationToken stop)
+    {
+        var random = new Random(seed);
+        int refused = 0;
+        while (!stop.IsCancellationRequested) refused += await TimedWriteAsync(writer, random.Next(bits), latencies);
+        return refused;
+    }
+
+    private static async Task<int> TimedWriteAsync(BitListClient writer, int index, List<double> latencies)
+    {
+        long started = Stopwatch.GetTimestamp();
+        int refused = 0;
+        try
+        {
+            await writer.SetAsync(index, (index & 1) == 0);
+        }
+        catch (RemoteException e) when (e.Code is ErrorCode.NotDone or ErrorCode.Unknown)
+        {
+            refused = 1;
+        }
+        latencies.Add(Ticks.MicrosSince(started));
+        return refused;
     }
 
     private static T Median<T>(List<T> values)

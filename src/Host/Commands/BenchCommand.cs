@@ -144,26 +144,40 @@ internal static class BenchCommand
         var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
         var primaries = new Option<int[]>("--primaries", "-n") { Description = "Numbers of primaries.", DefaultValueFactory = _ => [1, 2, 3, 4, 5], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Crashes per configuration (the median is reported).", DefaultValueFactory = _ => 5 };
+        var survivorWrites = new Option<bool>("--survivor-writes")
+        {
+            Description = "One client writes (Set, one at a time) to a surviving primary before and during every recovery; prints its latency (needs --primaries >= 2).",
+        };
         var command = new Command("recovery", "Time to rebuild a crashed primary, against list length and number of primaries (other primaries keep serving).")
-        { sizes, faults, primaries, repeats };
+        { sizes, faults, primaries, repeats, survivorWrites };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Name = "bench";
             Log.Quiet = true;
             int r = result.GetValue(repeats);
+            bool writes = result.GetValue(survivorWrites);
             if (r < 1 || result.GetValue(sizes)!.Any(s => s < 1))
             {
                 Console.Error.WriteLine("error: --repeats and every size must be at least 1.");
                 return 2;
             }
-            Console.WriteLine("| primaries | f | bits | recovery ms (median) | connect ms | cut ms | attempts (median) | bytes received |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            if (writes && result.GetValue(primaries)!.Any(p => p < 2))
+            {
+                Console.Error.WriteLine("error: --survivor-writes needs a surviving primary: every --primaries value must be at least 2.");
+                return 2;
+            }
+            Console.WriteLine("| primaries | f | bits | recovery ms (median) | connect ms | cut ms | attempts (median) | bytes received |" +
+                              (writes ? " survivor writes quiet p50 / p99 / p99.9 µs | during recovery: writes, refused, p50 / p99 / p99.9 / max µs |" : ""));
+            Console.WriteLine("|---|---|---|---|---|---|---|---|" + (writes ? "---|---|" : ""));
             foreach (int f in result.GetValue(faults)!)
                 foreach (int bits in result.GetValue(sizes)!)
                     foreach (int p in result.GetValue(primaries)!)
                     {
-                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation);
-                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.ConnectMicros / 1000:0.000} | {x.CutMicros / 1000:0.000} | {x.Attempts} | {x.WireBytes:N0} |");
+                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation, survivorWrites: writes);
+                        string survivor = x is { Quiet: { } q, During: { } d }
+                            ? $" {q.Median:0} / {q.P99:0} / {q.P999:0} | {d.Count}, {x.Refused}, {d.Median:0} / {d.P99:0} / {d.P999:0} / {d.Max:0} |"
+                            : "";
+                        Console.WriteLine($"| {p} | {f} | {bits:N0} | {x.TotalMicros / 1000:0.000} | {x.ConnectMicros / 1000:0.000} | {x.CutMicros / 1000:0.000} | {x.Attempts} | {x.WireBytes:N0} |{survivor}");
                     }
             return 0;
         });

@@ -28,7 +28,7 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
                     e =>
                     {
                         if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) owner.DialRefused(Index);
-                    }).ConfigureAwait(false);
+                    }, owner.Cluster.Config.MaxSendQueueBytes ?? 0).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -313,7 +313,10 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         NodeStats.Send(connection, id, length, words, Counters);
     }
 
-    /// <summary>A client's ReadAll: the fused words in BitsChunk frames (seq 0), so a test can check them against the primaries' lists.</summary>
+    /// <summary>
+    /// A client's ReadAll: the fused words in BitsChunk frames (seq 0), so a test can check them against the
+    /// primaries' lists; streamed through the outbox, so the chunks go as the client reads them.
+    /// </summary>
     private void ReplyFused(Connection connection, in Frame frame)
     {
         ulong id = FusionWire.ReadU64(frame);
@@ -328,10 +331,8 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         }
         Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
         int headBytes = BitsChunkWire.WriteHead(head, id, length, 0);
-        ChunkCodec.Enqueue(connection, MessageType.BitsChunk, head[..headBytes], words.AsSpan(0, count),
-            ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, headBytes));
-        ArrayPool<ulong>.Shared.Return(words);
-        connection.Flush();
+        _outbox.Streamed(connection, MessageType.BitsChunk, head[..headBytes], words, count, ChunkCodec.ChunkWords(_cluster.Config.MaxFrameBytes, headBytes));
+        _outbox.Drain();
     }
 
     public void Dispose()

@@ -1,5 +1,4 @@
 using System.Buffers;
-using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -27,6 +26,7 @@ internal sealed class Outbox
 
     private readonly Lock _gate = new();
     private readonly Lock _drainer = new();
+    private readonly ListsUnderWay _lists = new();
     private Queue<Item> _items = new(), _spareItems = new();
     private byte[] _arena = new byte[ArenaBytes], _spareArena = new byte[ArenaBytes];
     private int _used;
@@ -47,31 +47,22 @@ internal sealed class Outbox
 
     /// <summary>
     /// A whole list as frames of <paramref name="type"/>, each <paramref name="head"/> then one chunk of at most
-    /// <paramref name="chunkWords"/> words (<see cref="ChunkCodec"/>), queued back to back so nothing the role
-    /// produces after it overtakes the list on its connection.
+    /// <paramref name="chunkWords"/> words (<see cref="ChunkCodec"/>): the words are copied now (the role's span is
+    /// only valid under its lock) and then sent as <see cref="Streamed"/> sends them.
     /// </summary>
     public void Chunked(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords)
     {
-        var plan = new ChunkPlan(words.Length, chunkWords);
-        lock (_gate)
-        {
-            // Room for every chunk at once: growing the arena chunk by chunk would copy the list again at each doubling.
-            Reserve(plan.Count * (head.Length + ChunkCodec.HeadBytes) + words.Length * 8);
-            for (int i = 0; i < plan.Count; i++)
-            {
-                (int offset, int count) = plan[i];
-                Span<byte> target = Reserve(head.Length + ChunkCodec.MaxEncodedBytes(count));
-                head.CopyTo(target);
-                Commit(to, type, head.Length + ChunkCodec.Encode(words.Length, offset, words.Slice(offset, count), target[head.Length..]));
-            }
-        }
+        ulong[] copy = ArrayPool<ulong>.Shared.Rent(Math.Max(1, words.Length));
+        words.CopyTo(copy);
+        Streamed(to, type, head, copy, words.Length, chunkWords);
     }
 
     /// <summary>
     /// A whole list the outbox takes over (<paramref name="words"/>, rented from ArrayPool&lt;ulong&gt;.Shared): only its
-    /// head is copied now; the drain encodes it chunk by chunk straight into the connection, flushing each, so the
-    /// first chunks are on the wire while the next are encoded and no lock is held meanwhile. The words go back to
-    /// the pool once queued.
+    /// head is copied now. The drain hands it to a <see cref="ChunkStream"/>, which encodes and queues its chunks as
+    /// the connection drains; every later frame for that connection waits behind the list (held here, in order),
+    /// so nothing the role produces after it overtakes it, and frames for other connections go at once. The words
+    /// go back to the pool once queued.
     /// </summary>
     public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords)
     {
@@ -123,13 +114,14 @@ internal sealed class Outbox
                         close.Add((item.To, reason));
                         continue;
                     }
+                    ReadOnlySpan<byte> bytes = arena.AsSpan(item.Offset, item.Length);
+                    if (_lists.Hold(item.To, item.Type, bytes, item.List)) continue;
                     if (item.List is { } list)
                     {
-                        ChunkCodec.Stream(item.To, item.Type, arena.AsSpan(item.Offset, item.Length), list.Words.AsSpan(0, list.WordCount), list.ChunkWords);
-                        ArrayPool<ulong>.Shared.Return(list.Words);
+                        _lists.Start(item.To, item.Type, bytes, list.Words, list.WordCount, list.ChunkWords);
                         continue;
                     }
-                    item.To.Enqueue(item.Type, arena.AsSpan(item.Offset, item.Length));
+                    item.To.Enqueue(item.Type, bytes);
                     if (!flush.Contains(item.To)) flush.Add(item.To);
                 }
                 _spareItems = items;
@@ -172,6 +164,4 @@ internal sealed class Outbox
     }
 
     private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason, StreamedList? List = null);
-
-    private sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords);
 }

@@ -43,6 +43,9 @@ internal sealed class Connection : IDisposable
     // whether it is already a batch. Only on a link that batches (Open) and until anything else is queued behind it.
     private int _run = -1;
     private bool _runIsBatch, _batches;
+    private long _drainMark;
+    private Action<object?>? _drained;
+    private object? _drainedState;
     private int _closed, _bulkReads;
     private long _lastReceivedMs = Environment.TickCount64;
     private long _lastSentMs = Environment.TickCount64;
@@ -99,6 +102,32 @@ internal sealed class Connection : IDisposable
 
     /// <summary>Queued bytes (not yet taken by the socket) beyond which the peer counts as too slow and is disconnected.</summary>
     public long MaxQueuedBytes { get; }
+
+    /// <summary>Bytes queued and not yet taken by the socket.</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_gate) return (long)_txLength + _inFlight;
+        }
+    }
+
+    /// <summary>
+    /// Arranges for <paramref name="callback"/> to run once, on a pool thread, when the bytes queued fall to
+    /// <paramref name="mark"/> or the connection closes: a sender of a long list queues its next chunks then instead
+    /// of waiting. False (and nothing arranged) when the queue is already that short or the connection closed. One
+    /// waiter at a time.
+    /// </summary>
+    public bool WhenDrained(long mark, Action<object?> callback, object? state)
+    {
+        lock (_gate)
+        {
+            if (IsClosed || (long)_txLength + _inFlight <= mark) return false;
+            if (_drained is not null) throw new InvalidOperationException($"{Name} already has a sender waiting for its queue to drain.");
+            (_drainMark, _drained, _drainedState) = (mark, callback, state);
+            return true;
+        }
+    }
 
     /// <summary>Where a slow-consumer disconnect is counted; a server sets it on the connections it accepts.</summary>
     internal NetCounters? Counters { get; set; }
@@ -461,6 +490,7 @@ internal sealed class Connection : IDisposable
         lock (_gate)
         {
             _inFlight -= sent;
+            if (_drained is not null && (long)_txLength + _inFlight <= _drainMark) WakeDrainedLocked();
             if (IsClosed)
             {
                 _sending = false;
@@ -480,6 +510,13 @@ internal sealed class Connection : IDisposable
             TakeBatchLocked();
             return true;
         }
+    }
+
+    // On a pool thread: the waiter queues frames, which takes this lock, and the thread in Sent may be the socket's.
+    private void WakeDrainedLocked()
+    {
+        ThreadPool.UnsafeQueueUserWorkItem(_drained!, _drainedState, preferLocal: false);
+        (_drained, _drainedState) = (null, null);
     }
 
     private void TakeBatchLocked()
@@ -530,6 +567,7 @@ internal sealed class Connection : IDisposable
         lock (_gate)
         {
             if (!_sending) ReleaseSendLocked();
+            if (_drained is not null) WakeDrainedLocked();
         }
         Closed?.Invoke(this);
     }

@@ -11,8 +11,10 @@ namespace BitFusion.Net.Transport;
 /// </summary>
 internal static class Dialer
 {
+    /// <param name="maxQueuedBytes">The connection's send-queue cap (0: <see cref="Connection.DefaultMaxQueuedBytes"/>).</param>
     public static async Task<Connection> ConnectAsync(
-        EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation)
+        EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation,
+        long maxQueuedBytes = 0)
     {
         if (key.Tls is { } credentials && self.Role == NodeRole.Client) self = credentials.ClientIdentity;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -30,8 +32,8 @@ internal static class Dialer
             throw;
         }
         var connection = key.Tls is null
-            ? new Connection(socket, $"{server} @ {endpoint}", maxFrameBytes)
-            : await OpenTlsAsync(socket, key.Tls, self, server, $"{server} @ {endpoint}", maxFrameBytes, cancellation).ConfigureAwait(false);
+            ? new Connection(socket, $"{server} @ {endpoint}", maxFrameBytes, maxQueuedBytes)
+            : await OpenTlsAsync(socket, key.Tls, self, server, $"{server} @ {endpoint}", maxFrameBytes, maxQueuedBytes, cancellation).ConfigureAwait(false);
         try
         {
             await Handshake.ConnectAsync(connection, key, self, server, cancellation).ConfigureAwait(false);
@@ -47,12 +49,13 @@ internal static class Dialer
     }
 
     private static async Task<Connection> OpenTlsAsync(
-        Socket socket, TlsCredentials credentials, PeerIdentity self, PeerIdentity server, string name, int maxFrameBytes, CancellationToken cancellation)
+        Socket socket, TlsCredentials credentials, PeerIdentity self, PeerIdentity server, string name, int maxFrameBytes, long maxQueuedBytes,
+        CancellationToken cancellation)
     {
         try
         {
             SslStream stream = await TlsChannel.ConnectAsync(socket, credentials, self, server, cancellation).ConfigureAwait(false);
-            return new Connection(socket, stream, server, name, maxFrameBytes);
+            return new Connection(socket, stream, server, name, maxFrameBytes, maxQueuedBytes);
         }
         catch
         {
@@ -67,14 +70,14 @@ internal static class Dialer
     /// </summary>
     public static async Task<Connection> ConnectWithRetryAsync(
         EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation,
-        Action<Exception>? failed = null)
+        Action<Exception>? failed = null, long maxQueuedBytes = 0)
     {
         int delayMs = 5;
         while (true)
         {
             try
             {
-                return await ConnectAsync(endpoint, key, self, server, maxFrameBytes, cancellation).ConfigureAwait(false);
+                return await ConnectAsync(endpoint, key, self, server, maxFrameBytes, cancellation, maxQueuedBytes).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or ProtocolException && !cancellation.IsCancellationRequested)
             {

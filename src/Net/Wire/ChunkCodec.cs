@@ -54,15 +54,8 @@ internal static class ChunkCodec
         return HeadBytes + packed;
     }
 
-    /// <summary>Queues <paramref name="words"/> on <paramref name="connection"/> as frames of <paramref name="head"/> then one chunk each.</summary>
-    public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords) =>
-        Send(connection, type, head, words, chunkWords, flushEach: false);
-
-    /// <summary>As <see cref="Enqueue"/>, flushing after each chunk: the socket sends chunk i while chunk i + 1 is encoded.</summary>
-    public static void Stream(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords) =>
-        Send(connection, type, head, words, chunkWords, flushEach: true);
-
-    private static void Send(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords, bool flushEach)
+    /// <summary>Queues <paramref name="words"/> on <paramref name="connection"/> as frames of <paramref name="head"/> then one chunk each, all at once.</summary>
+    public static void Enqueue(Connection connection, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords)
     {
         var plan = new ChunkPlan(words.Length, chunkWords);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ScratchBytes(head.Length, Math.Min(chunkWords, Math.Max(1, words.Length))));
@@ -72,7 +65,6 @@ internal static class ChunkCodec
             {
                 (int offset, int count) = plan[i];
                 EnqueueOne(connection, type, head, words.Length, offset, words.Slice(offset, count), buffer);
-                if (flushEach) connection.Flush();
             }
         }
         finally

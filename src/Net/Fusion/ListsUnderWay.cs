@@ -1,0 +1,131 @@
+using System.Buffers;
+using BitFusion.Net.Protocol;
+using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
+
+namespace BitFusion.Net.Fusion;
+
+/// <summary>A whole list an <see cref="Outbox"/> owns until it is streamed: words rented from ArrayPool&lt;ulong&gt;.Shared.</summary>
+internal sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords);
+
+/// <summary>
+/// An outbox's lists being streamed (<see cref="ChunkStream"/>), at most one per connection, and the frames its
+/// role produced for that connection after the list, held in order until the list's last chunk is queued: a
+/// cut's snapshot must reach the backup before the deltas that follow it, and a client must get one read's chunks
+/// before the next answer. A held list starts when the ones before it are done. The connection's drain drives
+/// the whole of it on pool threads; nothing waits.
+/// </summary>
+internal sealed class ListsUnderWay
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Connection, Backlog> _busy = [];
+    private readonly Action<ChunkStream> _finished;
+
+    /// <summary>Connections with a list under way; read without the lock so a drain with none skips it.</summary>
+    private int _count;
+
+    public ListsUnderWay() => _finished = Finished;
+
+    /// <summary>
+    /// Holds a frame (or a list) for <paramref name="to"/> if a list is under way on it; false when it may go now.
+    /// Called by the outbox's one drainer, which alone starts lists, so a zero count it reads is current.
+    /// </summary>
+    public bool Hold(Connection to, MessageType type, ReadOnlySpan<byte> bytes, StreamedList? list)
+    {
+        if (Volatile.Read(ref _count) == 0) return false;
+        lock (_gate)
+        {
+            if (!_busy.TryGetValue(to, out Backlog? backlog)) return false;
+            backlog.Add(type, bytes, list);
+            return true;
+        }
+    }
+
+    /// <summary>Starts streaming a list on <paramref name="to"/>, which has none under way; it takes over <paramref name="words"/>.</summary>
+    public void Start(Connection to, MessageType type, ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords)
+    {
+        var stream = new ChunkStream(to, type, head, words, wordCount, chunkWords, _finished);
+        lock (_gate)
+        {
+            _busy.Add(to, new Backlog());
+            Volatile.Write(ref _count, _busy.Count);
+        }
+        if (stream.Pump()) Finished(stream);
+    }
+
+    /// <summary>Queues what waited behind a finished list, up to the next held list, which starts in turn.</summary>
+    private void Finished(ChunkStream done)
+    {
+        Connection to = done.To;
+        while (true)
+        {
+            ChunkStream? next = null;
+            lock (_gate)
+            {
+                Backlog backlog = _busy[to];
+                while (backlog.TryTake(out MessageType type, out ReadOnlySpan<byte> bytes, out StreamedList? list))
+                {
+                    if (list is not null)
+                    {
+                        next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished);
+                        break;
+                    }
+                    to.Enqueue(type, bytes);
+                }
+                if (next is null)
+                {
+                    _busy.Remove(to);
+                    Volatile.Write(ref _count, _busy.Count);
+                    backlog.Release();
+                }
+            }
+            to.Flush();
+            if (next is null || !next.Pump()) return;
+        }
+    }
+
+    /// <summary>Frames waiting behind a list, their bytes copied into one pooled buffer.</summary>
+    private sealed class Backlog
+    {
+        private readonly Queue<(MessageType Type, int Offset, int Length, StreamedList? List)> _held = new();
+        private byte[] _bytes = [];
+        private int _used;
+
+        public void Add(MessageType type, ReadOnlySpan<byte> bytes, StreamedList? list)
+        {
+            if (_used + bytes.Length > _bytes.Length)
+            {
+                byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(4096, Math.Max(2 * _bytes.Length, _used + bytes.Length)));
+                _bytes.AsSpan(0, _used).CopyTo(grown);
+                if (_bytes.Length > 0) ArrayPool<byte>.Shared.Return(_bytes);
+                _bytes = grown;
+            }
+            bytes.CopyTo(_bytes.AsSpan(_used));
+            _held.Enqueue((type, _used, bytes.Length, list));
+            _used += bytes.Length;
+        }
+
+        /// <summary>The next held frame; its bytes stay valid until the next <see cref="Add"/> or <see cref="Release"/>.</summary>
+        public bool TryTake(out MessageType type, out ReadOnlySpan<byte> bytes, out StreamedList? list)
+        {
+            if (!_held.TryDequeue(out var held))
+            {
+                type = default;
+                bytes = default;
+                list = null;
+                return false;
+            }
+            type = held.Type;
+            bytes = _bytes.AsSpan(held.Offset, held.Length);
+            list = held.List;
+            if (_held.Count == 0) _used = 0;
+            return true;
+        }
+
+        public void Release()
+        {
+            if (_bytes.Length > 0) ArrayPool<byte>.Shared.Return(_bytes);
+            _bytes = [];
+        }
+    }
+}
