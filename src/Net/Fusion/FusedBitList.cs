@@ -32,16 +32,6 @@ public sealed partial class FusedBitList : IDisposable
 
     private const int TickMs = 10;
 
-    /// <summary>Requests <see cref="Collect"/> kept during this thread's read batch, and the connection they came on.</summary>
-    [ThreadStatic]
-    private static List<Deferred>? t_batch;
-
-    [ThreadStatic]
-    private static Connection? t_batchOn;
-
-    [ThreadStatic]
-    private static FusedBitList? t_batchOwner;
-
     /// <summary>The tick while recovering, when a retry's short delay should not wait out a whole period.</summary>
     private const int RecoveringTickMs = 1;
     private const int WaitingLogMs = 2000;
@@ -277,7 +267,11 @@ public sealed partial class FusedBitList : IDisposable
     /// <summary>A client's read or write, answered (now or once durable) on its connection.</summary>
     internal void Serve(Connection connection, in ClientRequest request)
     {
-        Deferred item = Copy(request);
+        var item = new Deferred
+        {
+            Type = request.Type, RequestId = request.RequestId, ClientId = request.ClientId, ClientSeq = request.ClientSeq, Resend = request.Resend,
+            Op = request.Op, Index = request.Index, Bit = request.Bit, Bits = request.Bits, Started = Stopwatch.GetTimestamp(),
+        };
         lock (_gate)
         {
             if (_disposed || !_clientOf.TryGetValue(connection, out long handle)) return;
@@ -287,52 +281,6 @@ public sealed partial class FusedBitList : IDisposable
         }
         _outbox.Drain();
     }
-
-    /// <summary>
-    /// A client's request without a bit run, kept until its frame loop's batch ends (<see cref="ServeBatch"/>), so a
-    /// batch of pipelined requests takes the role's lock once, not once each; their answers go out with that batch's
-    /// flush either way. Arrival order holds: anything else from the connection first serves what was kept.
-    /// </summary>
-    internal void Collect(Connection connection, in ClientRequest request)
-    {
-        if (t_batchOn is { } on && (on != connection || t_batchOwner != this)) t_batchOwner!.ServeBatch(on);
-        (t_batchOwner, t_batchOn) = (this, connection);
-        (t_batch ??= []).Add(Copy(request));
-    }
-
-    /// <summary>Runs, in arrival order, the requests this thread kept (<see cref="Collect"/>) for <paramref name="connection"/>.</summary>
-    internal void ServeBatch(Connection connection)
-    {
-        if (t_batchOn != connection || t_batchOwner != this) return;
-        t_batchOn = null;
-        t_batchOwner = null;
-        List<Deferred> batch = t_batch!;
-        try
-        {
-            lock (_gate)
-            {
-                if (_disposed || !_clientOf.TryGetValue(connection, out long handle)) return;
-                foreach (Deferred d in batch)
-                {
-                    Deferred item = d;
-                    item.Client = handle;
-                    Admit(item, default);
-                }
-                Pump();
-            }
-        }
-        finally
-        {
-            batch.Clear();
-        }
-        _outbox.Drain();
-    }
-
-    private static Deferred Copy(in ClientRequest request) => new()
-    {
-        Type = request.Type, RequestId = request.RequestId, ClientId = request.ClientId, ClientSeq = request.ClientSeq, Resend = request.Resend,
-        Op = request.Op, Index = request.Index, Bit = request.Bit, Bits = request.Bits, Started = Stopwatch.GetTimestamp(),
-    };
 
     /// <summary>Runs a request on the role, or queues it behind others while the window is full.</summary>
     private void Admit(Deferred request, ReadOnlySpan<ulong> packed)

@@ -48,13 +48,6 @@ internal sealed class PrimaryNode : IFrameHandler, IDisposable
     public void OnFrame(Connection connection, in Frame frame)
     {
         ClientRequest request = ClientRequestCodec.Read(frame, grouped: false, _maxRunBits);
-        if (request.Type is MessageType.Append or MessageType.Set or MessageType.Insert or MessageType.RemoveAt or MessageType.SwapRemoveAt
-            or MessageType.Get or MessageType.Count)
-        {
-            _list.Collect(connection, request);
-            return;
-        }
-        _list.ServeBatch(connection);
         switch (request.Type)
         {
             case MessageType.Stats:
@@ -74,8 +67,6 @@ internal sealed class PrimaryNode : IFrameHandler, IDisposable
         }
         _list.Serve(connection, request);
     }
-
-    public void OnBatchEnd(Connection connection) => _list.ServeBatch(connection);
 
     public void Dispose()
     {
