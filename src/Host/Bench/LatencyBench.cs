@@ -8,7 +8,9 @@ namespace BitFusion.Host.Bench;
 /// <summary>Update latency and throughput of fusion: n primaries, f backups, each client keeping `window` appends in flight.</summary>
 internal static class LatencyBench
 {
-    public sealed record Result(int Primaries, int Faults, int Window, LatencyStats Latency, double OpsPerSecond, double WireBytesPerUpdate, double AllocatedBytesPerUpdate);
+    /// <param name="CpuMicrosPerUpdate">The whole process's CPU time (every thread: clients, primaries, backups) over the timed run, per update.</param>
+    public sealed record Result(int Primaries, int Faults, int Window, LatencyStats Latency, double OpsPerSecond, double WireBytesPerUpdate, double AllocatedBytesPerUpdate,
+        double CpuMicrosPerUpdate);
 
     public static async Task<Result> RunAsync(int primaries, int faults, int window, int opsPerPrimary, CancellationToken cancellation, bool tls = false)
     {
@@ -22,14 +24,16 @@ internal static class LatencyBench
             for (int i = 0; i < primaries; i++) samples[i] = new double[opsPerPrimary];
             long wireBefore = Connection.TotalBytesSent;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(clients.Select((c, i) => DriveAsync(c, window, opsPerPrimary, samples[i])));
             double seconds = clock.Elapsed.TotalSeconds;
+            TimeSpan cpu = Environment.CpuUsage.TotalTime - cpuBefore;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             long wire = Connection.TotalBytesSent - wireBefore;
             double[] all = samples.SelectMany(s => s).ToArray();
             return new Result(primaries, faults, window, LatencyStats.FromMicros(all), all.Length / seconds, (double)wire / all.Length,
-                (double)allocated / all.Length);
+                (double)allocated / all.Length, cpu.TotalMicroseconds / all.Length);
         }
         finally
         {

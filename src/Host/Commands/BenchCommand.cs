@@ -95,8 +95,9 @@ internal static class BenchCommand
         var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f.", DefaultValueFactory = _ => [1, 2, 3], AllowMultipleArgumentsPerToken = true };
         var primaries = new Option<int[]>("--primaries", "-n") { Description = "Numbers of primaries.", DefaultValueFactory = _ => [1, 5], AllowMultipleArgumentsPerToken = true };
         var windows = new Option<int[]>("--window", "-w") { Description = "Operations in flight per client (1 = one at a time).", DefaultValueFactory = _ => [1, 64], AllowMultipleArgumentsPerToken = true };
+        var noDetection = new Option<bool>("--no-detection") { Description = "Skip the failure-detection table (so the process's CPU time covers the latency table alone)." };
         var command = new Command("latency", "Update latency p50/p99/p99.9 and throughput, beside the loopback TCP round trip measured in the same run.")
-        { ops, faults, primaries, windows };
+        { ops, faults, primaries, windows, noDetection };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Name = "bench";
@@ -111,16 +112,17 @@ internal static class BenchCommand
             LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
             Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
             Console.WriteLine();
-            Console.WriteLine("| primaries | f | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | ops/s | wire B/update | alloc B/update |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| primaries | f | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | ops/s | wire B/update | alloc B/update | CPU µs/update |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int p in result.GetValue(primaries)!)
                 foreach (int f in result.GetValue(faults)!)
                     foreach (int w in result.GetValue(windows)!)
                     {
                         LatencyBench.Result r = await LatencyBench.RunAsync(p, f, w, n, cancellation);
                         Console.WriteLine($"| {p} | {f} | {w} | {r.Latency.Median:0.0} | {r.Latency.P99:0.0} | {r.Latency.P999:0.0} | {r.Latency.Max:0} | " +
-                                          $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} | {r.AllocatedBytesPerUpdate:0.0} |");
+                                          $"{r.Latency.Median / rtt.Median:0.00} | {r.OpsPerSecond:0} | {r.WireBytesPerUpdate:0} | {r.AllocatedBytesPerUpdate:0.0} | {r.CpuMicrosPerUpdate:0.0} |");
                     }
+            if (result.GetValue(noDetection)) return 0;
             Console.WriteLine();
             Console.WriteLine("A backup goes silent (blackholed) under one client writing one at a time (default heartbeatMs 300, suspectAfterMs 1500); " +
                               "writes from the fault to 1 s after the suspicion:");

@@ -18,6 +18,21 @@ namespace BitFusion.Net.Fusion;
 /// </summary>
 internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
 {
+    /// <summary>
+    /// The acknowledgement this thread's read batch owes, queued when the batch ends: acknowledgements are cumulative
+    /// and only ever late, never wrong, so a batch of deltas from a primary costs it one Ack frame and one pass of its
+    /// role, not one per delta. Per thread, as a frame loop handles a batch on one thread; only the acknowledgement of
+    /// a delta, on the connection the delta came in on, waits (<see cref="t_deltaOn"/>).
+    /// </summary>
+    [ThreadStatic]
+    private static Connection? t_ackTo;
+
+    [ThreadStatic]
+    private static Connection? t_deltaOn;
+
+    [ThreadStatic]
+    private static long t_ackSeq;
+
     private readonly Lock _gate = new();
     private readonly Cluster _cluster;
     private readonly ListLimits _limits;
@@ -104,7 +119,15 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                 var r = frame.Reader();
                 Delta delta = DeltaWire.Read(ref r, maxBits, out long seq, out long watermark);
                 r.End();
-                lock (_gate) _role.Delta(p, LinkOf(connection), seq, watermark, delta);
+                t_deltaOn = connection;
+                try
+                {
+                    lock (_gate) _role.Delta(p, LinkOf(connection), seq, watermark, delta);
+                }
+                finally
+                {
+                    t_deltaOn = null;
+                }
                 break;
             }
             case MessageType.Snapshot:
@@ -182,6 +205,13 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         return list;
     }
 
+    public void OnBatchEnd(Connection connection)
+    {
+        if (t_ackTo is not { } to) return;
+        t_ackTo = null;
+        SendAck(to, t_ackSeq);
+    }
+
     public void OnClose(Connection connection)
     {
         lock (_inbound) _inbound.Remove(connection);
@@ -226,9 +256,23 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     void IBackupOutput.Ack(long link, long seq)
     {
         if (!_links.TryGetValue(link, out Connection? c)) return;
+        if (c == t_deltaOn)
+        {
+            (t_ackTo, t_ackSeq) = (c, seq);
+            return;
+        }
         Span<byte> head = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(head, seq);
         _outbox.Frame(c, MessageType.Ack, head);
+    }
+
+    /// <summary>Queues an Ack (holding no lock); it goes with the batch's flush.</summary>
+    private static void SendAck(Connection to, long seq)
+    {
+        Span<byte> head = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(head, seq);
+        to.Enqueue(MessageType.Ack, head);
+        DeferredFlush.Request(to);
     }
 
     void IBackupOutput.SnapshotRequest(long link, ulong token)

@@ -28,15 +28,16 @@ internal sealed class ListsUnderWay
 
     /// <summary>
     /// Holds a frame (or a list) for <paramref name="to"/> if a list is under way on it; false when it may go now.
-    /// Called by the outbox's one drainer, which alone starts lists, so a zero count it reads is current.
+    /// Called by the outbox's one drainer, which alone starts lists, or by a producer while nothing waits in the
+    /// outbox's arena (so no drainer is starting one): either way a zero count it reads is current.
     /// </summary>
-    public bool Hold(Connection to, MessageType type, ReadOnlySpan<byte> bytes, StreamedList? list)
+    public bool Hold(Connection to, MessageType type, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, StreamedList? list)
     {
         if (Volatile.Read(ref _count) == 0) return false;
         lock (_gate)
         {
             if (!_busy.TryGetValue(to, out Backlog? backlog)) return false;
-            backlog.Add(type, bytes, list);
+            backlog.Add(type, head, body, list);
             return true;
         }
     }
@@ -91,18 +92,20 @@ internal sealed class ListsUnderWay
         private byte[] _bytes = [];
         private int _used;
 
-        public void Add(MessageType type, ReadOnlySpan<byte> bytes, StreamedList? list)
+        public void Add(MessageType type, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, StreamedList? list)
         {
-            if (_used + bytes.Length > _bytes.Length)
+            int length = head.Length + body.Length;
+            if (_used + length > _bytes.Length)
             {
-                byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(4096, Math.Max(2 * _bytes.Length, _used + bytes.Length)));
+                byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(4096, Math.Max(2 * _bytes.Length, _used + length)));
                 _bytes.AsSpan(0, _used).CopyTo(grown);
                 if (_bytes.Length > 0) ArrayPool<byte>.Shared.Return(_bytes);
                 _bytes = grown;
             }
-            bytes.CopyTo(_bytes.AsSpan(_used));
-            _held.Enqueue((type, _used, bytes.Length, list));
-            _used += bytes.Length;
+            head.CopyTo(_bytes.AsSpan(_used));
+            body.CopyTo(_bytes.AsSpan(_used + head.Length));
+            _held.Enqueue((type, _used, length, list));
+            _used += length;
         }
 
         /// <summary>The next held frame; its bytes stay valid until the next <see cref="Add"/> or <see cref="Release"/>.</summary>

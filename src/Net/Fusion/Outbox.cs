@@ -6,13 +6,19 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Fusion;
 
 /// <summary>
-/// Frames a role produced, in the order it produced them, waiting to be queued on their connections. An adapter
-/// fills it while it holds its role's lock (the role's spans are only valid there, so each frame's bytes are
-/// copied at once into one arena) and drains it after releasing that lock. Draining swaps the filled queue and
-/// arena for empty ones, so a thread producing under the role's lock waits only for that swap, never for another
-/// thread's copies into the connections. One drainer at a time keeps each connection's frames in role order even
-/// when two threads drive the role one after the other: a thread that finds a drain under way leaves its frames to
-/// that drainer, which looks again before it returns. The arenas are reused, so steady traffic allocates nothing.
+/// Frames a role produced, put on their connections in the order the role produced them, and sent once the role's
+/// lock is released. An adapter records them while it holds that lock (the role's spans are only valid there). A
+/// small frame goes straight into its connection's bounded send queue, which never waits on the peer (a queue past
+/// its bound closes the connection as a slow consumer, on another thread): the lock orders every connection's
+/// frames, and the thread that recorded them flushes (at the end of its frame loop's batch, <see cref="DeferredFlush"/>)
+/// and closes them in <see cref="Drain"/>, after releasing the lock, so no producer's frames wait for another thread.
+/// A whole list is instead encoded chunk by chunk after the lock, from an arena (<see cref="Chunked"/>,
+/// <see cref="Streamed"/>); while any recorded item is still there, every frame and close queues behind it in the
+/// arena, so nothing overtakes a list on its connection. The arena's drain swaps the filled queue and arena for empty
+/// ones; one drainer at a time keeps each connection's frames in role order even when two threads drive the role one
+/// after the other: a thread that finds a drain under way leaves its items to that drainer, which looks again before
+/// it returns. Closes wait for the drain because they run the connection's Closed handlers, which take the role's
+/// lock again. The arenas are reused, so steady traffic allocates nothing.
 /// </summary>
 internal sealed class Outbox
 {
@@ -31,11 +37,24 @@ internal sealed class Outbox
     private byte[] _arena = new byte[ArenaBytes], _spareArena = new byte[ArenaBytes];
     private int _used;
 
-    /// <summary>Items recorded and not yet taken by a drain; read without the lock only to skip a drain with nothing to do.</summary>
-    private int _count;
+    /// <summary>
+    /// Items recorded in the arena and not yet queued on their connections. Producers add to it only under the role's
+    /// lock and a drain takes from it only once it queued them, so a producer that reads 0 there knows nothing it
+    /// recorded before waits in the arena, and writes straight to the connection.
+    /// </summary>
+    private int _undelivered;
 
+    /// <summary>Queues a frame (payload <paramref name="head"/> then <paramref name="body"/>); call holding the owner's lock.</summary>
     public void Frame(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
     {
+        if (Volatile.Read(ref _undelivered) == 0)
+        {
+            // Nothing waits in the arena, so a list still streaming on this connection was started before this frame.
+            if (_lists.Hold(to, type, head, body, null)) return;
+            to.Enqueue(type, head, body);
+            if (!DeferredFlush.TryDefer(to)) Remember(t_flush ??= [], to);
+            return;
+        }
         lock (_gate)
         {
             Span<byte> target = Reserve(head.Length + body.Length);
@@ -71,78 +90,107 @@ internal sealed class Outbox
             head.CopyTo(Reserve(head.Length));
             _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords)));
             _used += head.Length;
-            _count++;
+            Interlocked.Increment(ref _undelivered);
         }
     }
 
+    /// <summary>Closes <paramref name="to"/> after the frames recorded before it; call holding the owner's lock.</summary>
     public void Close(Connection to, string reason)
     {
+        if (Volatile.Read(ref _undelivered) == 0)
+        {
+            (t_close ??= []).Add((to, reason));
+            return;
+        }
         lock (_gate)
         {
             _items.Enqueue(new Item(to, default, 0, 0, reason));
-            _count++;
+            Interlocked.Increment(ref _undelivered);
         }
     }
 
-    /// <summary>Queues everything recorded so far on its connection, then flushes and closes; call holding no lock.</summary>
+    /// <summary>Queues what waits in the arena on its connections, then flushes and closes what this thread recorded; call holding no lock.</summary>
     public void Drain()
     {
-        // Most inputs (an acknowledgement that completes nothing) record nothing. A thread always sees its own items;
-        // another thread's are that thread's to drain.
-        if (Volatile.Read(ref _count) == 0) return;
-        while (_drainer.TryEnter())
+        // A thread always sees its own arena items; another thread's are that thread's to drain.
+        while (Volatile.Read(ref _undelivered) != 0 && _drainer.TryEnter())
         {
-            // A close runs the connection's Closed handlers on this thread, which may drain again: that nested drain
-            // gets lists of its own.
-            List<Connection> flush = t_flush ?? [];
-            List<(Connection, string)> close = t_close ?? [];
-            t_flush = null;
-            t_close = null;
             try
             {
-                Queue<Item> items;
-                byte[] arena;
-                lock (_gate)
-                {
-                    (items, arena) = (_items, _arena);
-                    (_items, _arena, _used, _count) = (_spareItems, _spareArena, 0, 0);
-                }
-                while (items.TryDequeue(out Item item))
-                {
-                    if (item.Reason is { } reason)
-                    {
-                        close.Add((item.To, reason));
-                        continue;
-                    }
-                    ReadOnlySpan<byte> bytes = arena.AsSpan(item.Offset, item.Length);
-                    if (_lists.Hold(item.To, item.Type, bytes, item.List)) continue;
-                    if (item.List is { } list)
-                    {
-                        _lists.Start(item.To, item.Type, bytes, list.Words, list.WordCount, list.ChunkWords);
-                        continue;
-                    }
-                    item.To.Enqueue(item.Type, bytes);
-                    if (!flush.Contains(item.To)) flush.Add(item.To);
-                }
-                _spareItems = items;
-                // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
-                _spareArena = arena.Length > 16 * ArenaBytes ? new byte[ArenaBytes] : arena;
+                Deliver();
             }
             finally
             {
                 _drainer.Exit();
             }
+        }
+        List<Connection>? flush = t_flush;
+        List<(Connection, string)>? close = t_close;
+        // Most inputs (an acknowledgement that completes nothing) record nothing.
+        if (flush is not { Count: > 0 } && close is not { Count: > 0 }) return;
+        // A close runs the connection's Closed handlers on this thread, which may record and drain again: that nested
+        // drain gets lists of its own.
+        t_flush = null;
+        t_close = null;
+        if (flush is not null)
+        {
             foreach (Connection c in flush) DeferredFlush.Request(c);
             flush.Clear();
+        }
+        if (close is not null)
+        {
             foreach ((Connection c, string reason) in close) c.Close(reason);
             close.Clear();
-            t_flush = flush;
-            t_close = close;
-            // Frames another thread added while this one drained are this thread's to send: that thread saw the
-            // drain under way and left.
-            lock (_gate)
-                if (_items.Count == 0) return;
         }
+        t_flush ??= flush;
+        t_close ??= close;
+    }
+
+    /// <summary>Moves the arena's items onto their connections (the flushes and closes go to this thread's lists); holding the drainer lock.</summary>
+    private void Deliver()
+    {
+        Queue<Item> items;
+        byte[] arena;
+        lock (_gate)
+        {
+            (items, arena) = (_items, _arena);
+            (_items, _arena, _used) = (_spareItems, _spareArena, 0);
+        }
+        int delivered = items.Count;
+        try
+        {
+            while (items.TryDequeue(out Item item))
+            {
+                if (item.Reason is { } reason)
+                {
+                    (t_close ??= []).Add((item.To, reason));
+                    continue;
+                }
+                ReadOnlySpan<byte> bytes = arena.AsSpan(item.Offset, item.Length);
+                if (_lists.Hold(item.To, item.Type, bytes, default, item.List)) continue;
+                if (item.List is { } list)
+                {
+                    _lists.Start(item.To, item.Type, bytes, list.Words, list.WordCount, list.ChunkWords);
+                    continue;
+                }
+                item.To.Enqueue(item.Type, bytes);
+                Remember(t_flush ??= [], item.To);
+            }
+        }
+        finally
+        {
+            items.Clear();
+            _spareItems = items;
+            // A whole-list frame grew the arena; do not keep that much for the small frames that follow.
+            _spareArena = arena.Length > 16 * ArenaBytes ? new byte[ArenaBytes] : arena;
+            // Only now may producers write straight to the connections: everything recorded before is queued ahead of them.
+            Interlocked.Add(ref _undelivered, -delivered);
+        }
+    }
+
+    private static void Remember(List<Connection> flush, Connection c)
+    {
+        if (!flush.Contains(c)) flush.Add(c);
     }
 
     private Span<byte> Reserve(int bytes)
@@ -160,7 +208,7 @@ internal sealed class Outbox
     {
         _items.Enqueue(new Item(to, type, _used, length, null));
         _used += length;
-        _count++;
+        Interlocked.Increment(ref _undelivered);
     }
 
     private readonly record struct Item(Connection To, MessageType Type, int Offset, int Length, string? Reason, StreamedList? List = null);

@@ -16,13 +16,16 @@ internal static class DeferredFlush
     /// <summary>Flushes now outside a frame loop's batch, else at the batch's end.</summary>
     public static void Request(Connection connection)
     {
-        if (!_inBatch)
-        {
-            connection.Flush();
-            return;
-        }
+        if (!TryDefer(connection)) connection.Flush();
+    }
+
+    /// <summary>Defers the flush to the end of this thread's batch; false outside a batch, where the caller must flush (once it holds no lock).</summary>
+    public static bool TryDefer(Connection connection)
+    {
+        if (!_inBatch) return false;
         List<Connection> pending = _pending ??= [];
         if (!pending.Contains(connection)) pending.Add(connection);
+        return true;
     }
 
     internal static void Begin() => _inBatch = true;

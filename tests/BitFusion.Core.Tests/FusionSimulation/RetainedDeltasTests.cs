@@ -39,4 +39,46 @@ public class RetainedDeltasTests
         Assert.Equal(5, five.Seq);
         Assert.Equal(Enumerable.Range(0, 6).Select(i => (ulong)(500 + i)), five.View.Words.ToArray());
     }
+
+    /// <summary>
+    /// Random adds (of random sizes) and drops against a plain list of what should be held: the ring wraps, grows and
+    /// refills recycled records many times over, and must keep exactly the model's records, words included.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Holds_exactly_what_a_plain_list_would_through_wraps_growth_and_refills(int seed)
+    {
+        var random = new Random(seed);
+        int capacity = random.Next(1, 40);
+        long maxWords = random.Next(1, 200);
+        var r = new RetainedDeltas(capacity, maxWords);
+        var model = new List<(long Seq, int Words)>();
+        long seq = 0;
+        for (int step = 0; step < 5_000; step++)
+        {
+            if (random.Next(4) == 0 && model.Count > 0)
+            {
+                long through = model[random.Next(model.Count)].Seq;
+                r.DropThrough(through);
+                model.RemoveAll(m => m.Seq <= through);
+            }
+            else
+            {
+                int words = random.Next(8) == 0 ? random.Next(1, 2_000) : random.Next(1, 4);
+                Add(r, ++seq, words);
+                model.Add((seq, words));
+                while (model.Count > capacity || model.Sum(m => (long)m.Words) > maxWords && model.Count > 1) model.RemoveAt(0);
+            }
+            Assert.True(model.Count == r.Count, $"seed {seed} step {step}: {r.Count} held, {model.Count} expected");
+            Assert.Equal(model.Count > 0 ? model[0].Seq : long.MaxValue, r.FirstSeq);
+            if (model.Count == 0) continue;
+            DeltaRecord[] held = r.Range(model[0].Seq - 1, seq).ToArray();
+            Assert.Equal(model.Select(m => m.Seq), held.Select(h => h.Seq));
+            (long Seq, int Words) probe = model[random.Next(model.Count)];
+            DeltaRecord record = held.Single(h => h.Seq == probe.Seq);
+            Assert.Equal(Enumerable.Range(0, probe.Words).Select(i => (ulong)(probe.Seq * 100 + i)), record.View.Words.ToArray());
+        }
+    }
 }
