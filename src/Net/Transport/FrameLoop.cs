@@ -39,9 +39,14 @@ internal static class FrameLoop
             // Stops only between batches, so a handler never keeps frames it collected and did not apply.
             while (batch != 0 || !cancellation.IsCancellationRequested)
             {
-                Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
+                ValueTask<Frame> read = connection.ReadAsync(cancellation);
+                // A batch never spans a wait or the loop's end: DeferredFlush is per thread, a continuation may run on
+                // another one, and a batch left open there defers every later flush of that pool thread for good.
+                if (batch != 0 && !read.IsCompleted) batch = EndBatch(connection, handler);
+                Frame frame = await read.ConfigureAwait(false);
                 if (frame.IsEnd)
                 {
+                    if (batch != 0) EndBatch(connection, handler);
                     connection.Close("peer closed");
                     return;
                 }
@@ -55,14 +60,7 @@ internal static class FrameLoop
                 finally
                 {
                     // A frame that breaks the protocol ends the batch too: the valid frames collected before it still count.
-                    if (!handled || ++batch >= MaxBatchFrames || !connection.HasBufferedFrame)
-                    {
-                        batch = 0;
-                        Interlocked.Increment(ref s_batches);
-                        handler.OnBatchEnd(connection);
-                        DeferredFlush.End();
-                        connection.Flush();
-                    }
+                    if (!handled || ++batch >= MaxBatchFrames || !connection.HasBufferedFrame) batch = EndBatch(connection, handler);
                 }
             }
         }
@@ -88,5 +86,14 @@ internal static class FrameLoop
         {
             connection.ReleaseReceiveBuffer();
         }
+    }
+
+    private static int EndBatch(Connection connection, IFrameHandler handler)
+    {
+        Interlocked.Increment(ref s_batches);
+        handler.OnBatchEnd(connection);
+        DeferredFlush.End();
+        connection.Flush();
+        return 0;
     }
 }
