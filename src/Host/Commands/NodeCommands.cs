@@ -13,51 +13,25 @@ namespace BitFusion.Host.Commands;
 /// <summary>The long-running roles. Each prints one "ready ..." line on standard output once it serves.</summary>
 internal static class NodeCommands
 {
-    public static Command Backup()
-    {
-        var config = CommonOptions.Config();
-        var id = CommonOptions.Id();
-        var verbose = CommonOptions.Verbose();
-        var metricsPort = CommonOptions.MetricsPort();
-        var command = new Command("backup",
-            "Run fused backup server j: it holds every primary's list in coded form (backup 0: XOR; others: " +
-            "Reed–Solomon over GF(2^8)), applies their deltas in order, and serves recoveries. A restarted backup is " +
-            "re-encoded from the primaries.")
-        { config, id, verbose, metricsPort };
-        command.SetAction(async (result, cancellation) =>
+    public static Command Backup() => Role("backup",
+        "Run fused backup server j: it holds every primary's list in coded form (backup 0: XOR; others: " +
+        "Reed–Solomon over GF(2^8)), applies their deltas in order, and serves recoveries. A restarted backup is " +
+        "re-encoded from the primaries.",
+        async (cluster, nodeId, cancellation) =>
         {
-            Log.Verbose = result.GetValue(verbose);
-            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
-            int nodeId = result.GetValue(id);
-            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "backup")) return 2;
-            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             using var node = new BackupNode(cluster, nodeId);
             node.Start();
             Ready($"backup {node.BackupIndex} (node {nodeId}) on {node.EndPoint}");
             await CommonOptions.WaitForShutdown(cancellation);
             return 0;
         });
-        return command;
-    }
 
-    public static Command Primary()
-    {
-        var config = CommonOptions.Config();
-        var id = CommonOptions.Id();
-        var verbose = CommonOptions.Verbose();
-        var metricsPort = CommonOptions.MetricsPort();
-        var command = new Command("primary",
-            "Run a primary: the process that owns one bit list and serves it to clients. Each write completes when " +
-            "every backup holds its delta. On start it rebuilds its list from the backups and the other primaries " +
-            "if the cluster knew it before (a restart after a crash), else starts empty.")
-        { config, id, verbose, metricsPort };
-        command.SetAction(async (result, cancellation) =>
+    public static Command Primary() => Role("primary",
+        "Run a primary: the process that owns one bit list and serves it to clients. Each write completes when " +
+        "every backup holds its delta. On start it rebuilds its list from the backups and the other primaries " +
+        "if the cluster knew it before (a restart after a crash), else starts empty.",
+        async (cluster, nodeId, cancellation) =>
         {
-            Log.Verbose = result.GetValue(verbose);
-            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
-            int nodeId = result.GetValue(id);
-            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "primary")) return 2;
-            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             var clock = Stopwatch.StartNew();
             using PrimaryNode node = await PrimaryNode.StartAsync(cluster, nodeId, cancellation: cancellation);
             RecoveryReport r = node.List.Recovery!;
@@ -71,27 +45,13 @@ internal static class NodeCommands
             await CommonOptions.WaitForShutdown(cancellation);
             return 0;
         });
-        return command;
-    }
 
-    public static Command Manager()
-    {
-        var config = CommonOptions.Config();
-        var id = CommonOptions.Id();
-        var verbose = CommonOptions.Verbose();
-        var metricsPort = CommonOptions.MetricsPort();
-        var command = new Command("manager",
-            "Run a replication manager: clients send it reads and writes for any group; it orders writes with Skeen's " +
-            "atomic multicast to the group's f + 1 data nodes (several managers may write at once), relays reads to a " +
-            "serving replica, and takes part in membership (the lowest live manager coordinates views and rejoins).")
-        { config, id, verbose, metricsPort };
-        command.SetAction(async (result, cancellation) =>
+    public static Command Manager() => Role("manager",
+        "Run a replication manager: clients send it reads and writes for any group; it orders writes with Skeen's " +
+        "atomic multicast to the group's f + 1 data nodes (several managers may write at once), relays reads to a " +
+        "serving replica, and takes part in membership (the lowest live manager coordinates views and rejoins).",
+        async (cluster, nodeId, cancellation) =>
         {
-            Log.Verbose = result.GetValue(verbose);
-            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
-            int nodeId = result.GetValue(id);
-            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "manager")) return 2;
-            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             if (cluster.Groups.Count == 0)
             {
                 Console.Error.WriteLine("error: the configuration has no data nodes, so there is nothing for a manager to serve.");
@@ -109,27 +69,13 @@ internal static class NodeCommands
                   $"coordinator={(node.IsCoordinator ? 1 : 0)} start_us={clock.Elapsed.TotalMicroseconds:0}");
             return await Task.WhenAny(excluded.Task, shutdown) == excluded.Task ? 3 : 0;
         });
-        return command;
-    }
 
-    public static Command DataNode()
-    {
-        var config = CommonOptions.Config();
-        var id = CommonOptions.Id();
-        var verbose = CommonOptions.Verbose();
-        var metricsPort = CommonOptions.MetricsPort();
-        var command = new Command("datanode",
-            "Run a data node: one replica of its group's bit list. It applies the writes the managers multicast, in " +
-            "Skeen's delivery order, and serves reads. A restarted data node rejoins its group with the state of a live " +
-            "replica; its ready line reports the pause that cost the group (rejoin_us).")
-        { config, id, verbose, metricsPort };
-        command.SetAction(async (result, cancellation) =>
+    public static Command DataNode() => Role("datanode",
+        "Run a data node: one replica of its group's bit list. It applies the writes the managers multicast, in " +
+        "Skeen's delivery order, and serves reads. A restarted data node rejoins its group with the state of a live " +
+        "replica; its ready line reports the pause that cost the group (rejoin_us).",
+        async (cluster, nodeId, cancellation) =>
         {
-            Log.Verbose = result.GetValue(verbose);
-            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
-            int nodeId = result.GetValue(id);
-            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, "datanode")) return 2;
-            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
             var clock = Stopwatch.StartNew();
             using var node = new DataNode(cluster, nodeId);
             node.Start();
@@ -142,6 +88,27 @@ internal static class NodeCommands
                   $"bytes={r.TransferBytes} start_us={clock.Elapsed.TotalMicroseconds:0}");
             await shutdown;
             return 0;
+        });
+
+    /// <summary>
+    /// A long-running role's command: the options every role takes, the configuration loaded and the node's role
+    /// checked (exit 2 on a bad one), the metrics endpoint for the role's lifetime; then <paramref name="run"/>.
+    /// </summary>
+    private static Command Role(string name, string description, Func<Cluster, int, CancellationToken, Task<int>> run)
+    {
+        var config = CommonOptions.Config();
+        var id = CommonOptions.Id();
+        var verbose = CommonOptions.Verbose();
+        var metricsPort = CommonOptions.MetricsPort();
+        var command = new Command(name, description) { config, id, verbose, metricsPort };
+        command.SetAction(async (result, cancellation) =>
+        {
+            Log.Verbose = result.GetValue(verbose);
+            Cluster? cluster = CommonOptions.LoadCluster(result.GetRequiredValue(config));
+            int nodeId = result.GetValue(id);
+            if (cluster is null || !CommonOptions.CheckRole(cluster, nodeId, name)) return 2;
+            using MetricsEndpoint? metrics = MetricsEndpoint.Start(result.GetValue(metricsPort), cluster, nodeId);
+            return await run(cluster, nodeId, cancellation);
         });
         return command;
     }
