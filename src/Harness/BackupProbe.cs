@@ -62,9 +62,11 @@ internal static class BackupProbe
     public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default) =>
         NodeProbe.StatsAsync(backup, key, new PeerIdentity(NodeRole.Backup, backupId), cancellation);
 
-    /// <summary>Polls Status until the backup holds every primary.</summary>
-    public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default)
+    /// <summary>Polls Status until the backup holds every primary, every <paramref name="poll"/> (default 20 ms).</summary>
+    public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default,
+        TimeSpan? poll = null)
     {
+        TimeSpan interval = poll ?? TimeSpan.FromMilliseconds(20);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         string last = "no answer yet";
@@ -81,7 +83,7 @@ internal static class BackupProbe
                 {
                     last = e.Message;
                 }
-                await Task.Delay(20, deadline.Token).ConfigureAwait(false);
+                await Task.Delay(interval, deadline.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)

@@ -23,11 +23,22 @@ public class ExperimentTests
                          "space-vs-elements.png", "recovery-vs-config.png", "update-time-cdf.png" })
                 Assert.True(File.Exists(Path.Combine(output, file)) && new FileInfo(Path.Combine(output, file)).Length > 0, $"{file} missing\n{context}");
 
-            string[] recoveries = File.ReadAllLines(Path.Combine(output, "recoveries.csv"))[1..];
+            string[] recoveryLines = File.ReadAllLines(Path.Combine(output, "recoveries.csv"));
+            string[] header = recoveryLines[0].Split(',');
+            string[] recoveries = recoveryLines[1..];
             // Per mechanism, 2 crash rounds: fusion kills 2 primaries per round, replication 2 groups × 2 replicas.
             Assert.Equal(2 * 2, recoveries.Count(r => r.StartsWith("fusion,", StringComparison.Ordinal)));
             Assert.Equal(2 * 4, recoveries.Count(r => r.StartsWith("replication,", StringComparison.Ordinal)));
-            Assert.All(recoveries, r => Assert.EndsWith(",True", r));
+            Assert.All(recoveries, r => Assert.Equal("True", r.Split(',')[Array.IndexOf(header, "verified")]));
+            // A fusion primary's sample carries its ready line's phases, which add up to no more than its reported time.
+            Assert.All(recoveries.Where(r => r.StartsWith("fusion,", StringComparison.Ordinal)).Select(r => r.Split(',')), r =>
+            {
+                double Field(string name) => double.Parse(r[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
+                Assert.Equal("primary alone", r[Array.IndexOf(header, "crashed")]);
+                double phases = Field("connect_micros") + Field("reconcile_micros") + Field("status_micros") + Field("cut_micros") + Field("solve_micros");
+                Assert.InRange(phases, 1, Field("reported_micros") + 5);
+                Assert.True(Field("attempts") >= 1, string.Join(",", r));
+            });
 
             string[] updates = File.ReadAllLines(Path.Combine(output, "updates.csv"))[1..];
             Assert.Equal(2 * 200, updates.Count(u => u.StartsWith("fusion,2,1,client,", StringComparison.Ordinal)));
@@ -48,6 +59,7 @@ public class ExperimentTests
             string report = File.ReadAllText(Path.Combine(output, "report.md"));
             Assert.Contains("0 mismatches", report);
             Assert.Contains("study", report);
+            Assert.Contains("Where fusion's recovery time goes", report);
         }
         finally
         {

@@ -5,11 +5,36 @@ internal readonly record struct UpdateSample(string Mechanism, int Groups, int F
 
 /// <summary>
 /// One crash and recovery: the node's own figure (rebuild or rejoin time it reports) and the wall time from the
-/// SIGKILL to the restarted process serving; Verified says the recovered list equalled its owner's.
+/// SIGKILL to the restarted process serving; Verified says the recovered list equalled its owner's. Kind says what
+/// crashed (<see cref="RecoveryKinds"/>); Phases, where the fusion figure went.
 /// </summary>
 internal readonly record struct RecoverySample(
     string Mechanism, int Groups, int Faults, string Node, int ListBits, double ReportedMicros, double WallMicros, long WireBytes, bool Verified,
-    bool Sweep = false);
+    bool Sweep = false, string Kind = "", RecoveryPhaseSample Phases = default);
+
+/// <summary>
+/// Where one fusion recovery's time went, in µs. A primary's come from its ready line (connect_us .. solve_us,
+/// attempts, and start_us: from its command starting to its ready line); a backup's re-encode is the time from its
+/// ready line to holding every primary again, which the experiment polls every millisecond.
+/// </summary>
+internal readonly record struct RecoveryPhaseSample(
+    double Connect, double Reconcile, double Status, double Cut, double Solve, double Start, int Attempts, double Reencode)
+{
+    public static RecoveryPhaseSample FromReady(Harness.ReadyLine ready) => new(
+        ready.Int64("connect_us"), ready.Int64("reconcile_us"), ready.Int64("status_us"), ready.Int64("cut_us"), ready.Int64("solve_us"),
+        ready.Int64("start_us"), (int)ready.Int64("attempts"), 0);
+
+    public static RecoveryPhaseSample Backup(double reencodeMicros) => new(0, 0, 0, 0, 0, 0, 0, reencodeMicros);
+}
+
+/// <summary>What crashed in a fusion recovery sample: the breakdown table groups by it.</summary>
+internal static class RecoveryKinds
+{
+    public const string Primary = "primary alone";
+    public const string Backup = "backup alone";
+    public const string ManyPrimary = "f at once: a primary";
+    public const string ManyBackup = "f at once: a backup";
+}
 
 /// <summary>What one backup (fusion) or replica (AR) occupies: exact retained heap bytes and the raw data bytes.</summary>
 internal readonly record struct SpaceSample(string Mechanism, int Groups, int Faults, int Elements, string Process, long HeapBytes, long DataBytes);

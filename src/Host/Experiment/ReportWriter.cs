@@ -14,8 +14,11 @@ internal static class ReportWriter
         Directory.CreateDirectory(folder);
         WriteCsv(Path.Combine(folder, "updates.csv"), "mechanism,groups,faults,where,micros",
             m.Updates.Select(u => $"{u.Mechanism},{u.Groups},{u.Faults},{u.Where},{u.Micros.ToString("0.###", Inv)}"));
-        WriteCsv(Path.Combine(folder, "recoveries.csv"), "mechanism,groups,faults,node,list_bits,reported_micros,wall_micros,wire_bytes,verified",
-            m.Recoveries.Select(r => $"{r.Mechanism},{r.Groups},{r.Faults},{r.Node},{r.ListBits},{r.ReportedMicros.ToString("0.#", Inv)},{r.WallMicros.ToString("0.#", Inv)},{r.WireBytes},{r.Verified}"));
+        WriteCsv(Path.Combine(folder, "recoveries.csv"),
+            "mechanism,groups,faults,node,list_bits,reported_micros,wall_micros,wire_bytes,verified,crashed,connect_micros,reconcile_micros,status_micros,cut_micros,solve_micros,attempts,start_micros,reencode_micros",
+            m.Recoveries.Select(r => $"{r.Mechanism},{r.Groups},{r.Faults},{r.Node},{r.ListBits},{r.ReportedMicros.ToString("0.#", Inv)},{r.WallMicros.ToString("0.#", Inv)},{r.WireBytes},{r.Verified}," +
+                                     $"{r.Kind},{r.Phases.Connect.ToString(Inv)},{r.Phases.Reconcile.ToString(Inv)},{r.Phases.Status.ToString(Inv)},{r.Phases.Cut.ToString(Inv)}," +
+                                     $"{r.Phases.Solve.ToString(Inv)},{r.Phases.Attempts},{r.Phases.Start.ToString(Inv)},{r.Phases.Reencode.ToString("0.#", Inv)}"));
         WriteCsv(Path.Combine(folder, "space.csv"), "mechanism,groups,faults,elements,process,heap_bytes,data_bytes",
             m.Space.Select(s => $"{s.Mechanism},{s.Groups},{s.Faults},{s.Elements},{s.Process},{s.HeapBytes},{s.DataBytes}"));
         WriteCsv(Path.Combine(folder, "wire.csv"), "mechanism,groups,faults,phase,bytes_per_unit,frames_per_unit",
@@ -46,6 +49,11 @@ internal static class ReportWriter
         md.AppendLine();
         md.Append(Tables.RecoveryTable(m));
         md.AppendLine();
+        if (Tables.RecoveryBreakdownTable(m) is { Length: > 0 } breakdown)
+        {
+            md.Append(breakdown);
+            md.AppendLine();
+        }
         md.Append(Tables.SpaceTable(m));
         md.AppendLine();
         md.Append(Tables.WireTable(m));

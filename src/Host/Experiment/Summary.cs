@@ -20,6 +20,16 @@ internal static class Summary
                 LatencyStats.FromMicros(g.Select(r => r.WallMicros).ToArray()),
                 g.Average(r => (double)r.WireBytes), g.Count(), g.Count(r => r.Verified), g.Key.Sweep));
 
+    /// <summary>Fusion's main-run recoveries per configuration and what crashed, in the order of <see cref="RecoveryKinds"/>.</summary>
+    public static IEnumerable<(int Groups, int Faults, string Kind, LatencyStats Reported, LatencyStats Wall, RecoverySample[] Samples)> RecoveryBreakdown(Measurements m)
+    {
+        string[] order = [RecoveryKinds.Primary, RecoveryKinds.Backup, RecoveryKinds.ManyPrimary, RecoveryKinds.ManyBackup];
+        return m.Recoveries.Where(r => r.Kind != "" && !r.Sweep).GroupBy(r => (r.Groups, r.Faults, r.Kind))
+            .OrderBy(g => g.Key.Faults).ThenBy(g => g.Key.Groups).ThenBy(g => Array.IndexOf(order, g.Key.Kind))
+            .Select(g => (g.Key.Groups, g.Key.Faults, g.Key.Kind, LatencyStats.FromMicros(g.Select(r => r.ReportedMicros).ToArray()),
+                LatencyStats.FromMicros(g.Select(r => r.WallMicros).ToArray()), g.ToArray()));
+    }
+
     /// <summary>Per configuration and element count: the space of the backups alone, and of every process holding list data.</summary>
     public static IEnumerable<(string Mechanism, int Groups, int Faults, int Elements, long BackupHeap, long BackupData, long TotalHeap, long TotalData)> Space(Measurements m) =>
         m.Space.GroupBy(s => (s.Mechanism, s.Groups, s.Faults, s.Elements))

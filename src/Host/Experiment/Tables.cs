@@ -50,6 +50,34 @@ internal static class Tables
         return md.ToString();
     }
 
+    /// <summary>Fusion's recoveries by what crashed, and where each kind's time went (medians, ms).</summary>
+    public static string RecoveryBreakdownTable(Measurements m)
+    {
+        var rows = Summary.RecoveryBreakdown(m).ToList();
+        if (rows.Count == 0) return "";
+        var md = new StringBuilder();
+        md.AppendLine("### Where fusion's recovery time goes");
+        md.AppendLine();
+        md.AppendLine("A restarted primary's phases, from its ready line: `connect` (dial, handshake and attach of every backup), `reconcile` (earlier attempts: " +
+                      "retries and roll-forwards), `status`, `cut` (the residuals) and `solve` (solve and resume); `start` is from its command starting to its ready line. " +
+                      "A restarted backup's `re-encode` runs from its ready line to holding every primary again (polled every ms). Medians in ms; `reported` is the table above's figure.");
+        md.AppendLine();
+        md.AppendLine("| g | f | crashed | n | reported median | reported p99 | connect | reconcile | status | cut | solve | max attempts | start | re-encode | re-encode p99 | wall median |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            RecoverySample[] s = r.Samples;
+            bool backup = s.All(x => x.Phases.Reencode > 0);
+            string Ms(Func<RecoverySample, double> pick) => $"{LatencyStats.FromMicros(s.Select(pick).ToArray()).Median / 1000:0.000}";
+            string phases = backup ? "| | | | | | | | "
+                : $"| {Ms(x => x.Phases.Connect)} | {Ms(x => x.Phases.Reconcile)} | {Ms(x => x.Phases.Status)} | {Ms(x => x.Phases.Cut)} | {Ms(x => x.Phases.Solve)} | " +
+                  $"{s.Max(x => x.Phases.Attempts)} | {Ms(x => x.Phases.Start)} | ";
+            string reencode = backup ? $"{Ms(x => x.Phases.Reencode)} | {LatencyStats.FromMicros(s.Select(x => x.Phases.Reencode).ToArray()).P99 / 1000:0.000}" : " | ";
+            md.AppendLine($"| {r.Groups} | {r.Faults} | {r.Kind} | {s.Length} | {r.Reported.Median / 1000:0.000} | {r.Reported.P99 / 1000:0.000} {phases}{reencode} | {r.Wall.Median / 1000:0.0} |");
+        }
+        return md.ToString();
+    }
+
     public static string SpaceTable(Measurements m)
     {
         var md = new StringBuilder();

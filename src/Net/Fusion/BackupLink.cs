@@ -13,22 +13,28 @@ namespace BitFusion.Net.Fusion;
 /// </summary>
 internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node) : IFrameHandler
 {
+    /// <summary>
+    /// A restarted backup is re-encoded only once every primary has dialed it again, so a pause between dials is time
+    /// the backup spends useless: the first redial is at once and the pause stays at most <see cref="FastMaxDelayMs"/>
+    /// for <see cref="FastWindowMs"/> (a process restart, even on a loaded machine), so the backup is reached within a
+    /// couple of milliseconds of listening. An outage that lasts backs off to <see cref="SlowMaxDelayMs"/>, so a
+    /// backup that is gone costs its primaries a dial every few hundred milliseconds, not a busy loop.
+    /// </summary>
+    internal const int FastMaxDelayMs = 2, FastWindowMs = 5000, SlowMaxDelayMs = 200;
+
     public int Index { get; } = index;
 
     public async Task RunAsync(CancellationToken cancellation)
     {
         string where = $"{node.Host}:{node.Port}";
+        var backoff = new DialBackoff(FastMaxDelayMs, FastWindowMs, SlowMaxDelayMs);
         while (!cancellation.IsCancellationRequested)
         {
             Connection connection;
             try
             {
-                connection = await Dialer.ConnectWithRetryAsync(Cluster.EndPointOf(node), owner.Cluster.Key,
-                    new PeerIdentity(NodeRole.Primary, owner.NodeId), Cluster.IdentityOf(node), owner.Cluster.Config.MaxFrameBytes, cancellation,
-                    e =>
-                    {
-                        if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) owner.DialRefused(Index);
-                    }, owner.Cluster.Config.MaxSendQueueBytes ?? 0).ConfigureAwait(false);
+                connection = await Dialer.ConnectAsync(Cluster.EndPointOf(node), owner.Cluster.Key, new PeerIdentity(NodeRole.Primary, owner.NodeId),
+                    Cluster.IdentityOf(node), owner.Cluster.Config.MaxFrameBytes, cancellation, owner.Cluster.Config.MaxSendQueueBytes ?? 0).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -36,19 +42,34 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
             }
             catch (HandshakeRejectedException e)
             {
+                // A rejection is a configuration fault (key, role, certificate), not a restart: no point dialing fast.
                 owner.DialRefused(Index);
                 Log.Warn($"backup {Index} at {where} rejected this primary: {e.Message}");
-                try
-                {
-                    await Task.Delay(1000, cancellation).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                if (!await PauseAsync(1000, cancellation).ConfigureAwait(false)) return;
                 continue;
             }
+            catch (Exception e) when (e is SocketException or ProtocolException or IOException)
+            {
+                if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) owner.DialRefused(Index);
+                if (!await PauseAsync(backoff.Next(Environment.TickCount64), cancellation).ConfigureAwait(false)) return;
+                continue;
+            }
+            backoff.Reset();
             await FrameLoop.RunAsync(connection, this, owner.Counters, cancellation, owner.Cluster.Config.HeartbeatMs).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> PauseAsync(int ms, CancellationToken cancellation)
+    {
+        if (ms == 0) return !cancellation.IsCancellationRequested;
+        try
+        {
+            await Task.Delay(ms, cancellation).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
