@@ -42,6 +42,8 @@ internal sealed class Connection : IDisposable
     // Where the frame or batch that later batched frames may join starts in _tx (-1: the tail is no such frame), and
     // whether it is already a batch. Only on a link that batches (Open) and until anything else is queued behind it.
     private int _run = -1;
+    // Where the last frame of that run starts (the run itself unless it is a batch): a run frame may grow in place.
+    private int _runLast;
     private bool _runIsBatch, _batches;
     private long _drainMark;
     private Action<object?>? _drained;
@@ -144,12 +146,12 @@ internal sealed class Connection : IDisposable
     /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
     public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
 
-    /// <summary>Frames (messages) enqueued by every connection of this process, each frame inside a batch counted.</summary>
+    /// <summary>Frames (messages) enqueued by every connection of this process, each frame inside a batch and each item of a run (<see cref="EnqueueRun"/>) counted.</summary>
     public static long TotalFramesSent => Interlocked.Read(ref s_totalFramesSent);
 
     /// <summary>
-    /// Frames of <see cref="TotalFramesSent"/> that joined a batch begun by an earlier one (<see cref="EnqueueBatched"/>),
-    /// so the frames that crossed the wire are <c>TotalFramesSent - TotalFramesBatched</c>.
+    /// Frames of <see cref="TotalFramesSent"/> that joined a batch begun by an earlier one (<see cref="EnqueueBatched"/>)
+    /// or a run (<see cref="EnqueueRun"/>), so the frames that crossed the wire are <c>TotalFramesSent - TotalFramesBatched</c>.
     /// </summary>
     public static long TotalFramesBatched => Interlocked.Read(ref s_totalFramesBatched);
 
@@ -344,6 +346,7 @@ internal sealed class Connection : IDisposable
                     _txLength += Frame.HeaderSize;
                     _runIsBatch = true;
                 }
+                _runLast = _txLength;
                 WriteFrameLocked(type, head, body);
                 BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(_run), (uint)batchLength);
                 joined = true;
@@ -351,7 +354,7 @@ internal sealed class Connection : IDisposable
             else
             {
                 if (!ReserveLocked(frame)) return;
-                (_run, _runIsBatch) = (_txLength, false);
+                (_run, _runIsBatch, _runLast) = (_txLength, false, _txLength);
                 WriteFrameLocked(type, head, body);
                 joined = false;
             }
@@ -360,6 +363,47 @@ internal sealed class Connection : IDisposable
         Interlocked.Increment(ref s_totalFramesSent);
         if (joined) Interlocked.Increment(ref s_totalFramesBatched);
     }
+
+    /// <summary>
+    /// As <see cref="EnqueueBatched"/>, for a frame that is a run: <paramref name="head"/> then one or more items of
+    /// one size. On a link that batches, when the last frame queued is a run of the same type and head and stays
+    /// within the frame limit with one more item, <paramref name="item"/> joins it in place, so a read batch's
+    /// proposals, finals or delivery reports for one peer leave as one message. Otherwise it starts a new run.
+    /// </summary>
+    public void EnqueueRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item)
+    {
+        if (!_batches || !TryExtendRun(type, head, item)) EnqueueBatched(type, head, item);
+    }
+
+    private bool TryExtendRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item)
+    {
+        lock (_gate)
+        {
+            if (!ExtendsRunLocked(type, head, item.Length)) return false;
+            // Refused room closed the connection: the item is dropped, as Enqueue drops a frame.
+            if (!ReserveLocked(item.Length)) return true;
+            item.CopyTo(_tx.AsSpan(_txLength));
+            _txLength += item.Length;
+            Grow(_runLast, item.Length);
+            if (_runIsBatch) Grow(_run, item.Length);
+        }
+        Volatile.Write(ref _lastSentMs, Environment.TickCount64);
+        Interlocked.Increment(ref s_totalFramesSent);
+        Interlocked.Increment(ref s_totalFramesBatched);
+        return true;
+    }
+
+    private bool ExtendsRunLocked(MessageType type, scoped ReadOnlySpan<byte> head, int item)
+    {
+        if (_run < 0 || _tx[_runLast + 4] != (byte)type) return false;
+        uint length = BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(_runLast));
+        if (length <= (uint)head.Length || length + (uint)item > (uint)_maxFrameBytes) return false;
+        if (_runIsBatch && BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(_run)) + (uint)item > (uint)_maxFrameBytes) return false;
+        return _tx.AsSpan(_runLast + Frame.HeaderSize, head.Length).SequenceEqual(head);
+    }
+
+    private void Grow(int frame, int bytes) =>
+        BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(frame), BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(frame)) + (uint)bytes);
 
     private int PayloadLength(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body)
     {
