@@ -321,7 +321,20 @@ internal sealed class Connection : IDisposable
     /// send queue while the batch stays within the frame limit, so a read batch's proposals, or its data and finals,
     /// leave as one frame. A frame alone stays an ordinary frame.
     /// </summary>
-    public void EnqueueBatched(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
+    public void EnqueueBatched(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default) =>
+        EnqueueCarried(type, head, body, run: false);
+
+    /// <summary>
+    /// As <see cref="EnqueueBatched"/>, for a frame that is a run:
+    /// <paramref name="head"/> then one or more items of one size. On a link that batches, when the last frame queued
+    /// is a run of the same type and head and stays within the frame limit with one more item, <paramref name="item"/>
+    /// joins it in place, so a read batch's proposals, finals or delivery reports for one peer leave as one message.
+    /// Otherwise it starts a new run.
+    /// </summary>
+    public void EnqueueRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item) =>
+        EnqueueCarried(type, head, item, run: true);
+
+    private void EnqueueCarried(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body, bool run)
     {
         if (!_batches)
         {
@@ -330,13 +343,22 @@ internal sealed class Connection : IDisposable
         }
         Debug.Assert(FrameBatch.Carries(type));
         int frame = Frame.HeaderSize + PayloadLength(type, head, body);
-        bool joined;
+        bool joined = true;
         lock (_gate)
         {
             int tail = _txLength - _run;
             // The batch's length field after this frame: its type byte and its inner frames.
             long batchLength = _runIsBatch ? tail - 4L + frame : 1L + tail + frame;
-            if (_run >= 0 && batchLength <= _maxFrameBytes)
+            if (run && ExtendsRunLocked(type, head, body.Length))
+            {
+                // Refused room closed the connection: the item is dropped, as Enqueue drops a frame.
+                if (!ReserveLocked(body.Length)) return;
+                body.CopyTo(_tx.AsSpan(_txLength));
+                _txLength += body.Length;
+                Grow(_runLast, body.Length);
+                if (_runIsBatch) Grow(_run, body.Length);
+            }
+            else if (_run >= 0 && batchLength <= _maxFrameBytes)
             {
                 if (!ReserveLocked(_runIsBatch ? frame : Frame.HeaderSize + frame)) return;
                 if (!_runIsBatch)
@@ -349,7 +371,6 @@ internal sealed class Connection : IDisposable
                 _runLast = _txLength;
                 WriteFrameLocked(type, head, body);
                 BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(_run), (uint)batchLength);
-                joined = true;
             }
             else
             {
@@ -362,35 +383,6 @@ internal sealed class Connection : IDisposable
         Volatile.Write(ref _lastSentMs, Environment.TickCount64);
         Interlocked.Increment(ref s_totalFramesSent);
         if (joined) Interlocked.Increment(ref s_totalFramesBatched);
-    }
-
-    /// <summary>
-    /// As <see cref="EnqueueBatched"/>, for a frame that is a run: <paramref name="head"/> then one or more items of
-    /// one size. On a link that batches, when the last frame queued is a run of the same type and head and stays
-    /// within the frame limit with one more item, <paramref name="item"/> joins it in place, so a read batch's
-    /// proposals, finals or delivery reports for one peer leave as one message. Otherwise it starts a new run.
-    /// </summary>
-    public void EnqueueRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item)
-    {
-        if (!_batches || !TryExtendRun(type, head, item)) EnqueueBatched(type, head, item);
-    }
-
-    private bool TryExtendRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item)
-    {
-        lock (_gate)
-        {
-            if (!ExtendsRunLocked(type, head, item.Length)) return false;
-            // Refused room closed the connection: the item is dropped, as Enqueue drops a frame.
-            if (!ReserveLocked(item.Length)) return true;
-            item.CopyTo(_tx.AsSpan(_txLength));
-            _txLength += item.Length;
-            Grow(_runLast, item.Length);
-            if (_runIsBatch) Grow(_run, item.Length);
-        }
-        Volatile.Write(ref _lastSentMs, Environment.TickCount64);
-        Interlocked.Increment(ref s_totalFramesSent);
-        Interlocked.Increment(ref s_totalFramesBatched);
-        return true;
     }
 
     private bool ExtendsRunLocked(MessageType type, scoped ReadOnlySpan<byte> head, int item)
