@@ -70,11 +70,15 @@ internal static class Seeds
         Captured(13, NodeRole.Manager, c => MembershipWire.EnqueueReport(c, 7, null));
         Captured(14, NodeRole.Manager, c => AbcastWire.EnqueueFinal(c, new FinalMessage(new MessageId(0, 1), 5, 1, 0)));
         Captured(15, NodeRole.DataNode, c => AbcastWire.EnqueuePropose(c, new ProposalMessage(new MessageId(0, 1), 5)));
-        Captured(16, NodeRole.DataNode, c => AbcastWire.EnqueueDelivered(c, new MessageId(0, 1), DeliveryStatus.Applied, 3, 4));
+        Captured(16, NodeRole.DataNode, c => AbcastWire.EnqueueDelivered(c, new DeliveryReport(new MessageId(0, 1), DeliveryStatus.Applied, 3, 4)));
+        // Runs of two, as a link that batches sends them.
+        Seed(14, NodeRole.Manager, MessageType.AbcastFinal, [.. Le(0), .. Le(1L), .. Le(1L), .. Le(5L), .. Le(0L), .. Le(2L), .. Le(7L), .. Le(0L)]);
+        Seed(15, NodeRole.DataNode, MessageType.AbcastPropose, [.. Le(0), .. Le(1L), .. Le(5L), .. Le(2L), .. Le(6L)]);
+        Seed(16, NodeRole.DataNode, MessageType.AbcastDelivered, [.. Le(0), .. Le(1L), 0, .. Le(3L), .. Le(4L), .. Le(2L), 1, .. Le(3L), .. Le(0L)]);
         List<(MessageType Type, byte[] Payload)> reports = Capture(c =>
         {
             AbcastWire.EnqueuePropose(c, new ProposalMessage(new MessageId(0, 2), 6));
-            AbcastWire.EnqueueDelivered(c, new MessageId(0, 1), DeliveryStatus.Applied, 3, 4);
+            AbcastWire.EnqueueDelivered(c, new DeliveryReport(new MessageId(0, 1), DeliveryStatus.Applied, 3, 4));
         });
         Seed(20, NodeRole.DataNode, MessageType.Batch, [.. reports.SelectMany(f => (byte[])[.. Le((uint)f.Payload.Length + 1), (byte)f.Type, .. f.Payload])]);
         return n;

@@ -118,8 +118,8 @@ internal sealed class Targets : IDisposable
             case 11: MembershipWire.ReadStatus(frame); break;
             case 12: MembershipWire.ReadView(frame); break;
             case 13: MembershipWire.ReadReport(frame); break;
-            case 14: AbcastWire.ReadFinal(frame); break;
-            case 15: AbcastWire.ReadPropose(frame); break;
+            case 14: AbcastWire.ReadFinals(frame); break;
+            case 15: AbcastWire.ReadProposals(frame); break;
             case 16: AbcastWire.ReadDelivered(frame); break;
             case 17: OrphanWire.ReadDecision(frame); break;
             case 18: StateTransfer.ReadHeader(frame, 1 << 24); break;

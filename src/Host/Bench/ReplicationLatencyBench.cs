@@ -12,7 +12,7 @@ namespace BitFusion.Host.Bench;
 internal static class ReplicationLatencyBench
 {
     public sealed record Result(int Groups, int Faults, int Managers, int Window, LatencyStats Latency, LatencyStats ManagerSide,
-        double OpsPerSecond, double WireBytesPerUpdate, double FramesPerUpdate, double MessagesPerUpdate, double BatchesPerUpdate,
+        double OpsPerSecond, double WireBytesPerUpdate, double FramesPerUpdate, double MessagesPerUpdate, double HandledPerUpdate, double BatchesPerUpdate,
         double AllocatedBytesPerUpdate);
 
     public static async Task<Result> RunAsync(int groups, int faults, int managers, int window, int opsPerClient, CancellationToken cancellation)
@@ -28,7 +28,7 @@ internal static class ReplicationLatencyBench
             foreach (BitListClient c in clients) await c.SamplesAsync();
             var samples = clients.Select(_ => new double[opsPerClient]).ToArray();
             long wireBefore = Connection.TotalBytesSent;
-            long messagesBefore = Connection.TotalFramesSent, batchedBefore = Connection.TotalFramesBatched, readBatchesBefore = FrameLoop.TotalBatches;
+            long messagesBefore = Connection.TotalFramesSent, handledBefore = Connection.TotalFramesReceived, batchedBefore = Connection.TotalFramesBatched, readBatchesBefore = FrameLoop.TotalBatches;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(clients.Select((c, i) => LatencyBench.DriveAsync(c, window, opsPerClient, samples[i])));
@@ -38,11 +38,12 @@ internal static class ReplicationLatencyBench
             long messages = Connection.TotalFramesSent - messagesBefore;
             long frames = messages - (Connection.TotalFramesBatched - batchedBefore);
             long readBatches = FrameLoop.TotalBatches - readBatchesBefore;
+            long handled = Connection.TotalFramesReceived - handledBefore;
             var managerSide = new List<double>();
             for (int g = 0; g < groups; g++) managerSide.AddRange((await clients[g * managers].SamplesAsync()).Select(v => (double)v));
             double[] all = samples.SelectMany(s => s).ToArray();
             return new Result(groups, faults, managers, window, LatencyStats.FromMicros(all), LatencyStats.FromMicros(managerSide.ToArray()),
-                all.Length / seconds, (double)wire / all.Length, (double)frames / all.Length, (double)messages / all.Length,
+                all.Length / seconds, (double)wire / all.Length, (double)frames / all.Length, (double)messages / all.Length, (double)handled / all.Length,
                 (double)readBatches / all.Length, (double)allocated / all.Length);
         }
         finally

@@ -254,8 +254,11 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                 ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(AbcastWire.ReadData(frame, _cluster.Config.MaxFrameBytes)));
                 return;
             case MessageType.AbcastFinal:
-                ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(AbcastWire.ReadFinal(frame)));
+            {
+                FinalRun run = AbcastWire.ReadFinals(frame);
+                for (int i = 0; i < run.Count; i++) ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(run[i]));
                 return;
+            }
             case MessageType.AbcastMarker:
             {
                 EpochMarker m = AbcastWire.ReadMarker(frame);
@@ -646,7 +649,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         public void SendDelivered(int manager, in DeliveryReport report)
         {
             if (node.ManagerConnection(manager) is not { } c) return;
-            AbcastWire.EnqueueDelivered(c, report.Id, report.Status, report.Value, report.Position);
+            AbcastWire.EnqueueDelivered(c, report);
             node.Flushes.Add(c);
         }
 

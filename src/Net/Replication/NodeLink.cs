@@ -43,12 +43,15 @@ internal sealed class NodeLink(ManagerNode owner, NodeConfig node) : IFrameHandl
         switch (frame.Type)
         {
             case MessageType.AbcastPropose:
-                _reports.Add(NodeReport.Of(AbcastWire.ReadPropose(frame)));
+            {
+                ProposalRun run = AbcastWire.ReadProposals(frame);
+                for (int i = 0; i < run.Count; i++) _reports.Add(NodeReport.Of(run[i]));
                 return;
+            }
             case MessageType.AbcastDelivered:
             {
-                (MessageId id, DeliveryStatus status, long value, long position) = AbcastWire.ReadDelivered(frame);
-                _reports.Add(NodeReport.Of(new DeliveryReport(id, status, value, position)));
+                DeliveredRun run = AbcastWire.ReadDelivered(frame);
+                for (int i = 0; i < run.Count; i++) _reports.Add(NodeReport.Of(run[i]));
                 return;
             }
         }

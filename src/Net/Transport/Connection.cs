@@ -42,6 +42,8 @@ internal sealed class Connection : IDisposable
     // Where the frame or batch that later batched frames may join starts in _tx (-1: the tail is no such frame), and
     // whether it is already a batch. Only on a link that batches (Open) and until anything else is queued behind it.
     private int _run = -1;
+    // Where the last frame of that run starts (the run itself unless it is a batch): a run frame may grow in place.
+    private int _runLast;
     private bool _runIsBatch, _batches;
     private long _drainMark;
     private Action<object?>? _drained;
@@ -144,12 +146,12 @@ internal sealed class Connection : IDisposable
     /// <summary>Bytes sent by every connection of this process: what crossed the wire, for per-update and per-recovery figures.</summary>
     public static long TotalBytesSent => Interlocked.Read(ref s_totalBytesSent);
 
-    /// <summary>Frames (messages) enqueued by every connection of this process, each frame inside a batch counted.</summary>
+    /// <summary>Frames (messages) enqueued by every connection of this process, each frame inside a batch and each item of a run (<see cref="EnqueueRun"/>) counted.</summary>
     public static long TotalFramesSent => Interlocked.Read(ref s_totalFramesSent);
 
     /// <summary>
-    /// Frames of <see cref="TotalFramesSent"/> that joined a batch begun by an earlier one (<see cref="EnqueueBatched"/>),
-    /// so the frames that crossed the wire are <c>TotalFramesSent - TotalFramesBatched</c>.
+    /// Frames of <see cref="TotalFramesSent"/> that joined a batch begun by an earlier one (<see cref="EnqueueBatched"/>)
+    /// or a run (<see cref="EnqueueRun"/>), so the frames that crossed the wire are <c>TotalFramesSent - TotalFramesBatched</c>.
     /// </summary>
     public static long TotalFramesBatched => Interlocked.Read(ref s_totalFramesBatched);
 
@@ -319,7 +321,20 @@ internal sealed class Connection : IDisposable
     /// send queue while the batch stays within the frame limit, so a read batch's proposals, or its data and finals,
     /// leave as one frame. A frame alone stays an ordinary frame.
     /// </summary>
-    public void EnqueueBatched(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
+    public void EnqueueBatched(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default) =>
+        EnqueueCarried(type, head, body, run: false);
+
+    /// <summary>
+    /// As <see cref="EnqueueBatched"/>, for a frame that is a run:
+    /// <paramref name="head"/> then one or more items of one size. On a link that batches, when the last frame queued
+    /// is a run of the same type and head and stays within the frame limit with one more item, <paramref name="item"/>
+    /// joins it in place, so a read batch's proposals, finals or delivery reports for one peer leave as one message.
+    /// Otherwise it starts a new run.
+    /// </summary>
+    public void EnqueueRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item) =>
+        EnqueueCarried(type, head, item, run: true);
+
+    private void EnqueueCarried(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body, bool run)
     {
         if (!_batches)
         {
@@ -328,13 +343,22 @@ internal sealed class Connection : IDisposable
         }
         Debug.Assert(FrameBatch.Carries(type));
         int frame = Frame.HeaderSize + PayloadLength(type, head, body);
-        bool joined;
+        bool joined = true;
         lock (_gate)
         {
             int tail = _txLength - _run;
             // The batch's length field after this frame: its type byte and its inner frames.
             long batchLength = _runIsBatch ? tail - 4L + frame : 1L + tail + frame;
-            if (_run >= 0 && batchLength <= _maxFrameBytes)
+            if (run && ExtendsRunLocked(type, head, body.Length))
+            {
+                // Refused room closed the connection: the item is dropped, as Enqueue drops a frame.
+                if (!ReserveLocked(body.Length)) return;
+                body.CopyTo(_tx.AsSpan(_txLength));
+                _txLength += body.Length;
+                Grow(_runLast, body.Length);
+                if (_runIsBatch) Grow(_run, body.Length);
+            }
+            else if (_run >= 0 && batchLength <= _maxFrameBytes)
             {
                 if (!ReserveLocked(_runIsBatch ? frame : Frame.HeaderSize + frame)) return;
                 if (!_runIsBatch)
@@ -344,14 +368,14 @@ internal sealed class Connection : IDisposable
                     _txLength += Frame.HeaderSize;
                     _runIsBatch = true;
                 }
+                _runLast = _txLength;
                 WriteFrameLocked(type, head, body);
                 BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(_run), (uint)batchLength);
-                joined = true;
             }
             else
             {
                 if (!ReserveLocked(frame)) return;
-                (_run, _runIsBatch) = (_txLength, false);
+                (_run, _runIsBatch, _runLast) = (_txLength, false, _txLength);
                 WriteFrameLocked(type, head, body);
                 joined = false;
             }
@@ -360,6 +384,18 @@ internal sealed class Connection : IDisposable
         Interlocked.Increment(ref s_totalFramesSent);
         if (joined) Interlocked.Increment(ref s_totalFramesBatched);
     }
+
+    private bool ExtendsRunLocked(MessageType type, scoped ReadOnlySpan<byte> head, int item)
+    {
+        if (_run < 0 || _tx[_runLast + 4] != (byte)type) return false;
+        uint length = BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(_runLast));
+        if (length <= (uint)head.Length || length + (uint)item > (uint)_maxFrameBytes) return false;
+        if (_runIsBatch && BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(_run)) + (uint)item > (uint)_maxFrameBytes) return false;
+        return _tx.AsSpan(_runLast + Frame.HeaderSize, head.Length).SequenceEqual(head);
+    }
+
+    private void Grow(int frame, int bytes) =>
+        BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(frame), BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(frame)) + (uint)bytes);
 
     private int PayloadLength(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body)
     {

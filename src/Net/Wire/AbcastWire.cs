@@ -8,9 +8,10 @@ using BitFusion.Net.Replication;
 namespace BitFusion.Net.Wire;
 
 /// <summary>
-/// Skeen's messages between a manager and a data node, one frame each, on the one FIFO connection the manager
-/// keeps to that node; data, finals, proposals and delivery reports queued back to back leave as one
-/// <see cref="MessageType.Batch"/> frame. docs/protocol.md lists every field.
+/// Skeen's messages between a manager and a data node, on the one FIFO connection the manager keeps to that node.
+/// Data go one per frame; finals, proposals and delivery reports go as runs (one frame, one sender, any number of
+/// messages, read and dispatched once), and frames queued back to back leave as one <see cref="MessageType.Batch"/>
+/// frame. docs/replication.md lists every field.
 /// </summary>
 internal static class AbcastWire
 {
@@ -52,28 +53,23 @@ internal static class AbcastWire
         return new DataMessage<WriteOp>(id, timestamp, epoch, groups, stable, op);
     }
 
+    /// <summary>Joins the final to the run of finals queued last on <paramref name="c"/> when it has the same sender and epoch.</summary>
     public static void EnqueueFinal(Connection c, in FinalMessage m)
     {
-        Span<byte> p = stackalloc byte[36];
-        var w = new PayloadWriter(p);
-        w.I32(m.Id.Sender);
+        Span<byte> head = stackalloc byte[FinalRun.HeadBytes];
+        var h = new PayloadWriter(head);
+        h.I32(m.Id.Sender);
+        h.I64(m.Epoch);
+        Span<byte> item = stackalloc byte[FinalRun.ItemBytes];
+        var w = new PayloadWriter(item);
         w.I64(m.Id.Seq);
         w.I64(m.Timestamp);
-        w.I64(m.Epoch);
         w.I64(m.StableSeq);
-        c.EnqueueBatched(MessageType.AbcastFinal, p);
+        c.EnqueueRun(MessageType.AbcastFinal, head, item);
     }
 
-    public static FinalMessage ReadFinal(in Frame frame)
-    {
-        var r = frame.Reader();
-        var id = new MessageId(r.I32(), r.I64());
-        long timestamp = r.I64(), epoch = r.I64(), stable = r.I64();
-        r.End();
-        CheckId(id);
-        if (timestamp < 0 || epoch < 0) throw new ProtocolException($"Final {id} has a negative timestamp or epoch.");
-        return new FinalMessage(id, timestamp, epoch, stable);
-    }
+    /// <summary>Checks every final of the run before returning it, so a malformed run is refused whole.</summary>
+    public static FinalRun ReadFinals(in Frame frame) => FinalRun.Read(frame.Payload.Span);
 
     public static void EnqueueMarker(Connection c, in EpochMarker m)
     {
@@ -94,52 +90,39 @@ internal static class AbcastWire
         return new EpochMarker(sender, epoch);
     }
 
+    /// <summary>Joins the proposal to the run of proposals queued last on <paramref name="c"/> when it is for the same sender.</summary>
     public static void EnqueuePropose(Connection c, in ProposalMessage m)
     {
-        Span<byte> p = stackalloc byte[20];
-        var w = new PayloadWriter(p);
-        w.I32(m.Id.Sender);
+        Span<byte> head = stackalloc byte[ProposalRun.HeadBytes];
+        new PayloadWriter(head).I32(m.Id.Sender);
+        Span<byte> item = stackalloc byte[ProposalRun.ItemBytes];
+        var w = new PayloadWriter(item);
         w.I64(m.Id.Seq);
         w.I64(m.Timestamp);
-        c.EnqueueBatched(MessageType.AbcastPropose, p);
+        c.EnqueueRun(MessageType.AbcastPropose, head, item);
     }
 
-    public static ProposalMessage ReadPropose(in Frame frame)
+    /// <summary>Checks every proposal of the run before returning it, so a malformed run is refused whole.</summary>
+    public static ProposalRun ReadProposals(in Frame frame) => ProposalRun.Read(frame.Payload.Span);
+
+    /// <summary>Joins the report to the run of delivery reports queued last on <paramref name="c"/> when it is for the same sender.</summary>
+    public static void EnqueueDelivered(Connection c, in DeliveryReport report)
     {
-        var r = frame.Reader();
-        var id = new MessageId(r.I32(), r.I64());
-        long timestamp = r.I64();
-        r.End();
-        CheckId(id);
-        if (timestamp < 0) throw new ProtocolException($"Proposal for {id} has a negative timestamp.");
-        return new ProposalMessage(id, timestamp);
+        Span<byte> head = stackalloc byte[DeliveredRun.HeadBytes];
+        new PayloadWriter(head).I32(report.Id.Sender);
+        Span<byte> item = stackalloc byte[DeliveredRun.ItemBytes];
+        var w = new PayloadWriter(item);
+        w.I64(report.Id.Seq);
+        w.U8((byte)report.Status);
+        w.I64(report.Value);
+        w.I64(report.Position);
+        c.EnqueueRun(MessageType.AbcastDelivered, head, item);
     }
 
-    public static void EnqueueDelivered(Connection c, MessageId id, DeliveryStatus status, long value, long position)
-    {
-        Span<byte> p = stackalloc byte[29];
-        var w = new PayloadWriter(p);
-        w.I32(id.Sender);
-        w.I64(id.Seq);
-        w.U8((byte)status);
-        w.I64(value);
-        w.I64(position);
-        c.EnqueueBatched(MessageType.AbcastDelivered, p);
-    }
+    /// <summary>Checks every report of the run before returning it, so a malformed run is refused whole.</summary>
+    public static DeliveredRun ReadDelivered(in Frame frame) => DeliveredRun.Read(frame.Payload.Span);
 
-    public static (MessageId Id, DeliveryStatus Status, long Value, long Position) ReadDelivered(in Frame frame)
-    {
-        var r = frame.Reader();
-        var id = new MessageId(r.I32(), r.I64());
-        byte status = r.U8();
-        long value = r.I64(), position = r.I64();
-        r.End();
-        CheckId(id);
-        if (status > (byte)DeliveryStatus.InSnapshot) throw new ProtocolException($"Unknown delivery status {status}.");
-        return (id, (DeliveryStatus)status, value, position);
-    }
-
-    private static void CheckId(MessageId id)
+    internal static void CheckId(MessageId id)
     {
         if (id.Sender < 0 || id.Seq < 1) throw new ProtocolException($"Message id {id} is out of range.");
     }

@@ -23,7 +23,7 @@ public sealed class FrameBatchTests : IDisposable
     {
         (Connection sender, Socket far) = Pair(Frame.DefaultMaxFrameBytes, batches: true);
         AbcastWire.EnqueuePropose(sender, new ProposalMessage(new MessageId(1, 7), 70));
-        AbcastWire.EnqueueDelivered(sender, new MessageId(1, 6), DeliveryStatus.Applied, 12, 5);
+        AbcastWire.EnqueueDelivered(sender, new DeliveryReport(new MessageId(1, 6), DeliveryStatus.Applied, 12, 5));
         AbcastWire.EnqueuePropose(sender, new ProposalMessage(new MessageId(1, 8), 71));
         sender.Enqueue(MessageType.NodeStatus, [1, 2, 3]);
         AbcastWire.EnqueueFinal(sender, new FinalMessage(new MessageId(1, 7), 72, 3, 0));
@@ -37,27 +37,28 @@ public sealed class FrameBatchTests : IDisposable
         List<Frame> frames = await ReadBackAsync(wire, 5);
         Assert.Equal(new[] { MessageType.AbcastPropose, MessageType.AbcastDelivered, MessageType.AbcastPropose, MessageType.NodeStatus, MessageType.AbcastFinal },
             frames.Select(f => f.Type));
-        Assert.Equal(new ProposalMessage(new MessageId(1, 7), 70), AbcastWire.ReadPropose(frames[0]));
-        Assert.Equal((new MessageId(1, 6), DeliveryStatus.Applied, 12L, 5L), AbcastWire.ReadDelivered(frames[1]));
-        Assert.Equal(new ProposalMessage(new MessageId(1, 8), 71), AbcastWire.ReadPropose(frames[2]));
+        Assert.Equal(new ProposalMessage(new MessageId(1, 7), 70), AbcastRunTests.OnlyProposal(frames[0]));
+        Assert.Equal(new DeliveryReport(new MessageId(1, 6), DeliveryStatus.Applied, 12, 5), AbcastRunTests.OnlyDelivered(frames[1]));
+        Assert.Equal(new ProposalMessage(new MessageId(1, 8), 71), AbcastRunTests.OnlyProposal(frames[2]));
         Assert.Equal(new byte[] { 1, 2, 3 }, frames[3].Payload.ToArray());
-        Assert.Equal(new FinalMessage(new MessageId(1, 7), 72, 3, 0), AbcastWire.ReadFinal(frames[4]));
+        Assert.Equal(new FinalMessage(new MessageId(1, 7), 72, 3, 0), AbcastRunTests.OnlyFinal(frames[4]));
     }
 
     [Fact]
     public async Task ABatchStaysWithinTheFrameLimitAndAFlushClosesIt()
     {
-        // 64 bytes: two proposals (25 bytes each as frames) fit in a batch, a third does not.
+        // 64 bytes: two proposals (25 bytes each as frames) fit in a batch, a third does not. Each is for another
+        // sender, so none joins the run before it.
         (Connection sender, Socket far) = Pair(64, batches: true);
-        for (int seq = 1; seq <= 5; seq++) AbcastWire.EnqueuePropose(sender, new ProposalMessage(new MessageId(2, seq), 100 + seq));
+        for (int seq = 1; seq <= 5; seq++) AbcastWire.EnqueuePropose(sender, new ProposalMessage(new MessageId(seq, seq), 100 + seq));
         sender.Flush();
-        AbcastWire.EnqueuePropose(sender, new ProposalMessage(new MessageId(2, 6), 106));
+        AbcastWire.EnqueuePropose(sender, new ProposalMessage(new MessageId(6, 6), 106));
         sender.Flush();
         byte[] wire = await ReceiveAsync(far, 2 * (5 + 50) + 2 * 25);
 
         Assert.Equal(new[] { (MessageType.Batch, 51), (MessageType.Batch, 51), (MessageType.AbcastPropose, 21), (MessageType.AbcastPropose, 21) }, Split(wire));
         List<Frame> frames = await ReadBackAsync(wire, 6, maxFrameBytes: 64);
-        Assert.Equal(Enumerable.Range(1, 6).Select(seq => new ProposalMessage(new MessageId(2, seq), 100 + seq)), frames.Select(f => AbcastWire.ReadPropose(f)));
+        Assert.Equal(Enumerable.Range(1, 6).Select(seq => new ProposalMessage(new MessageId(seq, seq), 100 + seq)), frames.Select(AbcastRunTests.OnlyProposal));
     }
 
     [Fact]
@@ -115,7 +116,10 @@ public sealed class FrameBatchTests : IDisposable
     }
 
     /// <summary>A sending connection (opened as a link that batches or not) and the raw socket at its other end.</summary>
-    private (Connection Sender, Socket Far) Pair(int maxFrameBytes, bool batches)
+    private (Connection Sender, Socket Far) Pair(int maxFrameBytes, bool batches) => Pair(_owned, maxFrameBytes, batches);
+
+    /// <summary>As <see cref="Pair(int, bool)"/>, the two ends added to <paramref name="owned"/>.</summary>
+    internal static (Connection Sender, Socket Far) Pair(List<IDisposable> owned, int maxFrameBytes, bool batches)
     {
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -125,12 +129,12 @@ public sealed class FrameBatchTests : IDisposable
         var sender = new Connection(dial, "sender", maxFrameBytes);
         sender.Open(batches);
         Socket far = listener.Accept();
-        _owned.Add(sender);
-        _owned.Add(far);
+        owned.Add(sender);
+        owned.Add(far);
         return (sender, far);
     }
 
-    private static async Task<byte[]> ReceiveAsync(Socket socket, int bytes)
+    internal static async Task<byte[]> ReceiveAsync(Socket socket, int bytes)
     {
         byte[] buffer = new byte[bytes];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -144,7 +148,7 @@ public sealed class FrameBatchTests : IDisposable
     }
 
     /// <summary>Writes <paramref name="wire"/> from a raw socket into a receiving connection and reads <paramref name="count"/> frames (payloads copied).</summary>
-    private async Task<List<Frame>> ReadBackAsync(byte[] wire, int count, int maxFrameBytes = Frame.DefaultMaxFrameBytes, bool batches = true)
+    internal static async Task<List<Frame>> ReadBackAsync(byte[] wire, int count, int maxFrameBytes = Frame.DefaultMaxFrameBytes, bool batches = true)
     {
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -172,7 +176,7 @@ public sealed class FrameBatchTests : IDisposable
         return frames;
     }
 
-    private static List<(MessageType Type, int Length)> Split(ReadOnlySpan<byte> wire)
+    internal static List<(MessageType Type, int Length)> Split(ReadOnlySpan<byte> wire)
     {
         var frames = new List<(MessageType, int)>();
         for (int at = 0; at < wire.Length;)
@@ -184,7 +188,7 @@ public sealed class FrameBatchTests : IDisposable
         return frames;
     }
 
-    private static byte[] Framed(MessageType type, byte[] payload)
+    internal static byte[] Framed(MessageType type, byte[] payload)
     {
         byte[] frame = new byte[Frame.HeaderSize + payload.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length + 1);
