@@ -261,8 +261,17 @@ internal sealed class ManagerMembership
         return n.LeaseLife == life ? Math.Max(_holdUntil, n.LeaseUntil) : _holdUntil;
     }
 
-    /// <summary>A view another manager sent (a view change, or the view in its hello on the connection it dialed).</summary>
-    public void ViewReceived(ClusterView view) => Install(view);
+    /// <summary>
+    /// A view another manager sent (a view change, or the view in its hello on the connection it dialed). The role is
+    /// weighed again at once: a restarted manager whose first view comes this way may be the one to take over, and no
+    /// later input need come (seed 103126: both managers restarted; the lower one learnt view 0 from the other's hello,
+    /// never took over, and the other, coordinating, waited for it to be admitted).
+    /// </summary>
+    public void ViewReceived(ClusterView view)
+    {
+        Install(view);
+        AfterMembershipEvent();
+    }
 
     /// <summary>An answer to a view query, from data node or manager <paramref name="node"/>.</summary>
     public void ViewReport(int node, ulong queryId, ClusterView? view)

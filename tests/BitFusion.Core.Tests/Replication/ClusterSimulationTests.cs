@@ -237,7 +237,9 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     /// its multicasts (a promised node refuses them before comparing). 400467 failed on the first version of the promise,
     /// which also refused the deposed coordinator's old views when its successor relayed them (a joiner then lost the
     /// successor's data for the view it refused). 313691 and 410956 failed in the campaign on a version where managers
-    /// promised too (one ignored its live coordinator's views for good after the successor gave up its takeover).
+    /// promised too (one ignored its live coordinator's views for good after the successor gave up its takeover). 103126
+    /// (the 20,000-seed campaign on confirmed views, whose reports shifted its schedule): both managers restarted; the lower
+    /// one learnt its first view from the other's hello and never weighed its role again, so neither decided a view.
     /// </summary>
     [Theory]
     [InlineData(319_040)]
@@ -249,5 +251,6 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(400_467)]
     [InlineData(313_691)]
     [InlineData(410_956)]
+    [InlineData(103_126)]
     public void Every_operation_completes_after_pauses_and_manager_crashes(int seed) => Assert.Null(Replay(seed));
 }

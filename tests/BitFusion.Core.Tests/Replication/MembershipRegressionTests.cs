@@ -578,6 +578,28 @@ public class MembershipRegressionTests
         Assert.Empty(output.ViewReports);
     }
 
+    [Fact]
+    public void A_restarted_manager_whose_first_view_comes_in_a_peers_hello_takes_over()
+    {
+        // Seed 103126 (the 20,000-seed campaign on confirmed views): both managers restarted; A learnt view 0 from B's
+        // hello on the connection B dialed, every sender of it being dead, and waited for an input that never came; B,
+        // coordinating, waited for the lower unadmitted A.
+        var output = new ManagerRecorder();
+        var m = new ManagerMembership(ManagerA, 3000 + ManagerA, [(1, 0), (2, 0)], [ManagerA, ManagerB], Grace, Lease, output);
+        foreach (int n in new[] { 1, 2 })
+        {
+            m.NodeConnected(n);
+            m.NodeStatusReceived(n, new NodeStatus((ulong)(1000 + n), NodePhase.Serving, 0, 0, 0, 0));
+        }
+        m.PeerConnected(ManagerB);
+        m.PeerHello(ManagerB, -1, 3000 + ManagerB, null);
+        Assert.DoesNotContain(output.Queries, q => q.Id != 0);
+
+        m.ViewReceived(View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+
+        Assert.Contains(output.Queries, q => q.Node == 1 && q.Id != 0);
+    }
+
     private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
     {
         var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, Lease, output);
