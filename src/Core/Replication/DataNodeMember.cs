@@ -125,6 +125,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _managers[manager] = sender;
         _reports.Replay(sender, report => _out.SendDelivered(manager, report));
         if (_view is not null && sender == _view.Coordinator) ReportOrphans(_view);
+        ConfirmInstalled(manager);
         if (IsServing && !_deposed.ContainsKey(sender)) _out.RequestLease(manager, Life);
     }
 
@@ -177,6 +178,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         {
             _reports.Retain(view.Skeen.ContainsSender);
             ReportOrphans(view);
+            foreach (int m in _managers.Keys) ConfirmInstalled(m);
         }
         else if (outcome is ViewOutcome.Excluded or ViewOutcome.JoinAborted or ViewOutcome.Superseded)
             StartOver($"{outcome} by view {view.Epoch} of coordinator {view.Coordinator}");
@@ -315,7 +317,20 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             ? $"admitted to group {_group} in view {view.Epoch}; waiting for state from node {me.Donor}"
             : $"founding member of group {_group} in view {view.Epoch}", false);
         ReportOrphans(view);
+        foreach (int m in _managers.Keys) ConfirmInstalled(m);
         AfterEvent();
+    }
+
+    /// <summary>
+    /// Tells a manager which view this life installed: a write acknowledged without a replica its view dropped is safe only
+    /// once the group's other replicas hold that view, since a successor's takeover then continues from it (they answer its
+    /// query with it) or this node refused it (it promised the successor first), and the replica dropped serves no read in
+    /// any later view. A sender a successor deposed gets none: this node follows the successor.
+    /// </summary>
+    private void ConfirmInstalled(int manager)
+    {
+        if (_skeen is null || _view is null || _view.ReceiverLife(_nodeId) != Life || _deposed.ContainsKey(_managers[manager])) return;
+        _out.SendViewReport(manager, TakeoverQuery.Installed, _view);
     }
 
     private bool FromViewSender(int sender) => _skeen?.View is not { } view || view.ContainsSender(sender);

@@ -39,6 +39,13 @@ internal interface IManagerMembershipOutput
     /// </summary>
     void Installed(ClusterView view, int admittedAs);
 
+    /// <summary>
+    /// Writes to <paramref name="group"/> complete only while it is not held (<see cref="ManagerWrites{TClient,TPayload}.Hold"/>):
+    /// held from the installed view that changed the group's replicas until each of them confirmed it. A hold comes before
+    /// the <see cref="Installed"/> that needs it.
+    /// </summary>
+    void HoldWrites(int group, bool hold);
+
     /// <summary>A view no longer lists this manager's sender: it must stop.</summary>
     void Excluded(string reason);
 

@@ -19,6 +19,12 @@ namespace BitFusion.Core.Replication;
 /// configuration and every live manager for the newest view it holds (<see cref="TakeoverQuery"/>), then
 /// continues from it.</item>
 /// <item>After every view change the coordinator re-runs orphan recovery for every dead sender.</item>
+/// <item>Confirmed views: writes to a group whose replicas an installed view changed complete only once every replica of
+/// the group in that view reported installing it (or a later view of this manager's line). A view that drops a replica
+/// may be a deposed coordinator's; until the others hold it, a successor may continue from a view that keeps the
+/// dropped replica and grant it read leases, and it would serve reads without writes acknowledged here (seed 307173).
+/// Once they hold it, the successor's query is answered with it (or they refused it, promised to the successor first,
+/// and it is never confirmed).</item>
 /// </list>
 /// </summary>
 internal sealed class ManagerMembership
@@ -34,6 +40,17 @@ internal sealed class ManagerMembership
     private readonly Dictionary<int, OrphanRecovery> _recoveries = [];
     private readonly Dictionary<int, RecoveryDecision> _decided = [];
     private readonly HashSet<int> _lostGroups = [];
+    private readonly SortedSet<int> _groups = [];
+
+    /// <summary>Per group, the count of views installed when its replicas (node, incarnation, life) last changed.</summary>
+    private readonly Dictionary<int, long> _groupChangedAt = [];
+
+    /// <summary>Groups whose writes are held until their replicas confirm the installed view.</summary>
+    private readonly HashSet<int> _heldGroups = [];
+
+    /// <summary>The last view handed to <see cref="IManagerMembershipOutput.Installed"/>, and how many were.</summary>
+    private ClusterView? _installed;
+    private long _installs;
     private ClusterView? _view;
     private int _senderId = -1;
     private bool _coordinating;
@@ -66,7 +83,11 @@ internal sealed class ManagerMembership
         _life = life;
         _bootManager = managers[0];
         _out = output;
-        foreach ((int node, int group) in dataNodes) _nodes.Add(node, new DataNodeRecord(group));
+        foreach ((int node, int group) in dataNodes)
+        {
+            _nodes.Add(node, new DataNodeRecord(group));
+            _groups.Add(group);
+        }
         foreach (int m in managers)
             if (m != nodeId) _peers.Add(m, new PeerRecord());
     }
@@ -240,12 +261,26 @@ internal sealed class ManagerMembership
         return n.LeaseLife == life ? Math.Max(_holdUntil, n.LeaseUntil) : _holdUntil;
     }
 
-    /// <summary>A view another manager sent (a view change, or the view in its hello on the connection it dialed).</summary>
-    public void ViewReceived(ClusterView view) => Install(view);
+    /// <summary>
+    /// A view another manager sent (a view change, or the view in its hello on the connection it dialed). The role is
+    /// weighed again at once: a restarted manager whose first view comes this way may be the one to take over, and no
+    /// later input need come (seed 103126: both managers restarted; the lower one learnt view 0 from the other's hello,
+    /// never took over, and the other, coordinating, waited for it to be admitted).
+    /// </summary>
+    public void ViewReceived(ClusterView view)
+    {
+        Install(view);
+        AfterMembershipEvent();
+    }
 
     /// <summary>An answer to a view query, from data node or manager <paramref name="node"/>.</summary>
     public void ViewReport(int node, ulong queryId, ClusterView? view)
     {
+        if (queryId == TakeoverQuery.Installed)
+        {
+            if (view is not null && _nodes.TryGetValue(node, out DataNodeRecord? n)) InstalledAt(node, n, view);
+            return;
+        }
         if (queryId == TakeoverQuery.Refused)
         {
             if (view is not null && !_excluded && _senderId >= 0 && view.Coordinator == _senderId)
@@ -317,10 +352,75 @@ internal sealed class ManagerMembership
             _out.Excluded($"view {view.Epoch} no longer lists sender {_senderId}: the coordinator took this manager for dead");
             return;
         }
+        HoldChangedGroups(view);
         _out.Installed(view, admitted);
+        ReleaseConfirmedGroups();
         foreach (int node in _nodes.Keys) FenceIfExcluded(node);
         if (_coordinating) RestartRecoveries(view);
         _out.Log($"installed {view}", false);
+    }
+
+    // ---- confirmed views ----
+
+    /// <summary>Data node <paramref name="node"/> installed <paramref name="view"/> (it admits the reporting life).</summary>
+    private void InstalledAt(int node, DataNodeRecord n, ClusterView view)
+    {
+        ulong life = view.ReceiverLife(node);
+        if (life == 0) return;
+        (n.ReportedEpoch, n.ReportedCoordinator, n.ReportedLife) = (view.Epoch, view.Coordinator, life);
+        if (_installed is null || view.Epoch != _installed.Epoch || view.Coordinator != _installed.Coordinator) return;
+        (n.ConfirmedLife, n.ConfirmedAt) = (life, _installs);
+        ReleaseConfirmedGroups();
+    }
+
+    /// <summary>
+    /// Before the writes machine settles with <paramref name="view"/>: every group whose replicas it changed is held until
+    /// they confirm it. A view is named by (epoch, coordinator): a coordinator decides one view per epoch, never reused.
+    /// </summary>
+    private void HoldChangedGroups(ClusterView view)
+    {
+        _installs++;
+        foreach (int group in _groups)
+            if (_installed is null || !SameReplicas(_installed, view, group)) _groupChangedAt[group] = _installs;
+        foreach ((int id, DataNodeRecord n) in _nodes)
+            if (n.ReportedEpoch == view.Epoch && n.ReportedCoordinator == view.Coordinator && n.ReportedLife == view.ReceiverLife(id))
+                (n.ConfirmedLife, n.ConfirmedAt) = (n.ReportedLife, _installs);
+        _installed = view;
+        foreach (int group in _groups)
+            if (!GroupConfirmed(group) && _heldGroups.Add(group)) _out.HoldWrites(group, true);
+    }
+
+    private void ReleaseConfirmedGroups()
+    {
+        if (_heldGroups.Count == 0) return;
+        foreach (int group in _heldGroups.ToArray())
+            if (GroupConfirmed(group))
+            {
+                _heldGroups.Remove(group);
+                _out.HoldWrites(group, false);
+            }
+    }
+
+    /// <summary>Every replica of <paramref name="group"/> in the installed view confirmed a view installed since the group last changed.</summary>
+    private bool GroupConfirmed(int group)
+    {
+        long since = _groupChangedAt[group];
+        foreach (ViewMember m in _installed!.Skeen.MembersOf(group))
+        {
+            DataNodeRecord n = _nodes[m.Node];
+            if (n.ConfirmedAt < since || n.ConfirmedLife != _installed.ReceiverLife(m.Node)) return false;
+        }
+        return true;
+    }
+
+    private static bool SameReplicas(ClusterView a, ClusterView b, int group)
+    {
+        var was = a.Skeen.MembersOf(group);
+        var now = b.Skeen.MembersOf(group);
+        if (was.Length != now.Length) return false;
+        foreach (ViewMember m in now)
+            if (!a.Skeen.Contains(m.Node, m.Incarnation) || a.ReceiverLife(m.Node) != b.ReceiverLife(m.Node)) return false;
+        return true;
     }
 
     /// <summary>
@@ -625,6 +725,15 @@ internal sealed class ManagerMembership
         /// <summary>The life this coordinator last granted a read lease, and until when (its clock) that life may serve on it.</summary>
         public ulong LeaseLife;
         public long LeaseUntil = long.MinValue;
+
+        /// <summary>The view the node last reported installed (<see cref="TakeoverQuery.Installed"/>), by (epoch, coordinator), and for which life.</summary>
+        public long ReportedEpoch = -1;
+        public int ReportedCoordinator;
+        public ulong ReportedLife;
+
+        /// <summary>The life that confirmed one of this manager's installed views, and that view's install count.</summary>
+        public ulong ConfirmedLife;
+        public long ConfirmedAt = -1;
     }
 
     private sealed class PeerRecord

@@ -107,6 +107,11 @@ internal sealed class ManagerWrites<TClient, TPayload> : IWriteTableOutput<Manag
     /// <summary>A view was installed: writes stop waiting on destinations that left it.</summary>
     public void Settle(SkeenView view) => _table.Settle(view);
 
+    /// <summary>Writes of <paramref name="group"/> complete only once <see cref="Release"/> says its replicas confirmed the view (<see cref="WriteTable{TTag}.Hold"/>).</summary>
+    public void Hold(int group) => _table.Hold(group);
+
+    public void Release(int group) => _table.Release(group);
+
     /// <summary>The manager left the view: no write here will be answered; queued ones were never multicast.</summary>
     public void Exclude()
     {

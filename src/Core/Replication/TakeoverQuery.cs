@@ -16,6 +16,13 @@ internal sealed class TakeoverQuery(ulong id, int[] deadSenders)
     /// <summary>The query id of a view report that refuses the view it carries: its coordinator was taken for dead by a successor.</summary>
     public const ulong Refused = ulong.MaxValue;
 
+    /// <summary>
+    /// The query id of a view report a data node sends every manager when it installs a view admitting it (and again on
+    /// each manager's hello): the manager completes a write to a group whose replicas its view changed only once they all
+    /// confirmed that view (<see cref="ManagerMembership"/>, "confirmed views").
+    /// </summary>
+    public const ulong Installed = ulong.MaxValue - 1;
+
     public ulong Id { get; } = id;
 
     public int[] DeadSenders { get; } = deadSenders;

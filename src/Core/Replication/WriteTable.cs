@@ -24,6 +24,9 @@ internal sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
     private readonly Stack<Entry> _pool = new();
     private readonly List<long> _scratch = [];
 
+    /// <summary>Groups whose writes complete no sooner than their replicas confirmed the manager's view (<see cref="Hold"/>).</summary>
+    private readonly HashSet<int> _held = [];
+
     /// <summary>Writes multicast and not completed: what the window bounds.</summary>
     public int Count => _writes.Count;
 
@@ -102,13 +105,31 @@ internal sealed class WriteTable<TTag>(IWriteTableOutput<TTag> output)
     }
 
     /// <summary>
+    /// No write of <paramref name="group"/> completes until <see cref="Release"/>: the manager's view changed the group's
+    /// replicas and they have not all confirmed they installed it. Until then a view that dropped a destination may be a
+    /// deposed coordinator's, whose successor keeps that replica and lets it serve reads without the write.
+    /// </summary>
+    public void Hold(int group) => _held.Add(group);
+
+    /// <summary>The group's replicas confirmed the view: its writes that are final and settled complete now.</summary>
+    public void Release(int group)
+    {
+        if (!_held.Remove(group)) return;
+        _scratch.Clear();
+        foreach ((long seq, Entry e) in _writes)
+            if (e.Group == group) _scratch.Add(seq);
+        foreach (long seq in _scratch)
+            if (_writes.TryGetValue(seq, out Entry? e)) TryComplete(seq, e);
+    }
+
+    /// <summary>
     /// Completes the write once it is final and settled and the destinations still in the view that reported agree.
     /// When they disagree, one of them is a replica that has died (or been excluded) without this manager's view
     /// knowing yet: the write waits for the view that drops it (<see cref="Settle"/> looks again).
     /// </summary>
     private void TryComplete(long seq, Entry e)
     {
-        if (!e.Final || !e.Settled) return;
+        if (!e.Final || !e.Settled || (_held.Count > 0 && _held.Contains(e.Group))) return;
         int chosen = -1;
         for (int i = 0; i < e.DestinationCount; i++)
         {

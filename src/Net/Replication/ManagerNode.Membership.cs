@@ -359,6 +359,17 @@ internal sealed partial class ManagerNode
 
         public void Installed(ClusterView view, int admittedAs) => manager.InstalledLocked(view, admittedAs);
 
+        public void HoldWrites(int group, bool hold)
+        {
+            if (hold)
+            {
+                manager._writes.Hold(group);
+                return;
+            }
+            manager._writes.Release(group);
+            manager._writes.Pump();
+        }
+
         public void Excluded(string reason) => manager.ExcludedLocked(reason);
 
         public void Wake(long time)

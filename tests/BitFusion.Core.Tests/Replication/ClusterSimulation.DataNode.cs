@@ -96,11 +96,11 @@ internal sealed partial class ClusterSimulation
             else if (life == Member.Life && Member.Skeen is null) _early = (life, transfer, log);
         }
 
-        private void ToManager(int manager, Action<SimManager, SimLink> deliver)
+        private void ToManager(int manager, Action<SimManager, SimLink> deliver, Random? delays = null)
         {
             if (!_managers.TryGetValue(manager, out SimLink? link)) return;
             var m = (SimManager)link.Dialer;
-            _sim.Send(link, this, () => deliver(m, link));
+            _sim.Send(link, this, () => deliver(m, link), delays);
         }
 
         // ---- the machine's effects ----
@@ -123,8 +123,9 @@ internal sealed partial class ClusterSimulation
             ToManager(manager, (m, link) => m.OnOrphanReport(Node, link, report));
         }
 
+        /// <summary>Confirmations of installed views draw their delays apart, so they do not shift a seed's faults.</summary>
         public void SendViewReport(int manager, ulong queryId, ClusterView? view) =>
-            ToManager(manager, (m, link) => m.OnViewReport(Node, link, queryId, view));
+            ToManager(manager, (m, link) => m.OnViewReport(Node, link, queryId, view), queryId == TakeoverQuery.Installed ? _sim._confirmRng : null);
 
         /// <summary>Stamped now, as <c>DataNode</c> stamps it when it encodes the frame; its delays draw apart so they do not shift a seed's faults.</summary>
         public void RequestLease(int manager, ulong life)

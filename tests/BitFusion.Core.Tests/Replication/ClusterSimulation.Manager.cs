@@ -349,6 +349,17 @@ internal sealed partial class ClusterSimulation
             Writes.Pump();
         }
 
+        public void HoldWrites(int group, bool hold)
+        {
+            if (hold)
+            {
+                Writes.Hold(group);
+                return;
+            }
+            Writes.Release(group);
+            Writes.Pump();
+        }
+
         /// <summary>The host exits (code 3) and its supervisor starts it again as a new life.</summary>
         public void Excluded(string reason)
         {

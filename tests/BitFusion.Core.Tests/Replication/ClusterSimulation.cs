@@ -29,6 +29,9 @@ internal sealed partial class ClusterSimulation
 
     /// <summary>Delays of read-lease requests and grants, drawn apart for the same reason.</summary>
     private readonly Random _leaseRng;
+
+    /// <summary>Delays of the data nodes' confirmations of installed views, drawn apart for the same reason.</summary>
+    private readonly Random _confirmRng;
     private readonly SimNetwork _net;
     private readonly Dictionary<int, int> _groupOf = [];
     private readonly List<int> _managerIds = [];
@@ -54,6 +57,7 @@ internal sealed partial class ClusterSimulation
         _clientRng = new Random(seed ^ 0x5EED);
         _replyRng = new Random(seed ^ 0x7EAD);
         _leaseRng = new Random(seed ^ 0x1EA5);
+        _confirmRng = new Random(seed ^ 0xC0F1);
         Lease = new ReadLease(options.SuspectAfter);
         _net = new SimNetwork(_rng);
         for (int g = 0; g < options.Groups; g++)

@@ -1,4 +1,5 @@
 using BitFusion.Core.Abcast;
+using BitFusion.Core.Idempotency;
 using BitFusion.Core.Replication;
 
 namespace BitFusion.Core.Tests.Replication;
@@ -373,7 +374,8 @@ public class MembershipRegressionTests
         node.ManagerClosed(ManagerA);
         node.ManagerConnected(ManagerA);
         node.ManagerHello(ManagerA, ManagerA);
-        Assert.Single(output.ViewReports);
+        Assert.Single(output.ViewReports, r => r.QueryId == 7);
+        Assert.DoesNotContain(output.ViewReports.Skip(3), r => r.Manager == ManagerA);
 
         node.LeaseGranted(ManagerA, 1001, sentAt: 100);
         Assert.False(node.MayServeRead(101));
@@ -520,6 +522,84 @@ public class MembershipRegressionTests
         Assert.Empty(output.Exclusions);
     }
 
+    [Fact]
+    public void A_write_is_acknowledged_without_a_dropped_replica_only_once_the_others_hold_the_view_that_dropped_it()
+    {
+        // Seed 307173: coordinator A resumed from a pause after B had taken over, dropped node 2 in its own view 1 and
+        // acknowledged a write node 1 had delivered. Node 1 never installed that view (it had promised B); B's line kept
+        // node 2 and granted it leases, and node 2 served a read without the write. The write now waits until node 1
+        // reports it installed A's view 1: a node that did answers B's query with it, one that promised B refuses it.
+        var table = new WriteTable<string>(new WriteRecorder());
+        var output = new ManagerRecorder { Writes = table };
+        var m = BootedManager(output, nodes: [1, 2]);
+        ClusterView boot = m.View!;
+        Assert.Equal([(0, true)], output.Holds);
+        m.ViewReport(1, TakeoverQuery.Installed, boot);
+        m.ViewReport(2, TakeoverQuery.Installed, boot);
+        Assert.Equal((0, false), output.Holds[^1]);
+        table.Add(1, 0, "w", boot.Skeen.MembersOf(0));
+        table.Finalized(1);
+        table.Delivered(1, 1, 0, new DeliveryReport(new MessageId(ManagerA, 1), DeliveryStatus.Applied, 1, 1));
+
+        m.NodeClosed(2, now: 10, lastHeard: 10);
+        m.Tick(10 + Grace);
+        ClusterView dropped = m.View!;
+        Assert.False(dropped.Skeen.TryGetReceiver(2, out _));
+        Assert.Equal(0, table.CompletedCount);
+
+        // The successor's view of the same epoch, installed at node 1 instead, confirms nothing here.
+        m.ViewReport(1, TakeoverQuery.Installed, View(dropped.Epoch, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]));
+        Assert.Equal(0, table.CompletedCount);
+
+        m.ViewReport(1, TakeoverQuery.Installed, dropped);
+        Assert.Equal(1, table.CompletedCount);
+    }
+
+    [Fact]
+    public void A_replica_reports_each_view_it_installs_and_again_on_a_managers_hello()
+    {
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        node.ViewReceived(ManagerA, v0);
+        Assert.Equal([(ManagerA, v0), (ManagerB, v0)], output.ViewReports.Where(r => r.QueryId == TakeoverQuery.Installed).Select(r => (r.Manager, r.View!)));
+
+        output.ViewReports.Clear();
+        node.ManagerClosed(ManagerB);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, ManagerB);
+        Assert.Equal((ManagerB, TakeoverQuery.Installed, v0), Assert.Single(output.ViewReports));
+
+        // A view that drops this life is not reported: the node starts over and confirms nothing until admitted again.
+        output.ViewReports.Clear();
+        node.ViewReceived(ManagerA, View(1, ManagerA, [Founder(2)], [ManagerA, ManagerB], []));
+        Assert.Empty(output.ViewReports);
+    }
+
+    [Fact]
+    public void A_restarted_manager_whose_first_view_comes_in_a_peers_hello_takes_over()
+    {
+        // Seed 103126 (the 20,000-seed campaign on confirmed views): both managers restarted; A learnt view 0 from B's
+        // hello on the connection B dialed, every sender of it being dead, and waited for an input that never came; B,
+        // coordinating, waited for the lower unadmitted A.
+        var output = new ManagerRecorder();
+        var m = new ManagerMembership(ManagerA, 3000 + ManagerA, [(1, 0), (2, 0)], [ManagerA, ManagerB], Grace, Lease, output);
+        foreach (int n in new[] { 1, 2 })
+        {
+            m.NodeConnected(n);
+            m.NodeStatusReceived(n, new NodeStatus((ulong)(1000 + n), NodePhase.Serving, 0, 0, 0, 0));
+        }
+        m.PeerConnected(ManagerB);
+        m.PeerHello(ManagerB, -1, 3000 + ManagerB, null);
+        Assert.DoesNotContain(output.Queries, q => q.Id != 0);
+
+        m.ViewReceived(View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+
+        Assert.Contains(output.Queries, q => q.Node == 1 && q.Id != 0);
+    }
+
     private static ManagerMembership BootedManager(ManagerRecorder output, int[] nodes)
     {
         var m = new ManagerMembership(ManagerA, 2000 + ManagerA, nodes.Select(n => (n, 0)), [ManagerA, ManagerB], Grace, Lease, output);
@@ -541,6 +621,7 @@ public class MembershipRegressionTests
         public List<(int Node, RecoveryDecision Decision)> Verdicts { get; } = [];
         public List<(int Node, ClusterView View)> Fences { get; } = [];
         public List<(int Node, ulong Id)> Queries { get; } = [];
+        public List<(int Group, bool Hold)> Holds { get; } = [];
 
         public void SendHello(int node, bool toManager, int sender, ClusterView? view)
         {
@@ -560,11 +641,25 @@ public class MembershipRegressionTests
 
         public void SyncAgain(int node, bool now) => SyncsAgain.Add((node, now));
 
-        public void Installed(ClusterView view, int admittedAs) => Views.Add(view);
+        public void Installed(ClusterView view, int admittedAs)
+        {
+            Views.Add(view);
+            Writes?.Settle(view.Skeen);
+        }
 
         public List<string> Exclusions { get; } = [];
 
         public void Excluded(string reason) => Exclusions.Add(reason);
+
+        /// <summary>The writes this manager holds and releases, as the adapters wire them (null: none).</summary>
+        public WriteTable<string>? Writes { get; init; }
+
+        public void HoldWrites(int group, bool hold)
+        {
+            Holds.Add((group, hold));
+            if (hold) Writes?.Hold(group);
+            else Writes?.Release(group);
+        }
 
         public void Wake(long time)
         {
@@ -627,6 +722,17 @@ public class MembershipRegressionTests
         }
 
         public void Log(string message, bool warning)
+        {
+        }
+    }
+
+    private sealed class WriteRecorder : IWriteTableOutput<string>
+    {
+        public void Completed(string tag, int group, in WriteResult result)
+        {
+        }
+
+        public void Diverged(int group, in DeliveryReport first, in DeliveryReport other)
         {
         }
     }
