@@ -6,7 +6,7 @@ using BitFusion.Net.Wire;
 namespace BitFusion.Net.Fusion;
 
 /// <summary>A whole list an <see cref="Outbox"/> owns until it is streamed: words rented from ArrayPool&lt;ulong&gt;.Shared.</summary>
-internal sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords);
+internal sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords, bool Overtakable);
 
 /// <summary>
 /// An outbox's lists being streamed (<see cref="ChunkStream"/>), at most one per connection, and the frames its
@@ -27,7 +27,8 @@ internal sealed class ListsUnderWay
     public ListsUnderWay() => _finished = Finished;
 
     /// <summary>
-    /// Holds a frame (or a list) for <paramref name="to"/> if a list is under way on it; false when it may go now.
+    /// Holds a frame (or a list) for <paramref name="to"/> if a list is under way on it, unless it is a frame the
+    /// list lets through (nothing held before it); false when it may go now.
     /// Called by the outbox's one drainer, which alone starts lists, or by a producer while nothing waits in the
     /// outbox's arena (so no drainer is starting one): either way a zero count it reads is current.
     /// </summary>
@@ -37,24 +38,30 @@ internal sealed class ListsUnderWay
         lock (_gate)
         {
             if (!_busy.TryGetValue(to, out Backlog? backlog)) return false;
+            if (list is null && backlog.PassThrough && backlog.IsEmpty) return false;
             backlog.Add(type, head, body, list);
             return true;
         }
     }
 
-    /// <summary>Starts streaming a list on <paramref name="to"/>, which has none under way; it takes over <paramref name="words"/>.</summary>
-    public void Start(Connection to, MessageType type, ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords)
+    /// <summary>Starts streaming a list on <paramref name="to"/>, which has none under way; it takes over the list's words.</summary>
+    public void Start(Connection to, MessageType type, ReadOnlySpan<byte> head, StreamedList list)
     {
-        var stream = new ChunkStream(to, type, head, words, wordCount, chunkWords, _finished);
+        var stream = new ChunkStream(to, type, head, list.Words, list.WordCount, list.ChunkWords, _finished);
         lock (_gate)
         {
-            _busy.Add(to, new Backlog());
+            // The caller (the outbox's one drainer) queues nothing else meanwhile, so the first chunk is in order.
+            if (list.Overtakable) stream.QueueFirst();
+            _busy.Add(to, new Backlog { PassThrough = list.Overtakable });
             Volatile.Write(ref _count, _busy.Count);
         }
         if (stream.Pump()) Finished(stream);
     }
 
-    /// <summary>Queues what waited behind a finished list, up to the next held list, which starts in turn.</summary>
+    /// <summary>
+    /// Queues what waited behind a finished list, up to the next held list, which starts in turn; behind an
+    /// overtakable one the frames up to the list after it go too, right after its first chunk.
+    /// </summary>
     private void Finished(ChunkStream done)
     {
         Connection to = done.To;
@@ -64,14 +71,18 @@ internal sealed class ListsUnderWay
             lock (_gate)
             {
                 Backlog backlog = _busy[to];
-                while (backlog.TryTake(out MessageType type, out ReadOnlySpan<byte> bytes, out StreamedList? list))
+                backlog.PassThrough = false;
+                while (!(next is not null && backlog.NextIsList) && backlog.TryTake(out MessageType type, out ReadOnlySpan<byte> bytes, out StreamedList? list))
                 {
-                    if (list is not null)
+                    if (list is null)
                     {
-                        next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished);
-                        break;
+                        to.Enqueue(type, bytes);
+                        continue;
                     }
-                    to.Enqueue(type, bytes);
+                    next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished);
+                    if (!list.Overtakable) break;
+                    next.QueueFirst();
+                    backlog.PassThrough = true;
                 }
                 if (next is null)
                 {
@@ -91,6 +102,13 @@ internal sealed class ListsUnderWay
         private readonly Queue<(MessageType Type, int Offset, int Length, StreamedList? List)> _held = new();
         private byte[] _bytes = [];
         private int _used;
+
+        /// <summary>The list under way is overtakable and its first chunk is queued: a frame with nothing held before it may go.</summary>
+        public bool PassThrough { get; set; }
+
+        public bool IsEmpty => _held.Count == 0;
+
+        public bool NextIsList => _held.TryPeek(out var held) && held.List is not null;
 
         public void Add(MessageType type, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, StreamedList? list)
         {

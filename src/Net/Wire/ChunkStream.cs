@@ -50,6 +50,20 @@ internal sealed class ChunkStream
     public Connection To => _to;
 
     /// <summary>
+    /// Queues the first chunk now, whatever the queue holds (no flush): for a list whose later frames may overtake its
+    /// other chunks, the first must still go where the list was produced, so the caller calls this in order, under
+    /// the lock that orders the connection's frames, and <see cref="Pump"/> afterwards.
+    /// </summary>
+    public void QueueFirst()
+    {
+        _scratch ??= ArrayPool<byte>.Shared.Rent(ChunkCodec.ScratchBytes(_head.Length, Math.Min(_plan.ChunkWords, Math.Max(1, _wordCount))));
+        if (_next != 0 || _to.IsClosed) return;
+        (int offset, int count) = _plan[0];
+        ChunkCodec.EnqueueOne(_to, _type, _head, _wordCount, offset, _words.AsSpan(offset, count), _scratch);
+        _next = 1;
+    }
+
+    /// <summary>
     /// Queues chunks while the connection has room and flushes them; true once every chunk is queued (or the
     /// connection closed), false when the rest go later, on a pool thread, and <c>finished</c> will report the end.
     /// One call queues at most one queue's worth: the caller may be a frame loop, which must get back to reading
