@@ -213,7 +213,8 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
 
     /// <summary>
     /// A chunk of a survivor's snapshot for a cut goes straight into the cut, under the lock: the backup holds no
-    /// copy of the survivor's list, and the survivor's deltas may arrive between its chunks.
+    /// copy of the survivor's list, and the survivor's deltas may arrive between its chunks. Each chunk but the last
+    /// is answered with SnapshotProgress, which paces the survivor's stream.
     /// </summary>
     private void CutChunk(Connection connection, int p, in FusionWire.SnapshotHead s, in ChunkCodec.Chunk chunk)
     {
@@ -239,6 +240,14 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         {
             if (decoded is not null) ArrayPool<ulong>.Shared.Return(decoded);
         }
+        int done = chunk.Offset + chunk.Words;
+        if (done == chunk.TotalWords) return;
+        // The survivor keeps only a window of its snapshot unacknowledged, so its deltas wait behind little of it.
+        Span<byte> progress = stackalloc byte[12];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(progress, s.Token);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(progress[8..], done);
+        connection.Enqueue(MessageType.SnapshotProgress, progress);
+        DeferredFlush.Request(connection);
     }
 
     public void OnBatchEnd(Connection connection)

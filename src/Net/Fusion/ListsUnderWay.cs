@@ -21,6 +21,16 @@ internal sealed class ListsUnderWay
     private readonly Dictionary<Connection, Backlog> _busy = [];
     private readonly Action<ChunkStream> _finished;
 
+    /// <summary>
+    /// What an overtakable list may have on the way beyond what its receiver acknowledged: the frames that overtake
+    /// it wait behind at most this much, in the send queue and the kernel's buffers alike (which on loopback grow
+    /// to tens of MiB and would otherwise hold most of a list ahead of them).
+    /// </summary>
+    public const long WindowBytes = 1 << 20;
+
+    /// <summary>The chunk of an overtakable list: a quarter of its window, so the window keeps the link busy.</summary>
+    public const int OvertakableChunkWords = (int)(WindowBytes / 4 / 8);
+
     /// <summary>Connections with a list under way; read without the lock so a drain with none skips it.</summary>
     private int _count;
 
@@ -47,15 +57,33 @@ internal sealed class ListsUnderWay
     /// <summary>Starts streaming a list on <paramref name="to"/>, which has none under way; it takes over the list's words.</summary>
     public void Start(Connection to, MessageType type, ReadOnlySpan<byte> head, StreamedList list)
     {
-        var stream = new ChunkStream(to, type, head, list.Words, list.WordCount, list.ChunkWords, _finished);
+        var stream = new ChunkStream(to, type, head, list.Words, list.WordCount, list.ChunkWords, _finished, list.Overtakable ? WindowBytes : 0);
         lock (_gate)
         {
             // The caller (the outbox's one drainer) queues nothing else meanwhile, so the first chunk is in order.
             if (list.Overtakable) stream.QueueFirst();
-            _busy.Add(to, new Backlog { PassThrough = list.Overtakable });
+            _busy.Add(to, new Backlog { PassThrough = list.Overtakable, Stream = stream });
             Volatile.Write(ref _count, _busy.Count);
         }
         if (stream.Pump()) Finished(stream);
+    }
+
+    /// <summary>The receiver of the list named <paramref name="key"/> on <paramref name="to"/> has taken its first <paramref name="words"/> words.</summary>
+    public void Acknowledge(Connection to, ulong key, int words)
+    {
+        if (Volatile.Read(ref _count) == 0) return;
+        ChunkStream? stream;
+        lock (_gate) stream = _busy.TryGetValue(to, out Backlog? backlog) ? backlog.Stream : null;
+        if (stream is not null && stream.Key == key) stream.Acknowledge(words);
+    }
+
+    /// <summary><paramref name="to"/> closed: a list waiting there for an acknowledgement ends (and returns its words).</summary>
+    public void Closed(Connection to)
+    {
+        if (Volatile.Read(ref _count) == 0) return;
+        ChunkStream? stream;
+        lock (_gate) stream = _busy.TryGetValue(to, out Backlog? backlog) ? backlog.Stream : null;
+        stream?.Abandon();
     }
 
     /// <summary>
@@ -79,7 +107,8 @@ internal sealed class ListsUnderWay
                         to.Enqueue(type, bytes);
                         continue;
                     }
-                    next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished);
+                    next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished, list.Overtakable ? WindowBytes : 0);
+                    backlog.Stream = next;
                     if (!list.Overtakable) break;
                     next.QueueFirst();
                     backlog.PassThrough = true;
@@ -107,6 +136,9 @@ internal sealed class ListsUnderWay
         public bool PassThrough { get; set; }
 
         public bool IsEmpty => _held.Count == 0;
+
+        /// <summary>The list under way.</summary>
+        public ChunkStream? Stream { get; set; }
 
         public bool NextIsList => _held.TryPeek(out var held) && held.List is not null;
 

@@ -95,6 +95,12 @@ internal sealed class Outbox
         }
     }
 
+    /// <summary>The receiver of the overtakable list <paramref name="key"/> on <paramref name="to"/> took its first <paramref name="words"/> words; call holding no lock.</summary>
+    public void Acknowledge(Connection to, ulong key, int words) => _lists.Acknowledge(to, key, words);
+
+    /// <summary><paramref name="to"/> closed; call holding no lock.</summary>
+    public void Closed(Connection to) => _lists.Closed(to);
+
     /// <summary>Closes <paramref name="to"/> after the frames recorded before it; call holding the owner's lock.</summary>
     public void Close(Connection to, string reason)
     {
