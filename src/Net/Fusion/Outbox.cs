@@ -14,10 +14,10 @@ namespace BitFusion.Net.Fusion;
 /// and closes them in <see cref="Drain"/>, after releasing the lock, so no producer's frames wait for another thread.
 /// A whole list is instead encoded chunk by chunk after the lock, from an arena (<see cref="Chunked"/>,
 /// <see cref="Streamed"/>); while any recorded item is still there, every frame and close queues behind it in the
-/// arena, so nothing overtakes a list on its connection (but the chunks after the first of an overtakable one). The arena's drain swaps the filled queue and arena for empty
-/// ones; one drainer at a time keeps each connection's frames in role order even when two threads drive the role one
-/// after the other: a thread that finds a drain under way leaves its items to that drainer, which looks again before
-/// it returns. Closes wait for the drain because they run the connection's Closed handlers, which take the role's
+/// arena, so nothing overtakes a list on its connection (but the chunks after the first of an overtakable one). The
+/// arena's drain swaps the filled queue and arena for empty ones; one drainer at a time keeps each connection's
+/// frames in role order even when two threads drive the role one after the other: a thread that finds a drain under
+/// way leaves its items to that drainer, which looks again before it returns. Closes wait for the drain because they run the connection's Closed handlers, which take the role's
 /// lock again. The arenas are reused, so steady traffic allocates nothing.
 /// </summary>
 internal sealed class Outbox
