@@ -17,8 +17,9 @@ namespace BitFusion.Net.Fusion;
 /// arena, so nothing overtakes a list on its connection (but the chunks after the first of an overtakable one). The
 /// arena's drain swaps the filled queue and arena for empty ones; one drainer at a time keeps each connection's
 /// frames in role order even when two threads drive the role one after the other: a thread that finds a drain under
-/// way leaves its items to that drainer, which looks again before it returns. Closes wait for the drain because they run the connection's Closed handlers, which take the role's
-/// lock again. The arenas are reused, so steady traffic allocates nothing.
+/// way leaves its items to that drainer, which looks again before it returns. Closes wait for the drain because they
+/// run the connection's Closed handlers, which take the role's lock again. The arenas are reused, so steady traffic
+/// allocates nothing.
 /// </summary>
 internal sealed class Outbox
 {
