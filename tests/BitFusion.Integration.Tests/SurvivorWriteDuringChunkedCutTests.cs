@@ -39,7 +39,7 @@ public sealed class SurvivorWriteDuringChunkedCutTests(ITestOutputHelper output)
         var rng = new Random(seed);
         var words = new ulong[ListBits / 64];
         for (int i = 0; i < words.Length; i++) words[i] = (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63);
-        using (BitListClient client = await BitListClient.ConnectAsync(ClientFile.From(cluster), survivorId, cancellation: cancel.Token))
+        using (BitListClient client = await BitListClient.ConnectAsync(ClientFile.From(cluster), survivorId, timeout: Patience, cancellation: cancel.Token))
             Assert.Equal(ListBits, await client.AppendManyAsync(words, ListBits));
 
         // Primary 1 is gone; a stand-in for its restarted process asks the backup for the residual of the lost set {1},
