@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
 using BitFusion.Core.Fusion;
 using BitFusion.Core.Fusion.Roles;
@@ -133,6 +134,11 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
             case MessageType.Snapshot:
             {
                 FusionWire.SnapshotHead s = FusionWire.ReadSnapshot(frame, maxBits, out ChunkCodec.Chunk chunk);
+                if (s.Token != 0)
+                {
+                    CutChunk(connection, p, s, chunk);
+                    break;
+                }
                 if (Inbound(connection, s.Token, chunk) is not { } list) break;
                 try
                 {
@@ -203,6 +209,45 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         if (!list.Accept(chunk)) return null;
         lock (_inbound) _inbound.Remove(connection);
         return list;
+    }
+
+    /// <summary>
+    /// A chunk of a survivor's snapshot for a cut goes straight into the cut, under the lock: the backup holds no
+    /// copy of the survivor's list, and the survivor's deltas may arrive between its chunks. Each chunk but the last
+    /// is answered with SnapshotProgress, which paces the survivor's stream.
+    /// </summary>
+    private void CutChunk(Connection connection, int p, in FusionWire.SnapshotHead s, in ChunkCodec.Chunk chunk)
+    {
+        ulong[]? decoded = null;
+        ReadOnlySpan<ulong> words;
+        if (chunk.Codec == ChunkCodecKind.Raw)
+        {
+            words = MemoryMarshal.Cast<byte, ulong>(chunk.Payload);
+        }
+        else
+        {
+            decoded = ArrayPool<ulong>.Shared.Rent(Math.Max(1, chunk.Words));
+            ChunkCodec.Decode(chunk, decoded.AsSpan(0, chunk.Words));
+            words = decoded.AsSpan(0, chunk.Words);
+        }
+        try
+        {
+            if (chunk.Offset + chunk.Words == chunk.TotalWords && chunk.Words > 0)
+                FusionWire.CheckTail(words[^1..], (s.Length - 1) % 64 + 1, "A Snapshot");
+            lock (_gate) _role.CutChunk(p, LinkOf(connection), s.Token, s.Seq, chunk.TotalWords, chunk.Offset, words);
+        }
+        finally
+        {
+            if (decoded is not null) ArrayPool<ulong>.Shared.Return(decoded);
+        }
+        int done = chunk.Offset + chunk.Words;
+        if (done == chunk.TotalWords) return;
+        // The survivor keeps only a window of its snapshot unacknowledged, so its deltas wait behind little of it.
+        Span<byte> progress = stackalloc byte[12];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(progress, s.Token);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(progress[8..], done);
+        connection.Enqueue(MessageType.SnapshotProgress, progress);
+        DeferredFlush.Request(connection);
     }
 
     public void OnBatchEnd(Connection connection)

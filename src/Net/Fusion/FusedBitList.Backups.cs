@@ -43,6 +43,15 @@ public sealed partial class FusedBitList
                 Run(backup, connection, link => _role.SnapshotRequest(backup, link, token));
                 break;
             }
+            case MessageType.SnapshotProgress:
+            {
+                var r = frame.Reader();
+                ulong token = r.U64();
+                int words = r.Count("words", int.MaxValue);
+                r.End();
+                _outbox.Acknowledge(connection, token, words);
+                break;
+            }
             case MessageType.StatusReply:
             {
                 (ulong id, BackupReport report) = FusionWire.ReadStatusReply(frame, n, f, maxBits);

@@ -58,12 +58,21 @@ public sealed partial class FusedBitList
             owner._outbox.Frame(c, MessageType.Delta, head, System.Runtime.InteropServices.MemoryMarshal.AsBytes(delta.Words));
         }
 
+        /// <summary>
+        /// A cut's snapshot (token ≠ 0) lets later deltas pass its chunks after the first: the backup folds it in
+        /// chunk by chunk and applies those deltas to its coded state meanwhile, so this primary's writes never wait
+        /// for its whole list; it goes in chunks of 256 KiB, at most a window of them unacknowledged by the backup
+        /// (SnapshotProgress), so a delta waits behind at most that much. A load (token 0) stays ahead of every later frame: the backup acknowledges nothing
+        /// before it holds the list.
+        /// </summary>
         public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
         {
             if (owner.ToBackup(backup) is not { } c) return;
+            int chunkWords = ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, FusionWire.SnapshotHeadBytes);
             Span<byte> head = stackalloc byte[FusionWire.SnapshotHeadBytes];
             owner._outbox.Chunked(c, MessageType.Snapshot, head[..FusionWire.WriteSnapshotHead(head, token, life, seq, length)],
-                words[..Core.Bits.Delta.WordsFor(length)], ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, FusionWire.SnapshotHeadBytes));
+                words[..Core.Bits.Delta.WordsFor(length)], token == 0 ? chunkWords : Math.Min(chunkWords, ListsUnderWay.OvertakableChunkWords),
+                overtakable: token != 0);
         }
 
         public void Serving(int backup, long oldLife, long newLife, long seq)

@@ -364,6 +364,7 @@ public sealed partial class FusedBitList : IDisposable
 
     internal void LinkDown(int backup, Connection connection)
     {
+        _outbox.Closed(connection);
         lock (_gate)
         {
             _closedLinkBytes += connection.BytesSent + connection.BytesReceived;

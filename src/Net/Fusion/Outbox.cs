@@ -14,11 +14,12 @@ namespace BitFusion.Net.Fusion;
 /// and closes them in <see cref="Drain"/>, after releasing the lock, so no producer's frames wait for another thread.
 /// A whole list is instead encoded chunk by chunk after the lock, from an arena (<see cref="Chunked"/>,
 /// <see cref="Streamed"/>); while any recorded item is still there, every frame and close queues behind it in the
-/// arena, so nothing overtakes a list on its connection. The arena's drain swaps the filled queue and arena for empty
-/// ones; one drainer at a time keeps each connection's frames in role order even when two threads drive the role one
-/// after the other: a thread that finds a drain under way leaves its items to that drainer, which looks again before
-/// it returns. Closes wait for the drain because they run the connection's Closed handlers, which take the role's
-/// lock again. The arenas are reused, so steady traffic allocates nothing.
+/// arena, so nothing overtakes a list on its connection (but the chunks after the first of an overtakable one). The
+/// arena's drain swaps the filled queue and arena for empty ones; one drainer at a time keeps each connection's
+/// frames in role order even when two threads drive the role one after the other: a thread that finds a drain under
+/// way leaves its items to that drainer, which looks again before it returns. Closes wait for the drain because they
+/// run the connection's Closed handlers, which take the role's lock again. The arenas are reused, so steady traffic
+/// allocates nothing.
 /// </summary>
 internal sealed class Outbox
 {
@@ -69,30 +70,37 @@ internal sealed class Outbox
     /// <paramref name="chunkWords"/> words (<see cref="ChunkCodec"/>): the words are copied now (the role's span is
     /// only valid under its lock) and then sent as <see cref="Streamed"/> sends them.
     /// </summary>
-    public void Chunked(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords)
+    public void Chunked(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords, bool overtakable = false)
     {
         ulong[] copy = ArrayPool<ulong>.Shared.Rent(Math.Max(1, words.Length));
         words.CopyTo(copy);
-        Streamed(to, type, head, copy, words.Length, chunkWords);
+        Streamed(to, type, head, copy, words.Length, chunkWords, overtakable);
     }
 
     /// <summary>
     /// A whole list the outbox takes over (<paramref name="words"/>, rented from ArrayPool&lt;ulong&gt;.Shared): only its
     /// head is copied now. The drain hands it to a <see cref="ChunkStream"/>, which encodes and queues its chunks as
     /// the connection drains; every later frame for that connection waits behind the list (held here, in order),
-    /// so nothing the role produces after it overtakes it, and frames for other connections go at once. The words
-    /// go back to the pool once queued.
+    /// so nothing the role produces after it overtakes it, and frames for other connections go at once. An
+    /// <paramref name="overtakable"/> list holds back only what was produced before its first chunk: later frames
+    /// go between its other chunks (<see cref="ListsUnderWay"/>). The words go back to the pool once queued.
     /// </summary>
-    public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords)
+    public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords, bool overtakable = false)
     {
         lock (_gate)
         {
             head.CopyTo(Reserve(head.Length));
-            _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords)));
+            _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords, overtakable)));
             _used += head.Length;
             Interlocked.Increment(ref _undelivered);
         }
     }
+
+    /// <summary>The receiver of the overtakable list <paramref name="key"/> on <paramref name="to"/> took its first <paramref name="words"/> words; call holding no lock.</summary>
+    public void Acknowledge(Connection to, ulong key, int words) => _lists.Acknowledge(to, key, words);
+
+    /// <summary><paramref name="to"/> closed; call holding no lock.</summary>
+    public void Closed(Connection to) => _lists.Closed(to);
 
     /// <summary>Closes <paramref name="to"/> after the frames recorded before it; call holding the owner's lock.</summary>
     public void Close(Connection to, string reason)
@@ -170,7 +178,7 @@ internal sealed class Outbox
                 if (_lists.Hold(item.To, item.Type, bytes, default, item.List)) continue;
                 if (item.List is { } list)
                 {
-                    _lists.Start(item.To, item.Type, bytes, list.Words, list.WordCount, list.ChunkWords);
+                    _lists.Start(item.To, item.Type, bytes, list);
                     continue;
                 }
                 item.To.Enqueue(item.Type, bytes);

@@ -49,6 +49,9 @@ internal enum MessageType : byte
     /// <summary>Empty: the primary found this backup's contribution for it untrustworthy; the backup starts over.</summary>
     Reencode = 47,
 
+    /// <summary>B → P: <c>token u64, words i32</c> — the first words of the cut's snapshot the backup has folded in (paces the snapshot).</summary>
+    SnapshotProgress = 48,
+
     // Recovery coordinator (a restarting primary) ⇄ backup.
     Status = 50,
     StatusReply = 51,

@@ -221,6 +221,9 @@ internal sealed partial class FusionSimulation
     /// <summary>Of those, the ones that spanned more than one chunk.</summary>
     public int MultiChunkTransfers { get; set; }
 
+    /// <summary>Deltas that reached a backup between the first and last chunk of their primary's snapshot for a cut (they overtook it).</summary>
+    public int OvertakingDeltas { get; set; }
+
     /// <summary>Transfers cut short mid-way by a dropped link or a crash, to be sent again from word 0.</summary>
     public int AbandonedTransfers { get; set; }
 

@@ -14,7 +14,7 @@ public class FusionSimulationTests(ITestOutputHelper output)
     public void Every_seed_keeps_acknowledged_writes_settles_and_decodes()
     {
         int count = Environment.GetEnvironmentVariable("BITFUSION_FUSION_SEEDS") is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : CiSeeds;
-        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0;
+        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0, overtaking = 0;
         var failures = new List<string>();
         for (int seed = 1; seed <= count && failures.Count < 3; seed++)
         {
@@ -22,11 +22,14 @@ public class FusionSimulationTests(ITestOutputHelper output)
             if (sim.Run() is { } failure) failures.Add(failure);
             events += sim.Events;
             (transfers, multiChunk, abandoned) = (transfers + sim.ChunkedTransfers, multiChunk + sim.MultiChunkTransfers, abandoned + sim.AbandonedTransfers);
+            overtaking += sim.OvertakingDeltas;
         }
-        output.WriteLine($"{count} seeds, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault");
+        output.WriteLine($"{count} seeds, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault; {overtaking} deltas overtook their primary's snapshot for a cut");
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
         // The chunked paths ran, and faults landed mid-transfer: a budget where neither happens tests nothing about them.
         Assert.True(count < 100 || (multiChunk > 0 && abandoned > 0), $"{multiChunk} multi-chunk transfers and {abandoned} cut short over {count} seeds");
+        // A survivor's deltas overtook its cut snapshot: the backup folded the chunks in around deltas it had applied.
+        Assert.True(count < 100 || overtaking > 0, $"no delta overtook a cut's snapshot over {count} seeds");
     }
 
     [Fact]

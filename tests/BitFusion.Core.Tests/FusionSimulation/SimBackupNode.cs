@@ -8,6 +8,9 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
     private readonly Dictionary<long, SimLink> _links = [];
     private readonly Dictionary<long, SimInbound> _snapshots = [];
 
+    // Links on which a cut's snapshot is mid-way: its first chunk in, its last not yet.
+    private readonly HashSet<long> _cutSnapshots = [];
+
     public int Index { get; } = index;
     public BackupRole? Role { get; private set; }
 
@@ -19,6 +22,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
         Role = null;
         _links.Clear();
         _snapshots.Clear();
+        _cutSnapshots.Clear();
     }
 
     public override void Tick() => Role!.Tick(Sim.Now);
@@ -26,7 +30,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
     public override void OnLinkDown(SimLink link)
     {
         _links.Remove(link.Id);
-        if (_snapshots.Remove(link.Id)) Sim.AbandonedTransfers++;
+        if (_snapshots.Remove(link.Id) | _cutSnapshots.Remove(link.Id)) Sim.AbandonedTransfers++;
         Role!.Disconnected(link.Id);
     }
 
@@ -39,7 +43,10 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
         switch (message)
         {
             case AttachMsg m: role.Attach(p, link.Id, m.Life, m.Seq, m.Recovering); break;
-            case DeltaMsg m: role.Delta(p, link.Id, m.Delta.Seq, m.Watermark, m.Delta.View); break;
+            case DeltaMsg m:
+                if (_cutSnapshots.Contains(link.Id)) Sim.OvertakingDeltas++;
+                role.Delta(p, link.Id, m.Delta.Seq, m.Watermark, m.Delta.View);
+                break;
             case SnapshotChunkMsg m: SnapshotChunk(role, p, link.Id, m); break;
             case ServingMsg m: role.Serving(p, link.Id, m.OldLife, m.NewLife, m.Seq); break;
             case ReencodeMsg: role.Reencode(p, link.Id); break;
@@ -52,6 +59,19 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
 
     private void SnapshotChunk(BackupRole role, int p, long link, SnapshotChunkMsg m)
     {
+        if (m.Token != 0)
+        {
+            // A cut's snapshot is folded in chunk by chunk, as BackupNode does; the survivor's deltas may come between.
+            bool last = m.Offset + m.Words.Length == m.Total;
+            if (m.Offset == 0 && !last) _cutSnapshots.Add(link);
+            if (last && (_cutSnapshots.Remove(link) || m.Offset == 0))
+            {
+                Sim.ChunkedTransfers++;
+                if (m.Offset > 0) Sim.MultiChunkTransfers++;
+            }
+            role.CutChunk(p, link, m.Token, m.Seq, m.Total, m.Offset, m.Words);
+            return;
+        }
         if (SimInbound.For(Sim, _snapshots.GetValueOrDefault(link), m.Token, m.Total, m.Offset, $"{Name}'s snapshot from P{p}") is not { } list) return;
         _snapshots[link] = list;
         if (!list.Accept(Sim, m.Total, m.Offset, m.Words, $"{Name}'s snapshot from P{p}")) return;

@@ -63,3 +63,73 @@ internal sealed class SimInbound(ulong key, int totalWords)
 
     private const int ChunkWordsOne = SimChunks.ChunkWords;
 }
+
+/// <summary>
+/// A primary's link to a backup as the real outbox (ListsUnderWay) treats it: one list at a time; a load's chunks
+/// (token 0) go at once, so the link's order keeps every later message behind them; a cut's snapshot goes out one
+/// chunk per pump after its first, and messages produced after its first chunk go between the others. A list
+/// produced while one is under way waits, with every message after it.
+/// </summary>
+internal sealed class SimBackupStream(FusionSimulation sim, SimProcess owner, SimLink link)
+{
+    private readonly Queue<SnapshotChunkMsg> _rest = new();
+    private readonly Queue<object> _held = new();
+
+    public void Message(object message)
+    {
+        if (_held.Count > 0) _held.Enqueue(message);
+        else sim.Send(link, owner, message);
+    }
+
+    public void List(SnapshotChunkMsg[] chunks, bool overtakable)
+    {
+        if (_rest.Count > 0 || _held.Count > 0) _held.Enqueue(new HeldList(chunks, overtakable));
+        else Start(chunks, overtakable);
+    }
+
+    private void Start(SnapshotChunkMsg[] chunks, bool overtakable)
+    {
+        if (!overtakable)
+        {
+            foreach (SnapshotChunkMsg chunk in chunks) sim.Send(link, owner, chunk);
+            return;
+        }
+        sim.Send(link, owner, chunks[0]);
+        foreach (SnapshotChunkMsg chunk in chunks.Skip(1)) _rest.Enqueue(chunk);
+        if (_rest.Count > 0) SchedulePump();
+    }
+
+    private void SchedulePump()
+    {
+        int incarnation = owner.Incarnation;
+        sim.At(sim.Now + sim.Rng.Next(1, 2 * (int)FusionSimOptions.ChunkWireMs + 1), () =>
+        {
+            if (owner.Incarnation == incarnation) sim.Deliver(owner, Pump);
+        });
+    }
+
+    private void Pump()
+    {
+        if (!link.Open || _rest.Count == 0) return;
+        sim.Send(link, owner, _rest.Dequeue());
+        if (_rest.Count > 0)
+        {
+            SchedulePump();
+            return;
+        }
+        while (_held.TryPeek(out object? item))
+        {
+            if (item is HeldList list)
+            {
+                if (_rest.Count > 0) break;
+                _held.Dequeue();
+                Start(list.Chunks, list.Overtakable);
+                continue;
+            }
+            _held.Dequeue();
+            sim.Send(link, owner, item);
+        }
+    }
+
+    private sealed record HeldList(SnapshotChunkMsg[] Chunks, bool Overtakable);
+}

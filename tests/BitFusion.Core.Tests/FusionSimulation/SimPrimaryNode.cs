@@ -9,6 +9,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     private readonly Dictionary<long, SimLink> _clients = [];
     private readonly Dictionary<(long Client, ulong Request), long> _writeSeqs = [];
     private SimLink?[] _backups = [];
+    private SimBackupStream?[] _streams = [];
 
     // The residual arriving from each backup, on the link it arrives on.
     private (long Link, SimInbound? List)[] _residuals = [];
@@ -22,6 +23,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
     public override void Start()
     {
         _backups = new SimLink?[Sim.Options.Faults];
+        _streams = new SimBackupStream?[Sim.Options.Faults];
         _residuals = new (long, SimInbound?)[Sim.Options.Faults];
         StartedAt = Sim.Now;
         Role = new PrimaryRole(Sim.Code, Index, window: 64, Sim.Options.MinAckBackups, FusionSimOptions.SuspectAfterMs,
@@ -45,6 +47,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
         Sim.Dial(this, Sim.Backups[j], link =>
         {
             _backups[j] = link;
+            _streams[j] = new SimBackupStream(Sim, this, link);
             Sim.Trace($"{Name} linked to B{j} #{link.Id}");
             Role!.LinkUp(j, link.Id, Sim.Now);
         }, () =>
@@ -63,6 +66,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
         int j = Array.IndexOf(_backups, link);
         if (j < 0) return;
         _backups[j] = null;
+        _streams[j] = null;
         if (_residuals[j].List is not null) Sim.AbandonedTransfers++;
         _residuals[j] = default;
         Role!.LinkDown(j, link.Id, Sim.Now);
@@ -142,10 +146,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
 
     public long LastHeard(int backup) => _backups[backup]?.LastHeardBy(this) ?? Sim.Now;
 
-    private void ToBackup(int backup, object message)
-    {
-        if (_backups[backup] is { } link) Sim.Send(link, this, message);
-    }
+    private void ToBackup(int backup, object message) => _streams[backup]?.Message(message);
 
     public void Attach(int backup, long life, long seq, int length, bool recovering) => ToBackup(backup, new AttachMsg(life, seq, length, recovering));
 
@@ -153,8 +154,9 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
 
     public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
     {
-        foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)]))
-            ToBackup(backup, new SnapshotChunkMsg(token, life, seq, length, total, offset, chunk));
+        // A cut's snapshot lets later deltas pass its chunks after the first, as the real outbox does.
+        _streams[backup]?.List(SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)])
+            .Select(c => new SnapshotChunkMsg(token, life, seq, length, c.Total, c.Offset, c.Words)).ToArray(), overtakable: token != 0);
     }
 
     public void Serving(int backup, long oldLife, long newLife, long seq) => ToBackup(backup, new ServingMsg(oldLife, newLife, seq));

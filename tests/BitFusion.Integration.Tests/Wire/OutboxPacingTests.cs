@@ -57,6 +57,48 @@ public sealed class OutboxPacingTests : IDisposable
         Assert.False(_sender.IsClosed, $"the sender closed: {_sender.CloseReason}");
     }
 
+    /// <summary>
+    /// A frame recorded after an overtakable list (a cut's snapshot) goes between its chunks; a list recorded after
+    /// that still waits for the first to end, and the frames after it wait behind it.
+    /// </summary>
+    [Fact]
+    public async Task AFrameAfterAnOvertakableListGoesBetweenItsChunksAndTheNextListWaits()
+    {
+        var outbox = new Outbox();
+        ulong[] first = Words(3), second = Words(4);
+        int chunkWords = ChunkCodec.ChunkWords(MaxFrame, BitsChunkWire.HeadBytes);
+        Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
+        outbox.Chunked(_sender, MessageType.BitsChunk, head[..BitsChunkWire.WriteHead(head, 1, ListBits, 0)], first, chunkWords, overtakable: true);
+        outbox.Drain();
+        Marker(outbox, 20);
+        Streamed(outbox, 2, second, chunkWords);
+        Marker(outbox, 21);
+        outbox.Drain();
+
+        var order = new List<string>();
+        InboundList? one = null, two = null;
+        while (two is not { Complete: true } || order[^1] != "21")
+        {
+            Frame frame = await _receiver.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(frame.IsEnd, "the sender closed the connection");
+            if (frame.Type == MessageType.Ok)
+            {
+                order.Add(BinaryPrimitives.ReadUInt64LittleEndian(frame.Payload.Span).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                continue;
+            }
+            (ulong id, _, _) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+            if (id == 1) (one = InboundList.For(one, 1, chunk)).Accept(chunk);
+            else (two = InboundList.For(two, 2, chunk)).Accept(chunk);
+            order.Add(id == 1 ? (one!.Complete ? "1 done" : "1") : two!.Complete ? "2 done" : "2");
+        }
+        int marker = order.IndexOf("20"), firstDone = order.IndexOf("1 done"), secondStarts = order.IndexOf("2");
+        Assert.True(order.IndexOf("1") < marker && marker < firstDone, $"the frame after the overtakable list came at {marker}, its chunks ended at {firstDone}");
+        Assert.True(firstDone < secondStarts, "the next list began before the overtakable one ended");
+        Assert.True(order.IndexOf("2 done") < order.IndexOf("21"), "a frame overtook the ordered list");
+        Assert.Equal(first, one!.Words);
+        Assert.Equal(second, two!.Words);
+    }
+
     private static ulong[] Words(int seed)
     {
         var random = new Random(seed);

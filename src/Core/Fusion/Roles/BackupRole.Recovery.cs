@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using BitFusion.Core.Bits;
+using BitFusion.Core.Transfer;
 
 namespace BitFusion.Core.Fusion.Roles;
 
@@ -107,6 +109,7 @@ internal sealed partial class BackupRole
         {
             if (set[p]) continue;
             cut.Waiting[p] = true;
+            cut.Folding[p] = true;
             cut.Outstanding++;
         }
         for (int p = 0; p < n; p++)
@@ -114,19 +117,46 @@ internal sealed partial class BackupRole
         if (cut.Outstanding == 0) FinishCut(cut);
     }
 
-    private void AbsorbIntoCut(int p, ulong token, long seq, ReadOnlySpan<ulong> words)
+    /// <summary>
+    /// One chunk of survivor <paramref name="p"/>'s snapshot at <paramref name="seq"/> for the cut <paramref name="token"/>,
+    /// folded into the cut as it arrives. The first chunk must come at the seq this backup holds for p (it was sent
+    /// in order with p's deltas); from then on p's deltas, all later than the snapshot, are no longer folded in, so
+    /// they may overtake the snapshot's other chunks. Chunks come in word order on p's link; anything else is a
+    /// protocol error that drops the link (and so the cut).
+    /// </summary>
+    public void CutChunk(int p, long link, ulong token, long seq, int totalWords, int offset, ReadOnlySpan<ulong> words)
     {
+        if (_slots[p].Link != link) return;
         Cut? cut = _cuts.Find(c => c.Token == token);
         if (cut is null || !cut.Waiting[p]) return; // the cut ended before this survivor answered
-        if (seq != _backup.Seq(p))
+        if (cut.Folding[p])
         {
-            EndCut(cut);
-            _out.Refused(cut.Requester, cut.RequestId, Refusal.Conflict, $"primary {p}'s snapshot is at seq {seq} but its deltas reached {_backup.Seq(p)} here");
-            return;
+            if (offset != 0)
+            {
+                Drop(p, $"invalid snapshot from primary {p}: its first chunk for cut {token} is at word {offset}");
+                return;
+            }
+            if (seq != _backup.Seq(p))
+            {
+                EndCut(cut);
+                _out.Refused(cut.Requester, cut.RequestId, Refusal.Conflict, $"primary {p}'s snapshot is at seq {seq} but its deltas reached {_backup.Seq(p)} here");
+                return;
+            }
+            cut.Folding[p] = false;
+            cut.Snapshots[p] = new ChunkCursor(totalWords);
+            cut.EnsureWords(totalWords);
         }
-        cut.EnsureWords(words.Length);
-        _backup.Code.Kernel.MulXor(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cut.Words.AsSpan()),
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(words), _backup.Coefficient(p));
+        switch (cut.Snapshots[p].Judge(totalWords, offset, words.Length, out string? why))
+        {
+            case ChunkVerdict.Invalid:
+                Drop(p, $"invalid snapshot from primary {p}: {why}");
+                return;
+            case ChunkVerdict.Duplicate:
+                return;
+        }
+        _backup.Code.Kernel.MulXor(MemoryMarshal.AsBytes(cut.Words.AsSpan(offset, words.Length)), MemoryMarshal.AsBytes(words), _backup.Coefficient(p));
+        cut.Snapshots[p].Advance(words.Length);
+        if (!cut.Snapshots[p].Complete) return;
         cut.Waiting[p] = false;
         if (--cut.Outstanding == 0) FinishCut(cut);
     }

@@ -101,14 +101,17 @@ internal sealed partial class BackupRole : IDisposable
         _out.Ack(link, _backup.Seq(p));
     }
 
-    /// <summary>A whole list: token 0 loads a primary this backup does not hold; any other token answers a cut.</summary>
+    /// <summary>
+    /// A whole list: token 0 loads a primary this backup does not hold; any other token answers a cut (as one chunk,
+    /// <see cref="CutChunk"/>).
+    /// </summary>
     public void Snapshot(int p, long link, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
     {
         Slot s = _slots[p];
         if (s.Link != link) return;
         if (token != 0)
         {
-            AbsorbIntoCut(p, token, seq, words);
+            CutChunk(p, link, token, seq, words.Length, 0, words);
             return;
         }
         if (s.Loaded)
@@ -191,7 +194,7 @@ internal sealed partial class BackupRole : IDisposable
         byte c = _backup.Coefficient(p);
         foreach (Cut cut in _cuts)
         {
-            if (!cut.Waiting[p]) continue;
+            if (!cut.Folding[p]) continue;
             cut.EnsureWords(Math.Max(delta.EndWord, Bits.Delta.WordsFor(Math.Max(oldLength, delta.NewLength))));
             DeltaMath.MulXor(_backup.Code.Kernel, cut.Words, delta, c);
         }

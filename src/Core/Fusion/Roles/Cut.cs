@@ -1,13 +1,16 @@
 using System.Buffers;
+using BitFusion.Core.Transfer;
 
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>
 /// A non-blocking cut in progress at a backup, computing residual = Σ_{lost} c·list_lost without pausing anyone.
 /// At T0 the backup copies its fused words; it then asks each survivor for a snapshot sent on the same ordered
-/// stream as the survivor's deltas, and XORs in c · (snapshot ⊕ every delta of that survivor applied since T0),
-/// which is c · (the survivor's state at T0). When every survivor has answered, the fused words at T0 minus the
-/// survivors at T0 leave only the lost primaries.
+/// stream as the survivor's deltas, and XORs in c · (snapshot ⊕ every delta of that survivor applied since T0 and
+/// before the snapshot's first chunk), which is c · (the survivor's state at T0). The snapshot's chunks are XORed in
+/// as they arrive; the survivor's deltas after its first chunk (later than the snapshot's seq) are applied to the
+/// backup but not folded into the cut, so they may arrive between its chunks. When every survivor has answered,
+/// the fused words at T0 minus the survivors at T0 leave only the lost primaries.
 /// </summary>
 internal sealed class Cut
 {
@@ -18,6 +21,8 @@ internal sealed class Cut
         Token = token;
         Lost = lost;
         Waiting = new bool[primaries];
+        Folding = new bool[primaries];
+        Snapshots = new ChunkCursor[primaries];
         Words = ArrayPool<ulong>.Shared.Rent(Math.Max(16, fusedAtT0.Length));
         Words.AsSpan().Clear();
         fusedAtT0.CopyTo(Words);
@@ -27,7 +32,14 @@ internal sealed class Cut
     public ulong RequestId { get; }
     public ulong Token { get; }
     public int[] Lost { get; }
+    /// <summary>The survivor's snapshot is not complete yet.</summary>
     public bool[] Waiting { get; }
+
+    /// <summary>The survivor's snapshot has not started: its deltas are folded into the cut.</summary>
+    public bool[] Folding { get; }
+
+    /// <summary>How much of each survivor's snapshot has been folded in, once it started.</summary>
+    public ChunkCursor[] Snapshots { get; }
     public int Outstanding { get; set; }
     public ulong[] Words { get; private set; }
 
