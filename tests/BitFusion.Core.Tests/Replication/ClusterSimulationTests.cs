@@ -252,5 +252,7 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(313_691)]
     [InlineData(410_956)]
     [InlineData(103_126)]
+    [InlineData(411_139)]
+    [InlineData(217_711)]
     public void Every_operation_completes_after_pauses_and_manager_crashes(int seed) => Assert.Null(Replay(seed));
 }
