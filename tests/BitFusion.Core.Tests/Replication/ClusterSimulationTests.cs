@@ -261,4 +261,12 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(411_139)]
     [InlineData(217_711)]
     public void Every_operation_completes_after_pauses_and_manager_crashes(int seed) => Assert.Null(Replay(seed));
+
+    [Theory(Skip = "Not fixed (issue 10), found by the 200,000-seed campaign after the fix of 411139/217711; fails on 2ea5a26 too, so " +
+                   "not from confirmed views. Group 0 ends with no replica: node 1 started over on a view that superseded its own " +
+                   "(Superseded by view 3 of coordinator 65636, manager 100 after a restart; senders 100, 101 and 131173 end dead); view 7 dropped node 1, " +
+                   "which aborted the joins of nodes 2 and 3 (JoinAborted, so 1 seems to have been their donor); views 8 and 9 " +
+                   "dropped 2 and 3, and the final view 9 lists no data node. Traced only from the last events, not further.")]
+    [InlineData(137_141)]
+    public void A_group_keeps_a_replica_when_managers_restart(int seed) => Assert.Null(Replay(seed));
 }
