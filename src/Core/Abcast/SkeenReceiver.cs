@@ -135,6 +135,11 @@ internal sealed class SkeenReceiver<TPayload>
         CheckTransfers();
     }
 
+    /// <summary>Whether <see cref="OnData"/> would take <paramref name="message"/> as new: addressed here and past its sender's highest sequence.</summary>
+    public bool IsNew(in DataMessage<TPayload> message) =>
+        _view is not null && message.Groups.Contains(_group) && message.Epoch >= Incarnation
+        && (!_senders.TryGetValue(message.Id.Sender, out SenderTrack? track) || message.Id.Seq > track.HighestSeq);
+
     /// <summary>A tentative message: clock = max(clock, ts) + 1, propose the clock, hold the message.</summary>
     public ReceiveOutcome OnData(in DataMessage<TPayload> message)
     {

@@ -35,6 +35,14 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private readonly Dictionary<int, (ulong Life, long RetryAt)> _pushes = [];
     private ClusterView? _view;
     private SkeenReceiver<TPayload>? _skeen;
+
+    /// <summary>
+    /// Per sender, the first message this life would have taken but dropped, its sender missing from the installed view
+    /// (<see cref="Data"/>). Until the sender sends it again (its link synced again, which resends from there in order),
+    /// its later messages are dropped too: taken once a view admits the sender, they would raise its highest sequence
+    /// past the dropped ones, which its resend would then find duplicates, never proposed (seed 411139).
+    /// </summary>
+    private readonly Dictionary<int, long> _gaps = [];
     private bool _announced;
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
@@ -196,7 +204,18 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Data(in DataMessage<TPayload> message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(message.Id.Sender)) return ReceiveOutcome.StaleSender;
+        int sender = message.Id.Sender;
+        long seq = message.Id.Seq;
+        if (!FromViewSender(sender))
+        {
+            if (_skeen.IsNew(message) && (!_gaps.TryGetValue(sender, out long first) || seq < first)) _gaps[sender] = seq;
+            return ReceiveOutcome.StaleSender;
+        }
+        if (_gaps.TryGetValue(sender, out long gap))
+        {
+            if (seq > gap) return ReceiveOutcome.StaleSender;
+            if (seq == gap) _gaps.Remove(sender);
+        }
         ReceiveOutcome outcome = _skeen.OnData(message);
         AfterEvent();
         return outcome;
@@ -205,7 +224,8 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Final(in FinalMessage message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(message.Id.Sender)) return ReceiveOutcome.StaleSender;
+        if (!FromViewSender(message.Id.Sender) || (_gaps.TryGetValue(message.Id.Sender, out long gap) && message.Id.Seq >= gap))
+            return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnFinal(message);
         AfterEvent();
         return outcome;
@@ -214,7 +234,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Marker(in EpochMarker marker)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(marker.Sender)) return ReceiveOutcome.StaleSender;
+        if (!FromViewSender(marker.Sender) || _gaps.ContainsKey(marker.Sender)) return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnMarker(marker);
         AfterEvent();
         return outcome;
@@ -307,6 +327,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         HasState = !me.NeedsTransfer;
         _announced = false;
         _skeen = new SkeenReceiver<TPayload>(_nodeId, me.Incarnation, this);
+        _gaps.Clear();
         _out.Admitted(me.Incarnation, me.Donor);
         if (_skeen.InstallView(view.Skeen) == ViewOutcome.JoinAborted)
         {
@@ -373,6 +394,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     {
         _out.Log($"starting over as a new life ({reason})", true);
         _skeen = null;
+        _gaps.Clear();
         _leaseUntil = long.MinValue;
         _reports.Clear();
         _pushes.Clear();

@@ -240,6 +240,12 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     /// promised too (one ignored its live coordinator's views for good after the successor gave up its takeover). 103126
     /// (the 20,000-seed campaign on confirmed views, whose reports shifted its schedule): both managers restarted; the lower
     /// one learnt its first view from the other's hello and never weighed its role again, so neither decided a view.
+    /// 411139 and 217711 (the 100,000-seed campaign on confirmed views; both passed on the version before it, whose
+    /// schedule differed): a data node dropped a sender's messages as from a sender missing from its view (it had refused
+    /// the view admitting it), then installed a view admitting it and took that sender's next message, still in flight;
+    /// the resend after the link was synced again found the dropped ones below its highest sequence, duplicates never
+    /// proposed, so they stayed pending for ever on the other replicas. The node now drops a sender's later messages too
+    /// until the first one dropped comes again.
     /// </summary>
     [Theory]
     [InlineData(319_040)]
@@ -252,5 +258,15 @@ public class ClusterSimulationTests(ITestOutputHelper output)
     [InlineData(313_691)]
     [InlineData(410_956)]
     [InlineData(103_126)]
+    [InlineData(411_139)]
+    [InlineData(217_711)]
     public void Every_operation_completes_after_pauses_and_manager_crashes(int seed) => Assert.Null(Replay(seed));
+
+    [Theory(Skip = "Not fixed (issue 10), found by the 200,000-seed campaign after the fix of 411139/217711; fails on 2ea5a26 too, so " +
+                   "not from confirmed views. Group 0 ends with no replica: node 1 started over on a view that superseded its own " +
+                   "(Superseded by view 3 of coordinator 65636, manager 100 after a restart; senders 100, 101 and 131173 end dead); view 7 dropped node 1, " +
+                   "which aborted the joins of nodes 2 and 3 (JoinAborted, so 1 seems to have been their donor); views 8 and 9 " +
+                   "dropped 2 and 3, and the final view 9 lists no data node. Traced only from the last events, not further.")]
+    [InlineData(137_141)]
+    public void A_group_keeps_a_replica_when_managers_restart(int seed) => Assert.Null(Replay(seed));
 }

@@ -476,6 +476,38 @@ public class MembershipRegressionTests
     }
 
     [Fact]
+    public void A_sender_whose_message_was_dropped_is_taken_again_only_from_that_message()
+    {
+        // Seeds 411139, 217711: the node refused the view admitting C and dropped C's message 1; the successor B then relayed
+        // that view (it continues from it) and the node took C's message 2, still in flight. C's resend after syncing the
+        // link again found message 1 below C's highest sequence, a duplicate never proposed: it stayed pending for good.
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
+        node.ManagerConnected(ManagerA);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerA, ManagerA);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
+        node.ManagerClosed(ManagerA);
+        node.Query(ManagerB, 7, [ManagerA]);
+        node.ManagerConnected(ManagerC);
+        node.ManagerHello(ManagerC, NewSenderC);
+        ClusterView admittingC = View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, NewSenderC], []);
+        node.ViewReceived(ManagerC, admittingC);
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 41)));
+        node.ViewReceived(ManagerB, admittingC);
+        Assert.True(node.Skeen!.View!.ContainsSender(NewSenderC), "the successor's relay of the view admitting C was not installed");
+
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 2), 2, 1, GroupSet.Of(0), 0, 42)));
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Marker(new EpochMarker(NewSenderC, 1)));
+        Assert.Empty(output.Proposals);
+
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 41)));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 2), 2, 1, GroupSet.Of(0), 0, 42)));
+        Assert.Equal(2, node.Skeen.PendingCount);
+    }
+
+    [Fact]
     public void A_replica_holding_a_sender_its_successors_view_never_heard_of_starts_over()
     {
         // The same, at a node that had not promised: it installed A's view admitting C and holds C's multicast; B's view
