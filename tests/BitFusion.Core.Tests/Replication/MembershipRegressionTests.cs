@@ -446,13 +446,15 @@ public class MembershipRegressionTests
     /// <summary>The sender id a coordinator gives a restarted manager C: a rank above every id in use.</summary>
     private const int NewSenderC = (1 << 16) | ManagerC;
 
-    [Fact]
-    public void A_sender_admitted_only_by_a_deposed_coordinator_gets_no_proposal()
+    /// <summary>The view deposed coordinator A decided admitting the restarted manager C as a new sender.</summary>
+    private static ClusterView AdmittingC => View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, NewSenderC], []);
+
+    /// <summary>
+    /// A node of view 0 that answered successor B's takeover query (a promise to refuse A's views), then got
+    /// <see cref="AdmittingC"/> from C, and refused it.
+    /// </summary>
+    private static DataNodeMember<int> RefusedDeposedViewAdmittingC(DataNodeRecorder output)
     {
-        // Seeds 406693, 416859: the deposed coordinator A admitted the restarted manager C as a new sender. The node had
-        // promised A's successor B to refuse A's views, and did, but took C's multicasts as coming from a newer view it had
-        // not installed yet: they stayed pending (holding back every later delivery) since B's line never lists C.
-        var output = new DataNodeRecorder();
         var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
         node.ManagerConnected(ManagerA);
         node.ManagerConnected(ManagerB);
@@ -463,7 +465,18 @@ public class MembershipRegressionTests
         node.Query(ManagerB, 7, [ManagerA]);
         node.ManagerConnected(ManagerC);
         node.ManagerHello(ManagerC, NewSenderC);
-        node.ViewReceived(ManagerC, View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, NewSenderC], []));
+        node.ViewReceived(ManagerC, AdmittingC);
+        return node;
+    }
+
+    [Fact]
+    public void A_sender_admitted_only_by_a_deposed_coordinator_gets_no_proposal()
+    {
+        // Seeds 406693, 416859: the deposed coordinator A admitted the restarted manager C as a new sender. The node had
+        // promised A's successor B to refuse A's views, and did, but took C's multicasts as coming from a newer view it had
+        // not installed yet: they stayed pending (holding back every later delivery) since B's line never lists C.
+        var output = new DataNodeRecorder();
+        DataNodeMember<int> node = RefusedDeposedViewAdmittingC(output);
         Assert.Equal(TakeoverQuery.Refused, output.ViewReports[^1].QueryId);
 
         ReceiveOutcome outcome = node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 42));
@@ -482,20 +495,9 @@ public class MembershipRegressionTests
         // that view (it continues from it) and the node took C's message 2, still in flight. C's resend after syncing the
         // link again found message 1 below C's highest sequence, a duplicate never proposed: it stayed pending for good.
         var output = new DataNodeRecorder();
-        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
-        node.ManagerConnected(ManagerA);
-        node.ManagerConnected(ManagerB);
-        node.ManagerHello(ManagerA, ManagerA);
-        node.ManagerHello(ManagerB, ManagerB);
-        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []));
-        node.ManagerClosed(ManagerA);
-        node.Query(ManagerB, 7, [ManagerA]);
-        node.ManagerConnected(ManagerC);
-        node.ManagerHello(ManagerC, NewSenderC);
-        ClusterView admittingC = View(1, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, NewSenderC], []);
-        node.ViewReceived(ManagerC, admittingC);
+        DataNodeMember<int> node = RefusedDeposedViewAdmittingC(output);
         Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 41)));
-        node.ViewReceived(ManagerB, admittingC);
+        node.ViewReceived(ManagerB, AdmittingC);
         Assert.True(node.Skeen!.View!.ContainsSender(NewSenderC), "the successor's relay of the view admitting C was not installed");
 
         Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 2), 2, 1, GroupSet.Of(0), 0, 42)));
