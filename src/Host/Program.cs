@@ -26,6 +26,7 @@ if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.Pa
     foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message} (see --help)");
     return 2;
 }
+InlineCompletions.ApplyTo(parsed);
 try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -13,7 +13,7 @@ internal static class ReplicationLatencyBench
 {
     public sealed record Result(int Groups, int Faults, int Managers, int Window, LatencyStats Latency, LatencyStats ManagerSide,
         double OpsPerSecond, double WireBytesPerUpdate, double FramesPerUpdate, double MessagesPerUpdate, double HandledPerUpdate, double BatchesPerUpdate,
-        double AllocatedBytesPerUpdate);
+        double AllocatedBytesPerUpdate, double CpuMicrosPerUpdate);
 
     public static async Task<Result> RunAsync(int groups, int faults, int managers, int window, int opsPerClient, CancellationToken cancellation)
     {
@@ -30,9 +30,11 @@ internal static class ReplicationLatencyBench
             long wireBefore = Connection.TotalBytesSent;
             long messagesBefore = Connection.TotalFramesSent, handledBefore = Connection.TotalFramesReceived, batchedBefore = Connection.TotalFramesBatched, readBatchesBefore = FrameLoop.TotalBatches;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(clients.Select((c, i) => LatencyBench.DriveAsync(c, window, opsPerClient, samples[i])));
             double seconds = clock.Elapsed.TotalSeconds;
+            TimeSpan cpu = Environment.CpuUsage.TotalTime - cpuBefore;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             long wire = Connection.TotalBytesSent - wireBefore;
             long messages = Connection.TotalFramesSent - messagesBefore;
@@ -44,7 +46,7 @@ internal static class ReplicationLatencyBench
             double[] all = samples.SelectMany(s => s).ToArray();
             return new Result(groups, faults, managers, window, LatencyStats.FromMicros(all), LatencyStats.FromMicros(managerSide.ToArray()),
                 all.Length / seconds, (double)wire / all.Length, (double)frames / all.Length, (double)messages / all.Length, (double)handled / all.Length,
-                (double)readBatches / all.Length, (double)allocated / all.Length);
+                (double)readBatches / all.Length, (double)allocated / all.Length, cpu.TotalMicroseconds / all.Length);
         }
         finally
         {

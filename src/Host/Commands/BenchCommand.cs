@@ -55,8 +55,8 @@ internal static class BenchCommand
             LatencyStats rtt = await LoopbackRtt.MeasureAsync(20_000, cancellation);
             Console.WriteLine($"loopback TCP round trip: p50 {rtt.Median:0.0} µs, p99 {rtt.P99:0.0} µs, p99.9 {rtt.P999:0.0} µs");
             Console.WriteLine();
-            Console.WriteLine("| groups | f | managers | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | manager p50 µs | ops/s | wire B/update | frames/update | messages/update | handled/update | read batches/update | alloc B/update |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| groups | f | managers | window | p50 µs | p99 µs | p99.9 µs | max µs | p50 / RTT | manager p50 µs | ops/s | wire B/update | frames/update | messages/update | handled/update | read batches/update | alloc B/update | CPU µs/update |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int g in result.GetValue(groups)!)
                 foreach (int f in result.GetValue(faults)!)
                     foreach (int m in result.GetValue(managers)!)
@@ -65,7 +65,7 @@ internal static class BenchCommand
                             ReplicationLatencyBench.Result x = await ReplicationLatencyBench.RunAsync(g, f, m, w, n, cancellation);
                             Console.WriteLine($"| {g} | {f} | {m} | {w} | {x.Latency.Median:0.0} | {x.Latency.P99:0.0} | {x.Latency.P999:0.0} | {x.Latency.Max:0} | " +
                                               $"{x.Latency.Median / rtt.Median:0.00} | {x.ManagerSide.Median:0.0} | {x.OpsPerSecond:0} | {x.WireBytesPerUpdate:0} | " +
-                                              $"{x.FramesPerUpdate:0.00} | {x.MessagesPerUpdate:0.00} | {x.HandledPerUpdate:0.00} | {x.BatchesPerUpdate:0.00} | {x.AllocatedBytesPerUpdate:0.0} |");
+                                              $"{x.FramesPerUpdate:0.00} | {x.MessagesPerUpdate:0.00} | {x.HandledPerUpdate:0.00} | {x.BatchesPerUpdate:0.00} | {x.AllocatedBytesPerUpdate:0.0} | {x.CpuMicrosPerUpdate:0.0} |");
                         }
             if (result.GetValue(latencyOnly)) return 0;
             Console.WriteLine();
