@@ -106,6 +106,7 @@ internal sealed partial class PrimaryRole : IDisposable
         l.Refused = false;
         l.DownSince = now;
         _out.Attach(backup, _life, _seq, _list.Count, !_serving);
+        if (!_serving) AskEarlyStatus(backup);
     }
 
     public void LinkDown(int backup, long link, long now)
@@ -316,6 +317,8 @@ internal sealed partial class PrimaryRole : IDisposable
         l.Attached = false;
         l.Streaming = false;
         l.DownSince = now;
+        l.EarlyStatus = 0;
+        l.EarlyReport = null;
     }
 
     private long Watermark()
