@@ -59,8 +59,8 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
     }
 
     /// <summary>
-    /// The link comes up as the Hello goes out, so the role's Attach (and a recovering primary's Status) ride with
-    /// it and the backup answers them with its Welcome, a round trip sooner; a dial that then fails takes it down.
+    /// The link comes up as the Hello goes out, so the role's Attach rides with it and the backup answers it with
+    /// its Welcome, a round trip sooner; a dial that then fails takes the link down again.
     /// </summary>
     private async Task<Connection> DialAsync(CancellationToken cancellation)
     {

@@ -18,13 +18,6 @@ internal sealed class BackupLinkState
     /// <summary>The last dial was refused: nothing listens there, the backup is down.</summary>
     public bool Refused;
 
-    /// <summary>
-    /// While recovering: the Status sent right behind this link's Attach (0 once answered or taken into an attempt),
-    /// and its answer until an attempt takes it.
-    /// </summary>
-    public ulong EarlyStatus;
-    public BackupReport? EarlyReport;
-
     /// <summary>Since when the backup has not been attached (its silence is measured from here).</summary>
     public long DownSince;
 }

@@ -23,7 +23,7 @@ internal interface IPrimaryOutput
 
     void Status(int backup, ulong requestId);
 
-    /// <summary>A recovery attempt starts: every backup attached or is known down (a status round may be under way already).</summary>
+    /// <summary>A recovery attempt starts: every backup attached or is known down.</summary>
     void AttemptStarted()
     {
     }

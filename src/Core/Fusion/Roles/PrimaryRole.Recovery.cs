@@ -18,13 +18,6 @@ internal sealed partial class PrimaryRole
 
     public void StatusReply(int backup, long link, ulong requestId, BackupReport report)
     {
-        BackupLinkState l = _links[backup];
-        if (!_serving && l.Link == link && requestId != 0 && l.EarlyStatus == requestId)
-        {
-            l.EarlyStatus = 0;
-            l.EarlyReport = report;
-            return;
-        }
         if (!Expect(backup, link, requestId, Phase.Status)) return;
         _recovery.Reports[backup] = report;
         if (_recovery.Outstanding.Count == 0) Decide();
@@ -142,41 +135,12 @@ internal sealed partial class PrimaryRole
         Array.Clear(_recovery.Reports);
         _recovery.Outstanding.Clear();
         _out.AttemptStarted();
-        // A report asked for behind the link's Attach serves the first attempt on that link: it was taken after the
-        // backup saw this primary recovering, as one asked now would be, only sooner (as if this request's answer
-        // had been slow in transit). Later attempts ask again.
         foreach (int j in attached)
         {
-            BackupLinkState l = _links[j];
-            if (l.EarlyReport is { } early)
-            {
-                _recovery.Reports[j] = early;
-                l.EarlyReport = null;
-                continue;
-            }
-            if (l.EarlyStatus != 0)
-            {
-                _recovery.Outstanding[l.EarlyStatus] = j;
-                l.EarlyStatus = 0;
-                continue;
-            }
             ulong id = ++_nextRequest;
             _recovery.Outstanding[id] = j;
             _out.Status(j, id);
         }
-        if (_recovery.Outstanding.Count == 0) Decide();
-    }
-
-    /// <summary>
-    /// Asks a backup for its report right behind this primary's Attach, so the first attempt needs no status round
-    /// of its own once every backup attached: its answer follows the Attached reply.
-    /// </summary>
-    private void AskEarlyStatus(int backup)
-    {
-        BackupLinkState l = _links[backup];
-        l.EarlyStatus = ++_nextRequest;
-        l.EarlyReport = null;
-        _out.Status(backup, l.EarlyStatus);
     }
 
     private void Decide()

@@ -106,7 +106,6 @@ internal sealed partial class PrimaryRole : IDisposable
         l.Refused = false;
         l.DownSince = now;
         _out.Attach(backup, _life, _seq, _list.Count, !_serving);
-        if (!_serving) AskEarlyStatus(backup);
     }
 
     public void LinkDown(int backup, long link, long now)
@@ -317,8 +316,6 @@ internal sealed partial class PrimaryRole : IDisposable
         l.Attached = false;
         l.Streaming = false;
         l.DownSince = now;
-        l.EarlyStatus = 0;
-        l.EarlyReport = null;
     }
 
     private long Watermark()
