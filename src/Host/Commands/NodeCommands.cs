@@ -38,7 +38,7 @@ internal static class NodeCommands
             if (r.Rebuilt) BitFusionMetrics.RecordRecovery("rebuild", r.Total);
             Ready($"primary {node.List.PrimaryIndex} (node {nodeId}) on {node.EndPoint} " +
                   $"{(r.Rebuilt ? "rebuilt" : "fresh")} length={r.Length} seq={r.Seq} recovery_us={r.Total.TotalMicroseconds:0} " +
-                  $"connect_us={r.Phases.Connect.TotalMicroseconds:0} reconcile_us={r.Phases.Reconcile.TotalMicroseconds:0} status_us={r.Phases.Status.TotalMicroseconds:0} " +
+                  $"connect_us={r.Phases.Connect.TotalMicroseconds:0} linked_us={r.Phases.Linked.TotalMicroseconds:0} reconcile_us={r.Phases.Reconcile.TotalMicroseconds:0} status_us={r.Phases.Status.TotalMicroseconds:0} " +
                   $"cut_us={r.Phases.Cut.TotalMicroseconds:0} solve_us={r.Phases.Solve.TotalMicroseconds:0} " +
                   $"attempts={r.Attempts} life={r.Life:x} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0}" +
                   (r.Suspected.Length > 0 ? $" suspected={string.Join(",", r.Suspected)}" : ""));

@@ -92,11 +92,12 @@ public sealed partial class FusedBitList
         public void Status(int backup, ulong requestId)
         {
             if (owner.ToBackup(backup) is not { } c) return;
-            owner._clock.StatusAsked();
             Span<byte> head = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(head, requestId);
             owner._outbox.Frame(c, MessageType.Status, head);
         }
+
+        public void AttemptStarted() => owner._clock.AttemptStarted();
 
         public void RetainedRequest(int backup, ulong requestId, int primary, long from, long to)
         {

@@ -357,6 +357,7 @@ public sealed partial class FusedBitList : IDisposable
             _backups[backup] = connection;
             _backupLinks[backup] = ++_nextLink;
             _role.LinkUp(backup, _nextLink, Environment.TickCount64);
+            if (!_role.IsServing) _clock.LinkUp();
             Pump();
         }
         _outbox.Drain();

@@ -12,9 +12,13 @@ namespace BitFusion.Net.Transport;
 internal static class Dialer
 {
     /// <param name="maxQueuedBytes">The connection's send-queue cap (0: <see cref="Connection.DefaultMaxQueuedBytes"/>).</param>
+    /// <param name="pipelined">
+    /// Queues the dialer's first frames right behind its Hello (see <see cref="Handshake.ConnectAsync"/>), so they
+    /// travel with it instead of a round trip later; the caller must undo whatever it did there if this throws.
+    /// </param>
     public static async Task<Connection> ConnectAsync(
         EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int maxFrameBytes, CancellationToken cancellation,
-        long maxQueuedBytes = 0)
+        long maxQueuedBytes = 0, Action<Connection>? pipelined = null)
     {
         if (key.Tls is { } credentials && self.Role == NodeRole.Client) self = credentials.ClientIdentity;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -36,7 +40,7 @@ internal static class Dialer
             : await OpenTlsAsync(socket, key.Tls, self, server, $"{server} @ {endpoint}", maxFrameBytes, maxQueuedBytes, cancellation).ConfigureAwait(false);
         try
         {
-            await Handshake.ConnectAsync(connection, key, self, server, cancellation).ConfigureAwait(false);
+            await Handshake.ConnectAsync(connection, key, self, server, cancellation, pipelined).ConfigureAwait(false);
             connection.Open(RoleTable.Batches(self.Role, server.Role));
             return connection;
         }

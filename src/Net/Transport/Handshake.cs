@@ -122,8 +122,15 @@ internal static class Handshake
     }
 
     /// <summary>Dials as <paramref name="self"/>; the server must be exactly <paramref name="expectedServer"/>, role and id.</summary>
+    /// <param name="pipelined">
+    /// Queues frames right behind the Hello, sent with it before the Welcome is checked: the server reads them only
+    /// once it admitted the dialer (a refused dialer's frames are never handled), and the dialer handles nothing the
+    /// server sends until the Welcome proved the server holds the key. They must hold nothing the server may not learn
+    /// before it is authenticated (in plain mode every later frame crosses the wire in the clear anyway).
+    /// </param>
     public static async Task<PeerIdentity> ConnectAsync(
-        Connection connection, ClusterKey key, PeerIdentity self, PeerIdentity expectedServer, CancellationToken cancellation)
+        Connection connection, ClusterKey key, PeerIdentity self, PeerIdentity expectedServer, CancellationToken cancellation,
+        Action<Connection>? pipelined = null)
     {
         if (!key.CanActAs(self.Role)) throw new ArgumentException($"A client key cannot authenticate as a {self.Role}.", nameof(key));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -145,7 +152,9 @@ internal static class Handshake
         w.Bytes(clientNonce);
         ComputeMac(key, self.Role, "BFSN/hello", serverNonce, clientNonce, self, server, w.Free[..MacBytes]);
         w.Advance(MacBytes);
-        connection.Send(MessageType.Hello, hello);
+        connection.Enqueue(MessageType.Hello, hello);
+        pipelined?.Invoke(connection);
+        connection.Flush();
 
         Frame answer = await ReadWithinAsync(connection, timeout.Token, cancellation, "Welcome or Reject").ConfigureAwait(false);
         if (answer.IsEnd) throw new ProtocolException("Server closed during the handshake.");

@@ -23,6 +23,11 @@ internal interface IPrimaryOutput
 
     void Status(int backup, ulong requestId);
 
+    /// <summary>A recovery attempt starts: every backup attached or is known down.</summary>
+    void AttemptStarted()
+    {
+    }
+
     void RetainedRequest(int backup, ulong requestId, int primary, long from, long to);
 
     void Forward(int backup, ulong requestId, int primary, long life, DeltaRecord delta);

@@ -134,6 +134,7 @@ internal sealed partial class PrimaryRole
         _recovery.Phase = Phase.Status;
         Array.Clear(_recovery.Reports);
         _recovery.Outstanding.Clear();
+        _out.AttemptStarted();
         foreach (int j in attached)
         {
             ulong id = ++_nextRequest;
