@@ -18,6 +18,7 @@ internal readonly struct EncodePlan
     public static EncodePlan Build(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, Span<nint> pointers, Span<byte> cells)
     {
         int k = sources.Length, rows = outputs.Length;
+        if (!matrix.Contains((byte)0)) return BuildDense(matrix, sources, outputs, pointers, cells);
 
         // Kept column indices sit past the output slots until the source pointers replace them.
         Span<nint> columns = pointers.Slice(rows, k);
@@ -59,6 +60,30 @@ internal readonly struct EncodePlan
         // Ascending, each slot is written only after the column index it replaces has been read.
         for (int j = 0; j < kept; j++) pointers[emitted + j] = sources[(int)columns[j]];
         return new EncodePlan { Rows = emitted, Sources = kept, XorRow = ones >= 0 };
+    }
+
+    // A matrix without a zero cell (every fusion code's) keeps every row and column: only the XOR row is looked
+    // for, with vector scans instead of the cell-by-cell walk, which took a third of a 5+2 call's fixed cost.
+    private static EncodePlan BuildDense(ReadOnlySpan<byte> matrix, ReadOnlySpan<nint> sources, ReadOnlySpan<nint> outputs, Span<nint> pointers, Span<byte> cells)
+    {
+        int k = sources.Length, rows = outputs.Length;
+        int ones = -1;
+        for (int r = 0; r < rows && ones < 0; r++)
+            if (!matrix.Slice(r * k, k).ContainsAnyExcept((byte)1)) ones = r;
+        int emitted = 0;
+        if (ones >= 0)
+        {
+            matrix.Slice(ones * k, k).CopyTo(cells);
+            pointers[emitted++] = outputs[ones];
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            if (r == ones) continue;
+            matrix.Slice(r * k, k).CopyTo(cells.Slice(emitted * k, k));
+            pointers[emitted++] = outputs[r];
+        }
+        sources.CopyTo(pointers[emitted..]);
+        return new EncodePlan { Rows = rows, Sources = k, XorRow = ones >= 0 };
     }
 
     private static void Gather(ReadOnlySpan<byte> row, ReadOnlySpan<nint> columns, Span<byte> cells)

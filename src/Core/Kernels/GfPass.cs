@@ -9,22 +9,23 @@ namespace BitFusion.Core.Kernels;
 /// (≤ 12) and R outputs (≤ 4) fixed at JIT time. Each vector of every source is loaded once and folded into all
 /// R accumulators, and the K·R expanded constants are hoisted out of the loop (into registers, or stack slots
 /// once they outnumber the registers). Sources are taken in pairs so each accumulator takes both products in one
-/// three-way XOR. With <typeparamref name="TXorRow"/>, row 0 is all ones: a plain XOR. With
-/// <typeparamref name="TOverwrite"/> the outputs are only written, else accumulated into.
+/// three-way XOR. With <typeparamref name="TXorRow"/>, row 0 is all ones: a plain XOR. <typeparamref name="TStore"/>
+/// says whether the outputs are accumulated into or only written, and which stream.
 /// </summary>
-internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TOverwrite>
+internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore>
     where TOps : struct, ISimd<TVec>
     where TVec : struct
     where TFamily : struct, IGfFamily
     where TK : struct, ICount
     where TR : struct, ICount
     where TXorRow : struct, IFlag
-    where TOverwrite : struct, IFlag
+    where TStore : struct, IStoreMode
 {
     /// <summary>
     /// Bytes [start, end) of every source and output; <paramref name="matrix"/> holds m[r, s] at
-    /// r·<paramref name="stride"/> + s. Output r is streamed when bit r of <paramref name="nonTemporal"/> is set,
-    /// which needs it aligned to the width at <paramref name="start"/>; a partial tail never streams. Marked for
+    /// r·<paramref name="stride"/> + s. Under <see cref="StreamSome"/> output r is streamed when bit r of
+    /// <paramref name="nonTemporal"/> is set; a streamed output must be aligned to the width at <paramref name="start"/>,
+    /// and a partial tail never streams. Marked for
     /// full optimisation at once: the unoptimised tier calls every vector helper and runs two orders of magnitude
     /// slower.
     /// </summary>
@@ -99,7 +100,7 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TOverw
         GfConstant<TVec> k2_11 = SizeOf<TR>() > 2 && SizeOf<TK>() > 11 ? K(m2[11]) : default;
         GfConstant<TVec> k3_11 = SizeOf<TR>() > 3 && SizeOf<TK>() > 11 ? K(m3[11]) : default;
 
-        bool acc = typeof(TOverwrite) == typeof(No);
+        bool acc = typeof(TStore) == typeof(Accumulate);
         nuint i = start;
         // Small shapes take two columns per trip: twice the independent work between loop branches (in cache,
         // 5+2 and 6+3 went from 0.75 to 0.85 of the read limit, ISA-L 2.32's GFNI kernels 0.8 and 0.74). Larger
@@ -220,7 +221,7 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TOverw
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(byte* p, TVec v, uint nonTemporal)
     {
-        if (nonTemporal != 0) TOps.StoreNonTemporal(p, v);
+        if (typeof(TStore) == typeof(StreamAll) || (typeof(TStore) == typeof(StreamSome) && nonTemporal != 0)) TOps.StoreNonTemporal(p, v);
         else TOps.Store(p, v);
     }
 
@@ -239,7 +240,9 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TOverw
             byte* real = j < SizeOf<TR>() ? (byte*)outputs[j] : (byte*)sources[j - SizeOf<TR>()];
             Unsafe.CopyBlockUnaligned((byte*)staged[j], real + at, (uint)count);
         }
-        Run(staged, staged + SizeOf<TR>(), matrix, stride, 0, TOps.Width, 0);
+        // The staging is not aligned for streaming, and a tail is too short to gain from it.
+        if (typeof(TStore) == typeof(Accumulate)) Run(staged, staged + SizeOf<TR>(), matrix, stride, 0, TOps.Width, 0);
+        else GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, Overwrite>.Run(staged, staged + SizeOf<TR>(), matrix, stride, 0, TOps.Width, 0);
         for (int r = 0; r < SizeOf<TR>(); r++)
             Unsafe.CopyBlockUnaligned((byte*)outputs[r] + at, (byte*)staged[r], (uint)count);
     }

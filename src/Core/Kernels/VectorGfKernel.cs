@@ -203,16 +203,18 @@ internal sealed unsafe class VectorGfKernel<TOps, TVec, TFamily>(GfTier tier, Xo
         where TK : struct, ICount
         where TR : struct, ICount
     {
-        if (overwrite) Pass<TK, TR, Yes>(xorRow, o, s, m, stride, start, end, stream);
-        else Pass<TK, TR, No>(xorRow, o, s, m, stride, start, end, stream);
+        if (!overwrite) Pass<TK, TR, Accumulate>(xorRow, o, s, m, stride, start, end, 0);
+        else if (stream == 0) Pass<TK, TR, Overwrite>(xorRow, o, s, m, stride, start, end, 0);
+        else if (stream == (1u << SizeOf<TR>()) - 1) Pass<TK, TR, StreamAll>(xorRow, o, s, m, stride, start, end, stream);
+        else Pass<TK, TR, StreamSome>(xorRow, o, s, m, stride, start, end, stream);
     }
 
-    private static void Pass<TK, TR, TOverwrite>(bool xorRow, nint* o, nint* s, byte* m, nuint stride, nuint start, nuint end, uint stream)
+    private static void Pass<TK, TR, TStore>(bool xorRow, nint* o, nint* s, byte* m, nuint stride, nuint start, nuint end, uint stream)
         where TK : struct, ICount
         where TR : struct, ICount
-        where TOverwrite : struct, IFlag
+        where TStore : struct, IStoreMode
     {
-        if (xorRow && SizeOf<TR>() > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes, TOverwrite>.Run(o, s, m, stride, start, end, stream);
-        else GfPass<TOps, TVec, TFamily, TK, TR, No, TOverwrite>.Run(o, s, m, stride, start, end, stream);
+        if (xorRow && SizeOf<TR>() > 1) GfPass<TOps, TVec, TFamily, TK, TR, Yes, TStore>.Run(o, s, m, stride, start, end, stream);
+        else GfPass<TOps, TVec, TFamily, TK, TR, No, TStore>.Run(o, s, m, stride, start, end, stream);
     }
 }
