@@ -43,6 +43,12 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// past the dropped ones, which its resend would then find duplicates, never proposed (seed 411139).
     /// </summary>
     private readonly Dictionary<int, long> _gaps = [];
+
+    /// <summary>
+    /// Senders whose messages this life's state may hold or reflect: taken here (pending or delivered), or named by the
+    /// transfer it loaded. A view that forgets any other sender takes nothing from this replica (<see cref="ForgetsASender"/>).
+    /// </summary>
+    private readonly HashSet<int> _heard = [];
     private bool _announced;
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
@@ -217,6 +223,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             if (seq == gap) _gaps.Remove(sender);
         }
         ReceiveOutcome outcome = _skeen.OnData(message);
+        if (outcome == ReceiveOutcome.Accepted) _heard.Add(sender);
         AfterEvent();
         return outcome;
     }
@@ -274,6 +281,10 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public void InstallTransfer(SkeenTransfer transfer)
     {
         HasState = true;
+        foreach (SenderWatermark w in transfer.Watermarks)
+            if (w.HighestSeq > 0) _heard.Add(w.Sender);
+        foreach (DeliveredFinal d in transfer.Delivered) _heard.Add(d.Id.Sender);
+        foreach (MessageId id in transfer.Pending) _heard.Add(id.Sender);
         _skeen!.InstallTransfer(transfer);
         AfterEvent();
     }
@@ -328,6 +339,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _announced = false;
         _skeen = new SkeenReceiver<TPayload>(_nodeId, me.Incarnation, this);
         _gaps.Clear();
+        _heard.Clear();
         _out.Admitted(me.Incarnation, me.Donor);
         if (_skeen.InstallView(view.Skeen) == ViewOutcome.JoinAborted)
         {
@@ -357,16 +369,20 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     private bool FromViewSender(int sender) => _skeen?.View is not { } view || view.ContainsSender(sender);
 
     /// <summary>
-    /// The installed view has a sender that <paramref name="view"/> neither lists nor knows as dead: the installed one
-    /// is of a deposed coordinator's line, which admitted that sender after the successor took over. What this replica
-    /// holds of it no view of the successor's line will settle (no orphan recovery runs for a sender it never knew), so
-    /// the replica starts over rather than keep it pending for ever.
+    /// The installed view has a sender that <paramref name="view"/> neither lists nor knows as dead, and this life took
+    /// messages of it: the installed view is of another line (a deposed coordinator's, or a rival's of the same takeover),
+    /// which admitted that sender after the lines split. What this replica holds of it no view of
+    /// <paramref name="view"/>'s line will settle (no orphan recovery runs for a sender it never knew), and what it
+    /// delivered of it the other replicas of that line never will, so the replica starts over. One that took nothing of
+    /// that sender keeps its state: it may be the group's last copy, and another line's sender it never heard from left
+    /// nothing in it to settle or to diverge on (seed 137141: two restarted managers both took over; the last replica,
+    /// holding one rival's view 2, started over on the other's view 3 while both other replicas joined from it).
     /// </summary>
     private bool ForgetsASender(ClusterView view)
     {
         if (_skeen?.View is not { } installed) return false;
         foreach (int s in installed.Senders)
-            if (!view.Skeen.ContainsSender(s) && !view.DeadSenders.Contains(s)) return true;
+            if (_heard.Contains(s) && !view.Skeen.ContainsSender(s) && !view.DeadSenders.Contains(s)) return true;
         return false;
     }
 
@@ -395,6 +411,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _out.Log($"starting over as a new life ({reason})", true);
         _skeen = null;
         _gaps.Clear();
+        _heard.Clear();
         _leaseUntil = long.MinValue;
         _reports.Clear();
         _pushes.Clear();

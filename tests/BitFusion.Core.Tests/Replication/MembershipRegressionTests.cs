@@ -534,6 +534,46 @@ public class MembershipRegressionTests
     }
 
     [Fact]
+    public void A_replica_keeps_its_state_for_a_view_that_forgets_a_sender_it_took_nothing_from()
+    {
+        // Seed 137141: both managers restarted after B (sender 101) had taken over from A; each took over from view 1 and
+        // decided a view 2, A's admitting A and B as 65636 and 131173, B's admitting B as 65637 (it won on coordinator id).
+        // Node 1 installed B's; A's line went on to view 3, where nodes 2 and 3 (started over for B's view 2) joined from
+        // node 1, and node 1 started over on it since it forgets 65637, though it held nothing of it: the group's last
+        // state went with it, the joins aborted and every later view dropped the group's replicas.
+        const int RestartedA = (1 << 16) | ManagerA, RestartedB = (1 << 16) | ManagerB, RestartedBOnALine = (2 << 16) | ManagerB;
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        ClusterView v1 = View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]);
+        ClusterView bLine = View(2, RestartedB, [Founder(1), Founder(2)], [RestartedB], [ManagerA, ManagerB]);
+        ClusterView aLine = View(3, RestartedA, [Founder(1), new ViewMember(2, 0, 3, 1)], [RestartedA, RestartedBOnALine], [ManagerA, ManagerB]);
+        Assert.True(aLine.Supersedes(bLine));
+        var output = new DataNodeRecorder();
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8, Lease);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerB, v0);
+        node.ViewReceived(ManagerB, v1);
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(ManagerB, 1), 1, 1, GroupSet.Of(0), 0, 7)));
+        node.Final(new FinalMessage(new MessageId(ManagerB, 1), 2, 1, 0));
+        node.ManagerClosed(ManagerB);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, RestartedB);
+        node.ViewReceived(ManagerB, bLine);
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, RestartedA);
+
+        node.ViewReceived(ManagerA, aLine);
+
+        Assert.Equal(1001UL, node.Life);
+        Assert.True(node.IsServing);
+        Assert.Same(aLine, node.View);
+        node.Marker(new EpochMarker(RestartedA, 3));
+        node.Marker(new EpochMarker(RestartedBOnALine, 3));
+        Assert.Equal([(2, 1002UL)], output.Pushes);
+    }
+
+    [Fact]
     public void A_data_node_that_refused_the_installed_view_is_synced_again()
     {
         // Seeds 202054, 303279 (found after read leases shifted the schedules): a data node refused a view a manager relayed
