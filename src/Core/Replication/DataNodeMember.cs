@@ -49,6 +49,13 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// transfer it loaded. A view that forgets any other sender takes nothing from this replica (<see cref="ForgetsASender"/>).
     /// </summary>
     private readonly HashSet<int> _heard = [];
+
+    /// <summary>
+    /// Managers whose last view on their connection this node refused: their Skeen frames were sent under that view (a
+    /// deposed coordinator's line, whose finals may lack the proposal of a replica the successor's line keeps), so they
+    /// are dropped until the manager sends a view this node does not refuse — its link synced again, which resends them.
+    /// </summary>
+    private readonly HashSet<int> _refusedFrom = [];
     private bool _announced;
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
@@ -109,12 +116,14 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public void ManagerConnected(int manager)
     {
         _managers[manager] = -1;
+        _refusedFrom.Remove(manager);
         _out.SendStatus(manager);
     }
 
     public void ManagerClosed(int manager)
     {
         if (!_managers.Remove(manager)) return;
+        _refusedFrom.Remove(manager);
         for (int i = _parked.Count - 1; i >= 0; i--)
         {
             (int m, ulong id, int[] dead) = _parked[i];
@@ -170,8 +179,10 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         {
             _out.Log($"view {view.Epoch} of coordinator {view.Coordinator} from sender {sender} refused: a successor's takeover took that coordinator for dead", true);
             _out.SendViewReport(manager, TakeoverQuery.Refused, view);
+            _refusedFrom.Add(manager);
             return;
         }
+        _refusedFrom.Remove(manager);
         if (!view.Supersedes(_view)) return;
         long installed = _view?.Epoch ?? -1;
         _view = view;
@@ -205,14 +216,17 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// view this node refused or found older: a sender a deposed coordinator admitted. Its messages, held pending, would
     /// wait for ever on a successor that never lists it (seeds 406693, 416859); its view's refusal makes it send them
     /// again with the next view it installs (the adapter syncs the link again), and the successor's view, if it admits
-    /// that sender, is installed first.
+    /// that sender, is installed first. Nor are they taken from a manager whose last view this node refused, though it
+    /// is a sender of the installed view: they were sent under the refused view, and a final computed without a replica
+    /// that view dropped would be delivered here and never at that replica (the replicas would diverge). A dropped new
+    /// message opens a gap as above, so the resend that follows the manager's next view restores the order.
     /// </summary>
     public ReceiveOutcome Data(in DataMessage<TPayload> message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
         int sender = message.Id.Sender;
         long seq = message.Id.Seq;
-        if (!FromViewSender(sender))
+        if (!FromViewSender(sender) || FromRefusedManager(sender))
         {
             if (_skeen.IsNew(message) && (!_gaps.TryGetValue(sender, out long first) || seq < first)) _gaps[sender] = seq;
             return ReceiveOutcome.StaleSender;
@@ -231,7 +245,8 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Final(in FinalMessage message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(message.Id.Sender) || (_gaps.TryGetValue(message.Id.Sender, out long gap) && message.Id.Seq >= gap))
+        if (!FromViewSender(message.Id.Sender) || FromRefusedManager(message.Id.Sender)
+            || (_gaps.TryGetValue(message.Id.Sender, out long gap) && message.Id.Seq >= gap))
             return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnFinal(message);
         AfterEvent();
@@ -241,7 +256,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Marker(in EpochMarker marker)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(marker.Sender) || _gaps.ContainsKey(marker.Sender)) return ReceiveOutcome.StaleSender;
+        if (!FromViewSender(marker.Sender) || FromRefusedManager(marker.Sender) || _gaps.ContainsKey(marker.Sender)) return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnMarker(marker);
         AfterEvent();
         return outcome;
@@ -367,6 +382,8 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     }
 
     private bool FromViewSender(int sender) => _skeen?.View is not { } view || view.ContainsSender(sender);
+
+    private bool FromRefusedManager(int sender) => _refusedFrom.Count > 0 && ManagerOfSender(sender) is int m && _refusedFrom.Contains(m);
 
     /// <summary>
     /// The installed view has a sender that <paramref name="view"/> neither lists nor knows as dead, and this life took
