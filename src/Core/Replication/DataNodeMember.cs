@@ -43,6 +43,19 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// past the dropped ones, which its resend would then find duplicates, never proposed (seed 411139).
     /// </summary>
     private readonly Dictionary<int, long> _gaps = [];
+
+    /// <summary>
+    /// Senders whose messages this life's state may hold or reflect: taken here (pending or delivered), or named by the
+    /// transfer it loaded. A view that forgets any other sender takes nothing from this replica (<see cref="ForgetsASender"/>).
+    /// </summary>
+    private readonly HashSet<int> _heard = [];
+
+    /// <summary>
+    /// Managers whose last view on their connection this node refused: their Skeen frames were sent under that view (a
+    /// deposed coordinator's line, whose finals may lack the proposal of a replica the successor's line keeps), so they
+    /// are dropped until the manager sends a view this node does not refuse — its link synced again, which resends them.
+    /// </summary>
+    private readonly HashSet<int> _refusedFrom = [];
     private bool _announced;
 
     /// <param name="newLife">Draws a life id for each new life (never 0, never repeated).</param>
@@ -103,12 +116,14 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public void ManagerConnected(int manager)
     {
         _managers[manager] = -1;
+        _refusedFrom.Remove(manager);
         _out.SendStatus(manager);
     }
 
     public void ManagerClosed(int manager)
     {
         if (!_managers.Remove(manager)) return;
+        _refusedFrom.Remove(manager);
         for (int i = _parked.Count - 1; i >= 0; i--)
         {
             (int m, ulong id, int[] dead) = _parked[i];
@@ -164,8 +179,10 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         {
             _out.Log($"view {view.Epoch} of coordinator {view.Coordinator} from sender {sender} refused: a successor's takeover took that coordinator for dead", true);
             _out.SendViewReport(manager, TakeoverQuery.Refused, view);
+            _refusedFrom.Add(manager);
             return;
         }
+        _refusedFrom.Remove(manager);
         if (!view.Supersedes(_view)) return;
         long installed = _view?.Epoch ?? -1;
         _view = view;
@@ -199,14 +216,17 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     /// view this node refused or found older: a sender a deposed coordinator admitted. Its messages, held pending, would
     /// wait for ever on a successor that never lists it (seeds 406693, 416859); its view's refusal makes it send them
     /// again with the next view it installs (the adapter syncs the link again), and the successor's view, if it admits
-    /// that sender, is installed first.
+    /// that sender, is installed first. Nor are they taken from a manager whose last view this node refused, though it
+    /// is a sender of the installed view: they were sent under the refused view, and a final computed without a replica
+    /// that view dropped would be delivered here and never at that replica (the replicas would diverge). A dropped new
+    /// message opens a gap as above, so the resend that follows the manager's next view restores the order.
     /// </summary>
     public ReceiveOutcome Data(in DataMessage<TPayload> message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
         int sender = message.Id.Sender;
         long seq = message.Id.Seq;
-        if (!FromViewSender(sender))
+        if (!FromViewSender(sender) || FromRefusedManager(sender))
         {
             if (_skeen.IsNew(message) && (!_gaps.TryGetValue(sender, out long first) || seq < first)) _gaps[sender] = seq;
             return ReceiveOutcome.StaleSender;
@@ -217,6 +237,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
             if (seq == gap) _gaps.Remove(sender);
         }
         ReceiveOutcome outcome = _skeen.OnData(message);
+        if (outcome == ReceiveOutcome.Accepted) _heard.Add(sender);
         AfterEvent();
         return outcome;
     }
@@ -224,7 +245,8 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Final(in FinalMessage message)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(message.Id.Sender) || (_gaps.TryGetValue(message.Id.Sender, out long gap) && message.Id.Seq >= gap))
+        if (!FromViewSender(message.Id.Sender) || FromRefusedManager(message.Id.Sender)
+            || (_gaps.TryGetValue(message.Id.Sender, out long gap) && message.Id.Seq >= gap))
             return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnFinal(message);
         AfterEvent();
@@ -234,7 +256,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public ReceiveOutcome Marker(in EpochMarker marker)
     {
         if (_skeen is null) return ReceiveOutcome.Stopped;
-        if (!FromViewSender(marker.Sender) || _gaps.ContainsKey(marker.Sender)) return ReceiveOutcome.StaleSender;
+        if (!FromViewSender(marker.Sender) || FromRefusedManager(marker.Sender) || _gaps.ContainsKey(marker.Sender)) return ReceiveOutcome.StaleSender;
         ReceiveOutcome outcome = _skeen.OnMarker(marker);
         AfterEvent();
         return outcome;
@@ -274,6 +296,10 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public void InstallTransfer(SkeenTransfer transfer)
     {
         HasState = true;
+        foreach (SenderWatermark w in transfer.Watermarks)
+            if (w.HighestSeq > 0) _heard.Add(w.Sender);
+        foreach (DeliveredFinal d in transfer.Delivered) _heard.Add(d.Id.Sender);
+        foreach (MessageId id in transfer.Pending) _heard.Add(id.Sender);
         _skeen!.InstallTransfer(transfer);
         AfterEvent();
     }
@@ -328,6 +354,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _announced = false;
         _skeen = new SkeenReceiver<TPayload>(_nodeId, me.Incarnation, this);
         _gaps.Clear();
+        _heard.Clear();
         _out.Admitted(me.Incarnation, me.Donor);
         if (_skeen.InstallView(view.Skeen) == ViewOutcome.JoinAborted)
         {
@@ -356,17 +383,23 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
 
     private bool FromViewSender(int sender) => _skeen?.View is not { } view || view.ContainsSender(sender);
 
+    private bool FromRefusedManager(int sender) => _refusedFrom.Count > 0 && ManagerOfSender(sender) is int m && _refusedFrom.Contains(m);
+
     /// <summary>
-    /// The installed view has a sender that <paramref name="view"/> neither lists nor knows as dead: the installed one
-    /// is of a deposed coordinator's line, which admitted that sender after the successor took over. What this replica
-    /// holds of it no view of the successor's line will settle (no orphan recovery runs for a sender it never knew), so
-    /// the replica starts over rather than keep it pending for ever.
+    /// The installed view has a sender that <paramref name="view"/> neither lists nor knows as dead, and this life took
+    /// messages of it: the installed view is of another line (a deposed coordinator's, or a rival's of the same takeover),
+    /// which admitted that sender after the lines split. What this replica holds of it no view of
+    /// <paramref name="view"/>'s line will settle (no orphan recovery runs for a sender it never knew), and what it
+    /// delivered of it the other replicas of that line never will, so the replica starts over. One that took nothing of
+    /// that sender keeps its state: it may be the group's last copy, and another line's sender it never heard from left
+    /// nothing in it to settle or to diverge on (seed 137141: two restarted managers both took over; the last replica,
+    /// holding one rival's view 2, started over on the other's view 3 while both other replicas joined from it).
     /// </summary>
     private bool ForgetsASender(ClusterView view)
     {
         if (_skeen?.View is not { } installed) return false;
         foreach (int s in installed.Senders)
-            if (!view.Skeen.ContainsSender(s) && !view.DeadSenders.Contains(s)) return true;
+            if (_heard.Contains(s) && !view.Skeen.ContainsSender(s) && !view.DeadSenders.Contains(s)) return true;
         return false;
     }
 
@@ -395,6 +428,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
         _out.Log($"starting over as a new life ({reason})", true);
         _skeen = null;
         _gaps.Clear();
+        _heard.Clear();
         _leaseUntil = long.MinValue;
         _reports.Clear();
         _pushes.Clear();

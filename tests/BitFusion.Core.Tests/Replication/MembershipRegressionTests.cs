@@ -494,18 +494,69 @@ public class MembershipRegressionTests
         // Seeds 411139, 217711: the node refused the view admitting C and dropped C's message 1; the successor B then relayed
         // that view (it continues from it) and the node took C's message 2, still in flight. C's resend after syncing the
         // link again found message 1 below C's highest sequence, a duplicate never proposed: it stayed pending for good.
+        // Since C's frames are dropped until C sends a view the node does not refuse, the gap matters once C relays B's
+        // next view before it learns of the refusal: its message 3 follows, then the resend (the view again, 1, 2, 3).
         var output = new DataNodeRecorder();
         DataNodeMember<int> node = RefusedDeposedViewAdmittingC(output);
         Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 41)));
         node.ViewReceived(ManagerB, AdmittingC);
         Assert.True(node.Skeen!.View!.ContainsSender(NewSenderC), "the successor's relay of the view admitting C was not installed");
-
         Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 2), 2, 1, GroupSet.Of(0), 0, 42)));
-        Assert.Equal(ReceiveOutcome.StaleSender, node.Marker(new EpochMarker(NewSenderC, 1)));
+        ClusterView next = View(2, ManagerB, [Founder(1), Founder(2)], [ManagerB, NewSenderC], [ManagerA]);
+        node.ViewReceived(ManagerC, next);
+        Assert.Same(next, node.View);
+
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 3), 3, 2, GroupSet.Of(0), 0, 43)));
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Marker(new EpochMarker(NewSenderC, 2)));
         Assert.Empty(output.Proposals);
 
+        node.ViewReceived(ManagerC, next);
         Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 1), 1, 1, GroupSet.Of(0), 0, 41)));
         Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 2), 2, 1, GroupSet.Of(0), 0, 42)));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(NewSenderC, 3), 3, 2, GroupSet.Of(0), 0, 43)));
+        Assert.Equal(3, node.Skeen.PendingCount);
+    }
+
+    [Fact]
+    public void A_manager_whose_relayed_view_was_refused_is_not_followed_until_it_syncs_again()
+    {
+        // Found by reading (issue 10): C relayed deposed coordinator A's view 1, which drops node 2; the node, promised to
+        // successor B, refused it but went on taking C's Skeen frames, sent under that view. A final C computed without node
+        // 2's proposal, or a multicast only this replica of the group proposes for, would be delivered here and nowhere in
+        // B's line (where node 2 stays): the replicas would diverge. They are dropped until C sends a view the node does
+        // not refuse (its link synced again, which resends them).
+        var output = new DataNodeRecorder();
+        var node = new DataNodeMember<int>(1, 0, () => 1001, output, window: 8, Lease);
+        foreach (int m in new[] { ManagerA, ManagerB, ManagerC })
+        {
+            node.ManagerConnected(m);
+            node.ManagerHello(m, m);
+        }
+        node.ViewReceived(ManagerA, View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB, ManagerC], []));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(ManagerC, 1), 1, 0, GroupSet.Of(0), 0, 41)));
+        node.ManagerClosed(ManagerA);
+        node.Query(ManagerB, 7, [ManagerA]);
+        ClusterView deposed = View(1, ManagerA, [Founder(1)], [ManagerA, ManagerB, ManagerC], []);
+        node.ViewReceived(ManagerC, deposed);
+        Assert.Equal((ManagerC, TakeoverQuery.Refused, deposed), output.ViewReports[^1]);
+
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Final(new FinalMessage(new MessageId(ManagerC, 1), 5, 1, 0)));
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(ManagerC, 2), 6, 1, GroupSet.Of(0), 0, 42)));
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Marker(new EpochMarker(ManagerC, 1)));
+        ClusterView successor = View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB, ManagerC], [ManagerA]);
+        node.ViewReceived(ManagerB, successor);
+        Assert.Same(successor, node.View);
+        Assert.Equal(ReceiveOutcome.StaleSender, node.Data(new DataMessage<int>(new MessageId(ManagerC, 3), 7, 1, GroupSet.Of(0), 0, 43)));
+        Assert.Empty(output.Delivered);
+        Assert.Single(output.Proposals);
+        Assert.Equal(1, node.Skeen!.PendingCount);
+
+        // C, synced again with a view of B's line, resends: finals the node may have missed, then data in order.
+        node.ViewReceived(ManagerC, View(2, ManagerB, [Founder(1), Founder(2)], [ManagerB, ManagerC], [ManagerA]));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Final(new FinalMessage(new MessageId(ManagerC, 1), 5, 2, 0)));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(ManagerC, 2), 6, 1, GroupSet.Of(0), 0, 42)));
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(ManagerC, 3), 7, 1, GroupSet.Of(0), 0, 43)));
+        Assert.Equal([1L], output.Delivered.Select(d => d.Report.Id.Seq));
         Assert.Equal(2, node.Skeen.PendingCount);
     }
 
@@ -531,6 +582,46 @@ public class MembershipRegressionTests
 
         Assert.NotEqual(1001UL, node.Life);
         Assert.Null(node.Skeen);
+    }
+
+    [Fact]
+    public void A_replica_keeps_its_state_for_a_view_that_forgets_a_sender_it_took_nothing_from()
+    {
+        // Seed 137141: both managers restarted after B (sender 101) had taken over from A; each took over from view 1 and
+        // decided a view 2, A's admitting A and B as 65636 and 131173, B's admitting B as 65637 (it won on coordinator id).
+        // Node 1 installed B's; A's line went on to view 3, where nodes 2 and 3 (started over for B's view 2) joined from
+        // node 1, and node 1 started over on it since it forgets 65637, though it held nothing of it: the group's last
+        // state went with it, the joins aborted and every later view dropped the group's replicas.
+        const int RestartedA = (1 << 16) | ManagerA, RestartedB = (1 << 16) | ManagerB, RestartedBOnALine = (2 << 16) | ManagerB;
+        ClusterView v0 = View(0, ManagerA, [Founder(1), Founder(2)], [ManagerA, ManagerB], []);
+        ClusterView v1 = View(1, ManagerB, [Founder(1), Founder(2)], [ManagerB], [ManagerA]);
+        ClusterView bLine = View(2, RestartedB, [Founder(1), Founder(2)], [RestartedB], [ManagerA, ManagerB]);
+        ClusterView aLine = View(3, RestartedA, [Founder(1), new ViewMember(2, 0, 3, 1)], [RestartedA, RestartedBOnALine], [ManagerA, ManagerB]);
+        Assert.True(aLine.Supersedes(bLine));
+        var output = new DataNodeRecorder();
+        ulong next = 1001;
+        var node = new DataNodeMember<int>(1, 0, () => next++, output, window: 8, Lease);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, ManagerB);
+        node.ViewReceived(ManagerB, v0);
+        node.ViewReceived(ManagerB, v1);
+        Assert.Equal(ReceiveOutcome.Accepted, node.Data(new DataMessage<int>(new MessageId(ManagerB, 1), 1, 1, GroupSet.Of(0), 0, 7)));
+        node.Final(new FinalMessage(new MessageId(ManagerB, 1), 2, 1, 0));
+        node.ManagerClosed(ManagerB);
+        node.ManagerConnected(ManagerB);
+        node.ManagerHello(ManagerB, RestartedB);
+        node.ViewReceived(ManagerB, bLine);
+        node.ManagerConnected(ManagerA);
+        node.ManagerHello(ManagerA, RestartedA);
+
+        node.ViewReceived(ManagerA, aLine);
+
+        Assert.Equal(1001UL, node.Life);
+        Assert.True(node.IsServing);
+        Assert.Same(aLine, node.View);
+        node.Marker(new EpochMarker(RestartedA, 3));
+        node.Marker(new EpochMarker(RestartedBOnALine, 3));
+        Assert.Equal([(2, 1002UL)], output.Pushes);
     }
 
     [Fact]
