@@ -58,6 +58,21 @@ public class WordStorageTests
     }
 
     [Fact]
+    public void An_empty_append_after_a_large_delta_leaves_the_scratch_bounded_by_its_own_delta()
+    {
+        // CsCheck seed 9f-QpLIyQRC2 of the bulk test below: a 0-bit AppendRange kept the 34-word scratch of an earlier insert.
+        using var list = new PackedBitList();
+        for (int i = 0; i < 64 * 40; i++) list.Append(true);
+        list.Insert(64 * 8, false);
+        Assert.True(list.ScratchWords > PackedBitList.ScratchFloorWords);
+        list.AppendRange(ReadOnlySpan<ulong>.Empty, 0);
+        Assert.InRange(list.ScratchWords, 0, PackedBitList.ScratchFloorWords);
+        list.Insert(64 * 8, false);
+        list.AppendRange(ReadOnlySpan<bool>.Empty);
+        Assert.InRange(list.ScratchWords, 0, PackedBitList.ScratchFloorWords);
+    }
+
+    [Fact]
     public void List_storage_stays_within_its_bound_through_bulk_growth_and_shrink()
     {
         BulkOps.Sample(ops =>

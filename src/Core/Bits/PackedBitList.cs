@@ -103,7 +103,7 @@ public sealed class PackedBitList : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(bitCount);
         if (Delta.WordsFor(bitCount) > packed.Length)
             throw new ArgumentException($"{bitCount} bits need {Delta.WordsFor(bitCount)} words; {packed.Length} given.", nameof(packed));
-        if (bitCount == 0) return new Delta(Count, Count >> 6, default);
+        if (bitCount == 0) return Unchanged();
         CheckGrowth(bitCount);
         int start = Count, end = Count + bitCount;
         EnsureCapacity(end);
@@ -128,7 +128,7 @@ public sealed class PackedBitList : IDisposable
     /// </summary>
     public Delta AppendRange(scoped ReadOnlySpan<bool> bits)
     {
-        if (bits.IsEmpty) return new Delta(Count, Count >> 6, default);
+        if (bits.IsEmpty) return Unchanged();
         CheckGrowth(bits.Length);
         int start = Count, end = Count + bits.Length;
         EnsureCapacity(end);
@@ -276,6 +276,13 @@ public sealed class PackedBitList : IDisposable
         _words = [];
         _scratch = [];
         Count = 0;
+    }
+
+    // An empty append is still a mutation: the scratch left by an earlier, larger delta is fitted like after any other.
+    private Delta Unchanged()
+    {
+        FitScratch(0);
+        return new Delta(Count, Count >> 6, default);
     }
 
     private Delta SingleWord(int word, ulong xor)
