@@ -54,7 +54,7 @@ internal sealed class StateTransfer
     /// </summary>
     public static void EnqueueHeader(Connection c, SkeenTransfer t, int joiner, ulong joinerLife, long position, long length, int chunkWords)
     {
-        byte[] head = new byte[64 + t.Watermarks.Length * 12 + t.Pending.Length * 12 + t.Delivered.Length * 36 + 16];
+        byte[] head = new byte[64 + t.Watermarks.Length * 12 + t.Pending.Length * 12 + t.Delivered.Length * 36 + 20];
         var w = new PayloadWriter(head);
         w.I32(joiner);
         w.I64(t.JoinEpoch);

@@ -19,9 +19,10 @@ internal readonly struct ListLimits
     /// <summary>The most words a list of <see cref="MaxCount"/> bits takes: the bound on any word index or run on the wire.</summary>
     public static readonly int MaxWords = Delta.WordsFor(MaxCount);
 
-    // Room a bulk frame needs besides the LZ4 block: type, the largest head (a Residual: 16 + 16 per lost primary,
-    // up to 256) and the bulk prefix. The rule does not depend on which frame carries the list.
-    private const int BulkOverhead = 1 + 16 + 16 * 256 + 8;
+    // Room a bulk frame needs besides the LZ4 block: type, the largest head a whole-list frame had before lists
+    // travelled in chunks (a Residual: 16 + 12 per lost primary, up to 256) and the bulk prefix. Kept when lengths
+    // became i64: the rule does not depend on which frame carries the list, and every node must keep agreeing on it.
+    private const int BulkOverhead = 1 + 16 + 12 * 256 + 8;
 
     // Room a delta or multicast needs besides the run's words: type, the largest head (a multicast: 44 bytes plus
     // a 14-byte write; a forwarded delta: 12 + 44 + 16), one word a misaligned run spills into, and a margin.

@@ -15,7 +15,7 @@ internal static class MembershipWire
     /// <summary><c>life u64 | phase u8 | incarnation i64 | epoch i64 | position i64 | length i64</c></summary>
     public static void EnqueueStatus(Connection c, in NodeStatus s)
     {
-        Span<byte> p = stackalloc byte[37];
+        Span<byte> p = stackalloc byte[41];
         var w = new PayloadWriter(p);
         w.U64(s.Life);
         w.U8((byte)s.Phase);
