@@ -34,7 +34,7 @@ internal static class Seeds
 
         ulong[] words = [0x0123456789abcdef, 0, ulong.MaxValue];
         // Backup, as a primary would talk to it.
-        Seed(0, NodeRole.Primary, MessageType.Attach, [.. Le(0L), .. Le(0), 1]);
+        Seed(0, NodeRole.Primary, MessageType.Attach, [.. Le(0L), .. Le(0L), .. Le(0L), 1]);
         Captured(0, NodeRole.Primary, c => DeltaWire.Enqueue(c, MessageType.Delta, 1, 0, new Delta(130, 0, words)));
         Seed(0, NodeRole.Primary, MessageType.Status, Le(7UL));
         Seed(0, NodeRole.Client, MessageType.Stats, Le(7UL));
@@ -43,10 +43,10 @@ internal static class Seeds
         Captured(1, NodeRole.Manager, c => AbcastWire.EnqueueFinal(c, new FinalMessage(new MessageId(0, 1), 5, 1, 0)));
         Captured(1, NodeRole.Manager, c => AbcastWire.EnqueueMarker(c, new EpochMarker(0, 1)));
         Seed(1, NodeRole.Client, MessageType.Count, Le(7UL));
-        Seed(1, NodeRole.Client, MessageType.Get, [.. Le(7UL), .. Le(0)]);
+        Seed(1, NodeRole.Client, MessageType.Get, [.. Le(7UL), .. Le(0L)]);
         // Manager, as a client would.
         Seed(2, NodeRole.Client, MessageType.Append, [.. Le(7UL), .. Le(0), 1]);
-        Seed(2, NodeRole.Client, MessageType.Set, [.. Le(7UL), .. Le(0), .. Le(0), 1]);
+        Seed(2, NodeRole.Client, MessageType.Set, [.. Le(7UL), .. Le(0), .. Le(0L), 1]);
         Seed(2, NodeRole.Client, MessageType.Stats, [.. Le(7UL), .. Le(0)]);
         // Handshake: a Hello the server accepts, a Challenge, a Reject.
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
@@ -61,6 +61,8 @@ internal static class Seeds
         Seed(5, NodeRole.Client, MessageType.Reject, [3, 5, 0, .. "nope."u8]);
         // The pure readers.
         Captured(6, NodeRole.Primary, c => DeltaWire.Enqueue(c, MessageType.Delta, 1, 0, new Delta(130, 0, words)));
+        // A length past 2^31 bits (a 10^10-bit list's last words): lengths and positions are i64 on the wire.
+        Captured(6, NodeRole.Primary, c => DeltaWire.Enqueue(c, MessageType.Delta, 1, 0, new Delta(10_000_000_000, 156_249_997, words)));
         Captured(7, NodeRole.Primary, c => BulkCodec.Enqueue(c, MessageType.Bits, Le(words.Length), words));
         Captured(19, NodeRole.Client, c => ChunkCodec.Enqueue(c, MessageType.BitsChunk, default, words, 2));
         Captured(8, NodeRole.Client, c => NodeStats.Send(c, 7, 130, 3, new NetCounters()));

@@ -102,7 +102,7 @@ internal sealed class Targets : IDisposable
             case 6:
             {
                 var r = new PayloadReader(p);
-                DeltaWire.Read(ref r, int.MaxValue - 64, out _, out _);
+                DeltaWire.Read(ref r, ListLimits.MaxCount, out _, out _);
                 break;
             }
             case 7:
@@ -122,7 +122,7 @@ internal sealed class Targets : IDisposable
             case 15: AbcastWire.ReadProposals(frame); break;
             case 16: AbcastWire.ReadDelivered(frame); break;
             case 17: OrphanWire.ReadDecision(frame); break;
-            case 18: StateTransfer.ReadHeader(frame, 1 << 24); break;
+            case 18: StateTransfer.ReadHeader(frame, 1 << 24, ListLimits.MaxCount); break;
             case 19:
             {
                 var r = new PayloadReader(p);

@@ -25,7 +25,7 @@ internal static class BackupProbe
         var views = new BackupReport.PrimaryView[n];
         for (int p = 0; p < n; p++)
         {
-            Core.Fusion.Roles.PrimaryView v = FusionWire.ReadView(ref r, int.MaxValue);
+            Core.Fusion.Roles.PrimaryView v = FusionWire.ReadView(ref r, ListLimits.MaxCount);
             views[p] = new BackupReport.PrimaryView(v.Seq, v.Length, v.Serving, v.Loaded);
         }
         r.End();
@@ -33,7 +33,7 @@ internal static class BackupProbe
     }
 
     /// <summary>The backup's fused words and fused length (a client's ReadAll).</summary>
-    public static async Task<(ulong[] Words, int Length)> FusedAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default)
+    public static async Task<(ulong[] Words, long Length)> FusedAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default)
     {
         using Connection connection = await Dialer.ConnectAsync(backup, key, new PeerIdentity(NodeRole.Client, 0), new PeerIdentity(NodeRole.Backup, backupId),
             Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
@@ -46,14 +46,14 @@ internal static class BackupProbe
             Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
             if (frame.IsEnd) throw new IOException($"backup at {backup} closed the connection instead of answering ReadAll: {connection.CloseReason}");
             if (frame.Type != MessageType.BitsChunk) throw new ProtocolException($"backup at {backup} answered ReadAll with frame type {frame.Type}, not BitsChunk.");
-            int length = Take(frame, ref list);
+            long length = Take(frame, ref list);
             if (list!.Complete) return (list.Words, length);
         }
     }
 
-    private static int Take(in Frame frame, ref InboundList? list)
+    private static long Take(in Frame frame, ref InboundList? list)
     {
-        (ulong requestId, int length, _) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+        (ulong requestId, long length, _) = BitsChunkWire.Read(frame, ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
         list = InboundList.For(list, requestId, chunk);
         list.Accept(chunk);
         return length;

@@ -6,7 +6,7 @@ using BitFusion.Net.Transport;
 namespace BitFusion.Harness;
 
 /// <summary>A data node's Stats reply: its replica and its connection counters.</summary>
-internal sealed record DataNodeStats(int Length, long Position, byte Phase, long Incarnation, long Epoch, int Pending, long Ignored,
+internal sealed record DataNodeStats(long Length, long Position, byte Phase, long Incarnation, long Epoch, int Pending, long Ignored,
     long Accepted, long Rejected, long ProtocolErrors, long HandshakeOverflows, long SlowConsumers, long BytesSent, long FramesSent);
 
 /// <summary>A manager's Stats reply: its place in the view, its writes and reads in flight, and its counters.</summary>
@@ -21,7 +21,7 @@ internal static class ReplicationProbe
         byte[] payload = await AskAsync(node, key, new PeerIdentity(NodeRole.DataNode, nodeId), [], cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
-        var stats = new DataNodeStats(r.I32(), r.I64(), r.U8(), r.I64(), r.I64(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+        var stats = new DataNodeStats(r.I64(), r.I64(), r.U8(), r.I64(), r.I64(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
         r.End();
         return stats;
     }

@@ -98,7 +98,7 @@ public class PackedBitListTests
         for (int i = 0; i < count; i++) list.Append(true);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => list.Get(count));
         Assert.Contains($"Count {count}", e.Message);
-        Assert.Equal(count, e.ActualValue);
+        Assert.Equal((long)count, e.ActualValue);
         Assert.Throws<ArgumentOutOfRangeException>(() => list.Set(-1, true));
         Assert.Throws<ArgumentOutOfRangeException>(() => list.RemoveAt(count));
         Assert.Throws<ArgumentOutOfRangeException>(() => list.SwapRemoveAt(count));

@@ -50,7 +50,7 @@ public sealed class LargeListTests(ITestOutputHelper output)
         await backup.KillAsync();
         output.WriteLine((await backup.StartAsync(Patience)).Text);
         await BackupProbe.WaitCompleteAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id, (ushort)survivor.Id, Patience);
-        (ulong[] fused, int fusedLength) = await BackupProbe.FusedAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id);
+        (ulong[] fused, long fusedLength) = await BackupProbe.FusedAsync(cluster.EndPointOf(backup.Id), cluster.Key, (ushort)backup.Id);
         Assert.Equal(bits, fusedLength);
         Assert.True(fused.AsSpan().SequenceEqual(random.Zip(runs, (a, b) => a ^ b).ToArray()), "the re-encoded XOR backup does not hold list 0 ⊕ list 1");
 

@@ -158,7 +158,7 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
     /// <summary>An AbcastData frame from sender 1, seq 1, to group 0, of write kind <paramref name="kind"/>.</summary>
     private static byte[] Data(byte kind)
     {
-        byte[] p = new byte[54];
+        byte[] p = new byte[58];
         var w = new PayloadWriter(p);
         w.I32(1);
         w.I64(1);
@@ -167,7 +167,7 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
         w.U64(1);
         w.I64(0);
         w.U8(kind);
-        w.I32(0);
+        w.I64(0);
         w.Bool(true);
         w.I32(0);
         return p;

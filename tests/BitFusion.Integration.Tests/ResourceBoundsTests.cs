@@ -207,7 +207,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         Assert.Equal(1, await client.CountAsync());
         Assert.Equal(1, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Backups[0].Id, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
 
-        int fits = Math.Min(limits.MaxAppendBits, limits.MaxListBits - 1);
+        int fits = (int)Math.Min(limits.MaxAppendBits, limits.MaxListBits - 1);
         Assert.Equal(1 + fits, await client.AppendManyAsync(words, fits).AsTask().WaitAsync(Patience));
         Assert.Equal(1 + fits, (await BackupProbe.StatusAsync(backup, cluster.Key, (ushort)cluster.Backups[0].Id, (ushort)cluster.Primaries[0].Id)).Primaries[0].Length);
     }
@@ -271,7 +271,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
     /// <summary>A ReadAll answer arrives in chunks: the list is whole with its last.</summary>
     private static bool IsLastChunk(in Frame frame)
     {
-        BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+        BitsChunkWire.Read(frame, ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
         return chunk.Offset + chunk.Words == chunk.TotalWords;
     }
 

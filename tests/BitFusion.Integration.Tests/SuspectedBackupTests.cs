@@ -152,7 +152,7 @@ public sealed class SuspectedBackupTests(ITestOutputHelper output)
             string? problem = null;
             for (int attempt = 0; attempt < 100; attempt++)
             {
-                (ulong[] words, int length) = await BackupProbe.FusedAsync(cluster.EndPointOf(cluster.Backups[j].Id), cluster.Key, (ushort)cluster.Backups[j].Id);
+                (ulong[] words, long length) = await BackupProbe.FusedAsync(cluster.EndPointOf(cluster.Backups[j].Id), cluster.Key, (ushort)cluster.Backups[j].Id);
                 problem = length == expected.FusedLength && words.AsSpan().SequenceEqual(expected.Words)
                     ? null
                     : $"{cluster.Backups[j]} holds {length} fused bits ({words.Length} words); the primaries' lists make {expected.FusedLength}";

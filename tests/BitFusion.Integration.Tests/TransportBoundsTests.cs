@@ -98,7 +98,7 @@ public sealed class TransportBoundsTests(ITestOutputHelper output)
         Assert.InRange(limits.MaxListBits, 1, ListLimits.MaxCount);
         Assert.InRange(limits.MaxAppendBits, 1, limits.MaxListBits);
         // Incompressible words in the largest bulk frame (a Residual for 256 lost primaries has the largest head).
-        Assert.True(1 + 16 + 12 * 256 + 8 + LZ4Codec.MaximumOutputSize(limits.MaxListBits / 8) <= maxFrameBytes || limits.MaxListBits == ListLimits.MaxCount);
+        Assert.True(1 + 16 + 12 * 256 + 8 + LZ4Codec.MaximumOutputSize((int)(limits.MaxListBits / 8)) <= maxFrameBytes || limits.MaxListBits == ListLimits.MaxCount);
         // The largest run as a forwarded delta: type, prefix, delta head, and one word more than the run.
         Assert.True(1 + 12 + DeltaWire.HeadBytes + 16 + 8L * (Core.Bits.Delta.WordsFor(limits.MaxAppendBits) + 1) <= maxFrameBytes);
 

@@ -14,7 +14,7 @@ public readonly ref struct Delta
     /// optional extra word (<paramref name="extraWord"/> = -1 for none). The delta borrows <paramref name="words"/>; it
     /// copies nothing. Throws <see cref="ArgumentOutOfRangeException"/> for a negative length or first word.
     /// </summary>
-    public Delta(int newLength, int firstWord, ReadOnlySpan<ulong> words, int extraWord = -1, ulong extraXor = 0)
+    public Delta(long newLength, int firstWord, ReadOnlySpan<ulong> words, int extraWord = -1, ulong extraXor = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(newLength);
         ArgumentOutOfRangeException.ThrowIfNegative(firstWord);
@@ -26,7 +26,7 @@ public readonly ref struct Delta
     }
 
     /// <summary>The list's bit count after the mutation.</summary>
-    public int NewLength { get; }
+    public long NewLength { get; }
 
     /// <summary>Index of the first word the XOR run <see cref="Words"/> covers.</summary>
     public int FirstWord { get; }
@@ -48,6 +48,15 @@ public readonly ref struct Delta
     /// <summary>One past the highest word index this delta touches.</summary>
     public int EndWord => Math.Max(FirstWord + Words.Length, HasExtra ? ExtraWord + 1 : 0);
 
-    /// <summary>The number of 64-bit words that hold <paramref name="bits"/> bits (rounded up).</summary>
-    public static int WordsFor(int bits) => (int)(((uint)bits + 63u) >> 6);
+    /// <summary>
+    /// The most bits a list, a fused backup or a wire length may declare: a word short of int.MaxValue bytes, so
+    /// every word count and byte count (spans, kernels, chunk offsets) stays an int while bit counts are long.
+    /// </summary>
+    public const long MaxBits = (long)(int.MaxValue / sizeof(ulong)) * 64 - 64;
+
+    /// <summary>
+    /// The number of 64-bit words that hold <paramref name="bits"/> bits (rounded up), for 0 ≤ bits ≤
+    /// <see cref="MaxBits"/>; a length read off the wire is checked against that range before it gets here.
+    /// </summary>
+    public static int WordsFor(long bits) => (int)(((ulong)bits + 63UL) >> 6);
 }

@@ -20,7 +20,7 @@ public sealed class PackedBitList : IDisposable
     /// <summary>
     /// Creates an empty list with room for <paramref name="capacityBits"/> bits before it first grows.
     /// </summary>
-    public PackedBitList(int capacityBits = 0)
+    public PackedBitList(long capacityBits = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBits);
         _words = new ulong[Delta.WordsFor(capacityBits)];
@@ -28,13 +28,14 @@ public sealed class PackedBitList : IDisposable
     }
 
     /// <summary>
-    /// The most bits a list holds: a whole word short of int.MaxValue, so no count, index or word count wraps.
-    /// Growing past it throws <see cref="InvalidOperationException"/> and changes nothing.
+    /// The most bits a list holds: a word short of what a byte span over its words can address (int.MaxValue
+    /// bytes, about 1.7 · 10^10 bits), so word counts, byte counts and the kernels' spans stay int while bit counts
+    /// and positions are long. Growing past it throws <see cref="InvalidOperationException"/> and changes nothing.
     /// </summary>
-    public const int MaxCount = int.MaxValue - 64;
+    public const long MaxCount = Delta.MaxBits;
 
     /// <summary>The number of bits in the list.</summary>
-    public int Count { get; private set; }
+    public long Count { get; private set; }
 
     /// <summary>The number of 64-bit words the list's <see cref="Count"/> bits occupy.</summary>
     public int WordCount => Delta.WordsFor(Count);
@@ -52,7 +53,7 @@ public sealed class PackedBitList : IDisposable
     /// Reads or sets the bit at <paramref name="index"/>; setting discards the delta (use <see cref="Set"/> to keep
     /// it). Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
     /// </summary>
-    public bool this[int index]
+    public bool this[long index]
     {
         get => Get(index);
         set => Set(index, value);
@@ -61,21 +62,21 @@ public sealed class PackedBitList : IDisposable
     /// <summary>
     /// Reads the bit at <paramref name="index"/>. Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
     /// </summary>
-    public bool Get(int index)
+    public bool Get(long index)
     {
         CheckIndex(index, Count);
-        return ((_words[index >> 6] >> (index & 63)) & 1) != 0;
+        return ((_words[index >> 6] >> (int)(index & 63)) & 1) != 0;
     }
 
     /// <summary>
     /// Sets the bit at <paramref name="index"/> and returns the delta that describes the change (valid until the next
     /// mutation). Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
     /// </summary>
-    public Delta Set(int index, bool bit)
+    public Delta Set(long index, bool bit)
     {
         CheckIndex(index, Count);
-        int w = index >> 6;
-        ulong mask = 1UL << (index & 63);
+        int w = (int)(index >> 6);
+        ulong mask = 1UL << (int)(index & 63);
         ulong old = _words[w];
         ulong updated = bit ? old | mask : old & ~mask;
         _words[w] = updated;
@@ -90,31 +91,31 @@ public sealed class PackedBitList : IDisposable
     {
         CheckGrowth(1);
         EnsureCapacity(Count + 1);
-        int w = Count >> 6;
-        ulong x = bit ? 1UL << (Count & 63) : 0;
+        int w = (int)(Count >> 6);
+        ulong x = bit ? 1UL << (int)(Count & 63) : 0;
         _words[w] |= x;
         Count++;
         return SingleWord(w, x);
     }
 
     /// <summary>Appends <paramref name="bitCount"/> bits taken LSB-first from <paramref name="packed"/>.</summary>
-    public Delta AppendRange(scoped ReadOnlySpan<ulong> packed, int bitCount)
+    public Delta AppendRange(scoped ReadOnlySpan<ulong> packed, long bitCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bitCount);
         if (Delta.WordsFor(bitCount) > packed.Length)
             throw new ArgumentException($"{bitCount} bits need {Delta.WordsFor(bitCount)} words; {packed.Length} given.", nameof(packed));
         if (bitCount == 0) return Unchanged();
         CheckGrowth(bitCount);
-        int start = Count, end = Count + bitCount;
+        long start = Count, end = Count + bitCount;
         EnsureCapacity(end);
-        int first = start >> 6, last = (end - 1) >> 6;
+        int first = (int)(start >> 6), last = (int)((end - 1) >> 6);
         ulong oldFirst = _words[first];
-        int shift = start & 63;
+        int shift = (int)(start & 63);
         int sourceWords = Delta.WordsFor(bitCount);
         for (int j = 0; j < sourceWords; j++)
         {
             ulong s = packed[j];
-            if (j == sourceWords - 1 && (bitCount & 63) != 0) s &= (1UL << (bitCount & 63)) - 1;
+            if (j == sourceWords - 1 && (bitCount & 63) != 0) s &= (1UL << (int)(bitCount & 63)) - 1;
             _words[first + j] |= s << shift;
             if (shift != 0 && first + j + 1 <= last) _words[first + j + 1] |= s >> (64 - shift);
         }
@@ -130,41 +131,42 @@ public sealed class PackedBitList : IDisposable
     {
         if (bits.IsEmpty) return Unchanged();
         CheckGrowth(bits.Length);
-        int start = Count, end = Count + bits.Length;
+        long start = Count, end = Count + bits.Length;
         EnsureCapacity(end);
-        int first = start >> 6, last = (end - 1) >> 6;
+        int first = (int)(start >> 6), last = (int)((end - 1) >> 6);
         ulong oldFirst = _words[first];
         for (int i = 0; i < bits.Length; i++)
-            if (bits[i]) _words[(start + i) >> 6] |= 1UL << ((start + i) & 63);
+            if (bits[i]) _words[(int)((start + i) >> 6)] |= 1UL << (int)((start + i) & 63);
         Count = end;
         return Appended(first, last, oldFirst);
     }
 
     /// <summary>Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits from there up by one.</summary>
-    public Delta Insert(int index, bool bit)
+    public Delta Insert(long index, bool bit)
     {
-        if ((uint)index > (uint)Count)
+        if ((ulong)index > (ulong)Count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Insert index must be in 0..{Count} (Count = {Count}).");
         CheckGrowth(1);
         EnsureCapacity(Count + 1);
-        int first = index >> 6, last = Count >> 6;
+        int first = (int)(index >> 6), last = (int)(Count >> 6);
         Snapshot(first, last);
         for (int w = last; w > first; w--)
             _words[w] = (_words[w] << 1) | (_words[w - 1] >> 63);
-        ulong low = (1UL << (index & 63)) - 1;
+        int at = (int)(index & 63);
+        ulong low = (1UL << at) - 1;
         ulong old = _words[first];
-        _words[first] = (old & low) | ((old & ~low) << 1) | (bit ? 1UL << (index & 63) : 0);
+        _words[first] = (old & low) | ((old & ~low) << 1) | (bit ? 1UL << at : 0);
         Count++;
         return Finish(first, last);
     }
 
     /// <summary>Removes the bit at <paramref name="index"/>, shifting the bits above it down by one.</summary>
-    public Delta RemoveAt(int index)
+    public Delta RemoveAt(long index)
     {
         CheckIndex(index, Count);
-        int first = index >> 6, last = (Count - 1) >> 6;
+        int first = (int)(index >> 6), last = (int)((Count - 1) >> 6);
         Snapshot(first, last);
-        ulong low = (1UL << (index & 63)) - 1;
+        ulong low = (1UL << (int)(index & 63)) - 1;
         ulong old = _words[first];
         ulong carry = first < last ? (_words[first + 1] & 1) << 63 : 0;
         _words[first] = (old & low) | ((old >> 1) & ~low) | carry;
@@ -177,17 +179,17 @@ public sealed class PackedBitList : IDisposable
     }
 
     /// <summary>Removes the bit at <paramref name="index"/> by moving the last bit into its place (order not kept).</summary>
-    public Delta SwapRemoveAt(int index)
+    public Delta SwapRemoveAt(long index)
     {
         CheckIndex(index, Count);
-        int lastIndex = Count - 1;
-        int kw = index >> 6, lw = lastIndex >> 6;
+        long lastIndex = Count - 1;
+        int kw = (int)(index >> 6), lw = (int)(lastIndex >> 6);
         ulong oldK = _words[kw], oldL = _words[lw];
-        bool lastBit = ((oldL >> (lastIndex & 63)) & 1) != 0;
-        _words[lw] &= ~(1UL << (lastIndex & 63));
+        bool lastBit = ((oldL >> (int)(lastIndex & 63)) & 1) != 0;
+        _words[lw] &= ~(1UL << (int)(lastIndex & 63));
         if (index != lastIndex)
         {
-            ulong mask = 1UL << (index & 63);
+            ulong mask = 1UL << (int)(index & 63);
             _words[kw] = lastBit ? _words[kw] | mask : _words[kw] & ~mask;
         }
         Count--;
@@ -215,7 +217,7 @@ public sealed class PackedBitList : IDisposable
     public void Apply(in Delta delta)
     {
         int needWords = Math.Max(delta.EndWord, Delta.WordsFor(delta.NewLength));
-        EnsureCapacity(checked(needWords * 64));
+        EnsureCapacity(64L * needWords);
         Span<ulong> target = _words.AsSpan(delta.FirstWord, delta.Words.Length);
         for (int i = 0; i < target.Length; i++) target[i] ^= delta.Words[i];
         if (delta.HasExtra) _words[delta.ExtraWord] ^= delta.ExtraXor;
@@ -224,7 +226,7 @@ public sealed class PackedBitList : IDisposable
     }
 
     /// <summary>Replaces the whole content, e.g. with a list rebuilt by recovery. Bits past count are cleared.</summary>
-    public void Load(ReadOnlySpan<ulong> words, int count)
+    public void Load(ReadOnlySpan<ulong> words, long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
@@ -234,7 +236,7 @@ public sealed class PackedBitList : IDisposable
         if (_words.Length < need || WordStorage.IsOversized(_words.Length, need)) _words = new ulong[need];
         else _words.AsSpan().Clear();
         words[..need].CopyTo(_words);
-        if ((count & 63) != 0) _words[need - 1] &= (1UL << (count & 63)) - 1;
+        if ((count & 63) != 0) _words[need - 1] &= (1UL << (int)(count & 63)) - 1;
         Count = count;
     }
 
@@ -242,13 +244,13 @@ public sealed class PackedBitList : IDisposable
     /// Takes <paramref name="words"/> as the list's storage, without a copy: a state transfer decodes straight into
     /// an array of exactly the words <paramref name="count"/> bits need, whose bits past count are zero.
     /// </summary>
-    internal void Adopt(ulong[] words, int count)
+    internal void Adopt(ulong[] words, long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
         int need = Delta.WordsFor(count);
         if (words.Length != need) throw new ArgumentException($"{count} bits need exactly {need} words; {words.Length} given.", nameof(words));
-        if ((count & 63) != 0 && (words[need - 1] >> (count & 63)) != 0)
+        if ((count & 63) != 0 && (words[need - 1] >> (int)(count & 63)) != 0)
             throw new ArgumentException($"Bits past {count} are set.", nameof(words));
         _words = words;
         Count = count;
@@ -258,14 +260,14 @@ public sealed class PackedBitList : IDisposable
     public bool TailIsZero()
     {
         int words = WordCount;
-        if ((Count & 63) != 0 && (_words[words - 1] >> (Count & 63)) != 0) return false;
+        if ((Count & 63) != 0 && (_words[words - 1] >> (int)(Count & 63)) != 0) return false;
         return !_words.AsSpan(words).ContainsAnyExcept(0UL);
     }
 
     /// <summary>The number of bits set.</summary>
-    public int PopCount()
+    public long PopCount()
     {
-        int n = 0;
+        long n = 0;
         foreach (ulong w in Words) n += BitOperations.PopCount(w);
         return n;
     }
@@ -282,7 +284,7 @@ public sealed class PackedBitList : IDisposable
     private Delta Unchanged()
     {
         FitScratch(0);
-        return new Delta(Count, Count >> 6, default);
+        return new Delta(Count, (int)(Count >> 6), default);
     }
 
     private Delta SingleWord(int word, ulong xor)
@@ -330,17 +332,17 @@ public sealed class PackedBitList : IDisposable
         return new Delta(Count, first, d);
     }
 
-    private void CheckGrowth(int bits)
+    private void CheckGrowth(long bits)
     {
         if (bits > MaxCount - Count)
             throw new InvalidOperationException($"Adding {bits} bits to a list of {Count} would pass the {MaxCount}-bit limit.");
     }
 
-    private void EnsureCapacity(int bits) => WordStorage.Grow(ref _words, Delta.WordsFor(bits));
+    private void EnsureCapacity(long bits) => WordStorage.Grow(ref _words, Delta.WordsFor(bits));
 
-    private static void CheckIndex(int index, int count)
+    private static void CheckIndex(long index, long count)
     {
-        if ((uint)index >= (uint)count)
+        if ((ulong)index >= (ulong)count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is out of range for a list of Count {count}.");
     }
 }

@@ -17,7 +17,7 @@ internal sealed class FusedBackup : IDisposable
     /// </summary>
     private readonly long[] _progress;
     private ulong[] _words;
-    private int _maxLength;
+    private long _maxLength;
 
     public FusedBackup(FusionCode code, int backupIndex)
     {
@@ -35,7 +35,7 @@ internal sealed class FusedBackup : IDisposable
     public int PrimaryCount => _progress.Length / 2;
 
     /// <summary>The longest primary's bit length.</summary>
-    public int FusedLength => _maxLength;
+    public long FusedLength => _maxLength;
 
     public int WordCount => Delta.WordsFor(_maxLength);
 
@@ -46,7 +46,7 @@ internal sealed class FusedBackup : IDisposable
     /// <summary>Words the backing array holds (the storage tests bound it by <see cref="WordCount"/>).</summary>
     internal int CapacityWords => _words.Length;
 
-    public int Length(int primary) => (int)_progress[2 * primary];
+    public long Length(int primary) => _progress[2 * primary];
 
     public long Seq(int primary) => _progress[2 * primary + 1];
 
@@ -59,7 +59,7 @@ internal sealed class FusedBackup : IDisposable
         CheckPrimary(primary);
         if (seq <= Seq(primary)) return ApplyOutcome.Duplicate;
         if (seq != Seq(primary) + 1) return ApplyOutcome.Gap;
-        int oldLength = Length(primary);
+        long oldLength = Length(primary);
         int reach = Delta.WordsFor(Math.Max(oldLength, delta.NewLength));
         if (delta.EndWord > reach)
             throw new ArgumentException(
@@ -79,14 +79,15 @@ internal sealed class FusedBackup : IDisposable
     /// Adds a primary's whole list to a backup that does not hold it yet (a restarted backup being re-encoded
     /// from the primaries, one snapshot at a time): fused ^= c · words. The primary's contribution must be empty.
     /// </summary>
-    public void Absorb(int primary, long seq, ReadOnlySpan<ulong> words, int length)
+    public void Absorb(int primary, long seq, ReadOnlySpan<ulong> words, long length)
     {
         CheckPrimary(primary);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Delta.MaxBits);
         ArgumentOutOfRangeException.ThrowIfNegative(seq);
         int count = Delta.WordsFor(length);
         if (words.Length < count) throw new ArgumentException($"{length} bits need {count} words; {words.Length} given.", nameof(words));
-        if ((length & 63) != 0 && (words[count - 1] >> (length & 63)) != 0)
+        if ((length & 63) != 0 && (words[count - 1] >> (int)(length & 63)) != 0)
             throw new ArgumentException($"Bits past the length {length} are set; a list's tail must be zero.", nameof(words));
         if (Seq(primary) != 0 || Length(primary) != 0)
             throw new InvalidOperationException($"Primary {primary} is already part of this backup (seq {Seq(primary)}, length {Length(primary)}).");
@@ -100,14 +101,15 @@ internal sealed class FusedBackup : IDisposable
     public byte Coefficient(int primary) => Code.Matrix[BackupIndex, primary];
 
     /// <summary>Replaces the whole state, e.g. with a snapshot streamed from a peer backup.</summary>
-    public void Restore(ReadOnlySpan<ulong> words, ReadOnlySpan<int> lengths, ReadOnlySpan<long> seqs)
+    public void Restore(ReadOnlySpan<ulong> words, ReadOnlySpan<long> lengths, ReadOnlySpan<long> seqs)
     {
         if (lengths.Length != PrimaryCount || seqs.Length != PrimaryCount)
             throw new ArgumentException($"Expected lengths and seqs for {PrimaryCount} primaries.");
-        int max = 0;
-        foreach (int l in lengths)
+        long max = 0;
+        foreach (long l in lengths)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(l, nameof(lengths));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(l, Delta.MaxBits, nameof(lengths));
             max = Math.Max(max, l);
         }
         if (words.Length < Delta.WordsFor(max))
@@ -117,7 +119,7 @@ internal sealed class FusedBackup : IDisposable
     }
 
     /// <summary>Sets lengths and seqs, and returns zeroed fused words of the right size for an encoder to fill.</summary>
-    internal Memory<ulong> Prepare(ReadOnlySpan<int> lengths, ReadOnlySpan<long> seqs, int words)
+    internal Memory<ulong> Prepare(ReadOnlySpan<long> lengths, ReadOnlySpan<long> seqs, int words)
     {
         _maxLength = 0;
         for (int p = 0; p < PrimaryCount; p++)
@@ -137,8 +139,8 @@ internal sealed class FusedBackup : IDisposable
     public bool TailIsZero()
     {
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(_words.AsSpan());
-        int liveBytes = (int)(((uint)_maxLength + 7u) >> 3);
-        if (BackupIndex == 0 && (_maxLength & 7) != 0 && (bytes[liveBytes - 1] >> (_maxLength & 7)) != 0) return false;
+        int liveBytes = (int)((_maxLength + 7) >> 3);
+        if (BackupIndex == 0 && (_maxLength & 7) != 0 && (bytes[liveBytes - 1] >> (int)(_maxLength & 7)) != 0) return false;
         return !bytes[liveBytes..].ContainsAnyExcept((byte)0);
     }
 
@@ -160,7 +162,7 @@ internal sealed class FusedBackup : IDisposable
             throw new ArgumentOutOfRangeException(nameof(primary), primary, $"Primary index must be below {PrimaryCount}.");
     }
 
-    private void SetProgress(int primary, int length, long seq)
+    private void SetProgress(int primary, long length, long seq)
     {
         _progress[2 * primary] = length;
         _progress[2 * primary + 1] = seq;

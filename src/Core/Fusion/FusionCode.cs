@@ -66,7 +66,7 @@ public sealed class FusionCode
         if (primaries.Count != Primaries)
             throw new ArgumentException($"Expected the state of all {Primaries} primaries; got {primaries.Count}.", nameof(primaries));
         var fused = new FusedBackup(this, backup);
-        var lengths = new int[Primaries];
+        var lengths = new long[Primaries];
         var seqs = new long[Primaries];
         var sources = new ReadOnlyMemory<ulong>[Primaries];
         int maxWords = 0;
@@ -135,7 +135,7 @@ public sealed class FusionCode
         int maxWords = 0;
         for (int l = 0; l < t; l++)
         {
-            int length = used[0].Length(lost[l]);
+            long length = used[0].Length(lost[l]);
             maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(length));
             results[l] = new RecoveredList(lost[l], length, used[0].Seq(lost[l]), Bits.Delta.WordsFor(length));
         }
@@ -154,12 +154,12 @@ public sealed class FusionCode
     /// Returns the lost lists' words, each <paramref name="lengths"/>[l] bits long.
     /// </summary>
     public ulong[][] SolveResiduals(
-        ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<int> lengths)
+        ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<long> lengths)
     {
         GfMatrix inverse = ResidualInverse(lost, backups, residuals.Count, lengths.Length);
         int t = lost.Length;
         int maxWords = 0;
-        foreach (int l in lengths) maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(l));
+        foreach (long l in lengths) maxWords = Math.Max(maxWords, Bits.Delta.WordsFor(l));
         var outputs = new Memory<ulong>[t];
         for (int l = 0; l < t; l++) outputs[l] = new ulong[maxWords];
         LinearCombiner.Combine(_kernel, inverse.Cells, residuals, outputs, maxWords);
@@ -173,7 +173,7 @@ public sealed class FusionCode
     /// needs: only that row of the inverse is combined, straight into an array of the list's words.
     /// </summary>
     public ulong[] SolveResidual(
-        ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<int> lengths, int which)
+        ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<long> lengths, int which)
     {
         GfMatrix inverse = ResidualInverse(lost, backups, residuals.Count, lengths.Length);
         var words = new ulong[Bits.Delta.WordsFor(lengths[which])];

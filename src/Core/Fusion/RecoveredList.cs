@@ -3,7 +3,7 @@ namespace BitFusion.Core.Fusion;
 /// <summary>A primary's list rebuilt by decoding: its words, bit length and the sequence number it reflects.</summary>
 internal sealed class RecoveredList
 {
-    internal RecoveredList(int primary, int length, long seq, int wordCount)
+    internal RecoveredList(int primary, long length, long seq, int wordCount)
     {
         Primary = primary;
         Length = length;
@@ -12,7 +12,7 @@ internal sealed class RecoveredList
     }
 
     public int Primary { get; }
-    public int Length { get; }
+    public long Length { get; }
     public long Seq { get; }
     public int WordCount => WordsBuffer.Length;
     internal ulong[] WordsBuffer { get; }

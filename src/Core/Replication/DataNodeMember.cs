@@ -106,7 +106,7 @@ internal sealed class DataNodeMember<TPayload> : ISkeenReceiverOutput<TPayload>
     public NodePhase Phase => _skeen is null ? NodePhase.Fresh : _skeen.IsCaughtUp ? NodePhase.Serving : NodePhase.Joining;
 
     /// <summary>What this node tells managers about itself (position and length come from the application).</summary>
-    public NodeStatus Status(long position, int length) => new(Life, Phase, Incarnation, _view?.Epoch ?? -1, position, length);
+    public NodeStatus Status(long position, long length) => new(Life, Phase, Incarnation, _view?.Epoch ?? -1, position, length);
 
     /// <summary>The sender id the manager on <paramref name="manager"/>'s connection announced (−1: none yet), or null when not connected.</summary>
     public int? SenderOf(int manager) => _managers.TryGetValue(manager, out int s) ? s : null;

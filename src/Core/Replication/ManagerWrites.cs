@@ -184,7 +184,7 @@ internal sealed class ManagerWrites<TClient, TPayload> : IWriteTableOutput<Manag
         public ulong ClientSeq;
         public int Group;
         public ListOp Kind;
-        public int Index;
+        public long Index;
         public long Started;
         public TPayload Payload = default!;
 

@@ -14,4 +14,4 @@ internal enum NodePhase : byte
 }
 
 /// <summary>What a data node tells each manager on connect and whenever its life or phase changes.</summary>
-internal readonly record struct NodeStatus(ulong Life, NodePhase Phase, long Incarnation, long Epoch, long Position, int Length);
+internal readonly record struct NodeStatus(ulong Life, NodePhase Phase, long Incarnation, long Epoch, long Position, long Length);

@@ -7,4 +7,4 @@ namespace BitFusion.Core.Replication;
 /// lost connection), its group, what it does (for the answer's wording), the payload to multicast and when it
 /// arrived (the adapter's clock, for update times).
 /// </summary>
-internal readonly record struct WriteRequest<TPayload>(ulong ClientId, ulong ClientSeq, bool Resend, int Group, ListOp Kind, int Index, TPayload Payload, long Started);
+internal readonly record struct WriteRequest<TPayload>(ulong ClientId, ulong ClientSeq, bool Resend, int Group, ListOp Kind, long Index, TPayload Payload, long Started);

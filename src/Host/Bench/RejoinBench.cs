@@ -11,21 +11,21 @@ namespace BitFusion.Host.Bench;
 /// </summary>
 internal static class RejoinBench
 {
-    public sealed record Result(int Faults, int Bits, double RejoinMicros, double ManagerMicros, long Bytes, int Repeats);
+    public sealed record Result(int Faults, long Bits, double RejoinMicros, double ManagerMicros, long Bytes, int Repeats);
 
-    public static async Task<Result> RunAsync(int faults, int bits, int repeats, CancellationToken cancellation)
+    public static async Task<Result> RunAsync(int faults, long bits, int repeats, CancellationToken cancellation)
     {
         await using InProcessReplication cluster = await InProcessReplication.StartAsync(1, faults, 1, 1024, cancellation);
         using BitListClient client = await cluster.ClientAsync(0, 0, 1000, cancellation);
-        var random = new Random(bits);
+        var random = new Random((int)(bits % int.MaxValue));
         const int chunkBits = 1 << 22;
         var chunk = new ulong[chunkBits / 64];
         // One run at a time: each replica applies a read batch of pipelined runs under its lock, and every run that
         // outgrows the list's slack copies the whole list, so a window of 4 Mi-bit runs into a list of 10^8 bits held
         // all three replicas for 2–3 s on a loaded machine — past suspectAfterMs, and the manager dropped them all.
-        for (int done = 0; done < bits; done += chunkBits)
+        for (long done = 0; done < bits; done += chunkBits)
         {
-            int n = Math.Min(chunkBits, bits - done);
+            int n = (int)Math.Min(chunkBits, bits - done);
             for (int w = 0; w < chunk.Length; w++) chunk[w] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
             await client.AppendManyAsync(chunk, n);
         }

@@ -3,6 +3,7 @@ using BitFusion.Net.Config;
 using BitFusion.Host.Bench;
 using BitFusion.Host.Measure;
 using BitFusion.Net.Transport;
+using BitFusion.Net.Wire;
 
 namespace BitFusion.Host.Commands;
 
@@ -29,7 +30,7 @@ internal static class BenchCommand
         var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f (f + 1 data nodes per group).", DefaultValueFactory = _ => [1, 2, 3], AllowMultipleArgumentsPerToken = true };
         var managers = new Option<int[]>("--managers", "-m") { Description = "Numbers of managers; each group gets one client per manager.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
         var windows = new Option<int[]>("--window", "-w") { Description = "Appends in flight per client (1 = one at a time).", DefaultValueFactory = _ => [1, 64], AllowMultipleArgumentsPerToken = true };
-        var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits for the rejoin table.", DefaultValueFactory = _ => [10_000, 1_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
+        var sizes = new Option<long[]>("--sizes", "-s") { Description = "List lengths in bits for the rejoin table.", DefaultValueFactory = _ => [10_000, 1_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Rejoins per list length (the median is reported).", DefaultValueFactory = _ => 5 };
         var latencyOnly = new Option<bool>("--latency-only") { Description = "Skip the rejoin and detection tables." };
         var pauses = new Option<int>("--pauses") { Description = "SIGSTOPs of a data node for the detection table (0 skips it).", DefaultValueFactory = _ => 3 };
@@ -72,7 +73,7 @@ internal static class BenchCommand
             Console.WriteLine("| f | bits | rejoin ms (median, data node) | rejoin ms (median, manager) | state bytes |");
             Console.WriteLine("|---|---|---|---|---|");
             foreach (int f in result.GetValue(faults)!)
-                foreach (int bits in result.GetValue(sizes)!)
+                foreach (long bits in result.GetValue(sizes)!)
                 {
                     RejoinBench.Result x = await RejoinBench.RunAsync(f, bits, r, cancellation);
                     Console.WriteLine($"| {f} | {bits:N0} | {x.RejoinMicros / 1000:0.000} | {x.ManagerMicros / 1000:0.000} | {x.Bytes:N0} |");
@@ -142,7 +143,11 @@ internal static class BenchCommand
 
     private static Command Recovery()
     {
-        var sizes = new Option<int[]>("--sizes", "-s") { Description = "List lengths in bits.", DefaultValueFactory = _ => [10_000, 100_000, 1_000_000, 10_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true };
+        var sizes = new Option<long[]>("--sizes", "-s")
+        {
+            Description = "List lengths in bits (up to about 1.7e10; 10000000000 needs about 10 GB of memory and prints its progress).",
+            DefaultValueFactory = _ => [10_000, 100_000, 1_000_000, 10_000_000, 100_000_000], AllowMultipleArgumentsPerToken = true,
+        };
         var faults = new Option<int[]>("--faults", "-f") { Description = "Values of f.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
         var primaries = new Option<int[]>("--primaries", "-n") { Description = "Numbers of primaries.", DefaultValueFactory = _ => [1, 2, 3, 4, 5], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Crashes per configuration (the median is reported).", DefaultValueFactory = _ => 5 };
@@ -158,9 +163,9 @@ internal static class BenchCommand
             Log.Quiet = true;
             int r = result.GetValue(repeats);
             bool writes = result.GetValue(survivorWrites);
-            if (r < 1 || result.GetValue(sizes)!.Any(s => s < 1))
+            if (r < 1 || result.GetValue(sizes)!.Any(s => s < 1 || s > ListLimits.MaxCount))
             {
-                Console.Error.WriteLine("error: --repeats and every size must be at least 1.");
+                Console.Error.WriteLine($"error: --repeats must be at least 1 and every size in 1..{ListLimits.MaxCount}.");
                 return 2;
             }
             if (writes && result.GetValue(primaries)!.Any(p => p < 2))
@@ -172,10 +177,12 @@ internal static class BenchCommand
                               (writes ? " survivor writes quiet p50 / p99 / p99.9 µs | during recovery: writes, refused, p50 / p99 / p99.9 / max µs |" : ""));
             Console.WriteLine("|---|---|---|---|---|---|---|---|" + (writes ? "---|---|" : ""));
             foreach (int f in result.GetValue(faults)!)
-                foreach (int bits in result.GetValue(sizes)!)
+                foreach (long bits in result.GetValue(sizes)!)
                     foreach (int p in result.GetValue(primaries)!)
                     {
-                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation, survivorWrites: writes);
+                        // A list past 2^30 bits takes minutes to fill and check: say where it is, on stderr so the table stays clean.
+                        Action<string>? progress = bits >= 1L << 30 ? line => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}") : null;
+                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation, survivorWrites: writes, progress: progress);
                         string survivor = x is { Quiet: { } q, During: { } d }
                             ? $" {q.Median:0} / {q.P99:0} / {q.P999:0} | {d.Count}, {x.Refused}, {d.Median:0} / {d.P99:0} / {d.P999:0} / {d.Max:0} |"
                             : "";

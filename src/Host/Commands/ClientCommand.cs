@@ -29,7 +29,7 @@ internal static class ClientCommand
         var seconds = new Option<double>("--timeout", "-t") { Description = "Seconds to wait for the connection and for the answer.", DefaultValueFactory = _ => 10 };
         var op = new Argument<string>("operation") { Description = $"One of: {string.Join(", ", Operations)}." };
         op.AcceptOnlyFromAmong(Operations);
-        var values = new Argument<int[]>("values")
+        var values = new Argument<long[]>("values")
         {
             Description = "append BIT | set INDEX BIT | insert INDEX BIT | remove INDEX | swap-remove INDEX | get INDEX | count | read",
             Arity = ArgumentArity.ZeroOrMore,
@@ -49,7 +49,7 @@ internal static class ClientCommand
                 return 2;
             }
             string operation = result.GetRequiredValue(op);
-            int[] v = result.GetValue(values) ?? [];
+            long[] v = result.GetValue(values) ?? [];
             int need = operation switch { "append" => 1, "set" or "insert" => 2, "remove" or "swap-remove" or "get" => 1, _ => 0 };
             if (v.Length != need)
             {
@@ -132,9 +132,9 @@ internal static class ClientCommand
 
     private static string Render(BitsResult bits)
     {
-        var text = new System.Text.StringBuilder(bits.Length + 40);
+        var text = new System.Text.StringBuilder((int)Math.Min(bits.Length + 40, 1 << 20));
         text.Append($"length={bits.Length} seq={bits.Seq} bits=");
-        for (int i = 0; i < bits.Length; i++) text.Append(((bits.Words[i >> 6] >> (i & 63)) & 1) != 0 ? '1' : '0');
+        for (long i = 0; i < bits.Length; i++) text.Append(((bits.Words[i >> 6] >> (int)(i & 63)) & 1) != 0 ? '1' : '0');
         return text.ToString();
     }
 }

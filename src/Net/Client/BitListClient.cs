@@ -147,22 +147,22 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     public ValueTask<long> AppendAsync(bool bit) => Op(new Request { Type = MessageType.Append, Bit = bit });
 
     /// <summary>Sets the bit at <paramref name="index"/>; completes with the list's count. An index out of range fails with <see cref="RemoteException"/>.</summary>
-    public ValueTask<long> SetAsync(int index, bool bit) => Op(new Request { Type = MessageType.Set, Index = index, Bit = bit });
+    public ValueTask<long> SetAsync(long index, bool bit) => Op(new Request { Type = MessageType.Set, Index = index, Bit = bit });
 
     /// <summary>Inserts a bit at <paramref name="index"/> (0..count), shifting the bits above it up; completes with the new count.</summary>
-    public ValueTask<long> InsertAsync(int index, bool bit) => Op(new Request { Type = MessageType.Insert, Index = index, Bit = bit });
+    public ValueTask<long> InsertAsync(long index, bool bit) => Op(new Request { Type = MessageType.Insert, Index = index, Bit = bit });
 
     /// <summary>Removes the bit at <paramref name="index"/>, shifting the bits above it down; completes with the new count.</summary>
-    public ValueTask<long> RemoveAtAsync(int index) => Op(new Request { Type = MessageType.RemoveAt, Index = index });
+    public ValueTask<long> RemoveAtAsync(long index) => Op(new Request { Type = MessageType.RemoveAt, Index = index });
 
     /// <summary>Removes the bit at <paramref name="index"/> by moving the last bit into its place; completes with the new count.</summary>
-    public ValueTask<long> SwapRemoveAtAsync(int index) => Op(new Request { Type = MessageType.SwapRemoveAt, Index = index });
+    public ValueTask<long> SwapRemoveAtAsync(long index) => Op(new Request { Type = MessageType.SwapRemoveAt, Index = index });
 
     /// <summary>Reads the bit at <paramref name="index"/> from the server.</summary>
-    public async ValueTask<bool> GetAsync(int index) => await Op(new Request { Type = MessageType.Get, Index = index }).ConfigureAwait(false) != 0;
+    public async ValueTask<bool> GetAsync(long index) => await Op(new Request { Type = MessageType.Get, Index = index }).ConfigureAwait(false) != 0;
 
     /// <summary>Reads the list's count from the server.</summary>
-    public async ValueTask<int> CountAsync() => (int)await Op(new Request { Type = MessageType.Count }).ConfigureAwait(false);
+    public ValueTask<long> CountAsync() => Op(new Request { Type = MessageType.Count });
 
     /// <summary>Appends a run of bits as one write; the words are copied, so the caller may reuse them at once.</summary>
     public ValueTask<long> AppendManyAsync(ReadOnlySpan<ulong> packed, int bits)
@@ -287,7 +287,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             }
             case MessageType.Bits when request.Read is { } read:
             {
-                int length = r.Count("length", int.MaxValue - 64);
+                long length = r.Bits("length", ListLimits.MaxCount);
                 long seq = r.I64();
                 int words = Delta.WordsFor(length);
                 ulong[] pooled = BulkCodec.Read(ref r, words, int.MaxValue);
@@ -309,7 +309,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     /// <summary>A chunk of a ReadAll answer, decoded straight into the array the caller receives; the request ends with its last chunk.</summary>
     private void OnBitsChunk(Connection connection, in Frame frame)
     {
-        (ulong id, int length, long seq) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+        (ulong id, long length, long seq) = BitsChunkWire.Read(frame, ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
         InboundList list;
         lock (_gate)
         {
@@ -478,7 +478,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private struct Request
     {
         public MessageType Type;
-        public int Index;
+        public long Index;
         public bool Bit;
         public int Bits;
         public ulong[]? Words;

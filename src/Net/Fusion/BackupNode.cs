@@ -105,7 +105,8 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         if (connection.Peer.Role != NodeRole.Primary)
             throw new ProtocolException($"A {connection.Peer.Role} may only ask for Stats or ReadAll; it sent frame type {(byte)frame.Type}.");
         int p = PrimaryOf(connection);
-        int n = _cluster.Primaries.Count, maxBits = _limits.MaxListBits;
+        int n = _cluster.Primaries.Count;
+        long maxBits = _limits.MaxListBits;
         switch (frame.Type)
         {
             case MessageType.Attach:
@@ -362,7 +363,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         _outbox.Frame(c, MessageType.Ok, reply);
     }
 
-    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount)
+    void IBackupOutput.Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<long> lengths, ulong[] words, int wordCount)
     {
         if (!_links.TryGetValue(link, out Connection? c))
         {
@@ -397,7 +398,8 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     private void ReplyStats(Connection connection, in Frame frame)
     {
         ulong id = FusionWire.ReadU64(frame);
-        int length, words;
+        long length;
+        int words;
         lock (_gate) (length, words) = (_role.State.FusedLength, _role.State.WordCount);
         NodeStats.Send(connection, id, length, words, Counters);
     }
@@ -409,7 +411,8 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     private void ReplyFused(Connection connection, in Frame frame)
     {
         ulong id = FusionWire.ReadU64(frame);
-        int length, count;
+        long length;
+        int count;
         ulong[] words;
         lock (_gate)
         {

@@ -27,7 +27,8 @@ public sealed partial class FusedBitList
 
     private void FromBackupRarely(int backup, Connection connection, in Frame frame)
     {
-        int n = Cluster.Primaries.Count, f = Cluster.Faults, maxBits = _limits.MaxListBits;
+        int n = Cluster.Primaries.Count, f = Cluster.Faults;
+        long maxBits = _limits.MaxListBits;
         switch (frame.Type)
         {
             case MessageType.Attached:

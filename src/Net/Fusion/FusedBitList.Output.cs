@@ -43,7 +43,7 @@ public sealed partial class FusedBitList
     {
         public long LastHeard(int backup) => owner.ToBackup(backup)?.LastReceivedMs ?? Environment.TickCount64;
 
-        public void Attach(int backup, long life, long seq, int length, bool recovering)
+        public void Attach(int backup, long life, long seq, long length, bool recovering)
         {
             if (owner.ToBackup(backup) is not { } c) return;
             Span<byte> head = stackalloc byte[FusionWire.AttachBytes];
@@ -65,7 +65,7 @@ public sealed partial class FusedBitList
         /// (SnapshotProgress), so a delta waits behind at most that much. A load (token 0) stays ahead of every later frame: the backup acknowledges nothing
         /// before it holds the list.
         /// </summary>
-        public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
+        public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length)
         {
             if (owner.ToBackup(backup) is not { } c) return;
             int chunkWords = ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, FusionWire.SnapshotHeadBytes);
@@ -154,7 +154,7 @@ public sealed partial class FusedBitList
             owner._outbox.Frame(c, MessageType.Ok, reply);
         }
 
-        public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, int length, long seq)
+        public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, long length, long seq)
         {
             owner.EndTracking(client, requestId);
             if (!owner._clients.TryGetValue(client, out Connection? c)) return;

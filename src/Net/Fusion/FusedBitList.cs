@@ -97,7 +97,7 @@ public sealed partial class FusedBitList : IDisposable
     /// <summary>
     /// The number of bits in the local list (may include writes not yet acknowledged by every backup). Thread-safe.
     /// </summary>
-    public int Count
+    public long Count
     {
         get
         {
@@ -182,43 +182,49 @@ public sealed partial class FusedBitList : IDisposable
     /// Sets the bit at <paramref name="index"/>; completes with the count once durable, as <see cref="AppendAsync"/>.
     /// An index outside the list fails with <see cref="ArgumentOutOfRangeException"/>.
     /// </summary>
-    public ValueTask<long> SetAsync(int index, bool bit) => SubmitAsync(ListOp.Set, index, bit);
+    public ValueTask<long> SetAsync(long index, bool bit) => SubmitAsync(ListOp.Set, index, bit);
 
     /// <summary>
     /// Inserts a bit at <paramref name="index"/> (0..Count), shifting the bits above it up; completes with the new
     /// count once durable, as <see cref="AppendAsync"/>.
     /// </summary>
-    public ValueTask<long> InsertAsync(int index, bool bit) => SubmitAsync(ListOp.Insert, index, bit);
+    public ValueTask<long> InsertAsync(long index, bool bit) => SubmitAsync(ListOp.Insert, index, bit);
 
     /// <summary>
     /// Removes the bit at <paramref name="index"/>, shifting the bits above it down; completes with the new count once
     /// durable, as <see cref="AppendAsync"/>.
     /// </summary>
-    public ValueTask<long> RemoveAtAsync(int index) => SubmitAsync(ListOp.RemoveAt, index, false);
+    public ValueTask<long> RemoveAtAsync(long index) => SubmitAsync(ListOp.RemoveAt, index, false);
 
     /// <summary>
     /// Removes the bit at <paramref name="index"/> by moving the last bit into its place; completes with the new count
     /// once durable, as <see cref="AppendAsync"/>.
     /// </summary>
-    public ValueTask<long> SwapRemoveAtAsync(int index) => SubmitAsync(ListOp.SwapRemoveAt, index, false);
+    public ValueTask<long> SwapRemoveAtAsync(long index) => SubmitAsync(ListOp.SwapRemoveAt, index, false);
 
     /// <summary>Reads a bit of the local list, which may include writes not yet acknowledged by every backup.</summary>
-    public bool Get(int index)
+    public bool Get(long index)
     {
         lock (_gate)
         {
-            if ((uint)index >= (uint)_role.Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is out of range for a list of Count {_role.Count}.");
-            return ((_role.Words[index >> 6] >> (index & 63)) & 1) != 0;
+            if ((ulong)index >= (ulong)_role.Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is out of range for a list of Count {_role.Count}.");
+            return ((_role.Words[(int)(index >> 6)] >> (int)(index & 63)) & 1) != 0;
         }
     }
 
     /// <summary>A copy of the list's words and its length.</summary>
-    public (ulong[] Words, int Length) Snapshot()
+    public (ulong[] Words, long Length) Snapshot()
     {
         lock (_gate) return (_role.Words.ToArray(), _role.Count);
     }
 
-    private ValueTask<long> SubmitAsync(ListOp op, int index, bool bit)
+    /// <summary>Whether the list is exactly <paramref name="words"/> and <paramref name="length"/>, compared in place: a check of a list of 10^10 bits without a second copy of it.</summary>
+    internal bool ContentEquals(ReadOnlySpan<ulong> words, long length)
+    {
+        lock (_gate) return _role.Count == length && _role.Words.SequenceEqual(words);
+    }
+
+    private ValueTask<long> SubmitAsync(ListOp op, long index, bool bit)
     {
         OpCompletion waiter = _completions.Get();
         waiter.Pool = _completions;
@@ -449,7 +455,8 @@ public sealed partial class FusedBitList : IDisposable
         public ulong RequestId, ClientId, ClientSeq;
         public bool Resend, Bit;
         public ListOp Op;
-        public int Index, Bits;
+        public long Index;
+        public int Bits;
         public ulong[]? Packed;
         public long Started;
     }

@@ -52,7 +52,7 @@ internal sealed class PrimaryNode : IFrameHandler, IDisposable
         {
             case MessageType.Stats:
             {
-                int length = _list.Count;
+                long length = _list.Count;
                 NodeStats.Send(connection, request.RequestId, length, Core.Bits.Delta.WordsFor(length), Counters);
                 return;
             }

@@ -9,7 +9,7 @@ public sealed record RecoveryReport(
     bool Rebuilt,
     int[] Lost,
     int[] Suspected,
-    int Length,
+    long Length,
     long Seq,
     long Life,
     RecoveryPhases Phases,

@@ -31,6 +31,14 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> payload)
         return v;
     }
 
+    /// <summary>A bit count or position: a non-negative i64 no larger than <paramref name="max"/>, named for the error message.</summary>
+    public long Bits(string field, long max)
+    {
+        long v = I64();
+        if (v < 0 || v > max) throw new ProtocolException($"Field {field} = {v} is outside 0..{max}.");
+        return v;
+    }
+
     public ReadOnlySpan<byte> Bytes(int count)
     {
         if (count < 0) throw new ProtocolException($"Negative byte count {count}.");

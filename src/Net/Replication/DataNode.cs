@@ -107,7 +107,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     }
 
     /// <summary>A copy of the list and its position, for in-process checks; null while not serving.</summary>
-    public (ulong[] Words, int Length, long Position)? Snapshot()
+    public (ulong[] Words, long Length, long Position)? Snapshot()
     {
         lock (_gate)
         {
@@ -358,7 +358,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     private void StartTransferLocked(int joiner, ulong joinerLife, SkeenTransfer transfer)
     {
         Replica r = _replica!;
-        int length = r.List.Count;
+        long length = r.List.Count;
         ulong[] words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, r.List.WordCount));
         r.List.Words.CopyTo(words);
         NodeConfig target = _cluster.Node(joiner);
@@ -366,7 +366,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         _ = Task.Run(() => PushAsync(target, joiner, joinerLife, transfer, position, words, length));
     }
 
-    private async Task PushAsync(NodeConfig target, int joiner, ulong life, SkeenTransfer transfer, long position, ulong[] words, int length)
+    private async Task PushAsync(NodeConfig target, int joiner, ulong life, SkeenTransfer transfer, long position, ulong[] words, long length)
     {
         var clock = Stopwatch.StartNew();
         bool delivered = false;
@@ -432,7 +432,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     /// <summary>A donor's header: the list's chunks follow on the same connection (none for an empty list).</summary>
     private void OnState(Connection connection, in Frame frame)
     {
-        StateTransfer t = StateTransfer.ReadHeader(frame, _cluster.Config.MaxFrameBytes);
+        StateTransfer t = StateTransfer.ReadHeader(frame, _cluster.Config.MaxFrameBytes, Limits.MaxListBits);
         lock (_gate)
         {
             if (!_incoming.TryAdd(connection, t)) throw new ProtocolException("A second state header on one transfer's connection.");
@@ -484,7 +484,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     {
         var r = frame.Reader();
         ulong id = r.U64();
-        int index = frame.Type == MessageType.Get ? r.I32() : 0;
+        long index = frame.Type == MessageType.Get ? r.I64() : 0;
         r.End();
         lock (_gate)
         {
@@ -510,10 +510,10 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                     Replies.Ok(connection, id, list.Count);
                     return;
                 default:
-                    Span<byte> head = stackalloc byte[20];
+                    Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
                     var w = new PayloadWriter(head);
                     w.U64(id);
-                    w.I32(list.Count);
+                    w.I64(list.Count);
                     w.I64(replica.Position);
                     if (Frame.HeaderSize + head.Length + BulkCodec.MaxEncodedBytes(list.WordCount) <= _cluster.Config.MaxFrameBytes)
                         BulkCodec.Enqueue(connection, MessageType.Bits, head, list.Words);
@@ -554,13 +554,13 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         var r = frame.Reader();
         ulong id = r.U64();
         r.End();
-        Span<byte> reply = stackalloc byte[8 + 4 + 8 + 1 + 8 + 8 + 4 + 8 * 8];
+        Span<byte> reply = stackalloc byte[8 + 8 + 8 + 1 + 8 + 8 + 4 + 8 * 8];
         var w = new PayloadWriter(reply);
         lock (_gate)
         {
             NodeStatus s = StatusLocked();
             w.U64(id);
-            w.I32(s.Length);
+            w.I64(s.Length);
             w.I64(s.Position);
             w.U8((byte)s.Phase);
             w.I64(s.Incarnation);

@@ -7,4 +7,4 @@ namespace BitFusion.Net.Replication;
 /// <see cref="Rejoin"/> is the pause a join costs the group: from the view that admitted this process until it
 /// had its state and had caught up (writes to the group complete only once every member has them).
 /// </summary>
-internal sealed record DataNodeReady(bool Rejoined, long Epoch, long Incarnation, int Length, long Position, TimeSpan Rejoin, long TransferBytes);
+internal sealed record DataNodeReady(bool Rejoined, long Epoch, long Incarnation, long Length, long Position, TimeSpan Rejoin, long TransferBytes);

@@ -14,7 +14,7 @@ internal sealed partial class ManagerNode
 {
     private readonly Stack<PendingRead> _readPool = new();
 
-    private void Relay(Connection client, ulong requestId, int group, MessageType kind, int index)
+    private void Relay(Connection client, ulong requestId, int group, MessageType kind, long index)
     {
         if (kind == MessageType.ReadAll && !client.TryBeginBulkRead())
         {
@@ -75,10 +75,10 @@ internal sealed partial class ManagerNode
         public void SendRead(int node, ulong readId, PendingRead read)
         {
             if (manager.ReadyLink(node) is not { } c) return;
-            Span<byte> p = stackalloc byte[12];
+            Span<byte> p = stackalloc byte[16];
             BinaryPrimitives.WriteUInt64LittleEndian(p, readId);
-            BinaryPrimitives.WriteInt32LittleEndian(p[8..], read.Index);
-            c.Enqueue(read.Kind, p[..(read.Kind == MessageType.Get ? 12 : 8)]);
+            BinaryPrimitives.WriteInt64LittleEndian(p[8..], read.Index);
+            c.Enqueue(read.Kind, p[..(read.Kind == MessageType.Get ? 16 : 8)]);
             manager._flushes.Add(c);
         }
 

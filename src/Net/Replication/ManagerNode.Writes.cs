@@ -179,7 +179,7 @@ internal sealed partial class ManagerNode
             throw new ProtocolException($"Proposal {proposal.Id} at {proposal.Timestamp} breaks the protocol.");
     }
 
-    private static string OutOfRange(ListOp kind, int index, long count) => kind switch
+    private static string OutOfRange(ListOp kind, long index, long count) => kind switch
     {
         ListOp.Insert => $"Insert index must be in 0..{count} (Count = {count}); it was {index} when the write's turn came.",
         ListOp.Append => $"An append would make the list of Count {count} longer than the largest list.",

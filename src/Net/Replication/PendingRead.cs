@@ -9,5 +9,5 @@ internal sealed class PendingRead
     public Connection? Client;
     public ulong RequestId;
     public MessageType Kind;
-    public int Index;
+    public long Index;
 }

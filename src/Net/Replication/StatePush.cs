@@ -23,7 +23,7 @@ internal static class StatePush
     public readonly record struct Outcome(bool Installed, long Bytes, int Chunks, int Lz4Chunks);
 
     public static async Task<Outcome> RunAsync(Connection c, SkeenTransfer transfer, int joiner, ulong life, long position,
-        ulong[] words, int length, int chunkWords, CancellationToken cancellation)
+        ulong[] words, long length, int chunkWords, CancellationToken cancellation)
     {
         int wordCount = Delta.WordsFor(length);
         var plan = new ChunkPlan(wordCount, chunkWords);

@@ -21,7 +21,7 @@ internal sealed class StateTransfer
 {
     private const int MaxEntries = 1 << 22;
 
-    private StateTransfer(SkeenTransfer skeen, int joiner, ulong joinerLife, long position, int length, int chunkWords)
+    private StateTransfer(SkeenTransfer skeen, int joiner, ulong joinerLife, long position, long length, int chunkWords)
     {
         (Skeen, Joiner, JoinerLife, Position, Length, ChunkWords) = (skeen, joiner, joinerLife, position, length, chunkWords);
         Words = GC.AllocateUninitializedArray<ulong>(Delta.WordsFor(length));
@@ -32,7 +32,7 @@ internal sealed class StateTransfer
     public int Joiner { get; }
     public ulong JoinerLife { get; }
     public long Position { get; }
-    public int Length { get; }
+    public long Length { get; }
     public int ChunkWords { get; }
     public int ChunkCount { get; }
 
@@ -50,11 +50,11 @@ internal sealed class StateTransfer
     /// <summary>
     /// <c>joiner i32 | joinEpoch i64 | joinerLife u64 | donor i32 | clock i64 | lastDelivered (timestamp i64, sender i32, seq i64) |
     /// watermarks i32 | (sender i32, seq i64)* | pending i32 | (sender i32, seq i64)* |
-    /// delivered i32 | (sender i32, seq i64, timestamp i64, epoch i64, groups u64)* | position i64 | length i32 | chunkWords i32</c>
+    /// delivered i32 | (sender i32, seq i64, timestamp i64, epoch i64, groups u64)* | position i64 | length i64 | chunkWords i32</c>
     /// </summary>
-    public static void EnqueueHeader(Connection c, SkeenTransfer t, int joiner, ulong joinerLife, long position, int length, int chunkWords)
+    public static void EnqueueHeader(Connection c, SkeenTransfer t, int joiner, ulong joinerLife, long position, long length, int chunkWords)
     {
-        byte[] head = new byte[64 + t.Watermarks.Length * 12 + t.Pending.Length * 12 + t.Delivered.Length * 36 + 16];
+        byte[] head = new byte[64 + t.Watermarks.Length * 12 + t.Pending.Length * 12 + t.Delivered.Length * 36 + 20];
         var w = new PayloadWriter(head);
         w.I32(joiner);
         w.I64(t.JoinEpoch);
@@ -86,7 +86,7 @@ internal sealed class StateTransfer
             w.U64(d.Groups.Mask);
         }
         w.I64(position);
-        w.I32(length);
+        w.I64(length);
         w.I32(chunkWords);
         c.Enqueue(MessageType.State, head.AsSpan(0, w.Written));
     }
@@ -95,7 +95,7 @@ internal sealed class StateTransfer
     /// Parses a header; the list's words follow in <see cref="ChunkCount"/> chunks (<see cref="Accept"/>). A chunk
     /// may hold at most what fits a frame of <paramref name="maxFrameBytes"/>.
     /// </summary>
-    public static StateTransfer ReadHeader(in Frame frame, int maxFrameBytes)
+    public static StateTransfer ReadHeader(in Frame frame, int maxFrameBytes, long maxLength)
     {
         var r = frame.Reader();
         int joiner = r.I32();
@@ -114,7 +114,7 @@ internal sealed class StateTransfer
         var delivered = ImmutableArray.CreateBuilder<DeliveredFinal>(n);
         for (int i = 0; i < n; i++) delivered.Add(new DeliveredFinal(new MessageId(r.I32(), r.I64()), r.I64(), r.I64(), new GroupSet(r.U64())));
         long position = r.I64();
-        int length = r.Count("length", PackedBitList.MaxCount);
+        long length = r.Bits("length", maxLength);
         int chunkWords = r.Count("chunkWords", ChunkCodec.ChunkWords(maxFrameBytes, 0));
         r.End();
         if (joiner < 0 || donor < 0 || joinEpoch < 1 || clock < 0 || position < 0 || life == 0 || chunkWords < 1)

@@ -13,15 +13,15 @@ namespace BitFusion.Net.Replication;
 /// One client write as it travels in a multicast and waits in a replica's pending queue. A value type, so the
 /// common writes (one bit, one index) cost no allocation; an append-many run holds its words in a pooled array
 /// that whoever drops the write returns (<see cref="Release"/>).
-/// On the wire: <c>kind u8 | index i32 | bit bool | bits i32 | words u64[ceil(bits/64)]</c>, where kind is a
+/// On the wire: <c>kind u8 | index i64 | bit bool | bits i32 | words u64[ceil(bits/64)]</c>, where kind is a
 /// <see cref="ListOp"/> and bits &gt; 0 only for an append-many run.
 /// </summary>
 internal struct WriteOp
 {
-    public const int HeadBytes = 10;
+    public const int HeadBytes = 14;
 
     public ListOp Kind;
-    public int Index;
+    public long Index;
     public bool Bit;
     public int Bits;
     public ulong[]? Words;
@@ -45,7 +45,7 @@ internal struct WriteOp
     public readonly void WriteHead(ref PayloadWriter w)
     {
         w.U8((byte)Kind);
-        w.I32(Index);
+        w.I64(Index);
         w.Bool(Bit);
         w.I32(Bits);
     }
@@ -56,7 +56,7 @@ internal struct WriteOp
     public static WriteOp Read(ref PayloadReader r, int maxFrameBytes)
     {
         byte kind = r.U8();
-        int index = r.I32();
+        long index = r.I64();
         bool bit = r.Bool();
         int bits = r.Count("bits", ListLimits.For(maxFrameBytes).MaxAppendBits);
         if (kind > (byte)ListOp.SwapRemoveAt) throw new ProtocolException($"Unknown write kind {kind}.");
@@ -72,7 +72,7 @@ internal struct WriteOp
     /// </summary>
     public readonly bool TryApply(PackedBitList list, in ListLimits limits)
     {
-        int count = list.Count;
+        long count = list.Count;
         if (limits.Refuse(Kind, count, Bits) is not null) return false;
         switch (Kind)
         {
@@ -83,19 +83,19 @@ internal struct WriteOp
                 list.Append(Bit);
                 return true;
             case ListOp.Set:
-                if ((uint)Index >= (uint)count) return false;
+                if ((ulong)Index >= (ulong)count) return false;
                 list.Set(Index, Bit);
                 return true;
             case ListOp.Insert:
-                if ((uint)Index > (uint)count) return false;
+                if ((ulong)Index > (ulong)count) return false;
                 list.Insert(Index, Bit);
                 return true;
             case ListOp.RemoveAt:
-                if ((uint)Index >= (uint)count) return false;
+                if ((ulong)Index >= (ulong)count) return false;
                 list.RemoveAt(Index);
                 return true;
             default:
-                if ((uint)Index >= (uint)count) return false;
+                if ((ulong)Index >= (ulong)count) return false;
                 list.SwapRemoveAt(Index);
                 return true;
         }

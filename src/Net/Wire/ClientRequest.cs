@@ -28,7 +28,7 @@ internal readonly ref struct ClientRequest
     public ListOp Op { get; init; }
 
     /// <summary>The index of a Set, Insert, RemoveAt, SwapRemoveAt or Get.</summary>
-    public int Index { get; init; }
+    public long Index { get; init; }
 
     public bool Bit { get; init; }
 

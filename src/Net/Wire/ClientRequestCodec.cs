@@ -8,14 +8,14 @@ namespace BitFusion.Net.Wire;
 /// <summary>
 /// The one codec of client requests, for primaries and managers alike:
 /// <c>reqId u64 | group i32 (to a manager) | then, for a write, clientId u64 | clientSeq u64 | resend bool |
-/// then the operation's fields</c> — Set/Insert <c>index i32 | bit bool</c>, Append <c>bit bool</c>,
-/// RemoveAt/SwapRemoveAt/Get <c>index i32</c>, AppendMany <c>bits i32 | words u64[ceil(bits/64)]</c>; Count,
+/// then the operation's fields</c> — Set/Insert <c>index i64 | bit bool</c>, Append <c>bit bool</c>,
+/// RemoveAt/SwapRemoveAt/Get <c>index i64</c>, AppendMany <c>bits i32 | words u64[ceil(bits/64)]</c>; Count,
 /// ReadAll, Stats, Samples and RejoinTimes carry nothing more.
 /// </summary>
 internal static class ClientRequestCodec
 {
     /// <summary>The largest head any request has (a grouped Set); an append-many's words follow it.</summary>
-    public const int MaxHeadBytes = 8 + 4 + 17 + 4 + 1;
+    public const int MaxHeadBytes = 8 + 4 + 17 + 8 + 1;
 
     public static bool IsWrite(MessageType type) =>
         type is MessageType.Append or MessageType.Set or MessageType.Insert or MessageType.RemoveAt or MessageType.SwapRemoveAt or MessageType.AppendMany;
@@ -41,7 +41,8 @@ internal static class ClientRequestCodec
             if (clientSeq == 0) throw new ProtocolException("A write's clientSeq must be ≥ 1.");
         }
         ListOp op = ListOp.Append;
-        int index = 0, bits = 0;
+        long index = 0;
+        int bits = 0;
         bool bit = false;
         ReadOnlySpan<ulong> packed = default;
         switch (type)
@@ -51,19 +52,19 @@ internal static class ClientRequestCodec
                 break;
             case MessageType.Set or MessageType.Insert:
                 op = type == MessageType.Set ? ListOp.Set : ListOp.Insert;
-                index = r.I32();
+                index = r.I64();
                 bit = r.Bool();
                 break;
             case MessageType.RemoveAt or MessageType.SwapRemoveAt:
                 op = type == MessageType.RemoveAt ? ListOp.RemoveAt : ListOp.SwapRemoveAt;
-                index = r.I32();
+                index = r.I64();
                 break;
             case MessageType.AppendMany:
                 bits = r.Count("bits", maxBits);
                 packed = r.Words(Delta.WordsFor(bits));
                 break;
             case MessageType.Get:
-                index = r.I32();
+                index = r.I64();
                 break;
             case MessageType.Count or MessageType.ReadAll or MessageType.Stats or MessageType.Samples or MessageType.RejoinTimes:
                 break;
@@ -98,11 +99,11 @@ internal static class ClientRequestCodec
                 w.Bool(request.Bit);
                 break;
             case MessageType.Set or MessageType.Insert:
-                w.I32(request.Index);
+                w.I64(request.Index);
                 w.Bool(request.Bit);
                 break;
             case MessageType.RemoveAt or MessageType.SwapRemoveAt or MessageType.Get:
-                w.I32(request.Index);
+                w.I64(request.Index);
                 break;
             case MessageType.AppendMany:
                 w.I32(request.Bits);

@@ -5,13 +5,13 @@ using BitFusion.Net.Transport;
 namespace BitFusion.Net.Wire;
 
 /// <summary>
-/// A delta on the wire: <c>seq i64 | watermark i64 | newLength i32 | firstWord i32 | wordCount i32 |
+/// A delta on the wire: <c>seq i64 | watermark i64 | newLength i64 | firstWord i32 | wordCount i32 |
 /// extraWord i32 | extraXor u64 | words u64[wordCount]</c>. The watermark is the highest seq every backup has
 /// acknowledged, so backups can drop the deltas they keep for reconciliation.
 /// </summary>
 internal static class DeltaWire
 {
-    public const int HeadBytes = 40;
+    public const int HeadBytes = 44;
 
     public static void Enqueue(Connection connection, MessageType type, long seq, long watermark, in Delta delta)
     {
@@ -26,7 +26,7 @@ internal static class DeltaWire
         var w = new PayloadWriter(target);
         w.I64(seq);
         w.I64(watermark);
-        w.I32(delta.NewLength);
+        w.I64(delta.NewLength);
         w.I32(delta.FirstWord);
         w.I32(delta.Words.Length);
         w.I32(delta.ExtraWord);
@@ -34,18 +34,18 @@ internal static class DeltaWire
     }
 
     /// <summary>Reads and validates a delta (its new length at most <paramref name="maxLength"/>); the words alias the frame and live as long as it does.</summary>
-    public static Delta Read(ref PayloadReader r, int maxLength, out long seq, out long watermark)
+    public static Delta Read(ref PayloadReader r, long maxLength, out long seq, out long watermark)
     {
         seq = r.I64();
         watermark = r.I64();
-        int newLength = r.Count("newLength", maxLength);
-        int firstWord = r.Count("firstWord", int.MaxValue / 64);
-        int wordCount = r.Count("wordCount", int.MaxValue / 64);
+        long newLength = r.Bits("newLength", maxLength);
+        int firstWord = r.Count("firstWord", ListLimits.MaxWords);
+        int wordCount = r.Count("wordCount", ListLimits.MaxWords);
         int extraWord = r.I32();
         ulong extraXor = r.U64();
         if (seq < 1) throw new ProtocolException($"Delta seq {seq} must be ≥ 1.");
-        if (extraWord < -1 || extraWord > int.MaxValue / 64) throw new ProtocolException($"Delta extraWord {extraWord} is out of range.");
-        if ((long)firstWord + wordCount > int.MaxValue / 64) throw new ProtocolException("Delta run reaches past the largest list.");
+        if (extraWord < -1 || extraWord >= ListLimits.MaxWords) throw new ProtocolException($"Delta extraWord {extraWord} is out of range.");
+        if ((long)firstWord + wordCount > ListLimits.MaxWords) throw new ProtocolException("Delta run reaches past the largest list.");
         ReadOnlySpan<ulong> words = r.Words(wordCount);
         return new Delta(newLength, firstWord, words, extraWord, extraXor);
     }

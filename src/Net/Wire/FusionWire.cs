@@ -12,30 +12,30 @@ namespace BitFusion.Net.Wire;
 /// </summary>
 internal static class FusionWire
 {
-    public const int AttachBytes = 8 + 8 + 4 + 1;
-    public const int ViewBytes = 1 + 8 + 8 + 4 + 1 + 8;
+    public const int AttachBytes = 8 + 8 + 8 + 1;
+    public const int ViewBytes = 1 + 8 + 8 + 8 + 1 + 8;
     public const int AttachedBytes = ViewBytes + 1;
-    public const int SnapshotHeadBytes = 8 + 8 + 8 + 4;
+    public const int SnapshotHeadBytes = 8 + 8 + 8 + 8;
     public const int ServingBytes = 24;
     public const int RetainedRequestBytes = 8 + 4 + 8 + 8;
     public const int ForwardHeadBytes = 8 + 4 + 8 + DeltaWire.HeadBytes;
 
-    public static int WriteAttach(Span<byte> target, long life, long seq, int length, bool recovering)
+    public static int WriteAttach(Span<byte> target, long life, long seq, long length, bool recovering)
     {
         var w = new PayloadWriter(target);
         w.I64(life);
         w.I64(seq);
-        w.I32(length);
+        w.I64(length);
         w.Bool(recovering);
         return w.Written;
     }
 
-    public static (long Life, long Seq, int Length, bool Recovering) ReadAttach(in Frame frame, int maxLength)
+    public static (long Life, long Seq, long Length, bool Recovering) ReadAttach(in Frame frame, long maxLength)
     {
         var r = frame.Reader();
         long life = r.I64();
         long seq = Seq(ref r);
-        int length = r.Count("length", maxLength);
+        long length = r.Bits("length", maxLength);
         bool recovering = r.Bool();
         r.End();
         return (life, seq, length, recovering);
@@ -46,17 +46,17 @@ internal static class FusionWire
         w.Bool(view.Loaded);
         w.I64(view.Life);
         w.I64(view.Seq);
-        w.I32(view.Length);
+        w.I64(view.Length);
         w.Bool(view.Serving);
         w.I64(view.RetainedFrom);
     }
 
-    public static PrimaryView ReadView(ref PayloadReader r, int maxLength)
+    public static PrimaryView ReadView(ref PayloadReader r, long maxLength)
     {
         bool loaded = r.Bool();
         long life = r.I64();
         long seq = Seq(ref r);
-        int length = r.Count("length", maxLength);
+        long length = r.Bits("length", maxLength);
         bool serving = r.Bool();
         long retainedFrom = r.I64();
         if (retainedFrom < 1 || retainedFrom > seq + 1) throw new ProtocolException($"retainedFrom {retainedFrom} is outside 1..{seq + 1}.");
@@ -71,7 +71,7 @@ internal static class FusionWire
         return w.Written;
     }
 
-    public static (PrimaryView View, bool Complete) ReadAttached(in Frame frame, int maxLength)
+    public static (PrimaryView View, bool Complete) ReadAttached(in Frame frame, long maxLength)
     {
         var r = frame.Reader();
         PrimaryView view = ReadView(ref r, maxLength);
@@ -81,24 +81,24 @@ internal static class FusionWire
     }
 
     /// <summary>The head every Snapshot chunk carries; one chunk of the list follows (<see cref="ChunkCodec"/>).</summary>
-    public static int WriteSnapshotHead(Span<byte> target, ulong token, long life, long seq, int length)
+    public static int WriteSnapshotHead(Span<byte> target, ulong token, long life, long seq, long length)
     {
         var w = new PayloadWriter(target);
         w.U64(token);
         w.I64(life);
         w.I64(seq);
-        w.I32(length);
+        w.I64(length);
         return w.Written;
     }
 
     /// <summary>One Snapshot frame: its head, and its chunk (aliasing the frame), which must belong to a list of the head's length.</summary>
-    public static SnapshotHead ReadSnapshot(in Frame frame, int maxLength, out ChunkCodec.Chunk chunk)
+    public static SnapshotHead ReadSnapshot(in Frame frame, long maxLength, out ChunkCodec.Chunk chunk)
     {
         var r = frame.Reader();
         ulong token = r.U64();
         long life = r.I64();
         long seq = Seq(ref r);
-        int length = r.Count("length", maxLength);
+        long length = r.Bits("length", maxLength);
         chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));
         if (chunk.TotalWords != Delta.WordsFor(length))
             throw new ProtocolException($"A Snapshot of {length} bits is sent as {chunk.TotalWords} words.");
@@ -106,9 +106,9 @@ internal static class FusionWire
     }
 
     /// <summary>A whole list that arrived in chunks must leave every bit past its length clear.</summary>
-    public static void CheckTail(ReadOnlySpan<ulong> words, int length, string what)
+    public static void CheckTail(ReadOnlySpan<ulong> words, long length, string what)
     {
-        if ((length & 63) != 0 && (words[Delta.WordsFor(length) - 1] >> (length & 63)) != 0)
+        if ((length & 63) != 0 && (words[Delta.WordsFor(length) - 1] >> (int)(length & 63)) != 0)
             throw new ProtocolException($"{what} has bits set past its length {length}.");
     }
 
@@ -158,7 +158,7 @@ internal static class FusionWire
         return w.Written;
     }
 
-    public static (ulong RequestId, BackupReport Report) ReadStatusReply(in Frame frame, int primaries, int backups, int maxLength)
+    public static (ulong RequestId, BackupReport Report) ReadStatusReply(in Frame frame, int primaries, int backups, long maxLength)
     {
         var r = frame.Reader();
         ulong id = r.U64();
@@ -225,7 +225,7 @@ internal static class FusionWire
     }
 
     /// <summary>A Retained reply; each delta is copied out of the frame.</summary>
-    public static (ulong RequestId, List<DeltaRecord> Deltas) ReadRetained(in Frame frame, int maxLength)
+    public static (ulong RequestId, List<DeltaRecord> Deltas) ReadRetained(in Frame frame, long maxLength)
     {
         var r = frame.Reader();
         ulong id = r.U64();
@@ -256,7 +256,7 @@ internal static class FusionWire
     }
 
     /// <summary>A Forward, read to its end; the delta's words alias the frame.</summary>
-    public static Delta ReadForward(ref PayloadReader r, int primaries, int maxLength, out ulong requestId, out int primary, out long life, out long seq)
+    public static Delta ReadForward(ref PayloadReader r, int primaries, long maxLength, out ulong requestId, out int primary, out long life, out long seq)
     {
         requestId = r.U64();
         primary = r.Count("primary", primaries - 1);
@@ -289,10 +289,10 @@ internal static class FusionWire
         return (id, lost);
     }
 
-    public static int ResidualHeadBytes(int lost) => 8 + 4 + 4 + 12 * lost;
+    public static int ResidualHeadBytes(int lost) => 8 + 4 + 4 + 16 * lost;
 
     /// <summary>The head every Residual chunk carries (request, backup, per lost primary its seq and length); one chunk follows.</summary>
-    public static int WriteResidualHead(Span<byte> target, ulong requestId, int backup, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths)
+    public static int WriteResidualHead(Span<byte> target, ulong requestId, int backup, ReadOnlySpan<long> seqs, ReadOnlySpan<long> lengths)
     {
         var w = new PayloadWriter(target);
         w.U64(requestId);
@@ -301,25 +301,25 @@ internal static class FusionWire
         for (int i = 0; i < seqs.Length; i++)
         {
             w.I64(seqs[i]);
-            w.I32(lengths[i]);
+            w.I64(lengths[i]);
         }
         return w.Written;
     }
 
     /// <summary>One Residual frame: its head, and its chunk (aliasing the frame) of the longest lost list's words.</summary>
-    public static ResidualHead ReadResidual(in Frame frame, int primaries, int maxLength, out ChunkCodec.Chunk chunk)
+    public static ResidualHead ReadResidual(in Frame frame, int primaries, long maxLength, out ChunkCodec.Chunk chunk)
     {
         var r = frame.Reader();
         ulong id = r.U64();
         r.I32();
         int t = r.Count("lost count", primaries);
         var seqs = new long[t];
-        var lengths = new int[t];
+        var lengths = new long[t];
         int words = 0;
         for (int i = 0; i < t; i++)
         {
             seqs[i] = Seq(ref r);
-            lengths[i] = r.Count("length", maxLength);
+            lengths[i] = r.Bits("length", maxLength);
             words = Math.Max(words, Delta.WordsFor(lengths[i]));
         }
         chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));
@@ -353,7 +353,7 @@ internal static class FusionWire
         return seq;
     }
 
-    public readonly record struct SnapshotHead(ulong Token, long Life, long Seq, int Length);
+    public readonly record struct SnapshotHead(ulong Token, long Life, long Seq, long Length);
 
-    public readonly record struct ResidualHead(ulong RequestId, long[] Seqs, int[] Lengths);
+    public readonly record struct ResidualHead(ulong RequestId, long[] Seqs, long[] Lengths);
 }

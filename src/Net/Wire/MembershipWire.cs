@@ -12,17 +12,17 @@ namespace BitFusion.Net.Wire;
 /// </summary>
 internal static class MembershipWire
 {
-    /// <summary><c>life u64 | phase u8 | incarnation i64 | epoch i64 | position i64 | length i32</c></summary>
+    /// <summary><c>life u64 | phase u8 | incarnation i64 | epoch i64 | position i64 | length i64</c></summary>
     public static void EnqueueStatus(Connection c, in NodeStatus s)
     {
-        Span<byte> p = stackalloc byte[37];
+        Span<byte> p = stackalloc byte[41];
         var w = new PayloadWriter(p);
         w.U64(s.Life);
         w.U8((byte)s.Phase);
         w.I64(s.Incarnation);
         w.I64(s.Epoch);
         w.I64(s.Position);
-        w.I32(s.Length);
+        w.I64(s.Length);
         c.Enqueue(MessageType.NodeStatus, p);
     }
 
@@ -32,7 +32,7 @@ internal static class MembershipWire
         ulong life = r.U64();
         byte phase = r.U8();
         long incarnation = r.I64(), epoch = r.I64(), position = r.I64();
-        int length = r.Count("length", int.MaxValue - 64);
+        long length = r.Bits("length", ListLimits.MaxCount);
         r.End();
         if (life == 0 || phase > (byte)NodePhase.Serving || incarnation < -1 || epoch < -1 || position < 0)
             throw new ProtocolException($"Node status (life {life:x}, phase {phase}, incarnation {incarnation}, epoch {epoch}) is out of range.");

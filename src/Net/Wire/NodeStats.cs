@@ -4,19 +4,19 @@ using BitFusion.Net.Transport;
 namespace BitFusion.Net.Wire;
 
 /// <summary>
-/// Every role's StatsReply: <c>reqId u64 | listLength i32 | wordCount i32 | accepted i64 | rejected i64 |
+/// Every role's StatsReply: <c>reqId u64 | listLength i64 | wordCount i32 | accepted i64 | rejected i64 |
 /// protocolErrors i64 | bytesSent i64 | framesSent i64 | handshakeOverflows i64 | slowConsumers i64</c>. The list is the role's own (a primary's or replica's
 /// list, a backup's fused words); bytes and frames count everything this process has sent.
 /// </summary>
-internal readonly record struct NodeStats(int ListLength, int WordCount, long Accepted, long Rejected, long ProtocolErrors, long BytesSent, long FramesSent,
+internal readonly record struct NodeStats(long ListLength, int WordCount, long Accepted, long Rejected, long ProtocolErrors, long BytesSent, long FramesSent,
     long HandshakeOverflows, long SlowConsumers)
 {
-    public static void Send(Connection connection, ulong requestId, int listLength, int wordCount, NetCounters counters)
+    public static void Send(Connection connection, ulong requestId, long listLength, int wordCount, NetCounters counters)
     {
-        Span<byte> reply = stackalloc byte[8 + 4 + 4 + 8 * 7];
+        Span<byte> reply = stackalloc byte[8 + 8 + 4 + 8 * 7];
         var w = new PayloadWriter(reply);
         w.U64(requestId);
-        w.I32(listLength);
+        w.I64(listLength);
         w.I32(wordCount);
         w.I64(counters.Accepted);
         w.I64(counters.Rejected);
@@ -32,7 +32,7 @@ internal readonly record struct NodeStats(int ListLength, int WordCount, long Ac
     {
         var r = new PayloadReader(payload);
         r.U64();
-        var stats = new NodeStats(r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+        var stats = new NodeStats(r.I64(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
         r.End();
         return stats;
     }

@@ -33,7 +33,7 @@ internal sealed partial class FusionSimulation
         Lineages[primary].ForgetAbove(result.Seq);
     }
 
-    public void CheckRead(int primary, ReadOnlySpan<ulong> words, int length, long seq)
+    public void CheckRead(int primary, ReadOnlySpan<ulong> words, long length, long seq)
     {
         if (!Lineages[primary].Matches(seq, words, length, out string why)) Fail($"P{primary} answered a read with a state not in its history: {why}");
     }

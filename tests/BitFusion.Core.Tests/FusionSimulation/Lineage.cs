@@ -6,11 +6,11 @@ namespace BitFusion.Core.Tests.FusionSimulation;
 /// </summary>
 internal sealed class Lineage
 {
-    private readonly Dictionary<long, (ulong[] Words, int Length)> _states = new() { [0] = ([], 0) };
+    private readonly Dictionary<long, (ulong[] Words, long Length)> _states = new() { [0] = ([], 0) };
     private readonly Dictionary<(ulong Client, ulong Seq), long> _origins = [];
 
     /// <summary>Records the state after <paramref name="seq"/>; false if the client's write was already applied in this history.</summary>
-    public bool Record(long seq, ReadOnlySpan<ulong> words, int length, (ulong Client, ulong Seq) write)
+    public bool Record(long seq, ReadOnlySpan<ulong> words, long length, (ulong Client, ulong Seq) write)
     {
         _states[seq] = (words.ToArray(), length);
         if (_origins.TryGetValue(write, out long first) && first < seq) return false;
@@ -18,10 +18,10 @@ internal sealed class Lineage
         return true;
     }
 
-    public bool Matches(long seq, ReadOnlySpan<ulong> words, int length, out string why)
+    public bool Matches(long seq, ReadOnlySpan<ulong> words, long length, out string why)
     {
         why = "";
-        if (!_states.TryGetValue(seq, out (ulong[] Words, int Length) state))
+        if (!_states.TryGetValue(seq, out (ulong[] Words, long Length) state))
         {
             why = $"no incarnation ever reached seq {seq}";
             return false;

@@ -105,10 +105,10 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
 
     public void Forwarded(long link, ulong requestId, long seq) => Send(link, new ForwardedMsg(requestId, seq));
 
-    public void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount)
+    public void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<long> lengths, ulong[] words, int wordCount)
     {
         long[] s = seqs.ToArray();
-        int[] l = lengths.ToArray();
+        long[] l = lengths.ToArray();
         foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words.AsSpan(0, wordCount)))
             Send(link, new ResidualChunkMsg(requestId, s, l, total, offset, chunk));
         System.Buffers.ArrayPool<ulong>.Shared.Return(words);

@@ -90,7 +90,7 @@ internal sealed class SimClient(FusionSimulation sim, int index, SimPrimaryNode 
             Done++;
             _grown |= op == ClientOp.AppendMany;
             _count = op is ClientOp.Count or ClientOp.Append or ClientOp.AppendMany or ClientOp.Set or ClientOp.Insert or ClientOp.RemoveAt or ClientOp.SwapRemoveAt
-                ? (int)reply.Value : op == ClientOp.ReadAll ? reply.Length : _count;
+                ? (int)reply.Value : op == ClientOp.ReadAll ? (int)reply.Length : _count;
         }
         Sim.At(Sim.Now + Sim.Rng.Next(0, 30), SendNext);
     }

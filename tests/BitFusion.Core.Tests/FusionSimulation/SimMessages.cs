@@ -9,11 +9,11 @@ internal interface IChunkMsg;
 
 internal sealed record Heartbeat;
 
-internal sealed record AttachMsg(long Life, long Seq, int Length, bool Recovering);
+internal sealed record AttachMsg(long Life, long Seq, long Length, bool Recovering);
 internal sealed record AttachedMsg(PrimaryView View, bool Complete);
 internal sealed record DeltaMsg(long Watermark, DeltaRecord Delta);
 internal sealed record AckMsg(long Seq);
-internal sealed record SnapshotChunkMsg(ulong Token, long Life, long Seq, int Length, int Total, int Offset, ulong[] Words) : IChunkMsg;
+internal sealed record SnapshotChunkMsg(ulong Token, long Life, long Seq, long Length, int Total, int Offset, ulong[] Words) : IChunkMsg;
 internal sealed record SnapshotRequestMsg(ulong Token);
 internal sealed record ServingMsg(long OldLife, long NewLife, long Seq);
 internal sealed record ReencodeMsg;
@@ -25,7 +25,7 @@ internal sealed record RetainedMsg(ulong Id, DeltaRecord[] Deltas);
 internal sealed record ForwardMsg(ulong Id, int Primary, long Life, DeltaRecord Delta);
 internal sealed record ForwardedMsg(ulong Id, long Seq);
 internal sealed record ResidualRequestMsg(ulong Id, int[] Lost);
-internal sealed record ResidualChunkMsg(ulong Id, long[] Seqs, int[] Lengths, int Total, int Offset, ulong[] Words) : IChunkMsg;
+internal sealed record ResidualChunkMsg(ulong Id, long[] Seqs, long[] Lengths, int Total, int Offset, ulong[] Words) : IChunkMsg;
 internal sealed record RefusedMsg(ulong Id, Refusal Why, string Message);
 
 internal enum ClientOp : byte
@@ -44,5 +44,5 @@ internal enum ClientOp : byte
 }
 
 internal sealed record ClientRequest(ulong Id, ClientOp Op, int Index, bool Bit, ulong ClientSeq, bool Resend, ulong[]? Packed = null, int PackedBits = 0);
-internal sealed record ClientReply(ulong Id, long Value, Outcome? Failure, ulong[]? Words, int Length);
-internal sealed record BitsChunkMsg(ulong Id, long Seq, int Length, int Total, int Offset, ulong[] Words) : IChunkMsg;
+internal sealed record ClientReply(ulong Id, long Value, Outcome? Failure, ulong[]? Words, long Length);
+internal sealed record BitsChunkMsg(ulong Id, long Seq, long Length, int Total, int Offset, ulong[] Words) : IChunkMsg;

@@ -148,11 +148,11 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
 
     private void ToBackup(int backup, object message) => _streams[backup]?.Message(message);
 
-    public void Attach(int backup, long life, long seq, int length, bool recovering) => ToBackup(backup, new AttachMsg(life, seq, length, recovering));
+    public void Attach(int backup, long life, long seq, long length, bool recovering) => ToBackup(backup, new AttachMsg(life, seq, length, recovering));
 
     public void Delta(int backup, long seq, long watermark, in Delta delta) => ToBackup(backup, new DeltaMsg(watermark, DeltaRecord.Copy(seq, delta)));
 
-    public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
+    public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length)
     {
         // A cut's snapshot lets later deltas pass its chunks after the first, as the real outbox does.
         _streams[backup]?.List(SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)])
@@ -188,7 +188,7 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
         Reply(client, new ClientReply(requestId, value, null, null, 0));
     }
 
-    public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, int length, long seq)
+    public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, long length, long seq)
     {
         Sim.CheckRead(Index, words, length, seq);
         foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)]))

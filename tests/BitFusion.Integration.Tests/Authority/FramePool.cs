@@ -20,8 +20,8 @@ internal static class FramePool
     /// <summary>Requests a client may send a primary that change nothing: Get, Count, ReadAll, Stats.</summary>
     public static readonly byte[][] PrimaryReads =
     [
-        Request(MessageType.Get, 12, w => w.I32(0)),
-        Request(MessageType.Get, 12, w => w.I32(1 << 20)),
+        Request(MessageType.Get, 16, w => w.I64(0)),
+        Request(MessageType.Get, 16, w => w.I64(1L << 40)),
         Request(MessageType.Count, 8),
         Request(MessageType.ReadAll, 8),
         Request(MessageType.Stats, 8),
@@ -47,7 +47,7 @@ internal static class FramePool
     /// <summary>Types whose payload size is fixed for reads, so an oracle can tell a damaged read from a valid one.</summary>
     public static int? ReadPayloadBytes(MessageType type) => type switch
     {
-        MessageType.Get => 12,
+        MessageType.Get => 16,
         MessageType.Count or MessageType.ReadAll or MessageType.Stats => 8,
         _ => null,
     };
@@ -89,10 +89,10 @@ internal static class FramePool
             _at += 8;
         }
 
-        public void I32(int v)
+        public void I64(long v)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(_at), v);
-            _at += 4;
+            BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(_at), v);
+            _at += 8;
         }
     }
 

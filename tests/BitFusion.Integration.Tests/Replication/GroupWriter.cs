@@ -87,7 +87,7 @@ internal sealed class GroupWriter(ReplicationCluster cluster, GroupLedger ledger
         {
             BitsResult read = await channel.ReadAllAsync().WaitAsync(OpTimeout).ConfigureAwait(false);
             ledger.Read(read, before);
-            _count = read.Length;
+            _count = (int)read.Length;
         }
         catch (RemoteException e) when (e.Code == ErrorCode.NotReady)
         {

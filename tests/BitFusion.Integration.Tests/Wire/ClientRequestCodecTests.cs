@@ -44,7 +44,7 @@ public sealed class ClientRequestCodecTests : IDisposable
         ClientRequestCodec.Enqueue(_sender, new ClientRequest
         {
             Type = type, RequestId = 0x0102030405060708, Group = 3, ClientId = write ? 0xA1B2C3D4E5F60718 : 0UL, ClientSeq = write ? 77UL : 0UL,
-            Resend = write, Index = 41, Bit = true, Bits = type == MessageType.AppendMany ? 67 : 0, Packed = run,
+            Resend = write, Index = 10_000_000_041, Bit = true, Bits = type == MessageType.AppendMany ? 67 : 0, Packed = run,
         }, grouped);
         _sender.Flush();
         Frame frame = await _receiver.ReadAsync();
@@ -56,7 +56,7 @@ public sealed class ClientRequestCodecTests : IDisposable
         Assert.Equal(write ? 0xA1B2C3D4E5F60718 : 0UL, got.ClientId);
         Assert.Equal(write ? 77UL : 0, got.ClientSeq);
         Assert.Equal(write, got.Resend);
-        Assert.Equal(type is MessageType.Set or MessageType.Insert or MessageType.RemoveAt or MessageType.SwapRemoveAt or MessageType.Get ? 41 : 0, got.Index);
+        Assert.Equal(type is MessageType.Set or MessageType.Insert or MessageType.RemoveAt or MessageType.SwapRemoveAt or MessageType.Get ? 10_000_000_041L : 0L, got.Index);
         Assert.Equal(type is MessageType.Append or MessageType.Set or MessageType.Insert, got.Bit);
         Assert.Equal(type switch
         {
@@ -82,7 +82,7 @@ public sealed class ClientRequestCodecTests : IDisposable
         ["a bit of 5", MessageType.Append, Head(9, 1, 0, 5)],
         ["no bit", MessageType.Append, Head(9, 1, 0)],
         ["no client seq", MessageType.Set, new byte[8 + 8 + 4]],
-        ["trailing bytes", MessageType.RemoveAt, Head(9, 1, 0, 1, 0, 0, 0, 9)],
+        ["trailing bytes", MessageType.RemoveAt, Head(9, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9)],
         ["negative run", MessageType.AppendMany, Head(9, 1, 0, 0xFF, 0xFF, 0xFF, 0xFF)],
         ["run longer than its words", MessageType.AppendMany, Head(9, 1, 0, 65, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8)],
         ["run over the limit", MessageType.AppendMany, Head(9, 1, 0, 1, 0, 0x20, 0)],

@@ -17,7 +17,7 @@ public sealed class FusionWireTests
     {
         byte[] b = new byte[FusionWire.AttachBytes];
         Assert.Equal(b.Length, FusionWire.WriteAttach(b, 0x5_0042, 17, 300, recovering: true));
-        Assert.Equal((0x5_0042L, 17L, 300, true), FusionWire.ReadAttach(new Frame(MessageType.Attach, b), MaxBits));
+        Assert.Equal((0x5_0042L, 17L, 300L, true), FusionWire.ReadAttach(new Frame(MessageType.Attach, b), MaxBits));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class FusionWireTests
     {
         ulong[] words = [0xFFFF_0000_1234_5678, 0x3];
         FusionWire.SnapshotHead s = FusionWire.ReadSnapshot(SnapshotOf(66, words, token: 9), MaxBits, out ChunkCodec.Chunk chunk);
-        Assert.Equal((9UL, 1L, 1L, 66), (s.Token, s.Life, s.Seq, s.Length));
+        Assert.Equal((9UL, 1L, 1L, 66L), (s.Token, s.Life, s.Seq, s.Length));
         var got = new ulong[chunk.Words];
         ChunkCodec.Decode(chunk, got);
         Assert.Equal(words, got);

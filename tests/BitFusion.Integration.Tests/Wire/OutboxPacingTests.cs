@@ -86,7 +86,7 @@ public sealed class OutboxPacingTests : IDisposable
                 order.Add(BinaryPrimitives.ReadUInt64LittleEndian(frame.Payload.Span).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 continue;
             }
-            (ulong id, _, _) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+            (ulong id, _, _) = BitsChunkWire.Read(frame, ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
             if (id == 1) (one = InboundList.For(one, 1, chunk)).Accept(chunk);
             else (two = InboundList.For(two, 2, chunk)).Accept(chunk);
             order.Add(id == 1 ? (one!.Complete ? "1 done" : "1") : two!.Complete ? "2 done" : "2");
@@ -138,7 +138,7 @@ public sealed class OutboxPacingTests : IDisposable
             Frame frame = await _receiver.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.False(frame.IsEnd, "the sender closed the connection");
             Assert.Equal(MessageType.BitsChunk, frame.Type);
-            (ulong got, int length, _) = BitsChunkWire.Read(frame, out ChunkCodec.Chunk chunk);
+            (ulong got, long length, _) = BitsChunkWire.Read(frame, ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
             Assert.Equal((id, ListBits), (got, length));
             list = InboundList.For(list, id, chunk);
             list.Accept(chunk);

@@ -82,7 +82,7 @@ public sealed class StateTransferCodecTests : IDisposable
         StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, Total * 64, Cw);
         _sender.Enqueue(MessageType.StateChunk, chunk);
         _sender.Flush();
-        StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame);
+        StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame, ListLimits.MaxCount);
         Frame bad = await _receiver.ReadAsync();
         var e = Assert.Throws<ProtocolException>(() => t.Accept(bad));
         Assert.False(string.IsNullOrEmpty(e.Message), what);
@@ -98,7 +98,7 @@ public sealed class StateTransferCodecTests : IDisposable
         ulong[] words = [ulong.MaxValue, 0b110];
         _sender.Enqueue(MessageType.StateChunk, Chunk(2, 0, 2, (byte)ChunkCodecKind.Raw, MemoryMarshal.AsBytes(words.AsSpan()).ToArray()));
         _sender.Flush();
-        StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame);
+        StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame, ListLimits.MaxCount);
         Frame chunk = await _receiver.ReadAsync();
         Assert.Throws<ProtocolException>(() => t.Accept(chunk));
         Assert.False(t.IsComplete);
@@ -110,7 +110,19 @@ public sealed class StateTransferCodecTests : IDisposable
         StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, 1 << 20, ChunkCodec.ChunkWords(MaxFrame, 0) + 1);
         _sender.Flush();
         Frame header = await _receiver.ReadAsync();
-        Assert.Throws<ProtocolException>(() => StateTransfer.ReadHeader(header, MaxFrame));
+        Assert.Throws<ProtocolException>(() => StateTransfer.ReadHeader(header, MaxFrame, ListLimits.MaxCount));
+    }
+
+    [Fact]
+    public async Task ALengthPastTheJoinersLimitIsRefusedInTheHeaderBeforeItsWordsAreAllocated()
+    {
+        StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, 10_000_000_000, ChunkCodec.ChunkWords(MaxFrame, 0));
+        _sender.Flush();
+        Frame header = await _receiver.ReadAsync();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ProtocolException>(() => StateTransfer.ReadHeader(header, MaxFrame, 1L << 32));
+        Assert.Contains("length = 10000000000", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the refused header allocated its list");
     }
 
     private async Task<StateTransfer> TransferAsync(ulong[] words, int length)
@@ -120,7 +132,7 @@ public sealed class StateTransferCodecTests : IDisposable
         StateTransfer.EnqueueHeader(_sender, Skeen, 5, 0xABCD, 123, length, chunkWords);
         Task<StateTransfer> receive = Task.Run(async () =>
         {
-            StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame);
+            StateTransfer t = StateTransfer.ReadHeader(await _receiver.ReadAsync(), MaxFrame, ListLimits.MaxCount);
             while (!t.IsComplete) t.Accept(await _receiver.ReadAsync());
             return t;
         });

@@ -56,18 +56,18 @@ internal sealed class BitModel
     }
 
     /// <summary>Null if the words hold exactly these bits (and zeros past them), else where they first differ.</summary>
-    public string? Difference(ReadOnlySpan<ulong> words, int length, long seq)
+    public string? Difference(ReadOnlySpan<ulong> words, long length, long seq)
     {
         if (length != _bits.Count) return $"length {length}, expected {_bits.Count}";
         if (seq != Seq) return $"seq {seq}, expected {Seq}";
-        int wordCount = (length + 63) / 64;
+        int wordCount = (int)((length + 63) / 64);
         if (words.Length < wordCount) return $"{words.Length} words for {length} bits";
         for (int i = 0; i < length; i++)
         {
             bool bit = ((words[i >> 6] >> (i & 63)) & 1) != 0;
             if (bit != _bits[i]) return $"bit {i} is {(bit ? 1 : 0)}, expected {(_bits[i] ? 1 : 0)} (length {length})";
         }
-        if ((length & 63) != 0 && (words[wordCount - 1] >> (length & 63)) != 0) return $"bits past the length {length} are not zero";
+        if ((length & 63) != 0 && (words[wordCount - 1] >> (int)(length & 63)) != 0) return $"bits past the length {length} are not zero";
         return null;
     }
 }

@@ -53,7 +53,7 @@ internal static class ClusterCheck
         for (int j = 0; j < cluster.Backups.Count; j++)
         {
             using FusedBackup expected = code.EncodeBackup(j, states);
-            (ulong[] words, int length) = await BackupProbe.FusedAsync(cluster.EndPointOf(cluster.Backups[j].Id), cluster.Key, (ushort)cluster.Backups[j].Id).ConfigureAwait(false);
+            (ulong[] words, long length) = await BackupProbe.FusedAsync(cluster.EndPointOf(cluster.Backups[j].Id), cluster.Key, (ushort)cluster.Backups[j].Id).ConfigureAwait(false);
             if (length != expected.FusedLength) return $"{cluster.Backups[j]} holds {length} fused bits; the primaries' lists make {expected.FusedLength}.";
             int differs = expected.Words.CommonPrefixLength(words);
             if (differs < words.Length || words.Length != expected.Words.Length)

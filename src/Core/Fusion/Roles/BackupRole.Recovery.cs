@@ -165,7 +165,7 @@ internal sealed partial class BackupRole
     {
         int t = cut.Lost.Length;
         var seqs = new long[t];
-        var lengths = new int[t];
+        var lengths = new long[t];
         int maxWords = 0;
         for (int i = 0; i < t; i++)
         {

@@ -105,7 +105,7 @@ internal sealed partial class BackupRole : IDisposable
     /// A whole list: token 0 loads a primary this backup does not hold; any other token answers a cut (as one chunk,
     /// <see cref="CutChunk"/>).
     /// </summary>
-    public void Snapshot(int p, long link, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length)
+    public void Snapshot(int p, long link, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length)
     {
         Slot s = _slots[p];
         if (s.Link != link) return;
@@ -187,7 +187,7 @@ internal sealed partial class BackupRole : IDisposable
 
     private ApplyOutcome Apply(int p, long seq, in Delta delta)
     {
-        int oldLength = _backup.Length(p);
+        long oldLength = _backup.Length(p);
         ApplyOutcome outcome = _backup.Apply(p, seq, delta);
         if (outcome != ApplyOutcome.Applied) return outcome;
         _slots[p].Retained.Add(seq, delta);

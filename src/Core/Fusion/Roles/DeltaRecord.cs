@@ -17,7 +17,7 @@ internal sealed class DeltaRecord
     }
 
     public long Seq { get; private set; }
-    public int NewLength { get; private set; }
+    public long NewLength { get; private set; }
     public int FirstWord { get; private set; }
     public int WordCount { get; private set; }
     public int ExtraWord { get; private set; }

@@ -30,7 +30,7 @@ internal interface IBackupOutput
     /// ArrayPool&lt;ulong&gt;.Shared) and returns them once sent, so a large residual leaves chunk by chunk after the
     /// caller's lock is released, with no copy of the whole.
     /// </summary>
-    void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ulong[] words, int wordCount);
+    void Residual(long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<long> lengths, ulong[] words, int wordCount);
 
     void Refused(long link, ulong requestId, Refusal why, string message);
 

@@ -11,11 +11,11 @@ internal interface IPrimaryOutput
     /// <summary>When the current link to backup <paramref name="backup"/> last received anything (heartbeats included).</summary>
     long LastHeard(int backup);
 
-    void Attach(int backup, long life, long seq, int length, bool recovering);
+    void Attach(int backup, long life, long seq, long length, bool recovering);
 
     void Delta(int backup, long seq, long watermark, in Delta delta);
 
-    void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, int length);
+    void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length);
 
     void Serving(int backup, long oldLife, long newLife, long seq);
 
@@ -40,7 +40,7 @@ internal interface IPrimaryOutput
     /// <summary>A write is durable (value: the new count), or a Get/Count answer.</summary>
     void Done(long client, ulong requestId, long value);
 
-    void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, int length, long seq);
+    void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, long length, long seq);
 
     void Failed(long client, ulong requestId, Outcome outcome, string message);
 

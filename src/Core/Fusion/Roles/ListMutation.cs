@@ -3,13 +3,13 @@ using BitFusion.Core.Bits;
 namespace BitFusion.Core.Fusion.Roles;
 
 /// <summary>A client's write, as the primary applies it: the one place a <see cref="ListOp"/> becomes a delta.</summary>
-internal readonly ref struct ListMutation(ListOp op, int index, bool bit, ReadOnlySpan<ulong> packed = default, int packedBits = 0)
+internal readonly ref struct ListMutation(ListOp op, long index, bool bit, ReadOnlySpan<ulong> packed = default, long packedBits = 0)
 {
     public ListOp Op { get; } = op;
-    public int Index { get; } = index;
+    public long Index { get; } = index;
     public bool Bit { get; } = bit;
     public ReadOnlySpan<ulong> Packed { get; } = packed;
-    public int PackedBits { get; } = packedBits;
+    public long PackedBits { get; } = packedBits;
 
     /// <summary>Applies the write; throws <see cref="ArgumentException"/> (list unchanged) on an index out of range.</summary>
     public Delta ApplyTo(PackedBitList list) => Op switch

@@ -53,7 +53,7 @@ internal sealed partial class PrimaryRole
     }
 
     /// <summary>A backup's residual cut; the role keeps <paramref name="words"/> until the attempt ends, and nobody else may change them.</summary>
-    public void Residual(int backup, long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<int> lengths, ReadOnlyMemory<ulong> words)
+    public void Residual(int backup, long link, ulong requestId, ReadOnlySpan<long> seqs, ReadOnlySpan<long> lengths, ReadOnlyMemory<ulong> words)
     {
         if (!Expect(backup, link, requestId, Phase.Cut)) return;
         RecoveryPlan plan = _recovery.Plan!;
@@ -208,7 +208,7 @@ internal sealed partial class PrimaryRole
     /// Installs the list and starts the new life: backups whose contribution is exactly the basis resume in it;
     /// backups holding nothing of this primary get a snapshot; every other attached backup is re-encoded.
     /// </summary>
-    private void Resume(ReadOnlySpan<ulong> words, int length, long seq, long basisLife, RecoveryPlan plan, bool rebuilt)
+    private void Resume(ReadOnlySpan<ulong> words, long length, long seq, long basisLife, RecoveryPlan plan, bool rebuilt)
     {
         _list.Load(words, length);
         _seq = seq;
@@ -264,6 +264,6 @@ internal sealed partial class PrimaryRole
         public int Step;
         public ReadOnlyMemory<ulong>[] Residuals = [];
         public long[]? CutSeqs;
-        public int[]? CutLengths;
+        public long[]? CutLengths;
     }
 }

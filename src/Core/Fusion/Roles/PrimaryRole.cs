@@ -60,7 +60,7 @@ internal sealed partial class PrimaryRole : IDisposable
     public bool IsServing => _serving;
     public long Seq => _seq;
     public long Life => _life;
-    public int Count => _list.Count;
+    public long Count => _list.Count;
     public ReadOnlySpan<ulong> Words => _list.Words;
 
     /// <summary>Backups that acknowledge writes now.</summary>
@@ -221,13 +221,13 @@ internal sealed partial class PrimaryRole : IDisposable
     }
 
     /// <summary>Answers with the state as of now, once every earlier write is durable, so no client sees a write a crash could undo.</summary>
-    public void Read(long client, ulong requestId, ReadKind kind, int index)
+    public void Read(long client, ulong requestId, ReadKind kind, long index)
     {
         if (!Admit(client, requestId)) return;
         var op = new PendingOp { Seq = _seq, Client = client, RequestId = requestId };
         switch (kind)
         {
-            case ReadKind.Get when (uint)index >= (uint)_list.Count:
+            case ReadKind.Get when (ulong)index >= (ulong)_list.Count:
                 _out.Failed(client, requestId, Outcome.OutOfRange, $"Index {index} is out of range for a list of Count {_list.Count}.");
                 return;
             case ReadKind.Get:

@@ -14,7 +14,7 @@ internal sealed class SharedSnapshot
     private readonly ulong[] _words;
     private int _readers = 1;
 
-    private SharedSnapshot(ReadOnlySpan<ulong> words, int length, long version)
+    private SharedSnapshot(ReadOnlySpan<ulong> words, long length, long version)
     {
         _words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, words.Length));
         words.CopyTo(_words);
@@ -22,7 +22,7 @@ internal sealed class SharedSnapshot
         Version = version;
     }
 
-    public int Length { get; }
+    public long Length { get; }
 
     /// <summary>What the list's owner counts changes by (a primary: its seq); equal versions mean equal lists.</summary>
     public long Version { get; }
@@ -30,7 +30,7 @@ internal sealed class SharedSnapshot
     public ReadOnlySpan<ulong> Words => _words.AsSpan(0, Delta.WordsFor(Length));
 
     /// <summary>A reader's share of <paramref name="last"/> if it still holds <paramref name="version"/>, else a fresh copy that becomes the last.</summary>
-    public static SharedSnapshot Share(ref SharedSnapshot? last, long version, ReadOnlySpan<ulong> words, int length)
+    public static SharedSnapshot Share(ref SharedSnapshot? last, long version, ReadOnlySpan<ulong> words, long length)
     {
         if (last is { _readers: > 0 } current && current.Version == version)
         {
