@@ -16,11 +16,14 @@ namespace BitFusion.Integration.Tests;
 /// </summary>
 public sealed class ReplicationPauseTests(ITestOutputHelper output)
 {
+    private const int SuspectAfterMs = 1000;
+    private const int ResumeSlackMs = 4000;
+
     [Fact]
     public Task APausedDataNodeIsExcludedAndRejoinsWhenItResumes() =>
         ReplicationRun.RunAsync(output, "paused data node", async run =>
         {
-            ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0), suspectAfterMs: 1000);
+            ReplicationCluster cluster = await run.StartAsync(ClusterLayout.Build(0, 1, 1, 1, "127.0.0.1", 0), suspectAfterMs: SuspectAfterMs);
             NodeProcess manager = cluster.Managers[0];
             var model = new BitModel();
             using BitListClient client = await BitListClient.ConnectAsync(cluster.EndPointOf(manager.Id), cluster.Key, cluster.IdentityOf(manager.Id), 20,
@@ -40,8 +43,15 @@ public sealed class ReplicationPauseTests(ITestOutputHelper output)
             await WriteAsync(100);
             NodeProcess paused = cluster.Groups[0][1];
             paused.Suspend();
+            var stall = System.Diagnostics.Stopwatch.StartNew();
             run.Log($"{paused} stopped with SIGSTOP");
-            await WriteAsync(100);
+            await WriteAsync(1);
+            run.Log($"the first write after the pause completed {stall.ElapsedMilliseconds} ms after it");
+            // Writes resume once the manager suspects the node (suspectAfterMs) and installs a view without it; the
+            // slack is for a loaded CI machine. Before the failure detector they waited for the node for ever.
+            Assert.True(stall.ElapsedMilliseconds < SuspectAfterMs + ResumeSlackMs,
+                $"writes to the group resumed only {stall.ElapsedMilliseconds} ms after the pause (suspectAfterMs {SuspectAfterMs})");
+            await WriteAsync(99);
             run.Log("100 writes completed while it was stopped");
             paused.Resume();
             run.Log($"{paused} resumed");
