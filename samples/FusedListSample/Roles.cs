@@ -48,7 +48,7 @@ internal static class Roles
         }
         if (bits > 0) Console.WriteLine($"acked {acked.Count} {Digest(acked.Words)}");
 
-        (ulong[] words, int length) = list.Snapshot();
+        (ulong[] words, long length) = list.Snapshot();
         Console.WriteLine($"list {length} {Digest(words.AsSpan(0, Delta.WordsFor(length)))}");
         await Console.In.ReadToEndAsync();
         return 0;
