@@ -37,6 +37,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private readonly PeerIdentity _self;
     private readonly PeerIdentity _server;
     private readonly int _maxFrameBytes;
+    private readonly long _maxListBits;
     private readonly int? _group;
     private readonly bool _reconnect;
     private readonly long _timeoutTicks;
@@ -54,7 +55,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     private int _sweeping;
 
     private BitListClient(Connection connection, EndPoint endpoint, ClusterKey key, PeerIdentity self, PeerIdentity server, int? group,
-        int maxFrameBytes, TimeSpan timeout, bool reconnect)
+        int maxFrameBytes, long maxListBits, TimeSpan timeout, bool reconnect)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         _connection = connection;
@@ -64,6 +65,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         _server = server;
         _group = group;
         _maxFrameBytes = maxFrameBytes;
+        _maxListBits = maxListBits;
         _reconnect = reconnect;
         Timeout = timeout;
         _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
@@ -79,13 +81,15 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     /// </summary>
     internal static async Task<BitListClient> ConnectAsync(EndPoint endpoint, ClusterKey key, PeerIdentity server, ushort nodeId,
         int? group = null, int maxFrameBytes = Frame.DefaultMaxFrameBytes, CancellationToken cancellation = default,
-        TimeSpan? timeout = null, bool reconnect = false)
+        TimeSpan? timeout = null, bool reconnect = false, long maxListBits = ListLimits.MaxCount)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxListBits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxListBits, ListLimits.MaxCount);
         if (server.Role == NodeRole.Manager && group is null) throw new ArgumentException("A manager serves groups: give the group number.", nameof(group));
         var self = new PeerIdentity(NodeRole.Client, nodeId);
         Connection connection = await Dialer.ConnectWithRetryAsync(endpoint, key, self, server, maxFrameBytes, cancellation).ConfigureAwait(false);
         var client = new BitListClient(connection, endpoint, key, self, server, server.Role == NodeRole.Manager ? group : null,
-            maxFrameBytes, timeout ?? DefaultTimeout, reconnect);
+            maxFrameBytes, maxListBits, timeout ?? DefaultTimeout, reconnect);
         _ = FrameLoop.RunAsync(connection, client, client._counters, CancellationToken.None);
         return client;
     }
@@ -108,7 +112,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
         try
         {
             return await ConnectAsync(Cluster.EndPointOf(server), servers.Key, Cluster.IdentityOf(server), 0, group, servers.MaxFrameBytes,
-                cancellation, timeout, reconnect).ConfigureAwait(false);
+                cancellation, timeout, reconnect, servers.MaxListBits).ConfigureAwait(false);
         }
         catch (HandshakeRejectedException e)
         {
@@ -287,7 +291,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
             }
             case MessageType.Bits when request.Read is { } read:
             {
-                long length = r.Bits("length", ListLimits.MaxCount);
+                long length = r.Length("length", _maxListBits);
                 long seq = r.I64();
                 int words = Delta.WordsFor(length);
                 ulong[] pooled = BulkCodec.Read(ref r, words, int.MaxValue);
@@ -309,7 +313,7 @@ public sealed class BitListClient : IFrameHandler, IDisposable
     /// <summary>A chunk of a ReadAll answer, decoded straight into the array the caller receives; the request ends with its last chunk.</summary>
     private void OnBitsChunk(Connection connection, in Frame frame)
     {
-        (ulong id, long length, long seq) = BitsChunkWire.Read(frame, ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
+        (ulong id, long length, long seq) = BitsChunkWire.Read(frame, _maxListBits, out ChunkCodec.Chunk chunk);
         InboundList list;
         lock (_gate)
         {

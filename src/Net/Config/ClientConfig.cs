@@ -12,6 +12,9 @@ public sealed class ClientConfig
     /// <summary>The largest frame the client sends or accepts, in bytes (4096..2^30; the cluster's value).</summary>
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>The longest list the client accepts in a read (1..17,179,869,120; the cluster's value).</summary>
+    public long MaxListBits { get; set; } = Core.Bits.Delta.MaxBits;
+
     /// <summary>Present: connections run over mutual TLS; the CA and this client's one certificate.</summary>
     public TlsConfig? Tls { get; set; }
 

@@ -9,10 +9,11 @@ namespace BitFusion.Net.Config;
 /// </summary>
 public sealed class ClientFile
 {
-    private ClientFile(ClusterKey key, int maxFrameBytes, IReadOnlyList<NodeConfig> servers)
+    private ClientFile(ClusterKey key, int maxFrameBytes, long maxListBits, IReadOnlyList<NodeConfig> servers)
     {
         Key = key;
         MaxFrameBytes = maxFrameBytes;
+        MaxListBits = maxListBits;
         Servers = servers;
     }
 
@@ -22,6 +23,12 @@ public sealed class ClientFile
     /// <summary>The largest frame the client sends or accepts, in bytes.</summary>
     public int MaxFrameBytes { get; }
 
+    /// <summary>
+    /// The longest list the client accepts in a whole-list read: a server that declares a longer one is a protocol
+    /// error before the client allocates anything for it.
+    /// </summary>
+    public long MaxListBits { get; }
+
     /// <summary>Primaries and managers, as the cluster file names them.</summary>
     public IReadOnlyList<NodeConfig> Servers { get; }
 
@@ -30,7 +37,7 @@ public sealed class ClientFile
     /// primaries and managers.
     /// </summary>
     public static ClientFile From(Cluster cluster) =>
-        new(cluster.Key.ClientKey(), cluster.Config.MaxFrameBytes, cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList());
+        new(cluster.Key.ClientKey(), cluster.Config.MaxFrameBytes, cluster.Config.MaxListBits, cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList());
 
     /// <summary>The client file's JSON for a cluster; <paramref name="tls"/> names the client's CA and certificate in TLS mode.</summary>
     public static string ToJson(Cluster cluster, TlsConfig? tls = null) => JsonSerializer.Serialize(new ClientConfig
@@ -38,6 +45,7 @@ public sealed class ClientFile
         ClientKey = cluster.Key.ClientKeyHex(),
         Tls = tls,
         MaxFrameBytes = cluster.Config.MaxFrameBytes,
+        MaxListBits = cluster.Config.MaxListBits,
         Nodes = cluster.Config.Nodes.Where(IsClientFacing).OrderBy(n => n.Id).ToList(),
     }, ClusterConfigJson.Default.ClientConfig);
 
@@ -100,6 +108,8 @@ public sealed class ClientFile
             problems.Add(e.Message);
         }
         if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
+        if (config.MaxListBits is < 1 or > Core.Bits.Delta.MaxBits)
+            problems.Add($"maxListBits = {config.MaxListBits}; it must be 1..{Core.Bits.Delta.MaxBits} (2 GiB of words).");
         var seen = new HashSet<int>();
         for (int i = 0; i < config.Nodes.Count; i++)
         {
@@ -134,7 +144,7 @@ public sealed class ClientFile
             }
         }
         if (problems.Count > 0) throw new ConfigException($"{source} is not a usable client file: {string.Join(" ", problems)}");
-        return new ClientFile(key!, config.MaxFrameBytes, config.Nodes);
+        return new ClientFile(key!, config.MaxFrameBytes, config.MaxListBits, config.Nodes);
     }
 
     private static bool IsClientFacing(NodeConfig node) => node.Role is "primary" or "manager";

@@ -153,6 +153,8 @@ public sealed class Cluster
         if (nullAt >= 0) throw new ConfigException($"{source}: node #{nullAt + 1} in \"nodes\" is null.");
         if (config.Faults is < 1 or > 16) problems.Add($"faults = {config.Faults}; it must be 1..16.");
         if (config.MaxFrameBytes is < 4096 or > 1 << 30) problems.Add($"maxFrameBytes = {config.MaxFrameBytes}; it must be 4096..2^30.");
+        if (config.MaxListBits is < 1 or > Core.Bits.Delta.MaxBits)
+            problems.Add($"maxListBits = {config.MaxListBits}; it must be 1..{Core.Bits.Delta.MaxBits} (2 GiB of words).");
         if (config.MaxSendQueueBytes is < 4096 or > 1L << 40) problems.Add($"maxSendQueueBytes = {config.MaxSendQueueBytes}; it must be 4096..2^40 (or absent).");
         if (config.MaxHandshakes is < 1 or > 65536) problems.Add($"maxHandshakes = {config.MaxHandshakes}; it must be 1..65536.");
         if (config.Window is < 1 or > 1 << 20) problems.Add($"window = {config.Window}; it must be 1..1048576.");

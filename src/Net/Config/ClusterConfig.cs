@@ -18,6 +18,13 @@ public sealed class ClusterConfig
     /// </summary>
     public int MaxFrameBytes { get; set; } = Protocol.Frame.DefaultMaxFrameBytes;
 
+    /// <summary>
+    /// The longest list any node keeps or accepts, in bits (1..17,179,869,120, the default: 2 GiB of words). A write
+    /// that would grow a list past it is refused; a length a peer declares past it (a delta, a snapshot, a residual, a
+    /// state transfer, a status) closes that connection before anything is allocated for it.
+    /// </summary>
+    public long MaxListBits { get; set; } = Core.Bits.Delta.MaxBits;
+
     /// <summary>Bytes a connection may have queued for a peer that reads too slowly before it is disconnected; unset: maxFrameBytes + 8 MiB.</summary>
     public long? MaxSendQueueBytes { get; set; }
 

@@ -52,7 +52,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     public BackupNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
-        _limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes);
+        _limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes, cluster.Config.MaxListBits);
         BackupIndex = cluster.BackupIndex(nodeId);
         _role = new BackupRole(new FusionCode(cluster.Primaries.Count, cluster.Faults), BackupIndex, cluster.Config.SuspectAfterMs, this);
         NodeConfig me = cluster.Node(nodeId);

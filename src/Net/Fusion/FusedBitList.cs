@@ -68,7 +68,7 @@ public sealed partial class FusedBitList : IDisposable
         NodeId = (ushort)nodeId;
         PrimaryIndex = cluster.PrimaryIndex(nodeId);
         ClusterConfig config = cluster.Config;
-        _limits = ListLimits.Chunked(config.MaxFrameBytes);
+        _limits = ListLimits.Chunked(config.MaxFrameBytes, config.MaxListBits);
         _role = new PrimaryRole(new FusionCode(cluster.Primaries.Count, cluster.Faults), PrimaryIndex, config.Window, cluster.MinAckBackups,
             config.SuspectAfterMs, (ushort)Random.Shared.Next(ushort.MaxValue + 1), Environment.TickCount64, new Output(this));
         _links = cluster.Backups.Select((b, j) => new BackupLink(this, j, b)).ToArray();

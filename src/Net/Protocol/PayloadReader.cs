@@ -31,11 +31,14 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> payload)
         return v;
     }
 
-    /// <summary>A bit count or position: a non-negative i64 no larger than <paramref name="max"/>, named for the error message.</summary>
-    public long Bits(string field, long max)
+    /// <summary>
+    /// A list's length in bits: a non-negative i64 no larger than <paramref name="max"/> (the reader's list limit),
+    /// named for the error message. Read before anything is allocated for the list.
+    /// </summary>
+    public long Length(string field, long max)
     {
         long v = I64();
-        if (v < 0 || v > max) throw new ProtocolException($"Field {field} = {v} is outside 0..{max}.");
+        if (v < 0 || v > max) throw new ProtocolException($"Field {field} = {v} is outside 0..{max}, the longest list this node accepts (maxListBits).");
         return v;
     }
 

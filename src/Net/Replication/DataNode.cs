@@ -43,7 +43,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     public DataNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
     {
         _cluster = cluster;
-        Limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes);
+        Limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes, cluster.Config.MaxListBits);
         NodeConfig me = cluster.Node(nodeId);
         if (me.Role != "datanode") throw new ConfigException($"Node {nodeId} is a {me.Role}, not a data node.");
         NodeId = nodeId;

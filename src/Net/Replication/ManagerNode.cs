@@ -51,7 +51,7 @@ internal sealed partial class ManagerNode : IFrameHandler, IDisposable
         _reads = new ReadRelay<PendingRead>(new ReadEffects(this));
         _writes = new ManagerWrites<Connection, WriteOp>(cluster.Config.Window, Fusion.FusedBitList.DedupClients, new WriteEffects(this));
         _maxRunBits = (int)Math.Min(int.MaxValue - 64L, cluster.Config.MaxFrameBytes * 8L);
-        _limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes);
+        _limits = ListLimits.Chunked(cluster.Config.MaxFrameBytes, cluster.Config.MaxListBits);
         _server = new FrameServer(bind ?? Cluster.BindEndPointOf(me), cluster.Key, Identity,
             cluster.Knows, this, cluster.Config.MaxFrameBytes,
             cluster.Config.HeartbeatMs, cluster.Config.MaxHandshakes, cluster.Config.MaxSendQueueBytes ?? 0);

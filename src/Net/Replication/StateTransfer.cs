@@ -114,7 +114,7 @@ internal sealed class StateTransfer
         var delivered = ImmutableArray.CreateBuilder<DeliveredFinal>(n);
         for (int i = 0; i < n; i++) delivered.Add(new DeliveredFinal(new MessageId(r.I32(), r.I64()), r.I64(), r.I64(), new GroupSet(r.U64())));
         long position = r.I64();
-        long length = r.Bits("length", maxLength);
+        long length = r.Length("length", maxLength);
         int chunkWords = r.Count("chunkWords", ChunkCodec.ChunkWords(maxFrameBytes, 0));
         r.End();
         if (joiner < 0 || donor < 0 || joinEpoch < 1 || clock < 0 || position < 0 || life == 0 || chunkWords < 1)

@@ -22,7 +22,7 @@ internal static class BitsChunkWire
     {
         var r = frame.Reader();
         ulong id = r.U64();
-        long length = r.Bits("length", maxLength);
+        long length = r.Length("length", maxLength);
         long seq = r.I64();
         chunk = ChunkCodec.Read(ref r, Delta.WordsFor(length));
         if (chunk.TotalWords != Delta.WordsFor(length))

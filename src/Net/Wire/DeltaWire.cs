@@ -38,7 +38,7 @@ internal static class DeltaWire
     {
         seq = r.I64();
         watermark = r.I64();
-        long newLength = r.Bits("newLength", maxLength);
+        long newLength = r.Length("newLength", maxLength);
         int firstWord = r.Count("firstWord", ListLimits.MaxWords);
         int wordCount = r.Count("wordCount", ListLimits.MaxWords);
         int extraWord = r.I32();

@@ -35,7 +35,7 @@ internal static class FusionWire
         var r = frame.Reader();
         long life = r.I64();
         long seq = Seq(ref r);
-        long length = r.Bits("length", maxLength);
+        long length = r.Length("length", maxLength);
         bool recovering = r.Bool();
         r.End();
         return (life, seq, length, recovering);
@@ -56,7 +56,7 @@ internal static class FusionWire
         bool loaded = r.Bool();
         long life = r.I64();
         long seq = Seq(ref r);
-        long length = r.Bits("length", maxLength);
+        long length = r.Length("length", maxLength);
         bool serving = r.Bool();
         long retainedFrom = r.I64();
         if (retainedFrom < 1 || retainedFrom > seq + 1) throw new ProtocolException($"retainedFrom {retainedFrom} is outside 1..{seq + 1}.");
@@ -98,7 +98,7 @@ internal static class FusionWire
         ulong token = r.U64();
         long life = r.I64();
         long seq = Seq(ref r);
-        long length = r.Bits("length", maxLength);
+        long length = r.Length("length", maxLength);
         chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));
         if (chunk.TotalWords != Delta.WordsFor(length))
             throw new ProtocolException($"A Snapshot of {length} bits is sent as {chunk.TotalWords} words.");
@@ -319,7 +319,7 @@ internal static class FusionWire
         for (int i = 0; i < t; i++)
         {
             seqs[i] = Seq(ref r);
-            lengths[i] = r.Bits("length", maxLength);
+            lengths[i] = r.Length("length", maxLength);
             words = Math.Max(words, Delta.WordsFor(lengths[i]));
         }
         chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));

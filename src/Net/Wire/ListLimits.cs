@@ -6,10 +6,9 @@ namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// The one size rule every role checks before it changes a list (primary, manager, replica, backup): a list
-/// must still travel as one bulk frame (snapshot, state transfer, ReadAll reply) even when LZ4 cannot shrink it,
-/// and one AppendMany must still fit the frames it becomes (a delta to each backup, a multicast to each replica),
-/// which carry one word and a few dozen bytes more than the request. Derived from maxFrameBytes alone, so every
-/// node of a cluster agrees.
+/// stays within the cluster's <c>maxListBits</c>, and one AppendMany must still fit the frames it becomes (a delta
+/// to each backup, a multicast to each replica), which carry one word and a few dozen bytes more than the request.
+/// Derived from the cluster file alone, so every node of a cluster agrees.
 /// </summary>
 internal readonly struct ListLimits
 {
@@ -51,10 +50,15 @@ internal readonly struct ListLimits
 
     /// <summary>
     /// The rule for fusion and active replication, whose lists travel in chunks (<see cref="ChunkCodec"/>: snapshots,
-    /// residuals, state transfer, read-all): only memory and <see cref="MaxCount"/> bound a list; one AppendMany
-    /// must still fit its delta frame.
+    /// residuals, state transfer, read-all): the cluster's <paramref name="maxListBits"/> bounds a list, whatever the
+    /// frame size; one AppendMany must still fit its delta frame.
     /// </summary>
-    public static ListLimits Chunked(int maxFrameBytes) => new(MaxCount, AppendBits(maxFrameBytes));
+    public static ListLimits Chunked(int maxFrameBytes, long maxListBits = MaxCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxListBits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxListBits, MaxCount);
+        return new ListLimits(maxListBits, (int)Math.Min(maxListBits, AppendBits(maxFrameBytes)));
+    }
 
     private static int AppendBits(int maxFrameBytes) => (int)Math.Min(int.MaxValue - 64, Math.Max(0, (maxFrameBytes - AppendOverhead) / 8) * 64L);
 
@@ -70,7 +74,7 @@ internal readonly struct ListLimits
             _ => 0,
         };
         return grows > 0 && count + grows > MaxListBits
-            ? $"the list would hold {count + grows} bits, past its {MaxListBits}-bit limit (maxFrameBytes)"
+            ? $"the list would hold {count + grows} bits, past the {MaxListBits}-bit list limit (maxListBits)"
             : null;
     }
 }

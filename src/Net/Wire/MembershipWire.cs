@@ -32,7 +32,7 @@ internal static class MembershipWire
         ulong life = r.U64();
         byte phase = r.U8();
         long incarnation = r.I64(), epoch = r.I64(), position = r.I64();
-        long length = r.Bits("length", ListLimits.MaxCount);
+        long length = r.Length("length", ListLimits.MaxCount);
         r.End();
         if (life == 0 || phase > (byte)NodePhase.Serving || incarnation < -1 || epoch < -1 || position < 0)
             throw new ProtocolException($"Node status (life {life:x}, phase {phase}, incarnation {incarnation}, epoch {epoch}) is out of range.");

@@ -82,7 +82,7 @@ internal sealed class ManagerChannel : IFrameHandler, IDisposable
     {
         var r = new PayloadReader(payload);
         r.U64();
-        long length = r.Bits("length", ListLimits.MaxCount);
+        long length = r.Length("length", ListLimits.MaxCount);
         long seq = r.I64();
         ulong[] pooled = BulkCodec.Read(ref r, Delta.WordsFor(length), int.MaxValue);
         r.End();
