@@ -241,6 +241,26 @@ public sealed class PackedBitList : IDisposable
     }
 
     /// <summary>
+    /// Replaces the whole content with <paramref name="words"/>, which the list takes over when it holds exactly the
+    /// words <paramref name="count"/> bits need (bits past count are cleared), and copies otherwise (<see cref="Load"/>).
+    /// The caller must not use the array afterwards.
+    /// </summary>
+    internal void Take(ulong[] words, long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
+        int need = Delta.WordsFor(count);
+        if (words.Length != need || need == 0)
+        {
+            Load(words, count);
+            return;
+        }
+        if ((count & 63) != 0) words[need - 1] &= (1UL << (int)(count & 63)) - 1;
+        _words = words;
+        Count = count;
+    }
+
+    /// <summary>
     /// Takes <paramref name="words"/> as the list's storage, without a copy: a state transfer decodes straight into
     /// an array of exactly the words <paramref name="count"/> bits need, whose bits past count are zero.
     /// </summary>

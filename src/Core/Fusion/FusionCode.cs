@@ -1,4 +1,5 @@
 using BitFusion.Core.Galois;
+using System.Runtime.InteropServices;
 using BitFusion.Core.Kernels;
 
 namespace BitFusion.Core.Fusion;
@@ -170,15 +171,40 @@ public sealed class FusionCode
 
     /// <summary>
     /// As <see cref="SolveResiduals"/>, for the one lost primary lost[<paramref name="which"/>] a recovering primary
-    /// needs: only that row of the inverse is combined, straight into an array of the list's words.
+    /// needs: only that row of the inverse is combined, straight into an array of the list's words. With one lost
+    /// primary whose residual is a whole array of exactly its words, that array is scaled in place and returned: the
+    /// residual was written for this call alone, and a second list-sized array is what a 10^10-bit recovery cannot
+    /// afford.
     /// </summary>
     public ulong[] SolveResidual(
         ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, IReadOnlyList<ReadOnlyMemory<ulong>> residuals, ReadOnlySpan<long> lengths, int which)
     {
         GfMatrix inverse = ResidualInverse(lost, backups, residuals.Count, lengths.Length);
-        var words = new ulong[Bits.Delta.WordsFor(lengths[which])];
+        int count = Bits.Delta.WordsFor(lengths[which]);
+        if (residuals.Count == 1 && MemoryMarshal.TryGetArray(residuals[0], out ArraySegment<ulong> only)
+            && only.Offset == 0 && only.Count == count && only.Array!.Length == count)
+        {
+            Scale(only.Array, inverse.Row(which)[0]);
+            return only.Array;
+        }
+        var words = new ulong[count];
         LinearCombiner.Combine(_kernel, inverse.Row(which), residuals, [words], words.Length);
         return words;
+    }
+
+    /// <summary>words = c · words, a block at a time through a small scratch (the kernel multiplies and XORs).</summary>
+    private void Scale(ulong[] words, byte c)
+    {
+        if (c == 1) return;
+        Span<ulong> scratch = stackalloc ulong[512];
+        for (int at = 0; at < words.Length; at += scratch.Length)
+        {
+            Span<ulong> block = words.AsSpan(at, Math.Min(scratch.Length, words.Length - at));
+            Span<ulong> held = scratch[..block.Length];
+            block.CopyTo(held);
+            block.Clear();
+            _kernel.MulXor(MemoryMarshal.AsBytes(block), MemoryMarshal.AsBytes(held), c);
+        }
     }
 
     private GfMatrix ResidualInverse(ReadOnlySpan<int> lost, ReadOnlySpan<int> backups, int residuals, int lengths)

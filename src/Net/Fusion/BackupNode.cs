@@ -148,7 +148,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                 }
                 finally
                 {
-                    ArrayPool<ulong>.Shared.Return(list.Words);
+                    WordBuffers.Return(list.Words);
                 }
                 if (s.Token == 0) Log.Info($"snapshot of primary {p} at seq {s.Seq} ({s.Length} bits, life {s.Life:x})");
                 break;
@@ -367,7 +367,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     {
         if (!_links.TryGetValue(link, out Connection? c))
         {
-            ArrayPool<ulong>.Shared.Return(words);
+            WordBuffers.Return(words);
             return;
         }
         Span<byte> head = stackalloc byte[FusionWire.ResidualHeadBytes(seqs.Length)];
@@ -418,7 +418,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         {
             FusedBackup state = _role.State;
             (length, count) = (state.FusedLength, state.WordCount);
-            words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
+            words = WordBuffers.Rent(count);
             state.Words.CopyTo(words);
         }
         Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];

@@ -154,13 +154,19 @@ public sealed partial class FusedBitList
             owner._outbox.Frame(c, MessageType.Ok, reply);
         }
 
-        public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, long length, long seq)
+        public void Bits(long client, ulong requestId, SharedSnapshot snapshot)
         {
             owner.EndTracking(client, requestId);
-            if (!owner._clients.TryGetValue(client, out Connection? c)) return;
+            if (!owner._clients.TryGetValue(client, out Connection? c))
+            {
+                snapshot.Release();
+                return;
+            }
             Span<byte> head = stackalloc byte[BitsChunkWire.HeadBytes];
-            owner._outbox.Chunked(c, MessageType.BitsChunk, head[..BitsChunkWire.WriteHead(head, requestId, length, seq)], words,
-                ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, BitsChunkWire.HeadBytes));
+            // Streamed from the reads' shared copy itself, which the stream releases after its last chunk.
+            owner._outbox.Streamed(c, MessageType.BitsChunk, head[..BitsChunkWire.WriteHead(head, requestId, snapshot.Length, snapshot.Version)],
+                snapshot.Array, Core.Bits.Delta.WordsFor(snapshot.Length), ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, BitsChunkWire.HeadBytes),
+                release: _ => snapshot.Release());
         }
 
         /// <summary>

@@ -5,8 +5,8 @@ using BitFusion.Net.Wire;
 
 namespace BitFusion.Net.Fusion;
 
-/// <summary>A whole list an <see cref="Outbox"/> owns until it is streamed: words rented from ArrayPool&lt;ulong&gt;.Shared.</summary>
-internal sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords, bool Overtakable);
+/// <summary>A whole list an <see cref="Outbox"/> owns until it is streamed, and how its words are given back once sent.</summary>
+internal sealed record StreamedList(ulong[] Words, int WordCount, int ChunkWords, bool Overtakable, Action<ulong[]> Release);
 
 /// <summary>
 /// An outbox's lists being streamed (<see cref="ChunkStream"/>), at most one per connection, and the frames its
@@ -57,7 +57,7 @@ internal sealed class ListsUnderWay
     /// <summary>Starts streaming a list on <paramref name="to"/>, which has none under way; it takes over the list's words.</summary>
     public void Start(Connection to, MessageType type, ReadOnlySpan<byte> head, StreamedList list)
     {
-        var stream = new ChunkStream(to, type, head, list.Words, list.WordCount, list.ChunkWords, _finished, list.Overtakable ? WindowBytes : 0);
+        var stream = new ChunkStream(to, type, head, list.Words, list.WordCount, list.ChunkWords, _finished, list.Release, list.Overtakable ? WindowBytes : 0);
         lock (_gate)
         {
             // The caller (the outbox's one drainer) queues nothing else meanwhile, so the first chunk is in order.
@@ -107,7 +107,7 @@ internal sealed class ListsUnderWay
                         to.Enqueue(type, bytes);
                         continue;
                     }
-                    next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished, list.Overtakable ? WindowBytes : 0);
+                    next = new ChunkStream(to, type, bytes, list.Words, list.WordCount, list.ChunkWords, _finished, list.Release, list.Overtakable ? WindowBytes : 0);
                     backlog.Stream = next;
                     if (!list.Overtakable) break;
                     next.QueueFirst();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using BitFusion.Core.Bits;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
 using BitFusion.Net.Wire;
@@ -72,25 +73,27 @@ internal sealed class Outbox
     /// </summary>
     public void Chunked(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ReadOnlySpan<ulong> words, int chunkWords, bool overtakable = false)
     {
-        ulong[] copy = ArrayPool<ulong>.Shared.Rent(Math.Max(1, words.Length));
+        ulong[] copy = WordBuffers.Rent(words.Length);
         words.CopyTo(copy);
         Streamed(to, type, head, copy, words.Length, chunkWords, overtakable);
     }
 
     /// <summary>
-    /// A whole list the outbox takes over (<paramref name="words"/>, rented from ArrayPool&lt;ulong&gt;.Shared): only its
+    /// A whole list the outbox takes over (<paramref name="words"/>, from <see cref="WordBuffers"/>): only its
     /// head is copied now. The drain hands it to a <see cref="ChunkStream"/>, which encodes and queues its chunks as
     /// the connection drains; every later frame for that connection waits behind the list (held here, in order),
     /// so nothing the role produces after it overtakes it, and frames for other connections go at once. An
     /// <paramref name="overtakable"/> list holds back only what was produced before its first chunk: later frames
-    /// go between its other chunks (<see cref="ListsUnderWay"/>). The words go back to the pool once queued.
+    /// go between its other chunks (<see cref="ListsUnderWay"/>). The words go back to <see cref="WordBuffers"/> once queued.
     /// </summary>
-    public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords, bool overtakable = false)
+    /// <param name="release">Gives the words back instead (a shared copy's owner), once sent or dropped.</param>
+    public void Streamed(Connection to, MessageType type, scoped ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords, bool overtakable = false,
+        Action<ulong[]>? release = null)
     {
         lock (_gate)
         {
             head.CopyTo(Reserve(head.Length));
-            _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords, overtakable)));
+            _items.Enqueue(new Item(to, type, _used, head.Length, null, new StreamedList(words, wordCount, chunkWords, overtakable, release ?? WordBuffers.Return)));
             _used += head.Length;
             Interlocked.Increment(ref _undelivered);
         }

@@ -359,7 +359,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
     {
         Replica r = _replica!;
         long length = r.List.Count;
-        ulong[] words = ArrayPool<ulong>.Shared.Rent(Math.Max(1, r.List.WordCount));
+        ulong[] words = WordBuffers.Rent(r.List.WordCount);
         r.List.Words.CopyTo(words);
         NodeConfig target = _cluster.Node(joiner);
         long position = r.Position;
@@ -395,7 +395,7 @@ internal sealed class DataNode : IFrameHandler, IDisposable
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(words);
+            WordBuffers.Return(words);
         }
         if (_stop.IsCancellationRequested) return;
         FlushSet.Batch batch;

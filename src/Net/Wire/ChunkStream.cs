@@ -1,4 +1,5 @@
 using System.Buffers;
+using BitFusion.Core.Bits;
 using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 using BitFusion.Net.Transport;
@@ -10,8 +11,8 @@ namespace BitFusion.Net.Wire;
 /// queue: chunks are encoded and queued only while the queue holds less than <see cref="HighMarkBytes"/> (or half
 /// the connection's cap, if that is less), and the rest wait for the socket to drain it
 /// (<see cref="Connection.WhenDrained"/>), so a list of any length costs a few chunks of queue instead of the whole
-/// list and never trips the slow-consumer cap; no thread waits meanwhile. The words (rented from
-/// ArrayPool&lt;ulong&gt;.Shared) go back to the pool when the last chunk is queued or the connection closes.
+/// list and never trips the slow-consumer cap; no thread waits meanwhile. The words go back (to
+/// <see cref="WordBuffers"/>, or to a shared copy's owner) when the last chunk is queued or the connection closes.
 /// </summary>
 internal sealed class ChunkStream
 {
@@ -27,6 +28,7 @@ internal sealed class ChunkStream
     private readonly int _wordCount;
     private readonly ChunkPlan _plan;
     private readonly Action<ChunkStream> _finished;
+    private readonly Action<ulong[]> _release;
     private readonly long _high, _wake;
     private readonly long _windowWords;
     private byte[]? _scratch;
@@ -44,9 +46,11 @@ internal sealed class ChunkStream
     /// (<see cref="Acknowledge"/>), so what else shares the connection waits behind at most that much in every
     /// buffer on the way, the kernel's included; the first chunk always goes.
     /// </param>
+    /// <param name="release">Gives the words back once the last chunk is queued or the connection closed.</param>
     public ChunkStream(Connection to, MessageType type, ReadOnlySpan<byte> head, ulong[] words, int wordCount, int chunkWords, Action<ChunkStream> finished,
-        long windowBytes = 0)
+        Action<ulong[]> release, long windowBytes = 0)
     {
+        _release = release;
         _windowWords = windowBytes / 8;
         _to = to;
         _type = type;
@@ -147,7 +151,7 @@ internal sealed class ChunkStream
 
     private void Release()
     {
-        ArrayPool<ulong>.Shared.Return(_words);
+        _release(_words);
         if (_scratch is not null) ArrayPool<byte>.Shared.Return(_scratch);
         _scratch = null;
     }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using BitFusion.Core.Bits;
 using BitFusion.Core.Transfer;
 using BitFusion.Net.Protocol;
 
@@ -19,7 +19,7 @@ internal sealed class InboundList
         Key = key;
         _cursor = new ChunkCursor(totalWords);
         Pooled = pooled;
-        Words = pooled ? ArrayPool<ulong>.Shared.Rent(Math.Max(1, totalWords)) : totalWords == 0 ? [] : GC.AllocateUninitializedArray<ulong>(totalWords);
+        Words = pooled ? WordBuffers.Rent(totalWords) : totalWords == 0 ? [] : GC.AllocateUninitializedArray<ulong>(totalWords);
     }
 
     /// <summary>What the transfer answers (a request id or a cut token), so a chunk of another transfer is refused.</summary>
@@ -27,7 +27,7 @@ internal sealed class InboundList
 
     /// <summary>
     /// The list's words: exactly its length, the receiver's to keep; or, when <see cref="Pooled"/>, at least its
-    /// length, rented from ArrayPool&lt;ulong&gt;.Shared, for a receiver that only reads them before returning them.
+    /// length, from <see cref="WordBuffers"/>, for a receiver that only reads them before returning them.
     /// </summary>
     public ulong[] Words { get; }
 

@@ -188,11 +188,14 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
         Reply(client, new ClientReply(requestId, value, null, null, 0));
     }
 
-    public void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, long length, long seq)
+    public void Bits(long client, ulong requestId, SharedSnapshot snapshot)
     {
+        ReadOnlySpan<ulong> words = snapshot.Words;
+        (long length, long seq) = (snapshot.Length, snapshot.Version);
         Sim.CheckRead(Index, words, length, seq);
         foreach ((int total, int offset, ulong[] chunk) in SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)]))
             Reply(client, new BitsChunkMsg(requestId, seq, length, total, offset, chunk));
+        snapshot.Release();
     }
 
     public void Failed(long client, ulong requestId, Outcome outcome, string message)

@@ -1,4 +1,4 @@
-using System.Buffers;
+using BitFusion.Core.Bits;
 using BitFusion.Core.Transfer;
 
 namespace BitFusion.Core.Fusion.Roles;
@@ -23,9 +23,9 @@ internal sealed class Cut
         Waiting = new bool[primaries];
         Folding = new bool[primaries];
         Snapshots = new ChunkCursor[primaries];
-        Words = ArrayPool<ulong>.Shared.Rent(Math.Max(16, fusedAtT0.Length));
-        Words.AsSpan().Clear();
+        Words = WordBuffers.Rent(Math.Max(16, fusedAtT0.Length));
         fusedAtT0.CopyTo(Words);
+        Words.AsSpan(fusedAtT0.Length).Clear();
     }
 
     public long Requester { get; }
@@ -46,16 +46,17 @@ internal sealed class Cut
     public void EnsureWords(int words)
     {
         if (words <= Words.Length) return;
-        ulong[] bigger = ArrayPool<ulong>.Shared.Rent(Math.Max(words, Words.Length * 2));
-        bigger.AsSpan().Clear();
+        // A survivor appending through a long cut grows it delta by delta: an eighth of room keeps that linear.
+        ulong[] bigger = WordBuffers.Rent(Math.Max(words, Words.Length + Words.Length / 8));
         Words.AsSpan().CopyTo(bigger);
-        ArrayPool<ulong>.Shared.Return(Words);
+        bigger.AsSpan(Words.Length).Clear();
+        WordBuffers.Return(Words);
         Words = bigger;
     }
 
-    public void Release() => ArrayPool<ulong>.Shared.Return(Words);
+    public void Release() => WordBuffers.Return(Words);
 
-    /// <summary>Hands the words (pooled) to whoever sends the residual; the cut holds none afterwards.</summary>
+    /// <summary>Hands the words (from <see cref="WordBuffers"/>) to whoever sends the residual; the cut holds none afterwards.</summary>
     public ulong[] TakeWords()
     {
         ulong[] words = Words;

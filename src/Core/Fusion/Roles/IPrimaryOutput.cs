@@ -40,7 +40,11 @@ internal interface IPrimaryOutput
     /// <summary>A write is durable (value: the new count), or a Get/Count answer.</summary>
     void Done(long client, ulong requestId, long value);
 
-    void Bits(long client, ulong requestId, ReadOnlySpan<ulong> words, long length, long seq);
+    /// <summary>
+    /// A whole-list answer: the output takes over the reader's share of <paramref name="snapshot"/> and releases it
+    /// once the words are sent (or the client is gone), so the list is not copied a second time to be streamed.
+    /// </summary>
+    void Bits(long client, ulong requestId, SharedSnapshot snapshot);
 
     void Failed(long client, ulong requestId, Outcome outcome, string message);
 

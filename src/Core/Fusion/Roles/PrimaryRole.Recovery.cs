@@ -208,9 +208,10 @@ internal sealed partial class PrimaryRole
     /// Installs the list and starts the new life: backups whose contribution is exactly the basis resume in it;
     /// backups holding nothing of this primary get a snapshot; every other attached backup is re-encoded.
     /// </summary>
-    private void Resume(ReadOnlySpan<ulong> words, long length, long seq, long basisLife, RecoveryPlan plan, bool rebuilt)
+    /// <param name="words">The list's words, which the list takes over (no copy: at 10^10 bits a copy is 1.25 GB more).</param>
+    private void Resume(ulong[] words, long length, long seq, long basisLife, RecoveryPlan plan, bool rebuilt)
     {
-        _list.Load(words, length);
+        _list.Take(words, length);
         _seq = seq;
         _life = RecoveryPlanner.MakeLife(plan.NextLifeCounter, _lifeNonce);
         (_basisLife, _basisSeq) = rebuilt ? (basisLife, seq) : (0, 0);

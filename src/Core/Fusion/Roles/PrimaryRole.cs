@@ -350,8 +350,7 @@ internal sealed partial class PrimaryRole : IDisposable
     {
         if (op.Snapshot is { } snapshot)
         {
-            _out.Bits(op.Client, op.RequestId, snapshot.Words, snapshot.Length, snapshot.Version);
-            snapshot.Release();
+            _out.Bits(op.Client, op.RequestId, snapshot);
         }
         else
         {
