@@ -195,6 +195,30 @@ public class FusionCodeTests
         }
     }
 
+    [Fact]
+    public void One_lost_primary_is_solved_in_its_residuals_own_array_through_any_backup()
+    {
+        var rng = new Random(11);
+        var code = new FusionCode(4, 3);
+        PackedBitList list = RandomList(rng, 64 * 1500 + 13);
+        for (int b = 0; b < code.Faults; b++)
+        {
+            // The residual a backup sends for one lost primary is c(b, p) · its list, exactly its words long.
+            var residual = new ulong[list.WordCount];
+            code.Kernel.MulXor(System.Runtime.InteropServices.MemoryMarshal.AsBytes(residual.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(list.Words), code.Coefficient(b, 2));
+            ulong[] solved = code.SolveResidual([2], [b], [residual], [list.Count], 0);
+            Assert.Same(residual, solved);
+            Assert.True(list.Words.SequenceEqual(solved), $"backup {b} (coefficient {code.Coefficient(b, 2)}): the list differs");
+        }
+        // A residual longer than the list (a slice of a larger array) is combined into a fresh array instead.
+        var longer = new ulong[list.WordCount + 5];
+        list.Words.CopyTo(longer);
+        ulong[] fresh = code.SolveResidual([2], [0], [longer.AsMemory(0, list.WordCount)], [list.Count], 0);
+        Assert.NotSame(longer, fresh);
+        Assert.True(list.Words.SequenceEqual(fresh));
+    }
+
     internal static PackedBitList RandomList(Random rng, int bits)
     {
         var l = new PackedBitList();

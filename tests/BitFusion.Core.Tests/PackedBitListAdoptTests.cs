@@ -6,6 +6,25 @@ namespace BitFusion.Core.Tests;
 public class PackedBitListAdoptTests
 {
     [Fact]
+    public void TakesAnExactArrayClearingBitsPastTheCountAndCopiesAnyOther()
+    {
+        ulong[] words = [ulong.MaxValue, ulong.MaxValue];
+        using var list = new PackedBitList();
+        list.Take(words, 70);
+        Assert.Equal(70, list.Count);
+        Assert.Equal(0b111_111UL, words[1]);
+        Assert.True(list.TailIsZero());
+        words[0] = 0;
+        Assert.False(list.Get(0));
+
+        ulong[] wide = [1, 2, 3];
+        list.Take(wide, 64);
+        wide[0] = 0;
+        Assert.True(list.Get(0));
+        Assert.Equal(1, list.WordCount);
+    }
+
+    [Fact]
     public void AdoptsAnExactArrayWithoutACopyAndKeepsWorking()
     {
         ulong[] words = [ulong.MaxValue, 0b101];

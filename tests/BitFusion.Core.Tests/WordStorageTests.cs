@@ -41,6 +41,30 @@ public class WordStorageTests
     }
 
     [Fact]
+    public void A_huge_list_grows_by_an_eighth_copying_about_1_byte_per_bit()
+    {
+        using var list = new PackedBitList();
+        var run = new ulong[4096];
+        Array.Fill(run, 0x0123_4567_89AB_CDEFUL);
+        while (list.WordCount < WordStorage.HugeWords) list.AppendRange(run, run.Length * 64L);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long appended = 0;
+        for (int i = 0; i < 512; i++, appended += run.Length * 64L) list.AppendRange(run, run.Length * 64L);
+        double perBit = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / appended;
+        // 1/8 growth copies (1 + 1/8) · 8 bytes per 1/8 · 64 bits, 1.1 B per bit; growth by 1/16 copied 2.1.
+        Assert.InRange(perBit, 0.7, 1.6);
+        Assert.InRange(list.CapacityWords, list.WordCount, list.WordCount + list.WordCount / 8 + 1);
+    }
+
+    [Fact]
+    public void Whole_list_copies_past_8_MiB_are_exact_and_not_pooled()
+    {
+        Assert.Equal(WordBuffers.PooledWords + 3, WordBuffers.Rent(WordBuffers.PooledWords + 3).Length);
+        Assert.Equal(1024, WordBuffers.Rent(1000).Length);
+        WordBuffers.Return(new ulong[WordBuffers.PooledWords + 3]);
+    }
+
+    [Fact]
     public void A_list_hovering_around_a_large_size_does_not_reallocate()
     {
         using var list = new PackedBitList();
