@@ -21,11 +21,11 @@ internal static class RecoveryBench
     /// <param name="survivorWrites">One client writes to primary 1, one write at a time, through every recovery (needs two primaries).</param>
     /// <param name="progress">Told of each long step (filling, crash, recovery, check), for lists that take minutes.</param>
     public static async Task<Result> RunAsync(int primaries, int faults, long bits, int repeats, CancellationToken cancellation, bool tls = false,
-        bool survivorWrites = false, Action<string>? progress = null)
+        bool survivorWrites = false, Action<string>? progress = null, int suspectAfterMs = 10_000)
     {
         // Filling lists of 10^8 bits and more on a loaded machine can starve a backup's heartbeats past the default
         // 1.5 s; a false suspicion would measure the retry, not the recovery.
-        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, suspectAfterMs: 10_000);
+        await using InProcessFusion fusion = await InProcessFusion.StartAsync(primaries, faults, 1024, cancellation, tls, suspectAfterMs: suspectAfterMs);
         var random = new Random((int)(bits % int.MaxValue) + primaries);
         const int chunkBits = 1 << 22;
         var chunk = new ulong[chunkBits / 64];

@@ -155,14 +155,25 @@ internal static class BenchCommand
         {
             Description = "One client writes (Set, one at a time) to a surviving primary before and during every recovery; prints its latency (needs --primaries >= 2).",
         };
+        var suspectAfter = new Option<int>("--suspect-after-ms")
+        {
+            Description = "The cluster's suspectAfterMs (default 10000: filling a 10^9-bit list on a loaded machine starves heartbeats past 1.5 s).",
+            DefaultValueFactory = _ => 10_000,
+        };
         var command = new Command("recovery", "Time to rebuild a crashed primary, against list length and number of primaries (other primaries keep serving).")
-        { sizes, faults, primaries, repeats, survivorWrites };
+        { sizes, faults, primaries, repeats, survivorWrites, suspectAfter };
         command.SetAction(async (result, cancellation) =>
         {
             Log.Name = "bench";
             Log.Quiet = true;
             int r = result.GetValue(repeats);
             bool writes = result.GetValue(survivorWrites);
+            int suspect = result.GetValue(suspectAfter);
+            if (suspect is < 600 or > 600_000)
+            {
+                Console.Error.WriteLine("error: --suspect-after-ms must be 600..600000 (at least two heartbeats).");
+                return 2;
+            }
             if (r < 1 || result.GetValue(sizes)!.Any(s => s < 1 || s > ListLimits.MaxCount))
             {
                 Console.Error.WriteLine($"error: --repeats must be at least 1 and every size in 1..{ListLimits.MaxCount}.");
@@ -182,7 +193,7 @@ internal static class BenchCommand
                     {
                         // A list past 2^30 bits takes minutes to fill and check: say where it is, on stderr so the table stays clean.
                         Action<string>? progress = bits >= 1L << 30 ? line => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}") : null;
-                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation, survivorWrites: writes, progress: progress);
+                        RecoveryBench.Result x = await RecoveryBench.RunAsync(p, f, bits, r, cancellation, survivorWrites: writes, progress: progress, suspectAfterMs: suspect);
                         string survivor = x is { Quiet: { } q, During: { } d }
                             ? $" {q.Median:0} / {q.P99:0} / {q.P999:0} | {d.Count}, {x.Refused}, {d.Median:0} / {d.P99:0} / {d.P999:0} / {d.Max:0} |"
                             : "";

@@ -391,7 +391,9 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     {
         if (!_links.Remove(link, out Connection? c)) return;
         _linkOf[c] = 0;
-        Log.Info($"closing the link to {c.Name}: {reason}");
+        // A warning, as the primary's "dropping backup" is: a link the backup gives up on (suspicion, a replacing
+        // connection, a re-encode) is what explains a recovery attempt that fails with its connection reset.
+        Log.Warn($"closing the link to {c.Name}: {reason}");
         _outbox.Close(c, reason);
     }
 
