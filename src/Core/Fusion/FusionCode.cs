@@ -1,5 +1,5 @@
-using BitFusion.Core.Galois;
 using System.Runtime.InteropServices;
+using BitFusion.Core.Galois;
 using BitFusion.Core.Kernels;
 
 namespace BitFusion.Core.Fusion;
