@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using BitFusion.Core.Abcast;
 using BitFusion.Core.Bits;
+using BitFusion.Core.Fusion.Roles;
 using BitFusion.Net.Protocol;
 using BitFusion.Core.Replication;
 using BitFusion.Net.Replication;
@@ -82,8 +83,31 @@ internal static class Seeds
             AbcastWire.EnqueuePropose(c, new ProposalMessage(new MessageId(0, 2), 6));
             AbcastWire.EnqueueDelivered(c, new DeliveryReport(new MessageId(0, 1), DeliveryStatus.Applied, 3, 4));
         });
+        // Data: a run of one (the single message) and a run of three with an append-many in the middle, to the
+        // data node's handler and to the pure reader.
+        var set = new WriteOp { Kind = ListOp.Set, Index = 3, Bit = true };
+        WriteOp appendMany = WriteOp.AppendMany(words, 130);
+        foreach (int target in new[] { 1, 21 })
+        {
+            Captured(target, NodeRole.Manager, c => AbcastWire.EnqueueData(c, new DataMessage<WriteOp>(new MessageId(0, 1), 5, 1, new GroupSet(1), 0, set)));
+            Seed(target, NodeRole.Manager, MessageType.AbcastData, DataRunPayload(set, appendMany));
+        }
+        appendMany.Release();
         Seed(20, NodeRole.DataNode, MessageType.Batch, [.. reports.SelectMany(f => (byte[])[.. Le((uint)f.Payload.Length + 1), (byte)f.Type, .. f.Payload])]);
         return n;
+    }
+
+    /// <summary>A run of three data messages of sender 0, seqs 1–3, as a link that batches sends them.</summary>
+    private static byte[] DataRunPayload(WriteOp first, WriteOp second)
+    {
+        List<(MessageType Type, byte[] Payload)> single = Capture(c =>
+        {
+            AbcastWire.EnqueueData(c, new DataMessage<WriteOp>(new MessageId(0, 1), 5, 1, new GroupSet(1), 0, first));
+            AbcastWire.EnqueueData(c, new DataMessage<WriteOp>(new MessageId(0, 2), 6, 1, new GroupSet(1), 0, second));
+            AbcastWire.EnqueueData(c, new DataMessage<WriteOp>(new MessageId(0, 3), 7, 1, new GroupSet(1), 1, first));
+        });
+        // The capture's link does not batch: each is a run of one; a run is their items behind one sender.
+        return [.. single[0].Payload, .. single.Skip(1).SelectMany(f => f.Payload[DataRun.HeadBytes..])];
     }
 
     private static byte[] Le(ulong v) => BitConverter.GetBytes(v);

@@ -1,3 +1,4 @@
+using BitFusion.Core.Abcast;
 using BitFusion.Net.Config;
 using BitFusion.Net.Fusion;
 using BitFusion.Net.Protocol;
@@ -38,7 +39,7 @@ internal sealed class Targets : IDisposable
         ];
     }
 
-    public const int Count = 21;
+    public const int Count = 22;
 
     /// <summary>A fixed cluster key, so seeds can carry valid MACs.</summary>
     public static readonly string KeyHex = new('a', 64);
@@ -131,6 +132,9 @@ internal sealed class Targets : IDisposable
                 break;
             }
             case 20: FrameBatch.Check(p); break;
+            case 21:
+                foreach (DataMessage<WriteOp> m in AbcastWire.ReadData(frame, 1 << 16)) m.Payload.Release();
+                break;
         }
     }
 

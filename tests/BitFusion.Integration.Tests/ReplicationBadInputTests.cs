@@ -92,6 +92,10 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
             await Closed("a manager's message from a client (data node)", ToReplica(), p => p.SendFrame(MessageType.AbcastData, new byte[54]), atManager: false);
             await Closed("data of an unknown write kind", ToReplicaAsManager(), p => p.SendFrame(MessageType.AbcastData, Data(kind: 9)), atManager: false);
             await Closed("data in another sender's name", ToReplicaAsManager(), p => p.SendFrame(MessageType.AbcastData, Data(kind: 0)), atManager: false);
+            await Closed("a data run with its second item cut off", ToReplicaAsManager(),
+                p => p.SendFrame(MessageType.AbcastData, [.. Data(kind: 0), .. Data(kind: 0)[4..40]]), atManager: false);
+            await Closed("a data run whose second item claims more words than it has", ToReplicaAsManager(),
+                p => p.SendFrame(MessageType.AbcastData, [.. Data(kind: 0), .. Data(kind: 0, bits: 640)[4..], 1, 2, 3]), atManager: false);
             await Closed("a malformed view", ToReplicaAsManager(), p => p.SendFrame(MessageType.ViewChange, new byte[30]), atManager: false);
 
             PeerIdentity managerIs = cluster.IdentityOf(manager.Id), replicaIs = cluster.IdentityOf(replica.Id);
@@ -155,8 +159,8 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
         return head;
     }
 
-    /// <summary>An AbcastData frame from sender 1, seq 1, to group 0, of write kind <paramref name="kind"/>.</summary>
-    private static byte[] Data(byte kind)
+    /// <summary>An AbcastData frame (a run of one) from sender 1, seq 1, to group 0, of write kind <paramref name="kind"/>, claiming <paramref name="bits"/> bits but carrying no words.</summary>
+    private static byte[] Data(byte kind, int bits = 0)
     {
         byte[] p = new byte[58];
         var w = new PayloadWriter(p);
@@ -169,7 +173,7 @@ public sealed class ReplicationBadInputTests(ITestOutputHelper output)
         w.U8(kind);
         w.I64(0);
         w.Bool(true);
-        w.I32(0);
+        w.I32(bits);
         return p;
     }
 }

@@ -120,5 +120,13 @@ internal sealed class PendingQueue<TPayload>
         _slots[slot].HeapIndex = position;
     }
 
-    private bool Less(int a, int b) => _slots[a].Key < _slots[b].Key;
+    // OrderKey's order (timestamp, sender, seq), on the fields in place: the heap's hottest comparison, one per level.
+    private bool Less(int a, int b)
+    {
+        ref readonly PendingEntry<TPayload> x = ref _slots[a];
+        ref readonly PendingEntry<TPayload> y = ref _slots[b];
+        if (x.Timestamp != y.Timestamp) return x.Timestamp < y.Timestamp;
+        if (x.Id.Sender != y.Id.Sender) return x.Id.Sender < y.Id.Sender;
+        return x.Id.Seq < y.Id.Seq;
+    }
 }

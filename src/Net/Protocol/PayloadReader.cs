@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace BitFusion.Net.Protocol;
 
@@ -63,12 +65,17 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> payload)
             throw new ProtocolException($"{_payload.Length - _offset} unexpected trailing bytes.");
     }
 
+    // Inlined into every field read (the throw lives apart, so it does not stop the inlining).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<byte> Take(int n)
     {
-        if (n > _payload.Length - _offset)
-            throw new ProtocolException($"Truncated payload: needed {n} more bytes at offset {_offset} of {_payload.Length}.");
+        if (n > _payload.Length - _offset) Truncated(n);
         ReadOnlySpan<byte> s = _payload.Slice(_offset, n);
         _offset += n;
         return s;
     }
+
+    [DoesNotReturn]
+    private readonly void Truncated(int n) =>
+        throw new ProtocolException($"Truncated payload: needed {n} more bytes at offset {_offset} of {_payload.Length}.");
 }

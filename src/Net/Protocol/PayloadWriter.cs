@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace BitFusion.Net.Protocol;
@@ -30,12 +32,17 @@ internal ref struct PayloadWriter(Span<byte> target)
         _written += n;
     }
 
+    // Inlined into every field write (the throw lives apart, so it does not stop the inlining): a data item is ten of them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<byte> Take(int n)
     {
-        if (n > _target.Length - _written)
-            throw new InvalidOperationException($"Payload overflow: {n} more bytes after {_written} of {_target.Length} reserved.");
+        if (n > _target.Length - _written) Overflow(n);
         Span<byte> s = _target.Slice(_written, n);
         _written += n;
         return s;
     }
+
+    [DoesNotReturn]
+    private readonly void Overflow(int n) =>
+        throw new InvalidOperationException($"Payload overflow: {n} more bytes after {_written} of {_target.Length} reserved.");
 }

@@ -251,8 +251,11 @@ internal sealed class DataNode : IFrameHandler, IDisposable
                 break;
             }
             case MessageType.AbcastData:
-                ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(AbcastWire.ReadData(frame, _cluster.Config.MaxFrameBytes)));
+            {
+                foreach (DataMessage<WriteOp> m in AbcastWire.ReadData(frame, _cluster.Config.MaxFrameBytes))
+                    ReadBatch<ManagerInput>.Add(this, connection, ManagerInput.Of(m));
                 return;
+            }
             case MessageType.AbcastFinal:
             {
                 FinalRun run = AbcastWire.ReadFinals(frame);

@@ -52,8 +52,11 @@ internal struct WriteOp
 
     public readonly ReadOnlySpan<byte> Body => MemoryMarshal.AsBytes(RunWords);
 
-    /// <summary>Reads and validates a write; the words of a run are copied into a pooled array.</summary>
-    public static WriteOp Read(ref PayloadReader r, int maxFrameBytes)
+    /// <summary>
+    /// Reads and validates a write without copying anything: a run's words stay where they lie, in
+    /// <paramref name="words"/>, and <see cref="Words"/> is null (<see cref="Owning"/> makes the write its own).
+    /// </summary>
+    public static WriteOp Parse(ref PayloadReader r, int maxFrameBytes, out ReadOnlySpan<ulong> words)
     {
         byte kind = r.U8();
         long index = r.I64();
@@ -61,9 +64,12 @@ internal struct WriteOp
         int bits = r.Count("bits", ListLimits.For(maxFrameBytes).MaxAppendBits);
         if (kind > (byte)ListOp.SwapRemoveAt) throw new ProtocolException($"Unknown write kind {kind}.");
         if (bits > 0 && kind != (byte)ListOp.Append) throw new ProtocolException($"Only an append carries a run of bits; a {(ListOp)kind} carries {bits}.");
-        ReadOnlySpan<ulong> words = r.Words(Delta.WordsFor(bits));
-        return bits > 0 ? AppendMany(words, bits) : new WriteOp { Kind = (ListOp)kind, Index = index, Bit = bit };
+        words = r.Words(Delta.WordsFor(bits));
+        return bits > 0 ? new WriteOp { Kind = ListOp.Append, Bits = bits } : new WriteOp { Kind = (ListOp)kind, Index = index, Bit = bit };
     }
+
+    /// <summary>The parsed write with a run's <paramref name="words"/> copied into a pooled array that it owns.</summary>
+    public readonly WriteOp Owning(ReadOnlySpan<ulong> words) => Bits > 0 ? AppendMany(words, Bits) : this;
 
     /// <summary>
     /// Applies the write to <paramref name="list"/> unless its index is out of range there (or the run would make

@@ -301,15 +301,18 @@ internal sealed class Connection : IDisposable
     /// pass <see cref="MaxQueuedBytes"/>, the frame is dropped and the connection closed (on another thread, so
     /// a caller holding its own lock is not re-entered through <see cref="Closed"/>).
     /// </summary>
-    public void Enqueue(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default)
+    public void Enqueue(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default) =>
+        EnqueueFrame(type, head, default, body);
+
+    private void EnqueueFrame(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item, scoped ReadOnlySpan<byte> body)
     {
-        int payload = PayloadLength(type, head, body);
+        int payload = PayloadLength(type, head, item.Length + body.Length);
         lock (_gate)
         {
             // Whatever follows a batch closes it: frames keep their order on the wire.
             _run = -1;
             if (!ReserveLocked(Frame.HeaderSize + payload)) return;
-            WriteFrameLocked(type, head, body);
+            WriteFrameLocked(type, head, item, body);
         }
         Volatile.Write(ref _lastSentMs, Environment.TickCount64);
         Interlocked.Increment(ref s_totalFramesSent);
@@ -322,41 +325,43 @@ internal sealed class Connection : IDisposable
     /// leave as one frame. A frame alone stays an ordinary frame.
     /// </summary>
     public void EnqueueBatched(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body = default) =>
-        EnqueueCarried(type, head, body, run: false);
+        EnqueueCarried(type, head, default, body, run: false);
 
     /// <summary>
     /// As <see cref="EnqueueBatched"/>, for a frame that is a run:
-    /// <paramref name="head"/> then one or more items of one size. On a link that batches, when the last frame queued
-    /// is a run of the same type and head and stays within the frame limit with one more item, <paramref name="item"/>
-    /// joins it in place, so a read batch's proposals, finals or delivery reports for one peer leave as one message.
-    /// Otherwise it starts a new run.
+    /// <paramref name="head"/> then one or more items. On a link that batches, when the last frame queued is a run of
+    /// the same type and head and stays within the frame limit with one more item, the item (<paramref name="item"/>
+    /// then <paramref name="body"/>, which may be empty) joins it in place, so a read batch's data, proposals, finals
+    /// or delivery reports for one peer leave as one message. Otherwise it starts a new run.
     /// </summary>
-    public void EnqueueRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item) =>
-        EnqueueCarried(type, head, item, run: true);
+    public void EnqueueRun(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item, scoped ReadOnlySpan<byte> body = default) =>
+        EnqueueCarried(type, head, item, body, run: true);
 
-    private void EnqueueCarried(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body, bool run)
+    private void EnqueueCarried(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item, scoped ReadOnlySpan<byte> body, bool run)
     {
         if (!_batches)
         {
-            Enqueue(type, head, body);
+            EnqueueFrame(type, head, item, body);
             return;
         }
         Debug.Assert(FrameBatch.Carries(type));
-        int frame = Frame.HeaderSize + PayloadLength(type, head, body);
+        int itemBytes = item.Length + body.Length;
+        int frame = Frame.HeaderSize + PayloadLength(type, head, itemBytes);
         bool joined = true;
         lock (_gate)
         {
             int tail = _txLength - _run;
             // The batch's length field after this frame: its type byte and its inner frames.
             long batchLength = _runIsBatch ? tail - 4L + frame : 1L + tail + frame;
-            if (run && ExtendsRunLocked(type, head, body.Length))
+            if (run && ExtendsRunLocked(type, head, itemBytes))
             {
                 // Refused room closed the connection: the item is dropped, as Enqueue drops a frame.
-                if (!ReserveLocked(body.Length)) return;
-                body.CopyTo(_tx.AsSpan(_txLength));
-                _txLength += body.Length;
-                Grow(_runLast, body.Length);
-                if (_runIsBatch) Grow(_run, body.Length);
+                if (!ReserveLocked(itemBytes)) return;
+                item.CopyTo(_tx.AsSpan(_txLength));
+                body.CopyTo(_tx.AsSpan(_txLength + item.Length));
+                _txLength += itemBytes;
+                Grow(_runLast, itemBytes);
+                if (_runIsBatch) Grow(_run, itemBytes);
             }
             else if (_run >= 0 && batchLength <= _maxFrameBytes)
             {
@@ -369,14 +374,14 @@ internal sealed class Connection : IDisposable
                     _runIsBatch = true;
                 }
                 _runLast = _txLength;
-                WriteFrameLocked(type, head, body);
+                WriteFrameLocked(type, head, item, body);
                 BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(_run), (uint)batchLength);
             }
             else
             {
                 if (!ReserveLocked(frame)) return;
                 (_run, _runIsBatch, _runLast) = (_txLength, false, _txLength);
-                WriteFrameLocked(type, head, body);
+                WriteFrameLocked(type, head, item, body);
                 joined = false;
             }
         }
@@ -397,9 +402,9 @@ internal sealed class Connection : IDisposable
     private void Grow(int frame, int bytes) =>
         BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(frame), BinaryPrimitives.ReadUInt32LittleEndian(_tx.AsSpan(frame)) + (uint)bytes);
 
-    private int PayloadLength(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body)
+    private int PayloadLength(MessageType type, scoped ReadOnlySpan<byte> head, int rest)
     {
-        int payload = head.Length + body.Length;
+        int payload = head.Length + rest;
         if (payload + 1 > _maxFrameBytes)
             throw new InvalidOperationException($"A {type} frame of {payload + 1} bytes exceeds the {_maxFrameBytes}-byte limit.");
         return payload;
@@ -421,14 +426,16 @@ internal sealed class Connection : IDisposable
         return true;
     }
 
-    private void WriteFrameLocked(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> body)
+    private void WriteFrameLocked(MessageType type, scoped ReadOnlySpan<byte> head, scoped ReadOnlySpan<byte> item, scoped ReadOnlySpan<byte> body)
     {
         Span<byte> dst = _tx.AsSpan(_txLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(dst, (uint)(head.Length + body.Length + 1));
+        int payload = head.Length + item.Length + body.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(dst, (uint)(payload + 1));
         dst[4] = (byte)type;
         head.CopyTo(dst[Frame.HeaderSize..]);
-        body.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
-        _txLength += Frame.HeaderSize + head.Length + body.Length;
+        item.CopyTo(dst[(Frame.HeaderSize + head.Length)..]);
+        body.CopyTo(dst[(Frame.HeaderSize + head.Length + item.Length)..]);
+        _txLength += Frame.HeaderSize + payload;
     }
 
     /// <summary>Appends and sends.</summary>

@@ -9,49 +9,33 @@ namespace BitFusion.Net.Wire;
 
 /// <summary>
 /// Skeen's messages between a manager and a data node, on the one FIFO connection the manager keeps to that node.
-/// Data go one per frame; finals, proposals and delivery reports go as runs (one frame, one sender, any number of
-/// messages, read and dispatched once), and frames queued back to back leave as one <see cref="MessageType.Batch"/>
+/// Data, finals, proposals and delivery reports go as runs (one frame, one sender, any number of messages, read and
+/// dispatched once), and frames queued back to back leave as one <see cref="MessageType.Batch"/>
 /// frame. docs/replication.md lists every field.
 /// </summary>
 internal static class AbcastWire
 {
+    /// <summary>Joins the data to the run of data queued last on <paramref name="c"/> when it is from the same sender.</summary>
     public static void EnqueueData(Connection c, in DataMessage<WriteOp> m)
     {
-        Span<byte> head = stackalloc byte[44 + WriteOp.HeadBytes];
-        var w = new PayloadWriter(head);
-        w.I32(m.Id.Sender);
+        Span<byte> head = stackalloc byte[DataRun.HeadBytes];
+        new PayloadWriter(head).I32(m.Id.Sender);
+        Span<byte> item = stackalloc byte[DataRun.ItemHeadBytes];
+        var w = new PayloadWriter(item);
         w.I64(m.Id.Seq);
         w.I64(m.Timestamp);
         w.I64(m.Epoch);
         w.U64(m.Groups.Mask);
         w.I64(m.StableSeq);
         m.Payload.WriteHead(ref w);
-        c.EnqueueBatched(MessageType.AbcastData, head, m.Payload.Body);
+        c.EnqueueRun(MessageType.AbcastData, head, item, m.Payload.Body);
     }
 
-    /// <summary>The payload of a run is rented; the caller owns it once this returns.</summary>
-    public static DataMessage<WriteOp> ReadData(in Frame frame, int maxFrameBytes)
-    {
-        var r = frame.Reader();
-        var id = new MessageId(r.I32(), r.I64());
-        long timestamp = r.I64(), epoch = r.I64();
-        var groups = new GroupSet(r.U64());
-        long stable = r.I64();
-        CheckId(id);
-        if (timestamp < 0 || epoch < 0) throw new ProtocolException($"Data {id} has a negative timestamp or epoch.");
-        if (groups.IsEmpty) throw new ProtocolException($"Data {id} is addressed to no group.");
-        WriteOp op = WriteOp.Read(ref r, maxFrameBytes);
-        try
-        {
-            r.End();
-        }
-        catch
-        {
-            op.Release();
-            throw;
-        }
-        return new DataMessage<WriteOp>(id, timestamp, epoch, groups, stable, op);
-    }
+    /// <summary>
+    /// Checks every data message of the run before returning it, so a malformed run is refused whole; the payload
+    /// of each message the run hands out is rented, and its taker owns it.
+    /// </summary>
+    public static DataRun ReadData(in Frame frame, int maxFrameBytes) => DataRun.Read(frame.Payload.Span, maxFrameBytes);
 
     /// <summary>Joins the final to the run of finals queued last on <paramref name="c"/> when it has the same sender and epoch.</summary>
     public static void EnqueueFinal(Connection c, in FinalMessage m)
