@@ -27,6 +27,7 @@ if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.Pa
     return 2;
 }
 InlineCompletions.ApplyTo(parsed);
+FusionWarmup.ApplyTo(parsed);
 try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using BitFusion.Core.Galois;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Host.Commands;
+
+/// <summary>
+/// A restarted fusion primary is timed from opening its list to serving it, and a restarted backup from its ready
+/// line to holding every primary again; in a fresh native process most of either used to be the runtime's first-call
+/// costs on the critical path, not the protocol (docs/benchmarks.md, "A fresh process's first milliseconds"): the
+/// first socket starts the socket engine's event thread and waits for it to run, the first completion is handed to a
+/// thread-pool worker that does not exist yet, the first HMAC fetches the algorithm from OpenSSL, the first nonce
+/// opens the random source, and the GF(2^8) tables are built. A primary or backup process therefore starts, as the
+/// first thing it does, one thread that pays those costs while the main thread parses its command line and loads
+/// the configuration (which itself loads OpenSSL to derive the role keys): a loopback connection on an ephemeral port,
+/// the table of what each role may send, the GF(2^8) tables, and one nonce and one HMAC on throw-away data. Nothing waits for it: whatever is not done by the time
+/// the list is opened or the backup listens is still paid inside the measured interval, by whichever thread gets
+/// there first. A failure here (no loopback, say) is left for the real connections to report.
+/// </summary>
+internal static class FusionWarmup
+{
+    public static void ApplyTo(ParseResult parsed)
+    {
+        if (parsed.CommandResult.Command.Name is not ("primary" or "backup")) return;
+        new Thread(Run) { IsBackground = true, Name = "fusion warm-up" }.Start();
+    }
+
+    // The socket engine first: the main thread dials as soon as it has read the configuration, while the first HMAC
+    // waits for OpenSSL, which the main thread is loading meanwhile to derive the role keys.
+    private static void Run()
+    {
+        try
+        {
+            LoopbackConnection();
+        }
+        catch (SocketException)
+        {
+        }
+        _ = RoleTable.Admits(NodeRole.Backup, NodeRole.Primary);
+        _ = Gf256.Mul(2, 3);
+        Span<byte> scratch = stackalloc byte[32];
+        RandomNumberGenerator.Fill(scratch);
+        HMACSHA256.HashData(scratch, scratch, scratch);
+    }
+
+    /// <summary>
+    /// A connection as the dialer makes one (a dual-mode socket, asynchronous connect), accepted and closed: it
+    /// starts the socket engine and a thread-pool worker runs its completion.
+    /// </summary>
+    private static void LoopbackConnection()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var dialer = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        Task connected = dialer.ConnectAsync(listener.LocalEndPoint!);
+        using Socket accepted = listener.Accept();
+        connected.GetAwaiter().GetResult();
+    }
+}
