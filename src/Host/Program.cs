@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BitFusion.Host.Commands;
 using BitFusion.Net.Config;
 
+FusionWarmup.StartFor(args);
 var root = new RootCommand(
     "BitFusion keeps in-memory bit lists alive through crash faults, by fusion (coded backups) or by active " +
     "replication (Skeen-ordered replica groups), and measures the price of each. Every role runs from this one " +
@@ -27,7 +28,6 @@ if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.Pa
     return 2;
 }
 InlineCompletions.ApplyTo(parsed);
-FusionWarmup.ApplyTo(parsed);
 try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
