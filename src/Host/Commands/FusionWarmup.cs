@@ -9,16 +9,17 @@ namespace BitFusion.Host.Commands;
 
 /// <summary>
 /// A restarted fusion primary is timed from opening its list to serving it, and a restarted backup from its ready
-/// line to holding every primary again; in a fresh native process most of either used to be the runtime's first-call
-/// costs, paid on the critical path (docs/benchmarks.md, "A fresh process's first milliseconds"): the first socket
-/// starts the socket engine's event thread and spins until it runs, the first completion goes to a thread-pool worker
-/// that does not exist yet, the first timer starts the timer thread, the first HMAC fetches the algorithm from
-/// OpenSSL, and the first use of a few tables builds them. So a primary or backup process starts, before it even parses
-/// its command line, one thread that pays those costs while the main thread parses, loads the configuration and
-/// derives the role keys: a loopback connection on an ephemeral port, a timer, the role and GF(2^8) tables, the
-/// metrics, and one nonce and one HMAC on throw-away data. Nothing waits for it: whatever it has not done by the time
-/// the list is opened or the backup listens is paid inside the measured interval, by whichever thread gets there
-/// first. A failure here (no loopback, say) is left for the real connections to report.
+/// line to holding every primary again; in a fresh native process most of either used to be the runtime's
+/// first-call costs, paid on the critical path (docs/benchmarks.md, "A fresh process's first milliseconds"): the
+/// first socket starts the socket engine's event thread and spins until it runs, the first completion goes to a
+/// thread-pool worker that does not exist yet, the first timer starts the timer thread, the first HMAC fetches the
+/// algorithm from OpenSSL, and the first use of a few tables builds them. So a primary or backup process starts,
+/// before it even parses its command line, one thread that pays those costs while the main thread parses, loads the
+/// configuration and derives the role keys: a loopback connection on an ephemeral port, a timer, the role and
+/// GF(2^8) tables, the metrics, and one nonce and one HMAC on throw-away data. Nothing waits for it: whatever it has
+/// not done by the time the list is opened or the backup listens is paid inside the measured interval, by whichever
+/// thread gets there first. Its sockets are not <see cref="Connection"/>s, so the node's wire counters never see
+/// them. A failure here (no loopback, say) is left for the real connections to report.
 /// </summary>
 internal static class FusionWarmup
 {

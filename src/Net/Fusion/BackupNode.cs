@@ -46,7 +46,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     private readonly Dictionary<Connection, InboundList> _inbound = [];
     private readonly FrameServer _server;
     private readonly Timer _ticker;
-    private long _nextLink, _listening;
+    private long _nextLink, _accepting;
     private bool _disposed;
 
     public BackupNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
@@ -74,15 +74,15 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
 
     /// <summary>
     /// Raised each time this backup comes to hold every primary again (once they all loaded it after it started, and
-    /// after every reset), with the time since it started listening; on the thread that handled the last snapshot,
-    /// holding no lock. A restarted backup's re-encode is timed by it, not by polling the backup.
+    /// after every reset), with the time since it started accepting connections; on the thread that handled the last
+    /// snapshot, holding no lock. A restarted backup's re-encode is timed by it, not by polling the backup.
     /// </summary>
     public event Action<TimeSpan>? Reencoded;
 
     public void Start()
     {
+        _accepting = System.Diagnostics.Stopwatch.GetTimestamp();
         _server.Start();
-        _listening = System.Diagnostics.Stopwatch.GetTimestamp();
         int period = Math.Max(1, _cluster.Config.HeartbeatMs / 2);
         _ticker.Change(period, period);
     }
@@ -159,7 +159,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                         _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
                         reencoded = !was && _role.IsComplete;
                     }
-                    if (reencoded) Reencoded?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(_listening));
+                    if (reencoded) Reencoded?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(_accepting));
                 }
                 finally
                 {
