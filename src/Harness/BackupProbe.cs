@@ -16,7 +16,16 @@ internal static class BackupProbe
 {
     public static async Task<BackupReport> StatusAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, CancellationToken cancellation = default)
     {
-        byte[] payload = await AskAsync(backup, key, backupId, new PeerIdentity(NodeRole.Primary, anyPrimaryId), MessageType.Status, MessageType.StatusReply, cancellation).ConfigureAwait(false);
+        using Connection connection = await DialAsync(backup, key, backupId, anyPrimaryId, cancellation).ConfigureAwait(false);
+        return await AskStatusAsync(connection, backup, 1, cancellation).ConfigureAwait(false);
+    }
+
+    private static Task<Connection> DialAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, CancellationToken cancellation) =>
+        Dialer.ConnectAsync(backup, key, new PeerIdentity(NodeRole.Primary, anyPrimaryId), new PeerIdentity(NodeRole.Backup, backupId), Frame.DefaultMaxFrameBytes, cancellation);
+
+    private static async Task<BackupReport> AskStatusAsync(Connection connection, EndPoint backup, ulong requestId, CancellationToken cancellation)
+    {
+        byte[] payload = await AskAsync(connection, backup, requestId, MessageType.Status, MessageType.StatusReply, cancellation).ConfigureAwait(false);
         var r = new PayloadReader(payload);
         r.U64();
         r.I32();
@@ -62,7 +71,11 @@ internal static class BackupProbe
     public static Task<NodeStats> StatsAsync(EndPoint backup, ClusterKey key, ushort backupId, CancellationToken cancellation = default) =>
         NodeProbe.StatsAsync(backup, key, new PeerIdentity(NodeRole.Backup, backupId), cancellation);
 
-    /// <summary>Polls Status until the backup holds every primary, every <paramref name="poll"/> (default 20 ms).</summary>
+    /// <summary>
+    /// Polls Status until the backup holds every primary, every <paramref name="poll"/> (default 20 ms), over one
+    /// connection that is dialed again only when it fails: an authenticated handshake per poll would cost the backup
+    /// being watched more than the question does.
+    /// </summary>
     public static async Task WaitCompleteAsync(EndPoint backup, ClusterKey key, ushort backupId, ushort anyPrimaryId, TimeSpan timeout, CancellationToken cancellation = default,
         TimeSpan? poll = null)
     {
@@ -70,18 +83,23 @@ internal static class BackupProbe
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         string last = "no answer yet";
+        Connection? connection = null;
+        ulong requestId = 0;
         try
         {
             while (true)
             {
                 try
                 {
-                    if ((await StatusAsync(backup, key, backupId, anyPrimaryId, deadline.Token).ConfigureAwait(false)).Complete) return;
+                    connection ??= await DialAsync(backup, key, backupId, anyPrimaryId, deadline.Token).ConfigureAwait(false);
+                    if ((await AskStatusAsync(connection, backup, ++requestId, deadline.Token).ConfigureAwait(false)).Complete) return;
                     last = "it does not hold every primary yet";
                 }
                 catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException)
                 {
                     last = e.Message;
+                    connection?.Dispose();
+                    connection = null;
                 }
                 await Task.Delay(interval, deadline.Token).ConfigureAwait(false);
             }
@@ -90,13 +108,16 @@ internal static class BackupProbe
         {
             throw new TimeoutException($"backup at {backup} did not become complete within {timeout.TotalSeconds:0.#} s: {last}");
         }
+        finally
+        {
+            connection?.Dispose();
+        }
     }
 
-    private static async Task<byte[]> AskAsync(EndPoint backup, ClusterKey key, ushort backupId, PeerIdentity self, MessageType request, MessageType reply, CancellationToken cancellation)
+    private static async Task<byte[]> AskAsync(Connection connection, EndPoint backup, ulong requestId, MessageType request, MessageType reply, CancellationToken cancellation)
     {
-        using Connection connection = await Dialer.ConnectAsync(backup, key, self, new PeerIdentity(NodeRole.Backup, backupId), Frame.DefaultMaxFrameBytes, cancellation).ConfigureAwait(false);
         Span<byte> id = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(id, 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(id, requestId);
         connection.Send(request, id);
         Frame frame = await connection.ReadAsync(cancellation).ConfigureAwait(false);
         if (frame.IsEnd) throw new IOException($"backup at {backup} closed the connection instead of answering {request}: {connection.CloseReason}");

@@ -11,6 +11,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource<ReadyLine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _reencoded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task<int> _exited;
     private readonly IDisposable _cleanup;
 
@@ -24,6 +25,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         Task stdout = PumpAsync(process.StandardOutput, line =>
         {
             if (ReadyLine.IsReady(line)) _ready.TrySetResult(ReadyLine.Parse(line));
+            else if (line.StartsWith(ReencodedPrefix, StringComparison.Ordinal)) _reencoded.TrySetResult(line);
         });
         Task stderr = PumpAsync(process.StandardError, null);
         _exited = WatchAsync(stdout, stderr);
@@ -39,6 +41,12 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Completes with the first ready line; faults if the process exits before printing one.</summary>
     public Task<ReadyLine> Ready => _ready.Task;
+
+    /// <summary>The line a backup prints when it first holds every primary (<c>reencoded backup J (node N) reencode_us=…</c>).</summary>
+    public const string ReencodedPrefix = "reencoded ";
+
+    /// <summary>Completes with the first <see cref="ReencodedPrefix"/> line; never, from a process that prints none.</summary>
+    public Task<string> Reencoded => _reencoded.Task;
 
     /// <summary>The exit code once the process has exited and its output is drained; 128 + n after signal n.</summary>
     public Task<int> Exited => _exited;

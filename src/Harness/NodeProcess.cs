@@ -29,6 +29,9 @@ internal sealed class NodeProcess(string binary, NodeConfig node, string configP
     /// <summary>The ready line of the current (or last) life.</summary>
     public ReadyLine? Ready { get; private set; }
 
+    /// <summary>A backup's first "reencoded" line of the current life (see <see cref="ChildProcess.Reencoded"/>).</summary>
+    public Task<string> Reencoded => _current?.Reencoded ?? throw new InvalidOperationException($"{this} was never started.");
+
     public int Starts { get; private set; }
 
     /// <summary>How many times the harness has signalled this node to die; bumped before the signal is sent.</summary>

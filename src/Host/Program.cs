@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BitFusion.Host.Commands;
 using BitFusion.Net.Config;
 
+FusionWarmup.StartFor(args);
 var root = new RootCommand(
     "BitFusion keeps in-memory bit lists alive through crash faults, by fusion (coded backups) or by active " +
     "replication (Skeen-ordered replica groups), and measures the price of each. Every role runs from this one " +

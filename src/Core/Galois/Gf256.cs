@@ -10,28 +10,37 @@ public static class Gf256
     public const int Polynomial = 0x11D;
 
     // Exp is doubled so Mul can index Log[a] + Log[b] without a modulo.
-    private static readonly byte[] ExpTable = new byte[512];
-    private static readonly byte[] LogTable = new byte[256];
-    private static readonly byte[] FullTable = new byte[256 * 256];
+    private static readonly byte[] ExpTable;
+    private static readonly byte[] LogTable;
+    private static readonly byte[] FullTable;
 
+    /// <summary>
+    /// Fills the tables through locals: read through the static fields, every one of the 65,536 products of the full
+    /// table went through the native-AOT class-constructor check (the class is still being constructed), which took
+    /// milliseconds of a restarted process's recovery; this way it takes tens of microseconds.
+    /// </summary>
     static Gf256()
     {
+        byte[] exp = new byte[512], log = new byte[256], full = new byte[256 * 256];
         int x = 1;
         for (int i = 0; i < 255; i++)
         {
-            ExpTable[i] = (byte)x;
-            LogTable[x] = (byte)i;
+            exp[i] = (byte)x;
+            log[x] = (byte)i;
             x <<= 1;
             if ((x & 0x100) != 0) x ^= Polynomial;
         }
-        for (int i = 255; i < 512; i++) ExpTable[i] = ExpTable[i - 255];
-        for (int a = 0; a < 256; a++)
-            for (int b = 0; b < 256; b++)
-                FullTable[(a << 8) | b] = MulSlow((byte)a, (byte)b);
+        for (int i = 255; i < 512; i++) exp[i] = exp[i - 255];
+        for (int a = 1; a < 256; a++)
+        {
+            Span<byte> row = full.AsSpan(a << 8, 256);
+            int logA = log[a];
+            for (int b = 1; b < 256; b++) row[b] = exp[logA + log[b]];
+        }
+        ExpTable = exp;
+        LogTable = log;
+        FullTable = full;
     }
-
-    private static byte MulSlow(byte a, byte b) =>
-        a == 0 || b == 0 ? (byte)0 : ExpTable[LogTable[a] + LogTable[b]];
 
     /// <summary>a + b, which in GF(2^8) is a ⊕ b (and equals a − b).</summary>
     public static byte Add(byte a, byte b) => (byte)(a ^ b);

@@ -20,6 +20,11 @@ internal static class NodeCommands
         async (cluster, nodeId, cancellation) =>
         {
             using var node = new BackupNode(cluster, nodeId);
+            node.Reencoded += took =>
+            {
+                Console.Out.WriteLine($"reencoded backup {node.BackupIndex} (node {nodeId}) reencode_us={took.TotalMicroseconds:0}");
+                Console.Out.Flush();
+            };
             node.Start();
             Ready($"backup {node.BackupIndex} (node {nodeId}) on {node.EndPoint}");
             await CommonOptions.WaitForShutdown(cancellation);

@@ -204,13 +204,22 @@ internal sealed class FusionRun(ExperimentSettings settings, string binary, Heap
     }
 
     /// <summary>
-    /// Returns once a started backup holds every primary again (a primary is done once it printed its ready line),
-    /// polling every millisecond so that a re-encode's figure is not rounded up to the harness's usual 20 ms.
+    /// Returns once a started backup holds every primary again (a primary is done once it printed its ready line):
+    /// when the backup says so on its standard output (its "reencoded" line), or else (a binary that prints none)
+    /// when a Status poll every millisecond finds it complete, so that a re-encode's figure is not rounded up to the
+    /// harness's usual 20 ms.
     /// </summary>
-    private static Task WaitCompleteAsync(FusionCluster cluster, NodeProcess node, CancellationToken cancellation) =>
-        node.Role != "backup" ? Task.CompletedTask
-            : BackupProbe.WaitCompleteAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, (ushort)cluster.Primaries[0].Id,
-                StartTimeout, cancellation, TimeSpan.FromMilliseconds(1));
+    private static async Task WaitCompleteAsync(FusionCluster cluster, NodeProcess node, CancellationToken cancellation)
+    {
+        if (node.Role != "backup") return;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Task poll = BackupProbe.WaitCompleteAsync(cluster.EndPointOf(node.Id), cluster.Key, (ushort)node.Id, (ushort)cluster.Primaries[0].Id,
+            StartTimeout, stop.Token, TimeSpan.FromMilliseconds(1));
+        Task first = await Task.WhenAny(node.Reencoded, poll);
+        await stop.CancelAsync();
+        if (first == poll) await poll;
+        else await poll.ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
 
     private static Task<BitListClient> ConnectAsync(FusionCluster cluster, int i, CancellationToken cancellation) =>
         BitListClient.ConnectAsync(cluster.EndPointOf(cluster.Primaries[i].Id), cluster.Key, Cluster.IdentityOf(cluster.Primaries[i].Node), (ushort)(100 + i), cancellation: cancellation);

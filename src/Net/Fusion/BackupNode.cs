@@ -46,7 +46,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     private readonly Dictionary<Connection, InboundList> _inbound = [];
     private readonly FrameServer _server;
     private readonly Timer _ticker;
-    private long _nextLink;
+    private long _nextLink, _accepting;
     private bool _disposed;
 
     public BackupNode(Cluster cluster, int nodeId, IPEndPoint? bind = null)
@@ -72,8 +72,16 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     /// <summary>The coded state, for in-process inspection (tests, heap accounting); read it only while the node is quiet.</summary>
     public FusedBackup State => _role.State;
 
+    /// <summary>
+    /// Raised each time this backup comes to hold every primary again (once they all loaded it after it started, and
+    /// after every reset), with the time since it started accepting connections; on the thread that handled the last
+    /// snapshot, holding no lock. A restarted backup's re-encode is timed by it, not by polling the backup.
+    /// </summary>
+    public event Action<TimeSpan>? Reencoded;
+
     public void Start()
     {
+        _accepting = System.Diagnostics.Stopwatch.GetTimestamp();
         _server.Start();
         int period = Math.Max(1, _cluster.Config.HeartbeatMs / 2);
         _ticker.Change(period, period);
@@ -144,7 +152,14 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                 try
                 {
                     FusionWire.CheckTail(list.Span, s.Length, "A Snapshot");
-                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
+                    bool reencoded;
+                    lock (_gate)
+                    {
+                        bool was = _role.IsComplete;
+                        _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
+                        reencoded = !was && _role.IsComplete;
+                    }
+                    if (reencoded) Reencoded?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(_accepting));
                 }
                 finally
                 {

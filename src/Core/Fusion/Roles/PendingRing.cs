@@ -1,20 +1,37 @@
 namespace BitFusion.Core.Fusion.Roles;
 
-/// <summary>A fixed-capacity FIFO of pending operations in seq order (the primary's window).</summary>
+/// <summary>
+/// A bounded FIFO of pending operations in seq order (the primary's window). The ring grows (doubling) only as the
+/// window fills, as <see cref="RetainedDeltas"/> does: a full window of 4,096 operations is 256 KiB, which a restarted
+/// primary used to allocate, zero and fault in while it recovered, before any write could use it.
+/// </summary>
 internal sealed class PendingRing(int capacity)
 {
-    private readonly PendingOp[] _items = new PendingOp[capacity];
+    private const int FirstSlots = 64;
+
+    private PendingOp[] _items = new PendingOp[Math.Min(capacity, FirstSlots)];
     private int _head, _count;
 
     public int Count => _count;
-    public bool IsFull => _count == _items.Length;
+    public bool IsFull => _count == capacity;
     public ref PendingOp Head => ref _items[_head];
 
     public void Add(in PendingOp op)
     {
         if (IsFull) throw new InvalidOperationException("The pending window is full.");
+        if (_count == _items.Length) Grow();
         _items[(_head + _count) % _items.Length] = op;
         _count++;
+    }
+
+    private void Grow()
+    {
+        var items = new PendingOp[Math.Min(capacity, _items.Length * 2)];
+        int first = Math.Min(_count, _items.Length - _head);
+        _items.AsSpan(_head, first).CopyTo(items);
+        _items.AsSpan(0, _count - first).CopyTo(items.AsSpan(first));
+        _items = items;
+        _head = 0;
     }
 
     /// <summary>Points the reply of a client's write still in flight at the request that retried it.</summary>

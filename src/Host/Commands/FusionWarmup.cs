@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using BitFusion.Core.Galois;
+using BitFusion.Net.Diagnostics;
+using BitFusion.Net.Transport;
+
+namespace BitFusion.Host.Commands;
+
+/// <summary>
+/// A restarted fusion primary is timed from opening its list to serving it, and a restarted backup from its ready
+/// line to holding every primary again; in a fresh native process most of either used to be the runtime's
+/// first-call costs, paid on the critical path (docs/benchmarks.md, "A fresh process's first milliseconds"): the
+/// first socket starts the socket engine's event thread and spins until it runs, the first completion goes to a
+/// thread-pool worker that does not exist yet, the first timer starts the timer thread, the first HMAC fetches the
+/// algorithm from OpenSSL, and the first use of a few tables builds them. So a primary or backup process starts,
+/// before it even parses its command line, one thread that pays those costs while the main thread parses, loads the
+/// configuration and derives the role keys: a loopback connection on an ephemeral port, a timer, the role and
+/// GF(2^8) tables, the metrics, and one nonce and one HMAC on throw-away data. Nothing waits for it: whatever it has
+/// not done by the time the list is opened or the backup listens is paid inside the measured interval, by whichever
+/// thread gets there first. Its sockets are not <see cref="Connection"/>s, so the node's wire counters never see
+/// them. A failure here (no loopback, say) is left for the real connections to report.
+/// </summary>
+internal static class FusionWarmup
+{
+    public static void StartFor(string[] args)
+    {
+        if (args is not ["primary" or "backup", ..]) return;
+        new Thread(Run) { IsBackground = true, Name = "fusion warm-up" }.Start();
+    }
+
+    // The socket engine first: the main thread dials as soon as it has the configuration, while the first HMAC waits
+    // for OpenSSL, which the main thread loads meanwhile to derive the role keys.
+    private static void Run()
+    {
+        try
+        {
+            LoopbackConnection();
+        }
+        catch (SocketException)
+        {
+        }
+        using (var timer = new Timer(static _ => { }))
+            timer.Change(1, Timeout.Infinite);
+        _ = RoleTable.Admits(NodeRole.Backup, NodeRole.Primary);
+        _ = BitFusionMetrics.Meter;
+        _ = Gf256.Mul(2, 3);
+        Span<byte> scratch = stackalloc byte[32];
+        RandomNumberGenerator.Fill(scratch);
+        HMACSHA256.HashData(scratch, scratch, scratch);
+    }
+
+    /// <summary>
+    /// A connection as the dialer makes one (a dual-mode socket, asynchronous connect), accepted and closed: it
+    /// starts the socket engine, and a thread-pool worker runs its completion.
+    /// </summary>
+    private static void LoopbackConnection()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var dialer = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        Task connected = dialer.ConnectAsync(listener.LocalEndPoint!);
+        using Socket accepted = listener.Accept();
+        connected.GetAwaiter().GetResult();
+    }
+}
