@@ -35,12 +35,12 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
     }
 
     /// <summary>
-    /// Whole vectors [start, end). Kept apart from the tail's call, and the buffer pointers read after the constants
-    /// (whose first read may call the class constructor's check): then neither the arguments nor the pointers are
-    /// live across a call, so the pointers can stay in registers through the loop instead of being spilled and
-    /// reloaded from the stack on every trip (native AOT for x86-64-v4 reloaded all 7 of a 5+2 pass's, and all 14
-    /// of a 10+4's, from the stack). Marked for full optimisation at once: the unoptimised tier calls every vector
-    /// helper and runs two orders of magnitude slower.
+    /// Whole vectors [start, end): end − start is a multiple of the width. Kept apart from the tail's call, and the
+    /// buffer pointers read after the constants (whose first read may call the class constructor's check): then
+    /// neither the arguments nor the pointers are live across a call, so the pointers can stay in registers through
+    /// the loop instead of being spilled and reloaded from the stack on every trip (native AOT for x86-64-v4
+    /// reloaded all 7 of a 5+2 pass's, and all 14 of a 10+4's, from the stack). Marked for full optimisation at
+    /// once: the unoptimised tier calls every vector helper and runs two orders of magnitude slower.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Columns(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal)
@@ -97,32 +97,34 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
         GfConstant<TVec> k2_11 = SizeOf<TR>() > 2 && SizeOf<TK>() > 11 ? K(m2[11]) : default;
         GfConstant<TVec> k3_11 = SizeOf<TR>() > 3 && SizeOf<TK>() > 11 ? K(m3[11]) : default;
 
-        byte* s0 = (byte*)sources[0];
-        byte* s1 = SizeOf<TK>() > 1 ? (byte*)sources[1] : null;
-        byte* s2 = SizeOf<TK>() > 2 ? (byte*)sources[2] : null;
-        byte* s3 = SizeOf<TK>() > 3 ? (byte*)sources[3] : null;
-        byte* s4 = SizeOf<TK>() > 4 ? (byte*)sources[4] : null;
-        byte* s5 = SizeOf<TK>() > 5 ? (byte*)sources[5] : null;
-        byte* s6 = SizeOf<TK>() > 6 ? (byte*)sources[6] : null;
-        byte* s7 = SizeOf<TK>() > 7 ? (byte*)sources[7] : null;
-        byte* s8 = SizeOf<TK>() > 8 ? (byte*)sources[8] : null;
-        byte* s9 = SizeOf<TK>() > 9 ? (byte*)sources[9] : null;
-        byte* s10 = SizeOf<TK>() > 10 ? (byte*)sources[10] : null;
-        byte* s11 = SizeOf<TK>() > 11 ? (byte*)sources[11] : null;
-        byte* o0 = (byte*)outputs[0];
-        byte* o1 = SizeOf<TR>() > 1 ? (byte*)outputs[1] : null;
-        byte* o2 = SizeOf<TR>() > 2 ? (byte*)outputs[2] : null;
-        byte* o3 = SizeOf<TR>() > 3 ? (byte*)outputs[3] : null;
+        byte* s0 = (byte*)sources[0] + end;
+        byte* s1 = SizeOf<TK>() > 1 ? (byte*)sources[1] + end : null;
+        byte* s2 = SizeOf<TK>() > 2 ? (byte*)sources[2] + end : null;
+        byte* s3 = SizeOf<TK>() > 3 ? (byte*)sources[3] + end : null;
+        byte* s4 = SizeOf<TK>() > 4 ? (byte*)sources[4] + end : null;
+        byte* s5 = SizeOf<TK>() > 5 ? (byte*)sources[5] + end : null;
+        byte* s6 = SizeOf<TK>() > 6 ? (byte*)sources[6] + end : null;
+        byte* s7 = SizeOf<TK>() > 7 ? (byte*)sources[7] + end : null;
+        byte* s8 = SizeOf<TK>() > 8 ? (byte*)sources[8] + end : null;
+        byte* s9 = SizeOf<TK>() > 9 ? (byte*)sources[9] + end : null;
+        byte* s10 = SizeOf<TK>() > 10 ? (byte*)sources[10] + end : null;
+        byte* s11 = SizeOf<TK>() > 11 ? (byte*)sources[11] + end : null;
+        byte* o0 = (byte*)outputs[0] + end;
+        byte* o1 = SizeOf<TR>() > 1 ? (byte*)outputs[1] + end : null;
+        byte* o2 = SizeOf<TR>() > 2 ? (byte*)outputs[2] + end : null;
+        byte* o3 = SizeOf<TR>() > 3 ? (byte*)outputs[3] + end : null;
 
         bool acc = typeof(TStore) == typeof(Accumulate);
-        nuint i = start;
+        // The index runs from start − end up to 0 over pointers moved to end, so the loop tests it against a
+        // constant and holds no register for end: one more pointer stays in a register for a 10+4 pass.
+        nint i = (nint)start - (nint)end;
         // Small shapes take two columns per trip: twice the independent work between loop branches (in cache,
         // 5+2 and 6+3 went from 0.75 to 0.85 of the read limit, ISA-L 2.32's GFNI kernels 0.8 and 0.74). Larger
         // shapes do not: their constants already fill the registers, and a 10+4 pass unrolled spilled and ran at
         // 0.4× the plain loop.
-        for (; SizeOf<TK>() * SizeOf<TR>() <= UnrollCells && i + 2 * TOps.Width <= end; i += 2 * TOps.Width)
+        for (; SizeOf<TK>() * SizeOf<TR>() <= UnrollCells && i <= -2 * (nint)TOps.Width; i += 2 * (nint)TOps.Width)
         {
-            nuint j = i + TOps.Width;
+            nint j = i + (nint)TOps.Width;
             TVec a0 = acc ? TOps.Load(o0 + i) : default;
             TVec a1 = SizeOf<TR>() > 1 && acc ? TOps.Load(o1 + i) : default;
             TVec a2 = SizeOf<TR>() > 2 && acc ? TOps.Load(o2 + i) : default;
@@ -164,7 +166,7 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
             if (SizeOf<TR>() > 2) Put(o2 + j, b2, nonTemporal & 4);
             if (SizeOf<TR>() > 3) Put(o3 + j, b3, nonTemporal & 8);
         }
-        for (; i + TOps.Width <= end; i += TOps.Width)
+        for (; i < 0; i += (nint)TOps.Width)
         {
             // Written-only outputs start from the first pair's products (or the lone source's) instead of zero.
             TVec a0 = acc ? TOps.Load(o0 + i) : default;
