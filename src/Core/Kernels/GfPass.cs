@@ -118,11 +118,15 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
         // The index runs from start − end up to 0 over pointers moved to end, so the loop tests it against a
         // constant and holds no register for end: one more pointer stays in a register for a 10+4 pass.
         nint i = (nint)start - (nint)end;
-        // Small shapes take two columns per trip: twice the independent work between loop branches (in cache,
+        // Small GFNI shapes take two columns per trip: twice the independent work between loop branches (in cache,
         // 5+2 and 6+3 went from 0.75 to 0.85 of the read limit, ISA-L 2.32's GFNI kernels 0.8 and 0.74). Larger
         // shapes do not: their constants already fill the registers, and a 10+4 pass unrolled spilled and ran at
-        // 0.4× the plain loop.
-        for (; SizeOf<TK>() * SizeOf<TR>() <= UnrollCells && i <= -2 * (nint)TOps.Width; i += 2 * (nint)TOps.Width)
+        // 0.4× the plain loop. Nor does the split-nibble family, whose constants take two registers each: on
+        // AVX2's 16, a 6+3 Shuffle256 pass unrolled spilled and took 1.5× the CPU time of the plain loop.
+        // Tested in place, where the JIT folds it as it imports the loop: through a property, or the family's own
+        // member, it was not folded before register allocation, the dead loop's code stayed in the method, and a
+        // 5+4 Shuffle256 pass ran 5× slower for it.
+        for (; typeof(TFamily) == typeof(GfniFamily) && SizeOf<TK>() * SizeOf<TR>() <= UnrollCells && i <= -2 * (nint)TOps.Width; i += 2 * (nint)TOps.Width)
         {
             nint j = i + (nint)TOps.Width;
             TVec a0 = acc ? TOps.Load(o0 + i) : default;
