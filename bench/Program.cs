@@ -4,10 +4,12 @@ using BitFusion.Bench;
 // dotnet run -c Release --project bench -- [--job short|full] [--aot] [BenchmarkDotNet options, e.g. --filter *Encode*]
 // dotnet run -c Release --project bench -- --verify
 // dotnet run -c Release --project bench -- --interleaved   (encode contenders in turn, ratios within each round)
+// dotnet run -c Release --project bench -- --loop 5+2 Gfni512-into [16 [200000]]   (one encode in a loop, for perf stat)
 // Our --job replaces BenchmarkDotNet's own --job (its Dry/Short/Medium presets), so it is taken out first.
 List<string> rest = [.. args];
 if (rest.Remove("--verify")) return Verifier.Run(Console.Out);
 if (rest.Remove("--interleaved")) return InterleavedRun.Run(Console.Out);
+if (rest.Remove("--loop")) return LoopRun.Run(rest, Console.Out);
 bool aot = rest.Remove("--aot");
 
 string run = BenchConfig.Short;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 using static System.Runtime.CompilerServices.Unsafe;
 
@@ -25,29 +26,26 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
     /// Bytes [start, end) of every source and output; <paramref name="matrix"/> holds m[r, s] at
     /// r·<paramref name="stride"/> + s. Under <see cref="StreamSome"/> output r is streamed when bit r of
     /// <paramref name="nonTemporal"/> is set; a streamed output must be aligned to the width at <paramref name="start"/>,
-    /// and a partial tail never streams. Marked for
-    /// full optimisation at once: the unoptimised tier calls every vector helper and runs two orders of magnitude
-    /// slower.
+    /// and a partial tail never streams.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal)
     {
-        byte* s0 = (byte*)sources[0];
-        byte* s1 = SizeOf<TK>() > 1 ? (byte*)sources[1] : null;
-        byte* s2 = SizeOf<TK>() > 2 ? (byte*)sources[2] : null;
-        byte* s3 = SizeOf<TK>() > 3 ? (byte*)sources[3] : null;
-        byte* s4 = SizeOf<TK>() > 4 ? (byte*)sources[4] : null;
-        byte* s5 = SizeOf<TK>() > 5 ? (byte*)sources[5] : null;
-        byte* s6 = SizeOf<TK>() > 6 ? (byte*)sources[6] : null;
-        byte* s7 = SizeOf<TK>() > 7 ? (byte*)sources[7] : null;
-        byte* s8 = SizeOf<TK>() > 8 ? (byte*)sources[8] : null;
-        byte* s9 = SizeOf<TK>() > 9 ? (byte*)sources[9] : null;
-        byte* s10 = SizeOf<TK>() > 10 ? (byte*)sources[10] : null;
-        byte* s11 = SizeOf<TK>() > 11 ? (byte*)sources[11] : null;
-        byte* o0 = (byte*)outputs[0];
-        byte* o1 = SizeOf<TR>() > 1 ? (byte*)outputs[1] : null;
-        byte* o2 = SizeOf<TR>() > 2 ? (byte*)outputs[2] : null;
-        byte* o3 = SizeOf<TR>() > 3 ? (byte*)outputs[3] : null;
+        nuint body = start + ((end - start) & ~(TOps.Width - 1));
+        if (body != start) Columns(outputs, sources, matrix, stride, start, body, nonTemporal);
+        if (body != end) Tail(outputs, sources, matrix, stride, body, end - body);
+    }
+
+    /// <summary>
+    /// Whole vectors [start, end): end − start is a multiple of the width. Kept apart from the tail's call, and the
+    /// buffer pointers read after the constants (whose first read may call the class constructor's check): then
+    /// neither the arguments nor the pointers are live across a call, so the pointers can stay in registers through
+    /// the loop instead of being spilled and reloaded from the stack on every trip (native AOT for x86-64-v4
+    /// reloaded all 7 of a 5+2 pass's, and all 14 of a 10+4's, from the stack). Marked for full optimisation at
+    /// once: the unoptimised tier calls every vector helper and runs two orders of magnitude slower.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Columns(nint* outputs, nint* sources, byte* matrix, nuint stride, nuint start, nuint end, uint nonTemporal)
+    {
         byte* m0 = matrix, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride;
 
         // Constants outside the K×R shape, and those of an all-ones row 0, are neither read nor used.
@@ -100,15 +98,50 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
         GfConstant<TVec> k2_11 = SizeOf<TR>() > 2 && SizeOf<TK>() > 11 ? K(m2[11]) : default;
         GfConstant<TVec> k3_11 = SizeOf<TR>() > 3 && SizeOf<TK>() > 11 ? K(m3[11]) : default;
 
+        byte* s0 = (byte*)sources[0] + end;
+        byte* s1 = SizeOf<TK>() > 1 ? (byte*)sources[1] + end : null;
+        byte* s2 = SizeOf<TK>() > 2 ? (byte*)sources[2] + end : null;
+        byte* s3 = SizeOf<TK>() > 3 ? (byte*)sources[3] + end : null;
+        byte* s4 = SizeOf<TK>() > 4 ? (byte*)sources[4] + end : null;
+        byte* s5 = SizeOf<TK>() > 5 ? (byte*)sources[5] + end : null;
+        byte* s6 = SizeOf<TK>() > 6 ? (byte*)sources[6] + end : null;
+        byte* s7 = SizeOf<TK>() > 7 ? (byte*)sources[7] + end : null;
+        byte* s8 = SizeOf<TK>() > 8 ? (byte*)sources[8] + end : null;
+        byte* s9 = SizeOf<TK>() > 9 ? (byte*)sources[9] + end : null;
+        byte* s10 = SizeOf<TK>() > 10 ? (byte*)sources[10] + end : null;
+        byte* s11 = SizeOf<TK>() > 11 ? (byte*)sources[11] + end : null;
+        byte* o0 = (byte*)outputs[0] + end;
+        byte* o1 = SizeOf<TR>() > 1 ? (byte*)outputs[1] + end : null;
+        byte* o2 = SizeOf<TR>() > 2 ? (byte*)outputs[2] + end : null;
+        byte* o3 = SizeOf<TR>() > 3 ? (byte*)outputs[3] + end : null;
+
         bool acc = typeof(TStore) == typeof(Accumulate);
-        nuint i = start;
-        // Small shapes take two columns per trip: twice the independent work between loop branches (in cache,
+        // The index runs from start − end up to 0 over pointers moved to end, so the loop tests it against a
+        // constant and holds no register for end: one more pointer stays in a register for a 10+4 pass.
+        nint i = (nint)start - (nint)end;
+        // Small GFNI shapes take two columns per trip: twice the independent work between loop branches (in cache,
         // 5+2 and 6+3 went from 0.75 to 0.85 of the read limit, ISA-L 2.32's GFNI kernels 0.8 and 0.74). Larger
         // shapes do not: their constants already fill the registers, and a 10+4 pass unrolled spilled and ran at
-        // 0.4× the plain loop.
-        for (; SizeOf<TK>() * SizeOf<TR>() <= UnrollCells && i + 2 * TOps.Width <= end; i += 2 * TOps.Width)
+        // 0.4× the plain loop. Nor does the split-nibble family, whose constants take two registers each: on
+        // AVX2's 16, a 6+3 Shuffle256 pass unrolled spilled and took 1.5× the CPU time of the plain loop.
+        // Tested in place, where the JIT folds it as it imports the loop: through a property, or the family's own
+        // member, it was not folded before register allocation, the dead loop's code stayed in the method, and a
+        // 5+4 Shuffle256 pass ran 5× slower for it.
+        for (; typeof(TFamily) == typeof(GfniFamily) && SizeOf<TK>() * SizeOf<TR>() <= UnrollCells && i <= -2 * (nint)TOps.Width; i += 2 * (nint)TOps.Width)
         {
-            nuint j = i + TOps.Width;
+            nint j = i + (nint)TOps.Width;
+            Ahead(s0 + i, s0 + j);
+            if (SizeOf<TK>() > 1) Ahead(s1 + i, s1 + j);
+            if (SizeOf<TK>() > 2) Ahead(s2 + i, s2 + j);
+            if (SizeOf<TK>() > 3) Ahead(s3 + i, s3 + j);
+            if (SizeOf<TK>() > 4) Ahead(s4 + i, s4 + j);
+            if (SizeOf<TK>() > 5) Ahead(s5 + i, s5 + j);
+            if (SizeOf<TK>() > 6) Ahead(s6 + i, s6 + j);
+            if (SizeOf<TK>() > 7) Ahead(s7 + i, s7 + j);
+            if (SizeOf<TK>() > 8) Ahead(s8 + i, s8 + j);
+            if (SizeOf<TK>() > 9) Ahead(s9 + i, s9 + j);
+            if (SizeOf<TK>() > 10) Ahead(s10 + i, s10 + j);
+            if (SizeOf<TK>() > 11) Ahead(s11 + i, s11 + j);
             TVec a0 = acc ? TOps.Load(o0 + i) : default;
             TVec a1 = SizeOf<TR>() > 1 && acc ? TOps.Load(o1 + i) : default;
             TVec a2 = SizeOf<TR>() > 2 && acc ? TOps.Load(o2 + i) : default;
@@ -150,8 +183,20 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
             if (SizeOf<TR>() > 2) Put(o2 + j, b2, nonTemporal & 4);
             if (SizeOf<TR>() > 3) Put(o3 + j, b3, nonTemporal & 8);
         }
-        for (; i + TOps.Width <= end; i += TOps.Width)
+        for (; i < 0; i += (nint)TOps.Width)
         {
+            Ahead(s0 + i);
+            if (SizeOf<TK>() > 1) Ahead(s1 + i);
+            if (SizeOf<TK>() > 2) Ahead(s2 + i);
+            if (SizeOf<TK>() > 3) Ahead(s3 + i);
+            if (SizeOf<TK>() > 4) Ahead(s4 + i);
+            if (SizeOf<TK>() > 5) Ahead(s5 + i);
+            if (SizeOf<TK>() > 6) Ahead(s6 + i);
+            if (SizeOf<TK>() > 7) Ahead(s7 + i);
+            if (SizeOf<TK>() > 8) Ahead(s8 + i);
+            if (SizeOf<TK>() > 9) Ahead(s9 + i);
+            if (SizeOf<TK>() > 10) Ahead(s10 + i);
+            if (SizeOf<TK>() > 11) Ahead(s11 + i);
             // Written-only outputs start from the first pair's products (or the lone source's) instead of zero.
             TVec a0 = acc ? TOps.Load(o0 + i) : default;
             TVec a1 = SizeOf<TR>() > 1 && acc ? TOps.Load(o1 + i) : default;
@@ -174,7 +219,6 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
             if (SizeOf<TR>() > 2) Put(o2 + i, a2, nonTemporal & 4);
             if (SizeOf<TR>() > 3) Put(o3 + i, a3, nonTemporal & 8);
         }
-        if (i < end) Tail(outputs, sources, matrix, stride, i, end - i);
     }
 
     // The largest K·R shape whose loop is unrolled: 6+3 with its XOR row holds 12 constants and 6 accumulators.
@@ -210,6 +254,25 @@ internal static unsafe class GfPass<TOps, TVec, TFamily, TK, TR, TXorRow, TStore
         if (SizeOf<TR>() > 1) Add(ref a1, first, TFamily.Multiply<TOps, TVec>(xl, xh, k1), TFamily.Multiply<TOps, TVec>(yl, yh, m1));
         if (SizeOf<TR>() > 2) Add(ref a2, first, TFamily.Multiply<TOps, TVec>(xl, xh, k2), TFamily.Multiply<TOps, TVec>(yl, yh, m2));
         if (SizeOf<TR>() > 3) Add(ref a3, first, TFamily.Multiply<TOps, TVec>(xl, xh, k3), TFamily.Multiply<TOps, TVec>(yl, yh, m3));
+    }
+
+    // How far ahead a streaming pass asks for its sources. The streaming store modes are only chosen for calls
+    // too large for the caches, so this runs only where the sources come from memory; in cache the hardware
+    // prefetchers keep up and software prefetch measured as noise or worse (second session).
+    private const int PrefetchAhead = 2048;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ahead(byte* p)
+    {
+        if ((typeof(TStore) == typeof(StreamAll) || typeof(TStore) == typeof(StreamSome)) && Sse.IsSupported) Sse.Prefetch0(p + PrefetchAhead);
+    }
+
+    // Both columns of an unrolled trip: one prefetch per line at 64-byte vectors, two per line below that.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ahead(byte* p, byte* q)
+    {
+        Ahead(p);
+        if (TOps.Width >= 64) Ahead(q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
