@@ -144,7 +144,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                 try
                 {
                     FusionWire.CheckTail(list.Span, s.Length, "A Snapshot");
-                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
+                    lock (_gate) _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length, s.BasisLife, s.BasisSeq);
                 }
                 finally
                 {
@@ -181,6 +181,12 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                 var r = frame.Reader();
                 Delta delta = FusionWire.ReadForward(ref r, n, maxBits, out ulong id, out int q, out long life, out long seq);
                 lock (_gate) _role.Forward(LinkOf(connection), id, q, life, seq, delta);
+                break;
+            }
+            case MessageType.Adopt:
+            {
+                (ulong id, int q, long oldLife, long seq, long newLife) = FusionWire.ReadAdopt(frame, n);
+                lock (_gate) _role.Adopt(LinkOf(connection), id, q, oldLife, seq, newLife);
                 break;
             }
             case MessageType.ResidualRequest:

@@ -32,6 +32,23 @@ public class FusionSimulationTests(ITestOutputHelper output)
         Assert.True(count < 100 || overtaking > 0, $"no delta overtook a cut's snapshot over {count} seeds");
     }
 
+    /// <summary>
+    /// Found by the 100,000-seed campaign (BITFUSION_FUSION_SEEDS=100000), beyond the CI's seeds: a primary crashed
+    /// right after its recovery, before its Serving (or its snapshot) reached every backup, so the backups held it in
+    /// the new life and in the life it was rebuilt from, at the same list. With a second primary down, fewer than |L|
+    /// backups were current on both, no primary was left to re-encode the others, and every recovery waited for
+    /// ever. A backup at exactly the basis of the current life now adopts it (<see cref="Core.Fusion.Roles.RecoveryPlanner"/>).
+    /// </summary>
+    [Theory]
+    [InlineData(34_888)]
+    [InlineData(51_335)]
+    [InlineData(58_070)]
+    public void A_backup_left_at_the_basis_of_a_new_life_adopts_it(int seed)
+    {
+        var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
+        Assert.Null(sim.Run());
+    }
+
     [Fact]
     public void Replay()
     {
