@@ -143,6 +143,13 @@ internal sealed partial class BackupRole : IDisposable
     {
         Slot s = _slots[p];
         if (s.Link != link) return;
+        if (s.Loaded && s.Life == newLife && s.BasisLife == oldLife && s.BasisSeq == seq)
+        {
+            // Another primary's recovery, which still counted this one as lost, moved it here already (Adopt, then
+            // perhaps this life's own deltas): the contribution is this primary's list; later deltas repeat or follow.
+            s.Serving = true;
+            return;
+        }
         if (!s.Loaded || s.Life != oldLife || _backup.Seq(p) != seq)
         {
             Reset($"primary {p} resumed from life {oldLife} seq {seq}, but this backup holds life {s.Life} seq {_backup.Seq(p)}");
