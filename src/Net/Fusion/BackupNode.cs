@@ -156,7 +156,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                     lock (_gate)
                     {
                         bool was = _role.IsComplete;
-                        _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length);
+                        _role.Snapshot(p, LinkOf(connection), s.Token, s.Life, s.Seq, list.Span, s.Length, s.BasisLife, s.BasisSeq);
                         reencoded = !was && _role.IsComplete;
                     }
                     if (reencoded) Reencoded?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(_accepting));
@@ -196,6 +196,12 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
                 var r = frame.Reader();
                 Delta delta = FusionWire.ReadForward(ref r, n, maxBits, out ulong id, out int q, out long life, out long seq);
                 lock (_gate) _role.Forward(LinkOf(connection), id, q, life, seq, delta);
+                break;
+            }
+            case MessageType.Adopt:
+            {
+                (ulong id, int q, long oldLife, long seq, long newLife) = FusionWire.ReadAdopt(frame, n);
+                lock (_gate) _role.Adopt(LinkOf(connection), id, q, oldLife, seq, newLife);
                 break;
             }
             case MessageType.ResidualRequest:

@@ -65,12 +65,12 @@ public sealed partial class FusedBitList
         /// (SnapshotProgress), so a delta waits behind at most that much. A load (token 0) stays ahead of every later frame: the backup acknowledges nothing
         /// before it holds the list.
         /// </summary>
-        public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length)
+        public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length, long basisLife, long basisSeq)
         {
             if (owner.ToBackup(backup) is not { } c) return;
             int chunkWords = ChunkCodec.ChunkWords(owner.Cluster.Config.MaxFrameBytes, FusionWire.SnapshotHeadBytes);
             Span<byte> head = stackalloc byte[FusionWire.SnapshotHeadBytes];
-            owner._outbox.Chunked(c, MessageType.Snapshot, head[..FusionWire.WriteSnapshotHead(head, token, life, seq, length)],
+            owner._outbox.Chunked(c, MessageType.Snapshot, head[..FusionWire.WriteSnapshotHead(head, token, life, seq, length, basisLife, basisSeq)],
                 words[..Core.Bits.Delta.WordsFor(length)], token == 0 ? chunkWords : Math.Min(chunkWords, ListsUnderWay.OvertakableChunkWords),
                 overtakable: token != 0);
         }
@@ -118,6 +118,14 @@ public sealed partial class FusedBitList
             Span<byte> head = stackalloc byte[FusionWire.ForwardHeadBytes];
             owner._outbox.Frame(c, MessageType.Forward, head[..FusionWire.WriteForwardHead(head, requestId, primary, life, delta.Seq, view)],
                 System.Runtime.InteropServices.MemoryMarshal.AsBytes(view.Words));
+        }
+
+        public void Adopt(int backup, ulong requestId, int primary, long oldLife, long seq, long newLife)
+        {
+            if (owner.ToBackup(backup) is not { } c) return;
+            Log.Info($"reconciled primary {primary} on backup {backup}: it holds life {oldLife:x} seq {seq}, the basis of life {newLife:x}, and adopts it");
+            Span<byte> head = stackalloc byte[FusionWire.AdoptBytes];
+            owner._outbox.Frame(c, MessageType.Adopt, head[..FusionWire.WriteAdopt(head, requestId, primary, oldLife, seq, newLife)]);
         }
 
         public void ResidualRequest(int backup, ulong requestId, ReadOnlySpan<int> lost)

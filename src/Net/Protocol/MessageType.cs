@@ -61,6 +61,9 @@ internal enum MessageType : byte
     ResidualRequest = 55,
     Residual = 56,
 
+    /// <summary>P → B: <c>reqId u64, primary i32, oldLife i64, seq i64, newLife i64</c> — take the life rebuilt from exactly what this backup holds; answered by Forwarded (Ok) or Error.</summary>
+    Adopt = 57,
+
     // Manager ⇄ data node (Skeen ABCAST), membership, orphan recovery and rejoin by state transfer.
     AbcastData = 70,
     AbcastPropose = 71,

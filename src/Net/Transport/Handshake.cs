@@ -17,7 +17,7 @@ namespace BitFusion.Net.Transport;
 internal static class Handshake
 {
     public const uint Magic = 0x4E534642; // "BFSN" little-endian
-    public const ushort Version = 4;
+    public const ushort Version = 5;
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     private const int NonceBytes = 32;

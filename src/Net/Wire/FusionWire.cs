@@ -13,11 +13,12 @@ namespace BitFusion.Net.Wire;
 internal static class FusionWire
 {
     public const int AttachBytes = 8 + 8 + 8 + 1;
-    public const int ViewBytes = 1 + 8 + 8 + 8 + 1 + 8;
+    public const int ViewBytes = 1 + 8 + 8 + 8 + 1 + 8 + 8 + 8;
     public const int AttachedBytes = ViewBytes + 1;
-    public const int SnapshotHeadBytes = 8 + 8 + 8 + 8;
+    public const int SnapshotHeadBytes = 8 + 8 + 8 + 8 + 8 + 8;
     public const int ServingBytes = 24;
     public const int RetainedRequestBytes = 8 + 4 + 8 + 8;
+    public const int AdoptBytes = 8 + 4 + 8 + 8 + 8;
     public const int ForwardHeadBytes = 8 + 4 + 8 + DeltaWire.HeadBytes;
 
     public static int WriteAttach(Span<byte> target, long life, long seq, long length, bool recovering)
@@ -49,6 +50,8 @@ internal static class FusionWire
         w.I64(view.Length);
         w.Bool(view.Serving);
         w.I64(view.RetainedFrom);
+        w.I64(view.BasisLife);
+        w.I64(view.BasisSeq);
     }
 
     public static PrimaryView ReadView(ref PayloadReader r, long maxLength)
@@ -60,7 +63,10 @@ internal static class FusionWire
         bool serving = r.Bool();
         long retainedFrom = r.I64();
         if (retainedFrom < 1 || retainedFrom > seq + 1) throw new ProtocolException($"retainedFrom {retainedFrom} is outside 1..{seq + 1}.");
-        return new PrimaryView(loaded, life, seq, length, serving, retainedFrom);
+        long basisLife = r.I64();
+        long basisSeq = Seq(ref r);
+        if (basisSeq > seq) throw new ProtocolException($"basis seq {basisSeq} is past seq {seq}.");
+        return new PrimaryView(loaded, life, seq, length, serving, retainedFrom, basisLife, basisSeq);
     }
 
     public static int WriteAttached(Span<byte> target, in PrimaryView view, bool complete)
@@ -80,14 +86,19 @@ internal static class FusionWire
         return (view, complete);
     }
 
-    /// <summary>The head every Snapshot chunk carries; one chunk of the list follows (<see cref="ChunkCodec"/>).</summary>
-    public static int WriteSnapshotHead(Span<byte> target, ulong token, long life, long seq, long length)
+    /// <summary>
+    /// The head every Snapshot chunk carries; one chunk of the list follows (<see cref="ChunkCodec"/>). The basis is
+    /// the (life, seq) a recovery rebuilt this life from (0, 0 for a life that began empty).
+    /// </summary>
+    public static int WriteSnapshotHead(Span<byte> target, ulong token, long life, long seq, long length, long basisLife, long basisSeq)
     {
         var w = new PayloadWriter(target);
         w.U64(token);
         w.I64(life);
         w.I64(seq);
         w.I64(length);
+        w.I64(basisLife);
+        w.I64(basisSeq);
         return w.Written;
     }
 
@@ -99,10 +110,13 @@ internal static class FusionWire
         long life = r.I64();
         long seq = Seq(ref r);
         long length = r.Length("length", maxLength);
+        long basisLife = r.I64();
+        long basisSeq = Seq(ref r);
+        if (basisSeq > seq) throw new ProtocolException($"A Snapshot at seq {seq} names a basis at seq {basisSeq}.");
         chunk = ChunkCodec.Read(ref r, Delta.WordsFor(maxLength));
         if (chunk.TotalWords != Delta.WordsFor(length))
             throw new ProtocolException($"A Snapshot of {length} bits is sent as {chunk.TotalWords} words.");
-        return new SnapshotHead(token, life, seq, length);
+        return new SnapshotHead(token, life, seq, length, basisLife, basisSeq);
     }
 
     /// <summary>A whole list that arrived in chunks must leave every bit past its length clear.</summary>
@@ -192,6 +206,29 @@ internal static class FusionWire
         r.End();
         if (from < 0 || to < from) throw new ProtocolException($"Retained range {from}..{to} is not a range of seqs.");
         return (id, primary, from, to);
+    }
+
+    public static int WriteAdopt(Span<byte> target, ulong requestId, int primary, long oldLife, long seq, long newLife)
+    {
+        var w = new PayloadWriter(target);
+        w.U64(requestId);
+        w.I32(primary);
+        w.I64(oldLife);
+        w.I64(seq);
+        w.I64(newLife);
+        return w.Written;
+    }
+
+    public static (ulong RequestId, int Primary, long OldLife, long Seq, long NewLife) ReadAdopt(in Frame frame, int primaries)
+    {
+        var r = frame.Reader();
+        ulong id = r.U64();
+        int primary = r.Count("primary", primaries - 1);
+        long oldLife = r.I64();
+        long seq = Seq(ref r);
+        long newLife = r.I64();
+        r.End();
+        return (id, primary, oldLife, seq, newLife);
     }
 
     /// <summary>The size of a Retained reply holding <paramref name="count"/> deltas of <paramref name="words"/> words in all.</summary>
@@ -353,7 +390,7 @@ internal static class FusionWire
         return seq;
     }
 
-    public readonly record struct SnapshotHead(ulong Token, long Life, long Seq, long Length);
+    public readonly record struct SnapshotHead(ulong Token, long Life, long Seq, long Length, long BasisLife, long BasisSeq);
 
     public readonly record struct ResidualHead(ulong RequestId, long[] Seqs, long[] Lengths);
 }

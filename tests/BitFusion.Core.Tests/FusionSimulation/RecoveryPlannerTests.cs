@@ -74,6 +74,40 @@ public class RecoveryPlannerTests
     }
 
     [Fact]
+    public void A_backup_at_the_basis_of_the_current_life_adopts_it_and_rolls_forward()
+    {
+        PrimaryView serving = Held(L1, 2, serving: true);
+        PrimaryView newLife = Held(L2, 6, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 5), serving), Report(1, Held(L1, 4), newLife, serving)], 0, 3, 2);
+        Assert.Equal(PlanKind.Reconcile, plan.Kind);
+        Assert.Equal([new ReconcileStep(1, 1, 0, 5, 6, L2, AdoptFrom: L1)], plan.Steps);
+    }
+
+    [Fact]
+    public void A_backup_at_the_basis_adopts_the_life_even_with_nothing_to_roll_forward()
+    {
+        PrimaryView serving = Held(L1, 2, serving: true);
+        PrimaryView newLife = Held(L2, 5, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
+        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 5), serving), Report(1, Held(L1, 4), newLife, serving)], 0, 3, 2);
+        Assert.Equal([new ReconcileStep(1, 1, 0, 5, 5, L2, AdoptFrom: L1)], plan.Steps);
+    }
+
+    [Fact]
+    public void An_older_life_off_the_basis_stays_stale()
+    {
+        PrimaryView serving = Held(L1, 2, serving: true);
+        PrimaryView newLife = Held(L2, 6, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
+        // Seq 4 of the basis life is not the basis: the new life was rebuilt from seq 5, which this backup never took.
+        RecoveryPlan behind = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 4), serving), Report(1, Held(L1, 4), newLife, serving)], 0, 3, 2);
+        Assert.Equal(PlanKind.Wait, behind.Kind);
+        Assert.Contains("backup 0 holds primary 1 in an older life", behind.Reason, StringComparison.Ordinal);
+        // The deltas after the basis are no longer retained: adopting would leave a gap.
+        PrimaryView dropped = newLife with { RetainedFrom = 7 };
+        RecoveryPlan gap = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 5), serving), Report(1, Held(L1, 4), dropped, serving)], 0, 3, 2);
+        Assert.Equal(PlanKind.Wait, gap.Kind);
+    }
+
+    [Fact]
     public void A_primary_still_counted_as_serving_waits()
     {
         RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 4, serving: true))], 0, 1, 1);

@@ -53,6 +53,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
             case StatusMsg m: role.Status(link.Id, m.Id); break;
             case RetainedRequestMsg m: role.RetainedRequest(link.Id, m.Id, m.Primary, m.From, m.To); break;
             case ForwardMsg m: role.Forward(link.Id, m.Id, m.Primary, m.Life, m.Delta.Seq, m.Delta.View); break;
+            case AdoptMsg m: role.Adopt(link.Id, m.Id, m.Primary, m.OldLife, m.Seq, m.NewLife); break;
             case ResidualRequestMsg m: role.ResidualRequest(link.Id, m.Id, m.Lost); break;
         }
     }
@@ -76,7 +77,7 @@ internal sealed class SimBackupNode(FusionSimulation sim, int index) : SimProces
         _snapshots[link] = list;
         if (!list.Accept(Sim, m.Total, m.Offset, m.Words, $"{Name}'s snapshot from P{p}")) return;
         _snapshots.Remove(link);
-        role.Snapshot(p, link, m.Token, m.Life, m.Seq, list.Words, m.Length);
+        role.Snapshot(p, link, m.Token, m.Life, m.Seq, list.Words, m.Length, m.BasisLife, m.BasisSeq);
     }
 
     private void Send(long link, object message)

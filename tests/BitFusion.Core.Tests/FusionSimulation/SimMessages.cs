@@ -13,7 +13,7 @@ internal sealed record AttachMsg(long Life, long Seq, long Length, bool Recoveri
 internal sealed record AttachedMsg(PrimaryView View, bool Complete);
 internal sealed record DeltaMsg(long Watermark, DeltaRecord Delta);
 internal sealed record AckMsg(long Seq);
-internal sealed record SnapshotChunkMsg(ulong Token, long Life, long Seq, long Length, int Total, int Offset, ulong[] Words) : IChunkMsg;
+internal sealed record SnapshotChunkMsg(ulong Token, long Life, long Seq, long Length, long BasisLife, long BasisSeq, int Total, int Offset, ulong[] Words) : IChunkMsg;
 internal sealed record SnapshotRequestMsg(ulong Token);
 internal sealed record ServingMsg(long OldLife, long NewLife, long Seq);
 internal sealed record ReencodeMsg;
@@ -24,6 +24,7 @@ internal sealed record RetainedRequestMsg(ulong Id, int Primary, long From, long
 internal sealed record RetainedMsg(ulong Id, DeltaRecord[] Deltas);
 internal sealed record ForwardMsg(ulong Id, int Primary, long Life, DeltaRecord Delta);
 internal sealed record ForwardedMsg(ulong Id, long Seq);
+internal sealed record AdoptMsg(ulong Id, int Primary, long OldLife, long Seq, long NewLife);
 internal sealed record ResidualRequestMsg(ulong Id, int[] Lost);
 internal sealed record ResidualChunkMsg(ulong Id, long[] Seqs, long[] Lengths, int Total, int Offset, ulong[] Words) : IChunkMsg;
 internal sealed record RefusedMsg(ulong Id, Refusal Why, string Message);

@@ -152,11 +152,11 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
 
     public void Delta(int backup, long seq, long watermark, in Delta delta) => ToBackup(backup, new DeltaMsg(watermark, DeltaRecord.Copy(seq, delta)));
 
-    public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length)
+    public void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length, long basisLife, long basisSeq)
     {
         // A cut's snapshot lets later deltas pass its chunks after the first, as the real outbox does.
         _streams[backup]?.List(SimChunks.Split(words[..Core.Bits.Delta.WordsFor(length)])
-            .Select(c => new SnapshotChunkMsg(token, life, seq, length, c.Total, c.Offset, c.Words)).ToArray(), overtakable: token != 0);
+            .Select(c => new SnapshotChunkMsg(token, life, seq, length, basisLife, basisSeq, c.Total, c.Offset, c.Words)).ToArray(), overtakable: token != 0);
     }
 
     public void Serving(int backup, long oldLife, long newLife, long seq) => ToBackup(backup, new ServingMsg(oldLife, newLife, seq));
@@ -174,6 +174,9 @@ internal sealed class SimPrimaryNode(FusionSimulation sim, int index) : SimProce
 
     public void Forward(int backup, ulong requestId, int primary, long life, DeltaRecord delta) =>
         ToBackup(backup, new ForwardMsg(requestId, primary, life, DeltaRecord.Copy(delta.Seq, delta.View)));
+
+    public void Adopt(int backup, ulong requestId, int primary, long oldLife, long seq, long newLife) =>
+        ToBackup(backup, new AdoptMsg(requestId, primary, oldLife, seq, newLife));
 
     public void ResidualRequest(int backup, ulong requestId, ReadOnlySpan<int> lost) => ToBackup(backup, new ResidualRequestMsg(requestId, lost.ToArray()));
 

@@ -10,7 +10,7 @@ public sealed class FusionWireTests
 {
     private const int Primaries = 3, Backups = 2, MaxBits = 1 << 20, MaxFrame = 1 << 20;
 
-    private static readonly PrimaryView View = new(true, 0x0001_0000_0000_BEEF, 41, 1000, true, 39);
+    private static readonly PrimaryView View = new(true, 0x0001_0000_0000_BEEF, 41, 1000, true, 39, 0x0000_FFFF_0000_0007, 30);
 
     [Fact]
     public void AttachRoundTrips()
@@ -37,6 +37,14 @@ public sealed class FusionWireTests
         var got = new ulong[chunk.Words];
         ChunkCodec.Decode(chunk, got);
         Assert.Equal(words, got);
+    }
+
+    [Fact]
+    public void AdoptRoundTrips()
+    {
+        byte[] b = new byte[FusionWire.AdoptBytes];
+        Assert.Equal(b.Length, FusionWire.WriteAdopt(b, 12, 2, 0x1_0001, 88, 0x2_0005));
+        Assert.Equal((12UL, 2, 0x1_0001L, 88L, 0x2_0005L), FusionWire.ReadAdopt(new Frame(MessageType.Adopt, b), Primaries));
     }
 
     [Fact]
@@ -139,6 +147,11 @@ public sealed class FusionWireTests
         ["attach with a negative seq", (Action)(() => FusionWire.ReadAttach(Patched(MessageType.Attach, FusionWire.AttachBytes, 8, -1L), MaxBits))],
         ["attached with a bool of 2", (Action)(() => FusionWire.ReadAttached(Patched(MessageType.Attached, FusionWire.AttachedBytes, 0, (byte)2), MaxBits))],
         ["attached retaining from 0", (Action)(() => FusionWire.ReadAttached(Frame(MessageType.Attached, FusionWire.AttachedBytes), MaxBits))],
+        ["attached with a basis past its seq", (Action)(() => FusionWire.ReadAttached(Patched(MessageType.Attached, FusionWire.AttachedBytes, 9, 41L, 26, 1L, 42, 42L), MaxBits))],
+        ["adopt for primary 3", (Action)(() => FusionWire.ReadAdopt(Patched(MessageType.Adopt, FusionWire.AdoptBytes, 8, 3), Primaries))],
+        ["adopt at a negative seq", (Action)(() => FusionWire.ReadAdopt(Patched(MessageType.Adopt, FusionWire.AdoptBytes, 20, -1L), Primaries))],
+        ["truncated adopt", (Action)(() => FusionWire.ReadAdopt(Frame(MessageType.Adopt, FusionWire.AdoptBytes - 1), Primaries))],
+        ["snapshot naming a basis past its seq", (Action)(() => FusionWire.ReadSnapshot(Patched(MessageType.Snapshot, FusionWire.SnapshotHeadBytes + ChunkCodec.HeadBytes, 16, 3L, 40, 4L), MaxBits, out _))],
         ["truncated serving", (Action)(() => FusionWire.ReadServing(Frame(MessageType.Serving, 23)))],
         ["a re-encode with a body", (Action)(() => FusionWire.ReadEmpty(Frame(MessageType.Reencode, 1)))],
         ["a status reply for 2 primaries", (Action)(() => FusionWire.ReadStatusReply(StatusFor(2), Primaries, Backups, MaxBits))],
@@ -211,7 +224,7 @@ public sealed class FusionWireTests
     private static Frame SnapshotOf(int length, ulong[] words, ulong token = 0)
     {
         byte[] b = new byte[FusionWire.SnapshotHeadBytes + ChunkCodec.MaxEncodedBytes(words.Length)];
-        int head = FusionWire.WriteSnapshotHead(b, token, 1, 1, length);
+        int head = FusionWire.WriteSnapshotHead(b, token, 1, 1, length, 0, 0);
         return new Frame(MessageType.Snapshot, b.AsMemory(0, head + ChunkCodec.Encode(words.Length, 0, words, b.AsSpan(head))));
     }
 

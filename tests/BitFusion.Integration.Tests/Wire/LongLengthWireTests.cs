@@ -39,7 +39,7 @@ public sealed class LongLengthWireTests
         ulong[] tail = [ulong.MaxValue, 0xFF];
         long length = 64L * (TenBillionWords - 1) + 8;
         byte[] b = new byte[FusionWire.SnapshotHeadBytes + ChunkCodec.MaxEncodedBytes(tail.Length)];
-        int head = FusionWire.WriteSnapshotHead(b, 9, 1, 1, length);
+        int head = FusionWire.WriteSnapshotHead(b, 9, 1, 1, length, 0, 0);
         int bytes = head + ChunkCodec.Encode(TenBillionWords, TenBillionWords - 2, tail, b.AsSpan(head));
         FusionWire.SnapshotHead s = FusionWire.ReadSnapshot(new Frame(MessageType.Snapshot, b.AsMemory(0, bytes)), ListLimits.MaxCount, out ChunkCodec.Chunk chunk);
         Assert.Equal(length, s.Length);

@@ -66,6 +66,29 @@ internal sealed partial class BackupRole
         _out.Forwarded(link, requestId, _backup.Seq(q));
     }
 
+    /// <summary>
+    /// Lost primary <paramref name="q"/>'s life <paramref name="newLife"/> was rebuilt from exactly what this backup
+    /// holds, (<paramref name="oldLife"/>, <paramref name="seq"/>), but its Serving never came here: take the new
+    /// life, so the new life's retained deltas can be forwarded next. Answered like a Forward, with the seq held.
+    /// </summary>
+    public void Adopt(long link, ulong requestId, int q, long oldLife, long seq, long newLife)
+    {
+        if ((uint)q >= (uint)_slots.Length)
+        {
+            _out.Refused(link, requestId, Refusal.BadRequest, $"no primary {q}");
+            return;
+        }
+        Slot s = _slots[q];
+        if (s.Serving || !s.Loaded || s.Life != oldLife || _backup.Seq(q) != seq || newLife == oldLife)
+        {
+            _out.Refused(link, requestId, Refusal.Conflict,
+                $"primary {q} is {(s.Serving ? "serving" : !s.Loaded ? "not held here" : $"held in life {s.Life} seq {_backup.Seq(q)}")}; adopting life {newLife} from life {oldLife} seq {seq} is refused");
+            return;
+        }
+        EnterLife(s, newLife, oldLife, seq);
+        _out.Forwarded(link, requestId, seq);
+    }
+
     /// <summary>Starts a non-blocking cut for the lost set: every other primary must be serving here and sends a snapshot on its delta stream.</summary>
     public void ResidualRequest(long link, ulong requestId, ReadOnlySpan<int> lost)
     {

@@ -50,7 +50,7 @@ internal sealed partial class BackupRole : IDisposable
     public PrimaryView View(int p)
     {
         Slot s = _slots[p];
-        return new PrimaryView(s.Loaded, s.Life, _backup.Seq(p), _backup.Length(p), s.Serving, Math.Min(s.Retained.FirstSeq, _backup.Seq(p) + 1));
+        return new PrimaryView(s.Loaded, s.Life, _backup.Seq(p), _backup.Length(p), s.Serving, Math.Min(s.Retained.FirstSeq, _backup.Seq(p) + 1), s.BasisLife, s.BasisSeq);
     }
 
     /// <summary>
@@ -102,10 +102,11 @@ internal sealed partial class BackupRole : IDisposable
     }
 
     /// <summary>
-    /// A whole list: token 0 loads a primary this backup does not hold; any other token answers a cut (as one chunk,
+    /// A whole list: token 0 loads a primary this backup does not hold, in <paramref name="life"/> with its basis (so
+    /// a backup left at that basis can adopt the life later); any other token answers a cut (as one chunk,
     /// <see cref="CutChunk"/>).
     /// </summary>
-    public void Snapshot(int p, long link, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length)
+    public void Snapshot(int p, long link, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length, long basisLife, long basisSeq)
     {
         Slot s = _slots[p];
         if (s.Link != link) return;
@@ -129,7 +130,7 @@ internal sealed partial class BackupRole : IDisposable
             return;
         }
         s.Loaded = true;
-        s.Life = life;
+        EnterLife(s, life, basisLife, basisSeq);
         s.Serving = true;
         _out.Ack(link, seq);
     }
@@ -142,14 +143,20 @@ internal sealed partial class BackupRole : IDisposable
     {
         Slot s = _slots[p];
         if (s.Link != link) return;
+        if (s.Loaded && s.Life == newLife && s.BasisLife == oldLife && s.BasisSeq == seq)
+        {
+            // Another primary's recovery, which still counted this one as lost, moved it here already (Adopt, then
+            // perhaps this life's own deltas): the contribution is this primary's list; later deltas repeat or follow.
+            s.Serving = true;
+            return;
+        }
         if (!s.Loaded || s.Life != oldLife || _backup.Seq(p) != seq)
         {
             Reset($"primary {p} resumed from life {oldLife} seq {seq}, but this backup holds life {s.Life} seq {_backup.Seq(p)}");
             return;
         }
-        s.Life = newLife;
+        EnterLife(s, newLife, oldLife, seq);
         s.Serving = true;
-        s.Retained.Clear();
     }
 
     /// <summary>Primary <paramref name="p"/> found this backup's contribution for it untrustworthy.</summary>
@@ -240,12 +247,21 @@ internal sealed partial class BackupRole : IDisposable
         {
             s.Loaded = false;
             s.Life = 0;
+            (s.BasisLife, s.BasisSeq) = (0, 0);
             s.Serving = false;
             s.Retained.Clear();
             long link = s.Link;
             s.Link = 0;
             if (link != 0) _out.Close(link, $"re-encoding: {reason}");
         }
+    }
+
+    // The retained deltas belong to the old life: none of them may be forwarded as the new life's.
+    private static void EnterLife(Slot s, long life, long basisLife, long basisSeq)
+    {
+        s.Life = life;
+        (s.BasisLife, s.BasisSeq) = (basisLife, basisSeq);
+        s.Retained.Clear();
     }
 
     private void EndCutsOf(long link)
@@ -265,6 +281,8 @@ internal sealed partial class BackupRole : IDisposable
         public long Link;
         public bool Loaded;
         public long Life;
+        public long BasisLife;
+        public long BasisSeq;
         public bool Serving;
         public readonly RetainedDeltas Retained = new();
     }

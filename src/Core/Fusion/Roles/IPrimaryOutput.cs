@@ -15,7 +15,7 @@ internal interface IPrimaryOutput
 
     void Delta(int backup, long seq, long watermark, in Delta delta);
 
-    void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length);
+    void Snapshot(int backup, ulong token, long life, long seq, ReadOnlySpan<ulong> words, long length, long basisLife, long basisSeq);
 
     void Serving(int backup, long oldLife, long newLife, long seq);
 
@@ -31,6 +31,9 @@ internal interface IPrimaryOutput
     void RetainedRequest(int backup, ulong requestId, int primary, long from, long to);
 
     void Forward(int backup, ulong requestId, int primary, long life, DeltaRecord delta);
+
+    /// <summary>Ask a backup holding lost primary <paramref name="primary"/> at (oldLife, seq) to take newLife, rebuilt from exactly that.</summary>
+    void Adopt(int backup, ulong requestId, int primary, long oldLife, long seq, long newLife);
 
     void ResidualRequest(int backup, ulong requestId, ReadOnlySpan<int> lost);
 

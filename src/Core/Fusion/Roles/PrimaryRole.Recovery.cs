@@ -179,8 +179,17 @@ internal sealed partial class PrimaryRole
     private void RequestRetained()
     {
         ReconcileStep step = _recovery.Steps[_recovery.Step];
-        _recovery.Phase = Phase.Retained;
         ulong id = ++_nextRequest;
+        if (step.AdoptFrom != 0)
+        {
+            // Answered by Forwarded, like a forwarded delta; the step then goes on as an ordinary roll-forward.
+            _recovery.Steps[_recovery.Step] = step with { AdoptFrom = 0 };
+            _recovery.Phase = Phase.Forward;
+            _recovery.Outstanding[id] = step.Behind;
+            _out.Adopt(step.Behind, id, step.Primary, step.AdoptFrom, step.From, step.Life);
+            return;
+        }
+        _recovery.Phase = Phase.Retained;
         _recovery.Outstanding[id] = step.Source;
         _out.RetainedRequest(step.Source, id, step.Primary, step.From, step.To);
     }

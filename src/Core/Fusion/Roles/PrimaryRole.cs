@@ -146,7 +146,7 @@ internal sealed partial class PrimaryRole : IDisposable
     public void SnapshotRequest(int backup, long link, ulong token)
     {
         if (_links[backup].Link != link || !_serving) return;
-        _out.Snapshot(backup, token, _life, _seq, _list.Words, _list.Count);
+        _out.Snapshot(backup, token, _life, _seq, _list.Words, _list.Count, _basisLife, _basisSeq);
     }
 
     /// <summary>Suspects backups silent for the timeout, and moves a recovery on.</summary>
@@ -278,7 +278,7 @@ internal sealed partial class PrimaryRole : IDisposable
         PrimaryView v = l.Seen;
         if (!v.Loaded)
         {
-            _out.Snapshot(backup, 0, _life, _seq, _list.Words, _list.Count);
+            _out.Snapshot(backup, 0, _life, _seq, _list.Words, _list.Count, _basisLife, _basisSeq);
             l.Acked = 0;
             l.Streaming = true;
         }

@@ -1,7 +1,11 @@
 namespace BitFusion.Core.Fusion.Roles;
 
-/// <summary>One roll-forward: backup <c>Behind</c> gets primary <c>Primary</c>'s deltas From+1..To (life Life) retained at <c>Source</c>.</summary>
-internal readonly record struct ReconcileStep(int Primary, int Source, int Behind, long From, long To, long Life);
+/// <summary>
+/// One roll-forward: backup <c>Behind</c> gets primary <c>Primary</c>'s deltas From+1..To (life Life) retained at
+/// <c>Source</c>. With <c>AdoptFrom</c> set, Behind still holds the primary in that older life at seq From, which is
+/// exactly the basis Life was rebuilt from: it first adopts Life at From, then takes the deltas.
+/// </summary>
+internal readonly record struct ReconcileStep(int Primary, int Source, int Behind, long From, long To, long Life, long AdoptFrom = 0);
 
 internal enum PlanKind : byte
 {

@@ -6,9 +6,13 @@ namespace BitFusion.Core.Fusion.Roles;
 /// <item>No backup holds this primary: a new cluster if every backup answered, else wait.</item>
 /// <item>The lost set is every primary some complete backup sees as not serving; this primary must be in it.</item>
 /// <item>Per lost primary, the newest life any backup holds is current. A backup holding an older life is stale:
-///   it is neither used nor rolled forward (it missed writes another backup acknowledged), only re-encoded later.
-///   Backups in the current life that lag are rolled forward from the retained deltas of the one that reached
-///   furthest; one that lags past what is retained is stale too.</item>
+///   it is neither used nor rolled forward (it may have missed writes another backup acknowledged), only re-encoded
+///   later — unless it holds exactly the basis the current life was rebuilt from (a recovery's Serving reached some
+///   backups but not this one before that primary failed again): then its contribution is the current life's at
+///   that seq, and it adopts the current life and rolls forward like a lagging backup. Without this, a second
+///   failure of the same primary could leave fewer than |L| backups current with no primary left to re-encode
+///   them, and every recovery would wait for ever. Backups in the current life that lag are rolled forward from the
+///   retained deltas of the one that reached furthest; one that lags past what is retained is stale too.</item>
 /// <item>Any |L| complete backups that are current on every lost primary answer the residual cut.</item>
 /// </list>
 /// A life is <c>counter &lt;&lt; 16 | nonce</c>: each recovery takes a counter above every one it saw, so a backup
@@ -46,17 +50,22 @@ internal static class RecoveryPlanner
             if (holders.Length == 0) continue;
             long life = holders.Max(r => r.Primaries[q].Life);
             currentLife[q] = life;
-            foreach (BackupReport r in holders)
-                if (r.Primaries[q].Life != life) stale.Add(r.Backup);
             BackupReport[] inLife = holders.Where(r => r.Primaries[q].Life == life).ToArray();
             long top = inLife.Max(r => r.Primaries[q].Seq);
             target[q] = top;
-            BackupReport source = inLife.First(r => r.Primaries[q].Seq == top);
-            foreach (BackupReport behind in inLife.Where(r => r.Primaries[q].Seq < top))
+            BackupReport source = inLife.Where(r => r.Primaries[q].Seq == top).MinBy(r => r.Primaries[q].RetainedFrom)!;
+            (long basisLife, long basisSeq) = inLife.Select(r => (r.Primaries[q].BasisLife, r.Primaries[q].BasisSeq)).FirstOrDefault(b => b.BasisLife != 0);
+            foreach (BackupReport r in holders)
             {
-                if (source.Primaries[q].RetainedFrom <= behind.Primaries[q].Seq + 1)
-                    steps.Add(new ReconcileStep(q, source.Backup, behind.Backup, behind.Primaries[q].Seq, top, life));
-                else stale.Add(behind.Backup);
+                PrimaryView v = r.Primaries[q];
+                bool atBasis = v.Life != life && basisLife != 0 && v.Life == basisLife && v.Seq == basisSeq;
+                if (v.Life != life && !atBasis) stale.Add(r.Backup);
+                else if (v.Seq < top || atBasis)
+                {
+                    if (source.Primaries[q].RetainedFrom <= v.Seq + 1)
+                        steps.Add(new ReconcileStep(q, source.Backup, r.Backup, v.Seq, top, life, atBasis ? basisLife : 0));
+                    else stale.Add(r.Backup);
+                }
             }
         }
         steps.RemoveAll(s => stale.Contains(s.Behind) || stale.Contains(s.Source));
