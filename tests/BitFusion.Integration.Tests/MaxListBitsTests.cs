@@ -107,7 +107,7 @@ public sealed class MaxListBitsTests(ITestOutputHelper output)
     {
         int total = Delta.WordsFor(length);
         byte[] frame = new byte[FusionWire.SnapshotHeadBytes + ChunkCodec.MaxEncodedBytes(1)];
-        int head = FusionWire.WriteSnapshotHead(frame, 0, 1, 1, length);
+        int head = FusionWire.WriteSnapshotHead(frame, 0, 1, 1, length, 0, 0);
         int chunk = ChunkCodec.Encode(total, 0, [0UL], frame.AsSpan(head));
         return frame[..(head + chunk)];
     }
