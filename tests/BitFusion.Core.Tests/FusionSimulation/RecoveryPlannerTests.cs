@@ -73,12 +73,19 @@ public class RecoveryPlannerTests
         Assert.Equal([0, 1], both.Chosen);
     }
 
+    // Primaries 0 and 1 are lost, 2 serves; the two backups differ only in what they hold of primary 1.
+    private static RecoveryPlan PlanWithPrimary1As(PrimaryView atBackup0, PrimaryView atBackup1)
+    {
+        PrimaryView serving = Held(L1, 2, serving: true);
+        return RecoveryPlanner.Plan([Report(0, Held(L1, 4), atBackup0, serving), Report(1, Held(L1, 4), atBackup1, serving)], 0, 3, 2);
+    }
+
+    private static readonly PrimaryView RebuiltFromL1Seq5 = Held(L2, 6, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
+
     [Fact]
     public void A_backup_at_the_basis_of_the_current_life_adopts_it_and_rolls_forward()
     {
-        PrimaryView serving = Held(L1, 2, serving: true);
-        PrimaryView newLife = Held(L2, 6, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
-        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 5), serving), Report(1, Held(L1, 4), newLife, serving)], 0, 3, 2);
+        RecoveryPlan plan = PlanWithPrimary1As(Held(L1, 5), RebuiltFromL1Seq5);
         Assert.Equal(PlanKind.Reconcile, plan.Kind);
         Assert.Equal([new ReconcileStep(1, 1, 0, 5, 6, L2, AdoptFrom: L1)], plan.Steps);
     }
@@ -86,25 +93,19 @@ public class RecoveryPlannerTests
     [Fact]
     public void A_backup_at_the_basis_adopts_the_life_even_with_nothing_to_roll_forward()
     {
-        PrimaryView serving = Held(L1, 2, serving: true);
-        PrimaryView newLife = Held(L2, 5, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
-        RecoveryPlan plan = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 5), serving), Report(1, Held(L1, 4), newLife, serving)], 0, 3, 2);
+        RecoveryPlan plan = PlanWithPrimary1As(Held(L1, 5), Held(L2, 5, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 });
         Assert.Equal([new ReconcileStep(1, 1, 0, 5, 5, L2, AdoptFrom: L1)], plan.Steps);
     }
 
     [Fact]
     public void An_older_life_off_the_basis_stays_stale()
     {
-        PrimaryView serving = Held(L1, 2, serving: true);
-        PrimaryView newLife = Held(L2, 6, retainedFrom: 6) with { BasisLife = L1, BasisSeq = 5 };
         // Seq 4 of the basis life is not the basis: the new life was rebuilt from seq 5, which this backup never took.
-        RecoveryPlan behind = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 4), serving), Report(1, Held(L1, 4), newLife, serving)], 0, 3, 2);
+        RecoveryPlan behind = PlanWithPrimary1As(Held(L1, 4), RebuiltFromL1Seq5);
         Assert.Equal(PlanKind.Wait, behind.Kind);
         Assert.Contains("backup 0 holds primary 1 in an older life", behind.Reason, StringComparison.Ordinal);
         // The deltas after the basis are no longer retained: adopting would leave a gap.
-        PrimaryView dropped = newLife with { RetainedFrom = 7 };
-        RecoveryPlan gap = RecoveryPlanner.Plan([Report(0, Held(L1, 4), Held(L1, 5), serving), Report(1, Held(L1, 4), dropped, serving)], 0, 3, 2);
-        Assert.Equal(PlanKind.Wait, gap.Kind);
+        Assert.Equal(PlanKind.Wait, PlanWithPrimary1As(Held(L1, 5), RebuiltFromL1Seq5 with { RetainedFrom = 7 }).Kind);
     }
 
     [Fact]
