@@ -282,6 +282,14 @@ internal sealed partial class PrimaryRole : IDisposable
             l.Acked = 0;
             l.Streaming = true;
         }
+        else if (v.Life == _life && v.Seq <= _seq && !v.Serving)
+        {
+            // The Attach left with the seq of its moment (pipelined behind the Hello), and the backup has since moved
+            // past it in this same life (for example, a recovery of another primary that counted this one as lost forwarded
+            // it this primary's retained deltas): it
+            // took this primary for one that lost its state. Attaching again with the seq of now makes it serving.
+            _out.Attach(backup, _life, _seq, _list.Count, recovering: false);
+        }
         else if (v.Life == _life && v.Seq <= _seq && _sent.Covers(v.Seq, _seq))
         {
             Resend(backup, v.Seq);
