@@ -12,7 +12,10 @@ public class DecodeBenchmarks : KernelBenchmark
 {
     public const int Primaries = 10, Faults = 4;
 
-    [Params(1, 2, 4, Priority = 0)]
+    /// <summary>The numbers of lost primaries timed, and checked by <c>--verify</c>.</summary>
+    public static IReadOnlyList<int> LostCounts { get; } = [1, 2, 4];
+
+    [ParamsSource(nameof(LostCounts), Priority = 0)]
     public int Lost { get; set; }
 
     public override IEnumerable<string> Contenders =>

@@ -10,8 +10,11 @@ namespace BitFusion.Bench;
 [BenchmarkCategory("encode")]
 public class EncodeBenchmarks : KernelBenchmark
 {
+    /// <summary>The codes timed, and checked by <c>--verify</c>.</summary>
+    public static IReadOnlyList<string> Codes { get; } = ["5+1", "5+2", "6+3", "10+4"];
+
     /// <summary>n+f: n primaries read, f backups written.</summary>
-    [Params("5+1", "5+2", "6+3", "10+4", Priority = 0)]
+    [ParamsSource(nameof(Codes), Priority = 0)]
     public string Code { get; set; } = "5+2";
 
     public override IEnumerable<string> Contenders =>

@@ -20,8 +20,6 @@ internal static unsafe class InterleavedRun
     // slices of the other jobs.
     private const long InCacheBytes = 96L << 20, FromMemoryBytes = 48L << 20;
 
-    private static readonly string[] Codes = ["5+1", "5+2", "6+3", "10+4"];
-
     public static int Run(TextWriter output)
     {
         output.WriteLine(IsaL.Status);
@@ -35,7 +33,7 @@ internal static unsafe class InterleavedRun
         output.WriteLine($"| code | KiB | {string.Join(" | ", contenders)} | {allBuffers} |");
         output.WriteLine($"|---|---|{string.Concat(contenders.Select(_ => "---|"))}---|");
         foreach (int kib in new[] { KernelBenchmark.InCacheKiB, KernelBenchmark.MidKiB })
-            foreach (string code in Codes)
+            foreach (string code in EncodeBenchmarks.Codes)
             {
                 MatrixOperation op = EncodeBenchmarks.Create(code);
                 nuint length = (nuint)kib * 1024;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace BitFusion.Bench;
 
@@ -23,8 +24,8 @@ internal static unsafe class IsaL
 
     private static readonly string[] LibraryNames = ["libisal.so.2", "libisal.so", "isal"];
 
-    /// <summary>Exported by ISA-L builds whose ec_encode_data dispatches to GF2P8AFFINEQB kernels (2.31 and later).</summary>
-    private const string GfniExport = "ec_encode_data_avx512_gfni";
+    /// <summary>Exported by ISA-L builds with GF2P8AFFINEQB kernels (2.31 and later), for AVX-512 and for AVX2 CPUs.</summary>
+    private const string Gfni512Export = "ec_encode_data_avx512_gfni", Gfni256Export = "ec_encode_data_avx2_gfni";
 
     private static readonly delegate* unmanaged<int, int, byte*, byte*, void> InitTablesFn;
     private static readonly delegate* unmanaged<int, int, int, byte*, byte**, byte**, void> EncodeDataFn;
@@ -46,8 +47,7 @@ internal static unsafe class IsaL
                 EncodeDataFn = (delegate* unmanaged<int, int, int, byte*, byte**, byte**, void>)encode;
                 VectMadFn = (delegate* unmanaged<int, int, int, byte*, byte*, byte*, void>)mad;
                 XorGenFn = (delegate* unmanaged<int, int, void**, int>)xor;
-                string kernels = NativeLibrary.TryGetExport(library, GfniExport, out _) ? "with GFNI kernels" : "without GFNI kernels";
-                Status = $"ISA-L found ({name}, {kernels}): comparing against xor_gen, gf_vect_mad and ec_encode_data.";
+                Status = $"ISA-L found ({name}; {EncodeKernels(library)}): comparing against xor_gen, gf_vect_mad and ec_encode_data.";
                 return;
             }
             Status = $"{name} loaded but lacks the ISA-L erasure-code exports: ISA-L comparisons skipped.";
@@ -59,6 +59,25 @@ internal static unsafe class IsaL
     }
 
     public static bool IsAvailable => XorGenFn != null;
+
+    /// <summary>
+    /// Which kernels ec_encode_data runs here: the library's GFNI kernels only when the CPU has GFNI too (ISA-L
+    /// picks by CPU at its first call, as below), so a build with them says so without claiming they run.
+    /// </summary>
+    private static string EncodeKernels(nint library)
+    {
+        bool avx512 = Avx512BW.IsSupported && Avx512F.VL.IsSupported;
+        bool has512 = NativeLibrary.TryGetExport(library, Gfni512Export, out _), has256 = NativeLibrary.TryGetExport(library, Gfni256Export, out _);
+        string runs = avx512 && Gfni.IsSupported && has512 ? "AVX-512 GFNI"
+            : Avx2.IsSupported && Gfni.IsSupported && has256 ? "AVX2 GFNI"
+            : avx512 ? "AVX-512"
+            : Avx2.IsSupported ? "AVX2"
+            : Avx.IsSupported ? "AVX"
+            : "SSE";
+        string built = has512 || has256 ? "has GFNI kernels" : "has no GFNI kernels";
+        string cpu = Gfni.IsSupported ? "" : ", this CPU has no GFNI";
+        return $"ec_encode_data runs its {runs} kernels; the library {built}{cpu}";
+    }
 
     public static string Status { get; }
 

@@ -27,8 +27,20 @@ public abstract unsafe class KernelBenchmark
 
     public abstract IEnumerable<string> Contenders { get; }
 
-    /// <summary>Bytes read from the sources per operation: the numerator of the GB/s column.</summary>
-    internal long InputBytes => (long)SizeKiB * 1024 * CreateOperation().Sources;
+    /// <summary>
+    /// Bytes read from the sources per operation of a case of <paramref name="benchmark"/> with the parameter values
+    /// <paramref name="parameter"/> gives: the numerator of the GB/s column. Built from the values rather than by
+    /// creating the benchmark and setting its properties by reflection, which trimming (native AOT) cannot follow.
+    /// </summary>
+    internal static long InputBytes(Type benchmark, Func<string, object> parameter)
+    {
+        Operation op = benchmark == typeof(EncodeBenchmarks) ? EncodeBenchmarks.Create((string)parameter(nameof(EncodeBenchmarks.Code)))
+            : benchmark == typeof(DecodeBenchmarks) ? DecodeBenchmarks.Create((int)parameter(nameof(DecodeBenchmarks.Lost)))
+            : benchmark == typeof(XorBenchmarks) ? new XorOperation((int)parameter(nameof(XorBenchmarks.Sources)))
+            : benchmark == typeof(MulXorBenchmarks) ? new MulXorOperation(MulXorBenchmarks.Constant)
+            : throw new ArgumentException($"{benchmark.Name} is not a kernel benchmark.", nameof(benchmark));
+        return (long)(int)parameter(nameof(SizeKiB)) * 1024 * op.Sources;
+    }
 
     private protected abstract Operation CreateOperation();
 

@@ -33,14 +33,9 @@ internal sealed class ThroughputColumn : IColumn
         return mean is > 0 ? InputBytes(benchmarkCase) / mean.Value : null;
     }
 
-    /// <summary>Asks a benchmark instance carrying the case's parameters, so the shape logic lives in one place.</summary>
+    /// <summary>Asks the benchmarks' own shape logic, with the case's parameter values.</summary>
     private static long InputBytes(BenchmarkCase benchmarkCase) => InputBytesCache.GetOrAdd(benchmarkCase, static c =>
-    {
-        var instance = (KernelBenchmark)Activator.CreateInstance(c.Descriptor.Type)!;
-        foreach (var parameter in c.Parameters.Items)
-            c.Descriptor.Type.GetProperty(parameter.Name)!.SetValue(instance, parameter.Value);
-        return instance.InputBytes;
-    });
+        KernelBenchmark.InputBytes(c.Descriptor.Type, name => c.Parameters[name]));
 }
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Reflection;
-using BenchmarkDotNet.Attributes;
-
 namespace BitFusion.Bench;
 
 /// <summary>
@@ -34,17 +31,18 @@ internal static class Verifier
         return mismatches == 0 ? 0 : 1;
     }
 
-    /// <summary>The shapes the benchmarks time, read from their [Params] so the two lists cannot drift apart.</summary>
+    /// <summary>
+    /// The shapes the benchmarks time, from the same lists their [ParamsSource] names, so the two cannot drift apart.
+    /// Read as plain static lists, not through the attributes: trimming (native AOT) drops attributes nothing refers
+    /// to statically, and reading them by reflection crashed the native build of the bench.
+    /// </summary>
     private static IEnumerable<Operation> Operations()
     {
-        foreach (int k in ParamValues<int>(typeof(XorBenchmarks), nameof(XorBenchmarks.Sources))) yield return new XorOperation(k);
+        foreach (int k in XorBenchmarks.SourceCounts) yield return new XorOperation(k);
         yield return new MulXorOperation(MulXorBenchmarks.Constant);
-        foreach (string code in ParamValues<string>(typeof(EncodeBenchmarks), nameof(EncodeBenchmarks.Code))) yield return EncodeBenchmarks.Create(code);
-        foreach (int lost in ParamValues<int>(typeof(DecodeBenchmarks), nameof(DecodeBenchmarks.Lost))) yield return DecodeBenchmarks.Create(lost);
+        foreach (string code in EncodeBenchmarks.Codes) yield return EncodeBenchmarks.Create(code);
+        foreach (int lost in DecodeBenchmarks.LostCounts) yield return DecodeBenchmarks.Create(lost);
     }
-
-    private static IEnumerable<T> ParamValues<T>(Type benchmark, string property) =>
-        benchmark.GetProperty(property)!.GetCustomAttribute<ParamsAttribute>()!.Values.Cast<T>();
 
     private static string? Compare(Operation op, string contender, nuint length)
     {

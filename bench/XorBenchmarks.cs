@@ -9,7 +9,10 @@ namespace BitFusion.Bench;
 [BenchmarkCategory("xor")]
 public class XorBenchmarks : KernelBenchmark
 {
-    [Params(1, 4, 5, 8, Priority = 0)]
+    /// <summary>The source counts timed, and checked by <c>--verify</c>.</summary>
+    public static IReadOnlyList<int> SourceCounts { get; } = [1, 4, 5, 8];
+
+    [ParamsSource(nameof(SourceCounts), Priority = 0)]
     public int Sources { get; set; }
 
     public override IEnumerable<string> Contenders =>

@@ -166,6 +166,24 @@ public sealed unsafe class KernelTierTests
                 }
     }
 
+    // The nibble tiers at 16 registers take up to 24 sources in one pass (NibblePass), past that in blocks.
+    [Theory]
+    [MemberData(nameof(GfTiers))]
+    public void Encode_and_EncodeInto_match_scalar_for_13_to_26_sources(GfTier tier)
+    {
+        int seed = KernelSeed.Next();
+        var rng = new Random(seed);
+        for (int rows = 1; rows <= 4; rows++)
+            for (int k = 13; k <= 26; k++)
+                for (int trial = 0; trial < 3; trial++)
+                {
+                    int length = trial == 0 ? MaxLength : rng.Next(MaxLength + 1);
+                    bool into = trial == 2;
+                    byte[] matrix = rows > 1 && rng.Next(2) == 0 ? ParityFirst(rng, rows, k) : RandomMatrix(rng, rows, k);
+                    CheckEncode(tier, rng, seed, matrix, rows, k, length, RandomOffsets(rng, rows), RandomOffsets(rng, k), into);
+                }
+    }
+
     [Theory]
     [MemberData(nameof(GfTiers))]
     public void Encode_matches_scalar_at_large_lengths(GfTier tier)
@@ -173,7 +191,8 @@ public sealed unsafe class KernelTierTests
         int seed = KernelSeed.Next();
         var rng = new Random(seed);
         CheckEncode(tier, rng, seed, ParityFirst(rng, 2, 5), 2, 5, Streaming(7, 0), [0, 0], RandomOffsets(rng, 5));
-        // More than one pass per block: 12 sources and 4 outputs exceed the nibble tiers' pass, 5 outputs every tier's.
+        // 12 sources and 4 outputs: one NibblePass at 128/256 bits, several passes per block for Shuffle512; 5
+        // outputs: several passes per block on every tier.
         CheckEncode(tier, rng, seed, RandomMatrix(rng, 4, 12), 4, 12, Streaming(16, 5), RandomOffsets(rng, 4), RandomOffsets(rng, 12));
         CheckEncode(tier, rng, seed, RandomMatrix(rng, 5, 12), 5, 12, Streaming(17, 77), RandomOffsets(rng, 5), RandomOffsets(rng, 12));
     }
