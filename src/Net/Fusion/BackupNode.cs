@@ -311,7 +311,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         throw new ProtocolException($"Node {connection.Peer.NodeId} is not a primary of this cluster.");
     }
 
-    long IBackupOutput.LastHeard(long link) => _links.TryGetValue(link, out Connection? c) ? c.LastReceivedMs : Environment.TickCount64;
+    long IBackupOutput.LastHeard(long link) => _links.TryGetValue(link, out Connection? c) ? c.LastHeardMs : Environment.TickCount64;
 
     void IBackupOutput.Attached(long link, PrimaryView view, bool complete)
     {

@@ -19,7 +19,7 @@ internal static class SilenceWatch
                 long now = Environment.TickCount64;
                 foreach (Connection c in watched())
                 {
-                    long silent = now - c.LastReceivedMs;
+                    long silent = now - c.LastHeardMs;
                     if (silent >= suspectAfterMs && !c.IsClosed) c.Close($"peer silent for {silent} ms (suspectAfterMs = {suspectAfterMs})");
                 }
             }
