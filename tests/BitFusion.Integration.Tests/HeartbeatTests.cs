@@ -63,6 +63,25 @@ public sealed class HeartbeatTests
         Assert.False(connection.IsClosed, $"the watch closed a live peer's connection: {connection.CloseReason}");
     }
 
+    /// <summary>
+    /// A watcher that stalled (the collector stopped the whole process, peers' heartbeat timers included) counts its
+    /// peers as heard when it resumes, so silence is measured only while it ran; ticks at their period change nothing.
+    /// </summary>
+    [Fact]
+    public void AWatchersOwnStallIsNotItsPeersSilence()
+    {
+        var grace = new StallGrace(500);
+        long t0 = Environment.TickCount64;
+        grace.Tick(t0 + 10);
+        grace.Tick(t0 + 20);
+        Assert.Equal(t0, grace.Heard(t0));
+        grace.Tick(t0 + 2000);
+        Assert.Equal(t0 + 2000, grace.Heard(t0));
+        Assert.Equal(t0 + 2100, grace.Heard(t0 + 2100));
+        grace.Tick(t0 + 2010);
+        Assert.Equal(t0 + 2000, grace.Heard(t0));
+    }
+
     /// <summary>A peer that really says nothing is still suspected, whether the reader waits on the socket or is busy.</summary>
     [Theory]
     [InlineData(true)]
