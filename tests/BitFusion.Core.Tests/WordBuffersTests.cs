@@ -8,7 +8,7 @@ namespace BitFusion.Core.Tests;
 /// </summary>
 public class WordBuffersTests
 {
-    private const int Large = WordBuffers.PooledWords + 4096;
+    private const int Large = 2 * WordBuffers.PooledWords;
 
     [Fact]
     public void A_returned_large_copy_is_reused_by_a_rental_of_about_its_size_and_not_twice()
