@@ -33,6 +33,82 @@ public sealed class HeartbeatTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
     }
 
+    /// <summary>
+    /// A reader that reads nothing for a while (busy copying a large list, or paused by the collector) does not make
+    /// a live peer look silent: its heartbeats wait in the socket, and that counts as heard. Before, suspicion went by
+    /// the reader's last read alone, and the watch closed this connection.
+    /// </summary>
+    [Fact]
+    public async Task ABusyReaderDoesNotMakeALivePeerLookSilent()
+    {
+        const int suspectAfterMs = 200;
+        ClusterKey key = ClusterKey.Generate();
+        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
+            new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs: 20);
+        server.Start();
+        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), new PeerIdentity(NodeRole.Backup, 1),
+            Frame.DefaultMaxFrameBytes, CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        Task watch = SilenceWatch.RunAsync(() => [connection], 20, suspectAfterMs, stop.Token);
+
+        // No read for three suspicion timeouts: the reader is busy elsewhere.
+        await Task.Delay(3 * suspectAfterMs);
+        long unread = Environment.TickCount64 - connection.LastReceivedMs;
+        long unheard = Environment.TickCount64 - connection.LastHeardMs;
+        await stop.CancelAsync();
+        await watch;
+
+        Assert.True(unread >= 2 * suspectAfterMs, $"the reader's last read is only {unread} ms old; the test did not keep it busy");
+        Assert.True(unheard < suspectAfterMs, $"the peer was last heard {unheard} ms ago though its heartbeats kept arriving");
+        Assert.False(connection.IsClosed, $"the watch closed a live peer's connection: {connection.CloseReason}");
+    }
+
+    /// <summary>
+    /// A watcher that stalled (the collector stopped the whole process, peers' heartbeat timers included) counts its
+    /// peers as heard when it resumes, so silence is measured only while it ran; ticks at their period change nothing.
+    /// </summary>
+    [Fact]
+    public void AWatchersOwnStallIsNotItsPeersSilence()
+    {
+        var grace = new StallGrace(500);
+        long t0 = Environment.TickCount64;
+        grace.Tick(t0 + 10);
+        grace.Tick(t0 + 20);
+        Assert.Equal(t0, grace.Heard(t0));
+        grace.Tick(t0 + 2000);
+        Assert.Equal(t0 + 2000, grace.Heard(t0));
+        Assert.Equal(t0 + 2100, grace.Heard(t0 + 2100));
+        grace.Tick(t0 + 2010);
+        Assert.Equal(t0 + 2000, grace.Heard(t0));
+    }
+
+    /// <summary>A peer that really says nothing is still suspected, whether the reader waits on the socket or is busy.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task APeerThatSaysNothingIsStillSuspected(bool readerWaits)
+    {
+        const int suspectAfterMs = 200;
+        ClusterKey key = ClusterKey.Generate();
+        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
+            new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs: 0);
+        server.Start();
+        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), new PeerIdentity(NodeRole.Backup, 1),
+            Frame.DefaultMaxFrameBytes, CancellationToken.None);
+        Task<Frame> read = readerWaits ? connection.ReadAsync().AsTask() : Task.FromResult(default(Frame));
+        using var stop = new CancellationTokenSource();
+        Task watch = SilenceWatch.RunAsync(() => [connection], 20, suspectAfterMs, stop.Token);
+
+        using var deadline = new CancellationTokenSource(Patience);
+        while (!connection.IsClosed && !deadline.IsCancellationRequested) await Task.Delay(10);
+        await stop.CancelAsync();
+        await watch;
+
+        Assert.True(connection.IsClosed, "a peer that sent nothing was never suspected");
+        Assert.Contains("silent", connection.CloseReason, StringComparison.Ordinal);
+        await read;
+    }
+
     [Theory]
     [InlineData(5, 1500, "heartbeatMs = 5")]
     [InlineData(300, 400, "suspectAfterMs = 400")]

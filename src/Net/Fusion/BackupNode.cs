@@ -46,6 +46,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
     private readonly Dictionary<Connection, InboundList> _inbound = [];
     private readonly FrameServer _server;
     private readonly Timer _ticker;
+    private readonly StallGrace _stalls;
     private long _nextLink, _accepting;
     private bool _disposed;
 
@@ -60,6 +61,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         _server = new FrameServer(bind, cluster.Key, new PeerIdentity(NodeRole.Backup, (ushort)nodeId),
             cluster.Knows, this, cluster.Config.MaxFrameBytes, cluster.Config.HeartbeatMs,
             maxHandshakes: cluster.Config.MaxHandshakes, maxQueuedBytes: cluster.Config.MaxSendQueueBytes ?? 0);
+        _stalls = StallGrace.For(cluster.Config.SuspectAfterMs);
         _ticker = new Timer(static s => ((BackupNode)s!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -296,7 +298,9 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         lock (_gate)
         {
             if (_disposed) return;
-            _role.Tick(Environment.TickCount64);
+            long now = Environment.TickCount64;
+            _stalls.Tick(now);
+            _role.Tick(now);
         }
         _outbox.Drain();
     }
@@ -311,7 +315,7 @@ internal sealed class BackupNode : IFrameHandler, IBackupOutput, IDisposable
         throw new ProtocolException($"Node {connection.Peer.NodeId} is not a primary of this cluster.");
     }
 
-    long IBackupOutput.LastHeard(long link) => _links.TryGetValue(link, out Connection? c) ? c.LastReceivedMs : Environment.TickCount64;
+    long IBackupOutput.LastHeard(long link) => _links.TryGetValue(link, out Connection? c) ? _stalls.Heard(c.LastHeardMs) : Environment.TickCount64;
 
     void IBackupOutput.Attached(long link, PrimaryView view, bool complete)
     {

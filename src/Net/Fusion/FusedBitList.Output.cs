@@ -41,7 +41,7 @@ public sealed partial class FusedBitList
 
     private sealed class Output(FusedBitList owner) : IPrimaryOutput
     {
-        public long LastHeard(int backup) => owner.ToBackup(backup)?.LastReceivedMs ?? Environment.TickCount64;
+        public long LastHeard(int backup) => owner.ToBackup(backup) is { } c ? owner._stalls.Heard(c.LastHeardMs) : Environment.TickCount64;
 
         public void Attach(int backup, long life, long seq, long length, bool recovering)
         {

@@ -56,6 +56,7 @@ public sealed partial class FusedBitList : IDisposable
     private readonly ObjectPool<OpCompletion> _completions;
     private readonly ListLimits _limits;
     private readonly Timer _ticker;
+    private readonly StallGrace _stalls;
     private readonly RecoveryClock _clock = new();
     private long _nextLink, _nextClient, _closedLinkBytes, _lastWaitingLog;
     private ulong _nextWaiter;
@@ -77,6 +78,7 @@ public sealed partial class FusedBitList : IDisposable
         _inbound = new (Connection?, InboundList?)[_links.Length];
         _completions = new DefaultObjectPool<OpCompletion>(new DefaultPooledObjectPolicy<OpCompletion>(), config.Window);
         _lastWaitingLog = Environment.TickCount64;
+        _stalls = StallGrace.For(config.SuspectAfterMs);
         _ticker = new Timer(static s => ((FusedBitList)s!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
         _metrics = Diagnostics.NodeGauges.AddWindow("fusion", config.Window, () => { lock (_gate) return _role.InFlight; }, () => { lock (_gate) return _role.BackupLag; });
     }
@@ -402,6 +404,7 @@ public sealed partial class FusedBitList : IDisposable
         {
             if (_disposed) return;
             long now = Environment.TickCount64;
+            _stalls.Tick(now);
             _role.Tick(now);
             if (!_role.IsServing && now - _lastWaitingLog >= WaitingLogMs)
             {

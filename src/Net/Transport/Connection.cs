@@ -140,6 +140,31 @@ internal sealed class Connection : IDisposable
     /// </summary>
     public long LastReceivedMs => Volatile.Read(ref _lastReceivedMs);
 
+    /// <summary>
+    /// When the peer was last heard, for suspicion: <see cref="LastReceivedMs"/>, or now while bytes from the peer
+    /// wait in the socket for this connection's reader. A reader that is applying a long frame (a list copied under
+    /// a lock, a whole chunk folded in) or that the collector paused reads nothing, so its heartbeats sit in the
+    /// kernel and <see cref="LastReceivedMs"/> goes stale though the peer spoke: that silence is this process's, not
+    /// the peer's. A reader waiting on the socket takes every byte as it arrives, so for it both are the same.
+    /// </summary>
+    public long LastHeardMs
+    {
+        get
+        {
+            long received = LastReceivedMs;
+            long now = Environment.TickCount64;
+            if (now == received || IsClosed) return received;
+            try
+            {
+                return _socket.Available > 0 ? now : received;
+            }
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
+            {
+                return received;
+            }
+        }
+    }
+
     /// <summary>When a frame was last enqueued to this peer, so heartbeats go only on links that are otherwise idle.</summary>
     public long LastSentMs => Volatile.Read(ref _lastSentMs);
 

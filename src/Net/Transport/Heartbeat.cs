@@ -5,7 +5,7 @@ namespace BitFusion.Net.Transport;
 /// <summary>
 /// Keeps an authenticated connection audible: every <c>heartbeatMs</c> it sends an empty
 /// <see cref="MessageType.Heartbeat"/> frame unless something else went out in that time, so the peer's
-/// <see cref="Connection.LastReceivedMs"/> only goes stale when this process is paused or the link is dead.
+/// <see cref="Connection.LastHeardMs"/> only goes stale when this process is paused or the link is dead.
 /// </summary>
 internal sealed class Heartbeat : IDisposable
 {

@@ -12,14 +12,16 @@ internal static class SilenceWatch
     public static async Task RunAsync(Func<List<Connection>> watched, int heartbeatMs, int suspectAfterMs, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(heartbeatMs));
+        StallGrace grace = StallGrace.For(suspectAfterMs);
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
                 long now = Environment.TickCount64;
+                grace.Tick(now);
                 foreach (Connection c in watched())
                 {
-                    long silent = now - c.LastReceivedMs;
+                    long silent = now - grace.Heard(c.LastHeardMs);
                     if (silent >= suspectAfterMs && !c.IsClosed) c.Close($"peer silent for {silent} ms (suspectAfterMs = {suspectAfterMs})");
                 }
             }

@@ -38,20 +38,30 @@ internal static class ChunkCodec
     public static int Encode(int totalWords, int offset, ReadOnlySpan<ulong> words, Span<byte> target)
     {
         ReadOnlySpan<byte> raw = MemoryMarshal.AsBytes(words);
-        Span<byte> payload = target.Slice(HeadBytes, raw.Length);
-        int packed = Compress(raw, payload);
-        ChunkCodecKind codec = packed > 0 ? ChunkCodecKind.Lz4 : ChunkCodecKind.Raw;
-        if (packed <= 0)
+        int packed = EncodeHead(totalWords, offset, words, target);
+        if (packed < 0)
         {
-            raw.CopyTo(payload);
-            packed = raw.Length;
+            raw.CopyTo(target.Slice(HeadBytes, raw.Length));
+            return HeadBytes + raw.Length;
         }
+        return HeadBytes + packed;
+    }
+
+    /// <summary>
+    /// Writes the chunk's head into <paramref name="target"/> and, when LZ4 pays, the packed words after it (returns
+    /// their length); -1 when the chunk goes raw, so its words can follow the head straight from where they lie.
+    /// </summary>
+    private static int EncodeHead(int totalWords, int offset, ReadOnlySpan<ulong> words, Span<byte> target)
+    {
+        ReadOnlySpan<byte> raw = MemoryMarshal.AsBytes(words);
+        int packed = Compress(raw, target.Slice(HeadBytes, raw.Length));
+        ChunkCodecKind codec = packed > 0 ? ChunkCodecKind.Lz4 : ChunkCodecKind.Raw;
         BinaryPrimitives.WriteInt32LittleEndian(target, totalWords);
         BinaryPrimitives.WriteInt32LittleEndian(target[4..], offset);
         BinaryPrimitives.WriteInt32LittleEndian(target[8..], words.Length);
         target[12] = (byte)codec;
-        BinaryPrimitives.WriteInt32LittleEndian(target[13..], packed);
-        return HeadBytes + packed;
+        BinaryPrimitives.WriteInt32LittleEndian(target[13..], packed > 0 ? packed : raw.Length);
+        return packed > 0 ? packed : -1;
     }
 
     /// <summary>Queues <paramref name="words"/> on <paramref name="connection"/> as frames of <paramref name="head"/> then one chunk each, all at once.</summary>
@@ -85,9 +95,15 @@ internal static class ChunkCodec
         ReadOnlySpan<ulong> words, Span<byte> scratch)
     {
         head.CopyTo(scratch);
-        int bytes = Encode(totalWords, offset, words, scratch[head.Length..]);
-        connection.Enqueue(type, scratch[..(head.Length + bytes)]);
-        return (ChunkCodecKind)scratch[head.Length + 12] == ChunkCodecKind.Lz4;
+        int packed = EncodeHead(totalWords, offset, words, scratch[head.Length..]);
+        if (packed > 0)
+        {
+            connection.Enqueue(type, scratch[..(head.Length + HeadBytes + packed)]);
+            return true;
+        }
+        // Raw words go from the list into the send queue in one copy, not through the scratch first.
+        connection.Enqueue(type, scratch[..(head.Length + HeadBytes)], MemoryMarshal.AsBytes(words));
+        return false;
     }
 
     /// <summary>Reads a chunk to the end of the payload; its bytes alias the frame.</summary>
