@@ -76,6 +76,7 @@ internal sealed partial class FusionSimulation
             Now = at.Time;
             Events++;
             action();
+            CheckBudget();
             FireWatches();
             if (Healed && Settled()) break;
         }

@@ -4,7 +4,9 @@ namespace BitFusion.Core.Tests.FusionSimulation;
 
 /// <summary>
 /// The whole fusion cluster under the fault model, one seed per run. CI runs the seeds below; set
-/// BITFUSION_FUSION_SEEDS (e.g. 100000) to run that many instead, and BITFUSION_FUSION_SEED to replay one.
+/// BITFUSION_FUSION_SEEDS (e.g. 100000) to run that many instead, BITFUSION_FUSION_FIRST_SEED to start a campaign
+/// elsewhere than seed 1 (to run one in parts), BITFUSION_FUSION_MAX_FAILURES to list more than the first 3 failures,
+/// and BITFUSION_FUSION_SEED to replay one.
 /// </summary>
 public class FusionSimulationTests(ITestOutputHelper output)
 {
@@ -13,18 +15,21 @@ public class FusionSimulationTests(ITestOutputHelper output)
     [Fact]
     public void Every_seed_keeps_acknowledged_writes_settles_and_decodes()
     {
-        int count = Environment.GetEnvironmentVariable("BITFUSION_FUSION_SEEDS") is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : CiSeeds;
-        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0, overtaking = 0;
+        int count = Setting("BITFUSION_FUSION_SEEDS", CiSeeds), first = Setting("BITFUSION_FUSION_FIRST_SEED", 1), maxFailures = Setting("BITFUSION_FUSION_MAX_FAILURES", 3);
+        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0, overtaking = 0, losses = 0, lostWrites = 0, overBudget = 0;
         var failures = new List<string>();
-        for (int seed = 1; seed <= count && failures.Count < 3; seed++)
+        for (int seed = first; seed < first + count && failures.Count < maxFailures; seed++)
         {
             var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
             if (sim.Run() is { } failure) failures.Add(failure);
             events += sim.Events;
             (transfers, multiChunk, abandoned) = (transfers + sim.ChunkedTransfers, multiChunk + sim.MultiChunkTransfers, abandoned + sim.AbandonedTransfers);
             overtaking += sim.OvertakingDeltas;
+            (losses, lostWrites) = (losses + sim.PermittedLosses, lostWrites + sim.LostAckedWrites);
+            if (sim.OverBudget > 0) overBudget++;
         }
-        output.WriteLine($"{count} seeds, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault; {overtaking} deltas overtook their primary's snapshot for a cut");
+        output.WriteLine($"{count} seeds from {first}, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault; {overtaking} deltas overtook their primary's snapshot for a cut");
+        output.WriteLine($"{overBudget} seeds (all with minAckBackups < f) went past f faults as the fault model counts them; {losses} recoveries there lost {lostWrites} acknowledged writes, as that setting allows");
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
         // The chunked paths ran, and faults landed mid-transfer: a budget where neither happens tests nothing about them.
         Assert.True(count < 100 || (multiChunk > 0 && abandoned > 0), $"{multiChunk} multi-chunk transfers and {abandoned} cut short over {count} seeds");
@@ -78,10 +83,25 @@ public class FusionSimulationTests(ITestOutputHelper output)
     [InlineData(179_449)]
     public void No_delta_reaches_a_backup_before_its_primary_serves_there(int seed) => Assert.Null(Run(seed));
 
-    [Theory(Skip = "an acknowledged write is lost with minAckBackups 1 < f = 2: the primary and the one backup that acknowledged crashed while the other was suspected, which docs/protocol.md allows at that setting; the checker does not yet model minAckBackups < f")]
+    /// <summary>
+    /// Found by the same campaign, with minAckBackups 1 &lt; f = 2: a backup suspected while paused came back, its
+    /// primary streamed to it again and resent what it missed, and before the resend arrived that primary and the one
+    /// backup that had acknowledged those writes crashed. The nemesis saw two faults; the fault model counts three (a
+    /// backup is failed until it is caught up), which minAckBackups below f allows. The checker now counts the budget
+    /// so: the writes acknowledged while it exceeded f are forfeited, and the loss is counted, not failed.
+    /// </summary>
+    [Theory]
     [InlineData(96_156)]
     [InlineData(111_042)]
-    public void Writes_acknowledged_below_f_backups_are_judged_by_the_documented_tolerance(int seed) => Assert.Null(Run(seed));
+    public void Writes_acknowledged_below_f_backups_are_judged_by_the_documented_tolerance(int seed)
+    {
+        var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
+        Assert.Null(sim.Run());
+        Assert.True(sim.PermittedLosses > 0, $"seed {seed}: no recovery lost an acknowledged write beyond the budget");
+    }
+
+    private static int Setting(string name, int otherwise) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : otherwise;
 
     private static string? Run(int seed) => new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed))).Run();
 

@@ -60,6 +60,9 @@ internal sealed partial class PrimaryRole : IDisposable
     public bool IsServing => _serving;
     public long Seq => _seq;
     public long Life => _life;
+
+    /// <summary>The (life, seq) a recovery rebuilt this life from; (0, 0) for a fresh start.</summary>
+    public (long Life, long Seq) Basis => (_basisLife, _basisSeq);
     public long Count => _list.Count;
     public ReadOnlySpan<ulong> Words => _list.Words;
 
