@@ -128,7 +128,7 @@ internal sealed partial class FusionSimulation
             return;
         }
         if (faulty + lacking <= Options.Faults) return;
-        OverBudget++;
+        if (OverBudget++ == 0) Trace($"past f: {faulty} faulty as the nemesis counts, and {lacking} backups lack acknowledged writes ({first} on {string.Join(",", Primaries.Where(p => !Holds(first!, p.Index)))})");
         for (int p = 0; p < Options.Primaries; p++) Forfeited[p] = Math.Max(Forfeited[p], AckedSeq[p]);
     }
 
