@@ -341,7 +341,7 @@ internal sealed partial class PrimaryRole : IDisposable
         {
             Span<ulong> list = rolledBack.AsSpan(0, words);
             list.Clear();
-            _list.Words[..Delta.WordsFor(_list.Count)].CopyTo(list);
+            _list.Words.CopyTo(list);
             foreach (DeltaRecord d in _sent.Range(from, _seq)) DeltaMath.MulXor(Code.Kernel, list, d.View, 1);
             _out.Snapshot(backup, 0, _life, from, list, length, _basisLife, _basisSeq);
         }
