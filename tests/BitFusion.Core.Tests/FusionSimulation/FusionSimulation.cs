@@ -76,11 +76,11 @@ internal sealed partial class FusionSimulation
             Now = at.Time;
             Events++;
             action();
+            CheckBudget();
             FireWatches();
             if (Healed && Settled()) break;
         }
-        if (Failure is null) CheckSettled();
-        if (Failure is null) CheckBackupsDecode();
+        if (Failure is null && CheckSettled()) CheckBackupsDecode();
         return Failure is null ? null
             : $"fusion simulation seed {Seed} ({Options}) failed: {Failure}\nreplay: FusionSimulationTests.Replay with seed {Seed}\nlast events:\n{string.Join('\n', _trace.TakeLast(60))}";
     }

@@ -4,7 +4,9 @@ namespace BitFusion.Core.Tests.FusionSimulation;
 
 /// <summary>
 /// The whole fusion cluster under the fault model, one seed per run. CI runs the seeds below; set
-/// BITFUSION_FUSION_SEEDS (e.g. 100000) to run that many instead, and BITFUSION_FUSION_SEED to replay one.
+/// BITFUSION_FUSION_SEEDS (e.g. 100000) to run that many instead, BITFUSION_FUSION_FIRST_SEED to start a campaign
+/// elsewhere than seed 1 (to run one in parts), BITFUSION_FUSION_MAX_FAILURES to list more than the first 3 failures,
+/// and BITFUSION_FUSION_SEED to replay one.
 /// </summary>
 public class FusionSimulationTests(ITestOutputHelper output)
 {
@@ -13,18 +15,22 @@ public class FusionSimulationTests(ITestOutputHelper output)
     [Fact]
     public void Every_seed_keeps_acknowledged_writes_settles_and_decodes()
     {
-        int count = Environment.GetEnvironmentVariable("BITFUSION_FUSION_SEEDS") is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : CiSeeds;
-        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0, overtaking = 0;
+        int count = Setting("BITFUSION_FUSION_SEEDS", CiSeeds), first = Setting("BITFUSION_FUSION_FIRST_SEED", 1), maxFailures = Setting("BITFUSION_FUSION_MAX_FAILURES", 3);
+        long events = 0, transfers = 0, multiChunk = 0, abandoned = 0, overtaking = 0, losses = 0, lostWrites = 0, overBudget = 0, hangs = 0;
         var failures = new List<string>();
-        for (int seed = 1; seed <= count && failures.Count < 3; seed++)
+        for (int seed = first; seed < first + count && failures.Count < maxFailures; seed++)
         {
             var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
             if (sim.Run() is { } failure) failures.Add(failure);
             events += sim.Events;
             (transfers, multiChunk, abandoned) = (transfers + sim.ChunkedTransfers, multiChunk + sim.MultiChunkTransfers, abandoned + sim.AbandonedTransfers);
             overtaking += sim.OvertakingDeltas;
+            (losses, lostWrites) = (losses + sim.PermittedLosses, lostWrites + sim.LostAckedWrites);
+            if (sim.OverBudget > 0) overBudget++;
+            hangs += sim.PermittedHangs;
         }
-        output.WriteLine($"{count} seeds, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault; {overtaking} deltas overtook their primary's snapshot for a cut");
+        output.WriteLine($"{count} seeds from {first}, {events} events; {transfers} whole-list transfers, {multiChunk} of several chunks, {abandoned} cut short by a fault; {overtaking} deltas overtook their primary's snapshot for a cut");
+        output.WriteLine($"{overBudget} seeds (all with minAckBackups < f) went past f faults as the fault model counts them; {losses} recoveries there lost {lostWrites} acknowledged writes and {hangs} ended waiting for lists no longer held, as that setting allows");
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
         // The chunked paths ran, and faults landed mid-transfer: a budget where neither happens tests nothing about them.
         Assert.True(count < 100 || (multiChunk > 0 && abandoned > 0), $"{multiChunk} multi-chunk transfers and {abandoned} cut short over {count} seeds");
@@ -56,12 +62,17 @@ public class FusionSimulationTests(ITestOutputHelper output)
     [InlineData(144_182)]
     public void A_backup_left_at_the_basis_of_a_new_life_adopts_it(int seed) => Assert.Null(Run(seed));
 
-    // Found by the same 200,000-seed campaign and not fixed yet; each reason says what fails.
-
-    [Theory(Skip = "hangs: 2 primaries down, the backups lag on them past what is retained, none can be rolled forward or re-encoded (not yet traced)")]
+    /// <summary>
+    /// Found by the same campaign: two primaries down; one backup missed the first one's last delta in flight, another
+    /// had been suspected by the second one (paused) and lags on it past what is retained. The planner picked that
+    /// stale backup as the source of the missing delta and then dropped the roll-forward, since it refused stale
+    /// sources: only one backup stayed current on both, and every recovery waited for ever. A source need only be
+    /// current on the primary it forwards (<see cref="Core.Fusion.Roles.RecoveryPlanner"/>).
+    /// </summary>
+    [Theory]
     [InlineData(94_455)]
     [InlineData(188_648)]
-    public void Two_lost_primaries_with_backups_lagging_past_retention_settle(int seed) => Assert.Null(Run(seed));
+    public void A_backup_stale_on_one_lost_primary_sources_the_roll_forward_of_another(int seed) => Assert.Null(Run(seed));
 
     /// <summary>
     /// Found by the same campaign: a primary re-linked after a dropped connection, and its Attach (with the seq of that
@@ -73,10 +84,51 @@ public class FusionSimulationTests(ITestOutputHelper output)
     [InlineData(179_449)]
     public void No_delta_reaches_a_backup_before_its_primary_serves_there(int seed) => Assert.Null(Run(seed));
 
-    [Theory(Skip = "an acknowledged write is lost with minAckBackups 1 < f = 2: the primary and the one backup that acknowledged crashed while the other was suspected, which docs/protocol.md allows at that setting; the checker does not yet model minAckBackups < f")]
+    /// <summary>
+    /// Found by the same campaign, with minAckBackups 1 &lt; f = 2: a backup suspected while paused came back, its
+    /// primary streamed to it again and resent what it missed, and before the resend arrived that primary and the one
+    /// backup that had acknowledged those writes crashed. The nemesis saw two faults; the fault model counts three (a
+    /// backup is failed until it is caught up), which minAckBackups below f allows. The checker now counts the budget
+    /// so: the writes acknowledged while it exceeded f are forfeited, and the loss is counted, not failed.
+    /// </summary>
+    [Theory]
     [InlineData(96_156)]
     [InlineData(111_042)]
-    public void Writes_acknowledged_below_f_backups_are_judged_by_the_documented_tolerance(int seed) => Assert.Null(Run(seed));
+    public void Writes_acknowledged_below_f_backups_are_judged_by_the_documented_tolerance(int seed)
+    {
+        var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
+        Assert.Null(sim.Run());
+        Assert.True(sim.PermittedLosses > 0, $"seed {seed}: no recovery lost an acknowledged write beyond the budget");
+    }
+
+    /// <summary>
+    /// Found by the campaign of seeds 200,001..400,000: a hang within the fault budget, whatever minAckBackups is. A
+    /// backup restarted empty took primary 0's whole list at seq 4 while delta 4 to the other backup was still on its
+    /// way; primary 0 crashed (delta 4 lost with it, never acknowledged), then primary 1. The other backup was at seq 3
+    /// and no backup retained delta 4 (it sat inside the list), so one backup was current on two lost primaries and every
+    /// recovery waited. A backup that loads a list now gets it as of the other backups' watermark, then the deltas since.
+    /// </summary>
+    [Theory]
+    [InlineData(349_074)]
+    public void A_backup_loading_a_list_retains_the_deltas_the_others_may_still_miss(int seed) => Assert.Null(Run(seed));
+
+    /// <summary>
+    /// Found by the campaign of seeds 400,001..600,000, with minAckBackups 1 &lt; f = 2: primary 1 acknowledged writes
+    /// that only backup 0 held (backup 1 had been dropped), then both primaries crashed. Past f as the fault model
+    /// counts, two lost lists and one backup holding them: nothing can rebuild them, and the recoveries wait. The
+    /// checker counts that as the setting's cost instead of a hang.
+    /// </summary>
+    [Theory]
+    [InlineData(523_857)]
+    public void Past_f_recoveries_wait_when_too_few_backups_hold_the_acknowledged_lists(int seed)
+    {
+        var sim = new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed)));
+        Assert.Null(sim.Run());
+        Assert.Equal(1, sim.PermittedHangs);
+    }
+
+    private static int Setting(string name, int otherwise) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : otherwise;
 
     private static string? Run(int seed) => new FusionSimulation(seed, FusionSimOptions.Random(new Random(~seed))).Run();
 

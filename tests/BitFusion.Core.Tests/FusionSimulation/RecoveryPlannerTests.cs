@@ -73,6 +73,28 @@ public class RecoveryPlannerTests
         Assert.Equal([0, 1], both.Chosen);
     }
 
+    [Fact]
+    public void A_backup_stale_on_one_lost_primary_still_sources_the_roll_forward_of_another()
+    {
+        // Simulation seed 94455: backup 0 missed primary 0's last delta in flight; backup 1, suspected by primary 1
+        // while paused, lags on it past what is retained. Backup 1's deltas of primary 0 are primary 0's history all
+        // the same: rolling backup 0 forward from them leaves backups 0 and 2 current on both lost primaries.
+        PrimaryView serving = Held(L1, 2, serving: true);
+        BackupReport[] reports =
+        [
+            Report(0, Held(L1, 4, retainedFrom: 4), Held(L1, 12, retainedFrom: 12), serving),
+            Report(1, Held(L1, 5, retainedFrom: 5), Held(L1, 9, retainedFrom: 9), serving),
+            Report(2, Held(L1, 5, retainedFrom: 5), Held(L1, 12, retainedFrom: 12), serving),
+        ];
+        RecoveryPlan plan = RecoveryPlanner.Plan(reports, 0, 3, 3);
+        Assert.Equal(PlanKind.Reconcile, plan.Kind);
+        Assert.Equal([new ReconcileStep(0, 1, 0, 4, 5, L1)], plan.Steps);
+        reports[0] = Report(0, Held(L1, 5, retainedFrom: 4), Held(L1, 12, retainedFrom: 12), serving);
+        RecoveryPlan cut = RecoveryPlanner.Plan(reports, 0, 3, 3);
+        Assert.Equal(PlanKind.Cut, cut.Kind);
+        Assert.Equal([0, 2], cut.Chosen);
+    }
+
     // Primaries 0 and 1 are lost, 2 serves; the two backups differ only in what they hold of primary 1.
     private static RecoveryPlan PlanWithPrimary1As(PrimaryView atBackup0, PrimaryView atBackup1)
     {

@@ -223,7 +223,8 @@ internal sealed partial class PrimaryRole
         _list.Take(words, length);
         _seq = seq;
         _life = RecoveryPlanner.MakeLife(plan.NextLifeCounter, _lifeNonce);
-        (_basisLife, _basisSeq) = rebuilt ? (basisLife, seq) : (0, 0);
+        (_basisLife, _basisSeq, _basisLength) = rebuilt ? (basisLife, seq, length) : (0, 0, 0);
+        _acknowledged = seq;
         _serving = true;
         _recovery.Phase = Phase.Idle;
         _recovery.Outstanding.Clear();

@@ -34,8 +34,11 @@ internal sealed partial class PrimaryRole : IDisposable
     private bool _serving;
     private SharedSnapshot? _readSnapshot;
 
-    /// <summary>The (life, seq) a recovery rebuilt this life from; 0 for a fresh start.</summary>
-    private long _basisLife, _basisSeq;
+    /// <summary>The (life, seq) a recovery rebuilt this life from, and the list's length there; 0 for a fresh start.</summary>
+    private long _basisLife, _basisSeq, _basisLength;
+
+    /// <summary>The highest seq of this life acknowledged to a client as done.</summary>
+    private long _acknowledged;
 
     public PrimaryRole(FusionCode code, int primaryIndex, int window, int minAckBackups, long suspectAfterMs, ushort lifeNonce, long now, IPrimaryOutput output)
     {
@@ -60,6 +63,9 @@ internal sealed partial class PrimaryRole : IDisposable
     public bool IsServing => _serving;
     public long Seq => _seq;
     public long Life => _life;
+
+    /// <summary>The (life, seq) a recovery rebuilt this life from; (0, 0) for a fresh start.</summary>
+    public (long Life, long Seq) Basis => (_basisLife, _basisSeq);
     public long Count => _list.Count;
     public ReadOnlySpan<ulong> Words => _list.Words;
 
@@ -278,9 +284,7 @@ internal sealed partial class PrimaryRole : IDisposable
         PrimaryView v = l.Seen;
         if (!v.Loaded)
         {
-            _out.Snapshot(backup, 0, _life, _seq, _list.Words, _list.Count, _basisLife, _basisSeq);
-            l.Acked = 0;
-            l.Streaming = true;
+            Load(backup);
         }
         else if (v.Life == _life && v.Seq <= _seq && !v.Serving)
         {
@@ -305,6 +309,57 @@ internal sealed partial class PrimaryRole : IDisposable
         {
             _out.Reencode(backup);
         }
+    }
+
+    /// <summary>
+    /// Gives a backup that holds nothing of this primary the list as of the lowest seq another streaming backup
+    /// acknowledged, then the deltas since as ordinary deltas, which it applies and retains: a delta still on its way
+    /// to another backup is so retained here too, ready to forward if this primary dies before it arrives there. A
+    /// list sent at the current seq would hold that delta where no recovery can take it out, and with a second primary
+    /// lost the other backup could never be rolled forward (simulation seed 349074). Never below a write acknowledged
+    /// to a client: the list alone holds those, as a loaded backup counts as current. The list is rolled back on a
+    /// copy, which needs the deltas since that seq still kept for resend; without them it goes at the current seq.
+    /// </summary>
+    private void Load(int backup)
+    {
+        long from = _seq;
+        for (int j = 0; j < _links.Length; j++)
+            if (j != backup && _links[j].Streaming) from = Math.Min(from, _links[j].Acked);
+        from = Math.Max(from, _acknowledged);
+        long length = LengthAt(from);
+        if (from == _seq || length < 0 || !_sent.Covers(from, _seq))
+        {
+            _out.Snapshot(backup, 0, _life, _seq, _list.Words, _list.Count, _basisLife, _basisSeq);
+            _links[backup].Acked = 0;
+            _links[backup].Streaming = true;
+            return;
+        }
+        int words = Delta.WordsFor(Math.Max(length, _list.Count));
+        foreach (DeltaRecord d in _sent.Range(from, _seq)) words = Math.Max(words, d.View.EndWord);
+        ulong[] rolledBack = System.Buffers.ArrayPool<ulong>.Shared.Rent(words);
+        try
+        {
+            Span<ulong> list = rolledBack.AsSpan(0, words);
+            list.Clear();
+            _list.Words.CopyTo(list);
+            foreach (DeltaRecord d in _sent.Range(from, _seq)) DeltaMath.MulXor(Code.Kernel, list, d.View, 1);
+            _out.Snapshot(backup, 0, _life, from, list, length, _basisLife, _basisSeq);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(rolledBack);
+        }
+        Resend(backup, from);
+        _links[backup].Acked = 0;
+    }
+
+    /// <summary>The list's length at <paramref name="seq"/> of this life, or -1 when no delta kept here tells it.</summary>
+    private long LengthAt(long seq)
+    {
+        if (seq == _basisSeq) return _basisLength;
+        if (seq < _basisSeq || !_sent.Covers(seq - 1, seq)) return -1;
+        foreach (DeltaRecord d in _sent.Range(seq - 1, seq)) return d.NewLength;
+        return -1;
     }
 
     /// <summary>Sends a backup the deltas after its <paramref name="seq"/> and counts it as streaming from there.</summary>
@@ -363,6 +418,7 @@ internal sealed partial class PrimaryRole : IDisposable
         else
         {
             if (op.ClientId != 0) _dedup.Complete(op.ClientId, op.ClientSeq, new WriteResult(WriteOutcome.Applied, op.Value, op.Seq));
+            _acknowledged = Math.Max(_acknowledged, op.Seq);
             _out.Done(op.Client, op.RequestId, op.Value);
         }
     }

@@ -12,7 +12,8 @@ namespace BitFusion.Core.Fusion.Roles;
 ///   that seq, and it adopts the current life and rolls forward like a lagging backup. Without this, a second
 ///   failure of the same primary could leave fewer than |L| backups current with no primary left to re-encode
 ///   them, and every recovery would wait for ever. Backups in the current life that lag are rolled forward from the
-///   retained deltas of the one that reached furthest; one that lags past what is retained is stale too.</item>
+///   retained deltas of the one that reached furthest — even if that one is stale on another lost primary; one that
+///   lags past what is retained is stale too.</item>
 /// <item>Any |L| complete backups that are current on every lost primary answer the residual cut.</item>
 /// </list>
 /// A life is <c>counter &lt;&lt; 16 | nonce</c>: each recovery takes a counter above every one it saw, so a backup
@@ -68,7 +69,11 @@ internal static class RecoveryPlanner
                 }
             }
         }
-        steps.RemoveAll(s => stale.Contains(s.Behind) || stale.Contains(s.Source));
+        // A backup stale on one primary is left out of the cut, so rolling it forward is wasted; but it may still be
+        // the source for another: its retained deltas of that primary are that primary's history all the same.
+        // Refusing it as a source left a backup that missed only an in-flight delta stale too, and with two primaries
+        // down fewer than |L| backups current and nobody to re-encode them (simulation seeds 94455, 188648).
+        steps.RemoveAll(s => stale.Contains(s.Behind));
         if (steps.Count > 0) return new RecoveryPlan(PlanKind.Reconcile, "", lost, [], [], steps.ToArray(), 0, 0, nextCounter);
 
         int[] current = reports
