@@ -19,15 +19,13 @@ internal static class NodeCommands
         "re-encoded from the primaries.",
         async (cluster, nodeId, cancellation) =>
         {
-            // Before the node binds: a primary that dials it meanwhile is refused and redials, rather than waiting
-            // unaccepted in the listen queue.
-            FusionWarmup.Finish();
             using var node = new BackupNode(cluster, nodeId);
             node.Reencoded += took =>
             {
                 Console.Out.WriteLine($"reencoded backup {node.BackupIndex} (node {nodeId}) reencode_us={took.TotalMicroseconds:0}");
                 Console.Out.Flush();
             };
+            FusionWarmup.Finish();
             node.Start();
             Ready($"backup {node.BackupIndex} (node {nodeId}) on {node.EndPoint}");
             await CommonOptions.WaitForShutdown(cancellation);
