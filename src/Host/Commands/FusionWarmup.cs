@@ -18,7 +18,7 @@ namespace BitFusion.Host.Commands;
 /// those costs while the main thread parses, loads the configuration and derives the role keys: a loopback connection
 /// on an ephemeral port, a timer, the role and GF(2^8) tables, the metrics, one nonce and one HMAC on throw-away data,
 /// and a thread-pool worker per processor. The role waits for it (<see cref="Finish"/>) before it opens its list or
-/// listens: left to race the recovery, it finished after the list was opened in most restarts, and the recovery then
+/// accepts: left to race the recovery, it finished after the list was opened in most restarts, and the recovery then
 /// waited for the engine's start and for the warm-up's first OpenSSL calls anyway, on a CPU shared with the warm-up
 /// (docs/benchmarks.md, "A restarted primary's first dial"). The wait is part of the process's start (the ready line's
 /// <c>start_us</c>), not of its recovery. Its sockets are not <see cref="Connection"/>s, so the node's wire counters
