@@ -25,6 +25,7 @@ internal static class NodeCommands
                 Console.Out.WriteLine($"reencoded backup {node.BackupIndex} (node {nodeId}) reencode_us={took.TotalMicroseconds:0}");
                 Console.Out.Flush();
             };
+            FusionWarmup.Finish();
             node.Start();
             Ready($"backup {node.BackupIndex} (node {nodeId}) on {node.EndPoint}");
             await CommonOptions.WaitForShutdown(cancellation);
@@ -38,6 +39,7 @@ internal static class NodeCommands
         async (cluster, nodeId, cancellation) =>
         {
             var clock = Stopwatch.StartNew();
+            TimeSpan warmup = FusionWarmup.Finish();
             using PrimaryNode node = await PrimaryNode.StartAsync(cluster, nodeId, cancellation: cancellation);
             RecoveryReport r = node.List.Recovery!;
             if (r.Rebuilt) BitFusionMetrics.RecordRecovery("rebuild", r.Total);
@@ -45,7 +47,8 @@ internal static class NodeCommands
                   $"{(r.Rebuilt ? "rebuilt" : "fresh")} length={r.Length} seq={r.Seq} recovery_us={r.Total.TotalMicroseconds:0} " +
                   $"connect_us={r.Phases.Connect.TotalMicroseconds:0} linked_us={r.Phases.Linked.TotalMicroseconds:0} reconcile_us={r.Phases.Reconcile.TotalMicroseconds:0} status_us={r.Phases.Status.TotalMicroseconds:0} " +
                   $"cut_us={r.Phases.Cut.TotalMicroseconds:0} solve_us={r.Phases.Solve.TotalMicroseconds:0} " +
-                  $"attempts={r.Attempts} life={r.Life:x} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0}" +
+                  $"attempts={r.Attempts} life={r.Life:x} bytes={r.BytesReceived} start_us={clock.Elapsed.TotalMicroseconds:0} " +
+                  $"warmup_us={warmup.TotalMicroseconds:0}" +
                   (r.Suspected.Length > 0 ? $" suspected={string.Join(",", r.Suspected)}" : ""));
             await CommonOptions.WaitForShutdown(cancellation);
             return 0;

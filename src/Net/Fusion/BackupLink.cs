@@ -15,21 +15,21 @@ internal sealed class BackupLink(FusedBitList owner, int index, NodeConfig node)
 {
     /// <summary>
     /// A restarted backup is re-encoded only once every primary has dialed it again, so a pause between dials is time
-    /// the backup spends useless: the first redial is at once and the pause stays at most <see cref="FastMaxDelayMs"/>
-    /// for <see cref="FastWindowMs"/> (a process restart, even on a loaded machine), so the backup is reached within
-    /// about a millisecond of listening. The last of the n primaries to find it sets when its re-encode can end: at a
-    /// 2 ms pause, traces at load ≈ 30 saw the last of 3 primaries arrive 1.2–6 ms after the backup listened. An
-    /// outage that lasts backs off to <see cref="SlowMaxDelayMs"/>, so a backup that is gone costs its primaries a
-    /// dial every few hundred milliseconds, not a busy loop.
+    /// the backup spends useless; but a primary that redialed a down backup every millisecond made a thousand dials a
+    /// second for as long as it stayed down. So the pauses follow the outage (<see cref="DialBackoff"/>): 1 ms while it
+    /// is younger than <see cref="OutageShare"/> ms (a process restart here takes 10–30 ms, so the backup is reached
+    /// within about a millisecond of listening, as before: the last of n primaries to find it sets when its re-encode
+    /// can end), then a <see cref="OutageShare"/>-th of the outage, up to <see cref="MaxDelayMs"/>: about 240 dials in
+    /// the first 5 s of an outage instead of 5,000, then 20 a second.
     /// </summary>
-    internal const int FastMaxDelayMs = 1, FastWindowMs = 5000, SlowMaxDelayMs = 200;
+    internal const int OutageShare = 32, MaxDelayMs = 50;
 
     public int Index { get; } = index;
 
     public async Task RunAsync(CancellationToken cancellation)
     {
         string where = $"{node.Host}:{node.Port}";
-        var backoff = new DialBackoff(FastMaxDelayMs, FastWindowMs, SlowMaxDelayMs);
+        var backoff = new DialBackoff(MaxDelayMs, OutageShare, new Random());
         while (!cancellation.IsCancellationRequested)
         {
             Connection connection;

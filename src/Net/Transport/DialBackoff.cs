@@ -1,15 +1,18 @@
 namespace BitFusion.Net.Transport;
 
 /// <summary>
-/// The pauses between failed dials of one peer: the first retry is immediate, then 1, 2, … ms up to
-/// <c>fastMaxMs</c> while the failures are younger than <c>fastWindowMs</c> (the peer may be restarting, and every
-/// millisecond of pause is a millisecond it is not reached), then doubling up to <c>slowMaxMs</c> (it is down).
-/// A success resets it. Not thread-safe: one per dialing loop.
+/// The pauses between failed dials of one peer, in proportion to how long it has been failing: the first retry is
+/// immediate, then each pause is the outage so far divided by <c>outageShare</c>, at least 1 ms and at most
+/// <c>maxMs</c>, spread by up to a quarter either way. A peer that is restarting is useless until it is reached
+/// again, and one that comes back after an outage of T is reached within about T / <c>outageShare</c> (1 ms for a
+/// restart of up to <c>outageShare</c> ms); yet the dials of an outage grow only with its logarithm until the cap
+/// (about <c>outageShare</c> · ln(T / <c>outageShare</c>)), not with its length. The spread keeps the dialers that
+/// lost the same peer at the same moment from dialing it in step. A success resets it. Not thread-safe: one per
+/// dialing loop.
 /// </summary>
-internal sealed class DialBackoff(int fastMaxMs, int fastWindowMs, int slowMaxMs)
+internal sealed class DialBackoff(int maxMs, int outageShare, Random random)
 {
     private long _failingSince = -1;
-    private int _delayMs;
 
     /// <summary>The pause before the next dial, after a failure at <paramref name="nowMs"/>.</summary>
     public int Next(long nowMs)
@@ -17,12 +20,11 @@ internal sealed class DialBackoff(int fastMaxMs, int fastWindowMs, int slowMaxMs
         if (_failingSince < 0)
         {
             _failingSince = nowMs;
-            _delayMs = 0;
             return 0;
         }
-        int cap = nowMs - _failingSince < fastWindowMs ? fastMaxMs : slowMaxMs;
-        _delayMs = Math.Min(cap, Math.Max(1, _delayMs * 2));
-        return _delayMs;
+        double pause = Math.Clamp((double)(nowMs - _failingSince) / outageShare, 1, maxMs);
+        double spread = 0.75 + 0.5 * random.NextDouble();
+        return (int)Math.Clamp(Math.Round(pause * spread), 1, maxMs);
     }
 
     public void Reset() => _failingSince = -1;
