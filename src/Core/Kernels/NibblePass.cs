@@ -248,16 +248,10 @@ internal static unsafe class NibblePass<TOps, TVec, TR, TXorRow, TStore>
         int streams = SizeOf<TR>() + k;
         byte* staging = stackalloc byte[streams * (int)TOps.Width];
         nint* staged = stackalloc nint[streams];
-        for (int j = 0; j < streams; j++)
-        {
-            staged[j] = (nint)(staging + (nuint)j * TOps.Width);
-            byte* real = j < SizeOf<TR>() ? (byte*)outputs[j] : (byte*)sources[j - SizeOf<TR>()];
-            Unsafe.CopyBlockUnaligned((byte*)staged[j], real + at, (uint)count);
-        }
+        TailStaging.Stage(staging, staged, TOps.Width, SizeOf<TR>(), k, outputs, sources, at, count);
         // The staging is not aligned for streaming, and a tail is too short to gain from it.
         if (typeof(TStore) == typeof(Accumulate)) Columns(k, staged, staged + SizeOf<TR>(), tables, 0, TOps.Width, 0);
         else NibblePass<TOps, TVec, TR, TXorRow, Overwrite>.Columns(k, staged, staged + SizeOf<TR>(), tables, 0, TOps.Width, 0);
-        for (int r = 0; r < SizeOf<TR>(); r++)
-            Unsafe.CopyBlockUnaligned((byte*)outputs[r] + at, (byte*)staged[r], (uint)count);
+        TailStaging.Unstage(staged, SizeOf<TR>(), outputs, at, count);
     }
 }
