@@ -13,12 +13,8 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task AnIdleServerConnectionKeepsTheClientsLastReceivedFreshWithoutDeliveringFrames()
     {
-        ClusterKey key = ClusterKey.Generate();
-        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
-            new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs: 20);
-        server.Start();
-        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), new PeerIdentity(NodeRole.Backup, 1),
-            Frame.DefaultMaxFrameBytes, CancellationToken.None);
+        using SilentLink link = await SilentLink.DialAsync(heartbeatMs: 20);
+        Connection connection = link.Connection;
         long afterHandshake = connection.LastReceivedMs;
 
         // The read would return the first real frame; the server never sends one, so it only ends when we give up.
@@ -42,12 +38,8 @@ public sealed class HeartbeatTests
     public async Task ABusyReaderDoesNotMakeALivePeerLookSilent()
     {
         const int suspectAfterMs = 200;
-        ClusterKey key = ClusterKey.Generate();
-        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
-            new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs: 20);
-        server.Start();
-        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), new PeerIdentity(NodeRole.Backup, 1),
-            Frame.DefaultMaxFrameBytes, CancellationToken.None);
+        using SilentLink link = await SilentLink.DialAsync(heartbeatMs: 20);
+        Connection connection = link.Connection;
         using var stop = new CancellationTokenSource();
         Task watch = SilenceWatch.RunAsync(() => [connection], 20, suspectAfterMs, stop.Token);
 
@@ -89,12 +81,8 @@ public sealed class HeartbeatTests
     public async Task APeerThatSaysNothingIsStillSuspected(bool readerWaits)
     {
         const int suspectAfterMs = 200;
-        ClusterKey key = ClusterKey.Generate();
-        using var server = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
-            new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs: 0);
-        server.Start();
-        using Connection connection = await Dialer.ConnectAsync(server.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2), new PeerIdentity(NodeRole.Backup, 1),
-            Frame.DefaultMaxFrameBytes, CancellationToken.None);
+        using SilentLink link = await SilentLink.DialAsync(heartbeatMs: 0);
+        Connection connection = link.Connection;
         Task<Frame> read = readerWaits ? connection.ReadAsync().AsTask() : Task.FromResult(default(Frame));
         using var stop = new CancellationTokenSource();
         Task watch = SilenceWatch.RunAsync(() => [connection], 20, suspectAfterMs, stop.Token);
@@ -126,5 +114,28 @@ public sealed class HeartbeatTests
         Cluster cluster = Cluster.FromConfig(new ClusterConfig { ClusterKey = "0123456789abcdef0123456789abcdef" });
         Assert.Equal(300, cluster.Config.HeartbeatMs);
         Assert.Equal(1500, cluster.Config.SuspectAfterMs);
+    }
+
+    /// <summary>A server whose handler never answers, sending heartbeats every heartbeatMs (0: none), and a client dialled to it.</summary>
+    private sealed class SilentLink(FrameServer server, Connection connection) : IDisposable
+    {
+        public Connection Connection { get; } = connection;
+
+        public static async Task<SilentLink> DialAsync(int heartbeatMs)
+        {
+            ClusterKey key = ClusterKey.Generate();
+            var listening = new FrameServer(new IPEndPoint(IPAddress.Loopback, 0), key, new PeerIdentity(NodeRole.Backup, 1), _ => true,
+                new SilentHandler(), Frame.DefaultMaxFrameBytes, heartbeatMs);
+            listening.Start();
+            Connection dialled = await Dialer.ConnectAsync(listening.LocalEndPoint, key, new PeerIdentity(NodeRole.Client, 2),
+                new PeerIdentity(NodeRole.Backup, 1), Frame.DefaultMaxFrameBytes, CancellationToken.None);
+            return new SilentLink(listening, dialled);
+        }
+
+        public void Dispose()
+        {
+            Connection.Dispose();
+            server.Dispose();
+        }
     }
 }
