@@ -336,7 +336,7 @@ internal sealed partial class PrimaryRole : IDisposable
         }
         int words = Delta.WordsFor(Math.Max(length, _list.Count));
         foreach (DeltaRecord d in _sent.Range(from, _seq)) words = Math.Max(words, d.View.EndWord);
-        ulong[] rolledBack = System.Buffers.ArrayPool<ulong>.Shared.Rent(words);
+        ulong[] rolledBack = WordBuffers.Rent(words);
         try
         {
             Span<ulong> list = rolledBack.AsSpan(0, words);
@@ -347,7 +347,7 @@ internal sealed partial class PrimaryRole : IDisposable
         }
         finally
         {
-            System.Buffers.ArrayPool<ulong>.Shared.Return(rolledBack);
+            WordBuffers.Return(rolledBack);
         }
         Resend(backup, from);
         _links[backup].Acked = 0;
